@@ -1,0 +1,85 @@
+/**
+ * The runtime port: everything berth asks of the host to run a container.
+ * The machine names these effects; `LinuxRuntime` implements them with conmon,
+ * runc and overlayfs, and pure machine tests swap in a fake.
+ */
+
+/** What a container is made from; fixed at create time. */
+export interface ContainerSpec {
+  /** 64 hex chars. */
+  id: string;
+  name: string;
+  image: string;
+  command: string[];
+  /** Signal name such as "SIGTERM". */
+  stopSignal: string;
+  /** Seconds between the stop signal and SIGKILL. */
+  stopTimeout: number;
+}
+
+/** An imported image: a read-only layer folder. */
+export interface ImageInfo {
+  name: string;
+  /** sha256 of the imported tar, "sha256:<hex>". */
+  digest: string;
+  size: number;
+  importedAt: string;
+}
+
+/** The result of creating the container in the OCI runtime through conmon. */
+export interface Created {
+  /** PID of the container's init process, as conmon reports it. */
+  pid: number;
+  conmonPid: number;
+}
+
+/** How a container process ended, read from conmon's exit file. */
+export interface ExitInfo {
+  exitCode: number;
+  /** RFC3339 time the exit file was written. */
+  exitedAt: string;
+  /** True when the kernel OOM-killed the container. */
+  oomKilled: boolean;
+}
+
+/** runc's own view of a container (`runc state`). */
+export type RuncStatus = "creating" | "created" | "running" | "paused" | "stopped";
+
+export interface RuncState {
+  status: RuncStatus;
+  pid: number;
+}
+
+/** One line of a container's log. */
+export interface LogLine {
+  time: string;
+  stream: "stdout" | "stderr";
+  text: string;
+}
+
+/** Effects on the host. Every method that runs a process takes an AbortSignal that kills it. */
+export interface ContainerRuntime {
+  importImage(tarPath: string, name: string, signal?: AbortSignal): Promise<ImageInfo>;
+  getImage(name: string): Promise<ImageInfo | undefined>;
+  /** Mount the overlay rootfs and write the OCI bundle. Idempotent. */
+  prepare(spec: ContainerSpec, signal?: AbortSignal): Promise<void>;
+  /** Spawn conmon, which runs `runc create`; resolves with the container's PID. */
+  create(spec: ContainerSpec, signal?: AbortSignal): Promise<Created>;
+  start(id: string, signal?: AbortSignal): Promise<void>;
+  kill(id: string, signal: string, abort?: AbortSignal): Promise<void>;
+  pause(id: string, signal?: AbortSignal): Promise<void>;
+  resume(id: string, signal?: AbortSignal): Promise<void>;
+  /** `runc delete --force`; succeeds when runc no longer knows the container. */
+  delete(id: string, signal?: AbortSignal): Promise<void>;
+  /** runc's view, or undefined when runc does not know the container. */
+  state(id: string, signal?: AbortSignal): Promise<RuncState | undefined>;
+  /** Unmount the overlay rootfs. Idempotent. */
+  unmount(id: string, signal?: AbortSignal): Promise<void>;
+  /** Remove every file of the container (after unmount). Idempotent. */
+  removeFiles(id: string): Promise<void>;
+  /** Exit file written by conmon, or undefined if the process has not exited. */
+  readExit(id: string): Promise<ExitInfo | undefined>;
+  /** Forget a previous exit before the container runs again. */
+  clearExit(id: string): Promise<void>;
+  readLogs(id: string): Promise<LogLine[]>;
+}

@@ -1,0 +1,144 @@
+/**
+ * Typed errors. Each failure has one class with a stable `code` that the HTTP API
+ * and CLI carry across process boundaries, so a client can rebuild the same class.
+ */
+
+/** Base of every berth error: stable `code`, HTTP status, optional wrapped `cause`. */
+export abstract class BerthError extends Error {
+  abstract readonly code: string;
+  abstract readonly status: number;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+
+  /** The wire form used by the HTTP API. */
+  toJSON(): { code: string; message: string } {
+    return { code: this.code, message: this.message };
+  }
+}
+
+/** The operation is not allowed in the container's current state (seed: ErrCtrStateInvalid). */
+export class CtrStateInvalidError extends BerthError {
+  readonly code = "CTR_STATE_INVALID";
+  readonly status = 409;
+}
+
+/** The container is already stopped (seed: ErrCtrStopped). */
+export class CtrStoppedError extends BerthError {
+  readonly code = "CTR_STOPPED";
+  readonly status = 409;
+}
+
+/** The container has been removed (seed: ErrCtrRemoved). */
+export class CtrRemovedError extends BerthError {
+  readonly code = "CTR_REMOVED";
+  readonly status = 410;
+}
+
+/** No container matches the given id, id prefix or name. */
+export class NoSuchCtrError extends BerthError {
+  readonly code = "NO_SUCH_CTR";
+  readonly status = 404;
+}
+
+/** No image with that name has been imported. */
+export class NoSuchImageError extends BerthError {
+  readonly code = "NO_SUCH_IMAGE";
+  readonly status = 404;
+}
+
+/** A container or image with that name already exists. */
+export class NameInUseError extends BerthError {
+  readonly code = "NAME_IN_USE";
+  readonly status = 409;
+}
+
+/** An argument is malformed: a bad name, signal, path or body (seed: ErrInvalidArg). */
+export class InvalidArgError extends BerthError {
+  readonly code = "INVALID_ARG";
+  readonly status = 400;
+}
+
+/** The operation exists in the seed API but is not implemented (seed: ErrNotImplemented). */
+export class NotImplementedError extends BerthError {
+  readonly code = "NOT_IMPLEMENTED";
+  readonly status = 501;
+}
+
+/** An invariant inside berth broke (seed: ErrInternal). */
+export class InternalError extends BerthError {
+  readonly code = "INTERNAL";
+  readonly status = 500;
+}
+
+/** The OCI runtime (runc) or conmon failed; the message carries their stderr. */
+export class OciRuntimeError extends BerthError {
+  readonly code = "OCI_RUNTIME";
+  readonly status = 500;
+}
+
+/** The journal could not durably record an event; the request did not take effect. */
+export class JournalWriteError extends BerthError {
+  readonly code = "JOURNAL_WRITE";
+  readonly status = 503;
+}
+
+/** An append expected a stream version that is no longer current. */
+export class VersionConflictError extends BerthError {
+  readonly code = "VERSION_CONFLICT";
+  readonly status = 409;
+}
+
+/** Another daemon owns this root (the LevelDB lock is held). */
+export class RootLockedError extends BerthError {
+  readonly code = "ROOT_LOCKED";
+  readonly status = 503;
+}
+
+/** The CLI could not reach the daemon's socket. */
+export class DaemonUnreachableError extends BerthError {
+  readonly code = "DAEMON_UNREACHABLE";
+  readonly status = 503;
+}
+
+/** NATS could not be reached; delivery is delayed, never lost. */
+export class NatsUnavailableError extends BerthError {
+  readonly code = "NATS_UNAVAILABLE";
+  readonly status = 503;
+}
+
+const registry = {
+  CTR_STATE_INVALID: CtrStateInvalidError,
+  CTR_STOPPED: CtrStoppedError,
+  CTR_REMOVED: CtrRemovedError,
+  NO_SUCH_CTR: NoSuchCtrError,
+  NO_SUCH_IMAGE: NoSuchImageError,
+  NAME_IN_USE: NameInUseError,
+  INVALID_ARG: InvalidArgError,
+  NOT_IMPLEMENTED: NotImplementedError,
+  INTERNAL: InternalError,
+  OCI_RUNTIME: OciRuntimeError,
+  JOURNAL_WRITE: JournalWriteError,
+  VERSION_CONFLICT: VersionConflictError,
+  ROOT_LOCKED: RootLockedError,
+  DAEMON_UNREACHABLE: DaemonUnreachableError,
+  NATS_UNAVAILABLE: NatsUnavailableError,
+} as const satisfies Record<string, new (message: string) => BerthError>;
+
+/** Every stable error code berth can answer with. */
+export type ErrorCode = keyof typeof registry;
+
+/** Rebuilds a typed error from its wire form; unknown codes become InternalError. */
+export function errorFromWire(wire: { code: string; message: string }): BerthError {
+  const Ctor = (registry as Record<string, new (message: string) => BerthError>)[wire.code];
+  return Ctor ? new Ctor(wire.message) : new InternalError(`${wire.code}: ${wire.message}`);
+}
+
+/** Wraps anything thrown into a BerthError, keeping the original as `cause`. */
+export function asBerthError(err: unknown): BerthError {
+  if (err instanceof BerthError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new InternalError(message, { cause: err });
+}

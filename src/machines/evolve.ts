@@ -1,0 +1,92 @@
+/**
+ * The fold: a pure function from a record and a fact to the next record.
+ * Replay, the live machine and the stored projection all go through it.
+ */
+import { InternalError } from "../errors.js";
+import type { Fact } from "./facts.js";
+import type { ContainerRecord } from "./record.js";
+
+/** Where a fact sits in its stream: the container id, the event time and its stream version. */
+export interface FactPosition {
+  id: string;
+  time: string;
+  version: number;
+}
+
+/** Applies one fact. A failure fact names the state the container was left in. */
+export function evolve(
+  record: ContainerRecord | undefined,
+  fact: Fact,
+  at: FactPosition,
+): ContainerRecord {
+  if (fact.data.outcome === "failure") {
+    if (!record) throw new InternalError(`a failed ${fact.action} cannot start a stream`);
+    return { ...record, state: fact.data.state, version: at.version };
+  }
+  if (fact.action === "create") {
+    const d = fact.data as Extract<Fact, { action: "create" }>["data"];
+    return {
+      id: at.id,
+      name: d.name,
+      image: d.image,
+      command: d.command,
+      stopSignal: d.stopSignal,
+      stopTimeout: d.stopTimeout,
+      state: "configured",
+      createdAt: at.time,
+      oomKilled: false,
+      stoppedByUser: false,
+      version: at.version,
+    };
+  }
+  if (!record) throw new InternalError(`event ${fact.action} before create`);
+  return { ...apply(record, fact), version: at.version };
+}
+
+function apply(r: ContainerRecord, f: Fact): ContainerRecord {
+  switch (f.action) {
+    case "init": {
+      const d = f.data as { pid: number; conmonPid: number };
+      return { ...r, state: "created", pid: d.pid, conmonPid: d.conmonPid };
+    }
+    case "start": {
+      const d = f.data as { startedAt: string };
+      const { exitCode: _e, finishedAt: _f, ...rest } = r;
+      return {
+        ...rest,
+        state: "running",
+        startedAt: d.startedAt,
+        oomKilled: false,
+        stoppedByUser: false,
+      };
+    }
+    case "pause":
+      return { ...r, state: "paused" };
+    case "unpause":
+      return { ...r, state: "running" };
+    case "kill":
+    case "stop":
+      return { ...r, stoppedByUser: true };
+    case "died": {
+      const d = f.data as { exitCode: number; exitedAt: string; oomKilled: boolean };
+      const { pid: _p, ...rest } = r;
+      return {
+        ...rest,
+        state: "stopped",
+        exitCode: d.exitCode,
+        finishedAt: d.exitedAt,
+        oomKilled: d.oomKilled,
+      };
+    }
+    case "cleanup": {
+      const { pid: _p, conmonPid: _c, ...rest } = r;
+      // A created container that is cleaned up has left the runtime: it is configured again.
+      const configuredAgain = r.state === "created" || r.state === "configured";
+      return { ...rest, state: configuredAgain ? "configured" : "exited" };
+    }
+    case "remove":
+      return { ...r, state: "removed" };
+    case "create":
+      throw new InternalError(`container ${r.id} created twice`);
+  }
+}

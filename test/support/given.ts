@@ -1,0 +1,118 @@
+/**
+ * given/when/then for machine rules: put a container in a committed state,
+ * send one command with in-memory effects, and look at where it settled and
+ * what it persisted. Pure machine tests only; no runtime.
+ */
+import { createActor, fromPromise, waitFor } from "xstate";
+import {
+  containerMachine,
+  snapshotOf,
+  type ContainerCommand,
+  type ContainerRecord,
+  type ContainerState,
+  type EffectInput,
+  type Fact,
+  type PersistInput,
+} from "../../src/machines/index.js";
+
+const meta = { actor: "uid:0", requestId: "req-1" };
+const exit = { exitCode: 0, exitedAt: "2026-01-01T00:00:05.000Z", oomKilled: false };
+
+export function recordIn(
+  state: ContainerState,
+  extra: Partial<ContainerRecord> = {},
+): ContainerRecord {
+  return {
+    id: "c".repeat(64),
+    name: "web",
+    image: "busybox",
+    command: ["sleep", "1000"],
+    stopSignal: "SIGTERM",
+    stopTimeout: 10,
+    state,
+    createdAt: "2026-01-01T00:00:00.000Z",
+    oomKilled: false,
+    stoppedByUser: false,
+    version: 3,
+    ...extra,
+  };
+}
+
+type Effects = Partial<Record<string, (input: EffectInput) => Promise<unknown>>>;
+
+const defaults: Effects = {
+  initContainer: () => Promise.resolve({ pid: 42, conmonPid: 41 }),
+  startContainer: ({ record }) =>
+    Promise.resolve({
+      cleaned: record.state === "stopped",
+      created: record.state === "created" ? undefined : { pid: 42, conmonPid: 41 },
+      startedAt: "2026-01-01T00:00:01.000Z",
+    }),
+  stopContainer: ({ record }) =>
+    Promise.resolve({ signal: record.stopSignal, timeout: 1, escalated: false, exit }),
+  killContainer: () => Promise.resolve(),
+  pauseContainer: () => Promise.resolve(),
+  resumeContainer: () => Promise.resolve(),
+  cleanupContainer: () => Promise.resolve(),
+  removeContainer: ({ record }) =>
+    Promise.resolve({
+      exit: record.state === "running" || record.state === "paused" ? exit : undefined,
+      cleaned: record.state !== "exited" && record.state !== "configured",
+    }),
+};
+
+export interface Outcome {
+  state: ContainerState;
+  record: ContainerRecord;
+  error?: { code: string; message: string };
+  persisted: Fact[];
+  /** The machine ignored the command: no transition was taken. */
+  ignored: boolean;
+}
+
+/** Starts a scenario from a committed record. */
+export function given(record: ContainerRecord, effects: Effects = {}, persistFails = false) {
+  return {
+    async when(
+      command: Omit<ContainerCommand, "meta"> & Partial<Pick<ContainerCommand, "meta">>,
+    ): Promise<Outcome> {
+      const persisted: Fact[] = [];
+      const all = { ...defaults, ...effects };
+      const actors = Object.fromEntries(
+        Object.entries(all).map(([k, fn]) => [
+          k,
+          fromPromise<unknown, EffectInput>(({ input }) => fn!(input)),
+        ]),
+      );
+      const machine = containerMachine.provide({
+        actors: {
+          ...actors,
+          persist: fromPromise<{ id: string; time: string; version: number }, PersistInput>(
+            ({ input }) => {
+              if (persistFails) return Promise.reject(new Error("disk full"));
+              persisted.push(...input.facts);
+              return Promise.resolve({
+                id: input.record.id,
+                time: "2026-01-01T00:00:09.000Z",
+                version: input.record.version + 1,
+              });
+            },
+          ),
+        },
+      });
+      const actor = createActor(machine, { snapshot: snapshotOf(record) }).start();
+      const before = actor.getSnapshot();
+      actor.send({ meta, ...command } as ContainerCommand);
+      const ignored = actor.getSnapshot() === before;
+      const snap = await waitFor(actor, (s) => s.hasTag("settled"), { timeout: 2000 });
+      actor.stop();
+      return {
+        state: snap.context.record.state,
+        record: snap.context.record,
+        error: snap.context.error,
+        persisted,
+        ignored,
+      };
+    },
+  };
+}
