@@ -22,3 +22,10 @@ export type ContainerCommand =
   | { type: "EXITED"; exit: ExitInfo; meta: RequestMeta };
 
 export type CommandType = ContainerCommand["type"];
+
+/** A command without its request metadata, as callers phrase it. */
+export type CommandBody = ContainerCommand extends infer C
+  ? C extends ContainerCommand
+    ? Omit<C, "meta">
+    : never
+  : never;

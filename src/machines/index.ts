@@ -13,7 +13,7 @@ export {
   type StartOutput,
   type StopOutput,
 } from "./container-machine.js";
-export type { CommandType, ContainerCommand, RequestMeta } from "./commands.js";
+export type { CommandBody, CommandType, ContainerCommand, RequestMeta } from "./commands.js";
 export { evolve, type FactPosition } from "./evolve.js";
 export {
   ACTIONS,
@@ -25,5 +25,5 @@ export {
 } from "./facts.js";
 export { CONTAINER_STATES, type ContainerRecord, type ContainerState } from "./record.js";
 export { eventType, replay, toFact, type StoredFact } from "./replay.js";
-export { snapshotOf } from "./restore.js";
+export { committed } from "./restore.js";
 export { rejection } from "./rules.js";

@@ -1,14 +1,17 @@
 /**
  * Restoring an actor from a stored record: the machine is put straight into
- * the committed state, so no effect runs again after a daemon restart.
+ * the committed state, idle, so no effect runs again after a daemon restart.
+ * Use as `machine.resolveState(committed(record))` on the provided machine.
  */
-import { containerMachine } from "./container-machine.js";
+import type { ContainerContext } from "./container-machine.js";
 import type { ContainerRecord } from "./record.js";
 
-/** The machine snapshot for a committed record, idle in its state. */
-export function snapshotOf(record: ContainerRecord) {
-  return containerMachine.resolveState({
+export function committed(record: ContainerRecord): {
+  value: string | Record<string, string>;
+  context: ContainerContext;
+} {
+  return {
     value: record.state === "removed" ? "removed" : { [record.state]: "idle" },
     context: { record, facts: [] },
-  });
+  };
 }

@@ -6,7 +6,8 @@
 import { createActor, fromPromise, waitFor } from "xstate";
 import {
   containerMachine,
-  snapshotOf,
+  committed,
+  type CommandBody,
   type ContainerCommand,
   type ContainerRecord,
   type ContainerState,
@@ -73,9 +74,7 @@ export interface Outcome {
 /** Starts a scenario from a committed record. */
 export function given(record: ContainerRecord, effects: Effects = {}, persistFails = false) {
   return {
-    async when(
-      command: Omit<ContainerCommand, "meta"> & Partial<Pick<ContainerCommand, "meta">>,
-    ): Promise<Outcome> {
+    async when(command: CommandBody): Promise<Outcome> {
       const persisted: Fact[] = [];
       const all = { ...defaults, ...effects };
       const actors = Object.fromEntries(
@@ -100,7 +99,10 @@ export function given(record: ContainerRecord, effects: Effects = {}, persistFai
           ),
         },
       });
-      const actor = createActor(machine, { snapshot: snapshotOf(record) }).start();
+      const actor = createActor(machine, {
+        snapshot: machine.resolveState(committed(record)),
+        input: { record },
+      }).start();
       const before = actor.getSnapshot();
       actor.send({ meta, ...command } as ContainerCommand);
       const ignored = actor.getSnapshot() === before;

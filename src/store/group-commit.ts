@@ -1,0 +1,98 @@
+/**
+ * Group commit, shared by the adapters: appends that arrive while a write is
+ * in flight wait and then go down together in one synced batch, so durable
+ * throughput grows with concurrency while every append still resolves only
+ * after its own events are on disk.
+ */
+import type { CloudEvent } from "../events/envelope.js";
+import { JournalWriteError } from "../errors.js";
+import type { AppendInput, JournalHead } from "./journal.js";
+import { plan, type Plan } from "./sequencer.js";
+
+interface Waiter {
+  input: AppendInput;
+  resolve: (events: CloudEvent[]) => void;
+  reject: (err: unknown) => void;
+}
+
+export abstract class GroupCommitJournal {
+  protected current: JournalHead;
+  private readonly versions = new Map<string, number>();
+  private queue: Waiter[] = [];
+  private writing = false;
+  private readonly listeners = new Set<(events: CloudEvent[]) => void>();
+
+  protected constructor(head: JournalHead) {
+    this.current = head;
+  }
+
+  /** Writes a planned group atomically and durably; throws if nothing was written. */
+  protected abstract write(plan: Plan): Promise<void>;
+  /** The durable version of a stream not yet cached. */
+  protected abstract loadVersion(stream: string): Promise<number>;
+
+  head(): JournalHead {
+    return { ...this.current };
+  }
+
+  async version(stream: string): Promise<number> {
+    const cached = this.versions.get(stream);
+    if (cached !== undefined) return cached;
+    const loaded = await this.loadVersion(stream);
+    this.versions.set(stream, loaded);
+    return loaded;
+  }
+
+  async append(input: AppendInput): Promise<CloudEvent[]> {
+    await this.version(input.stream);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ input, resolve, reject });
+      void this.drain();
+    });
+  }
+
+  subscribe(listener: (events: CloudEvent[]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private async drain(): Promise<void> {
+    if (this.writing) return;
+    this.writing = true;
+    try {
+      while (this.queue.length > 0) {
+        const group = this.queue;
+        this.queue = [];
+        await this.commit(group);
+      }
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  private async commit(group: Waiter[]): Promise<void> {
+    const p = plan(
+      this.current,
+      group.map((w) => w.input),
+      (s) => this.versions.get(s) ?? 0,
+    );
+    const waiterOf = new Map(group.map((w) => [w.input, w]));
+    for (const c of p.conflicts) waiterOf.get(c.input)?.reject(c.error);
+    if (p.placed.length === 0) return;
+    try {
+      await this.write(p);
+    } catch (err) {
+      const error = new JournalWriteError(`journal write failed: ${(err as Error).message}`, {
+        cause: err,
+      });
+      for (const placed of p.placed) waiterOf.get(placed.input)?.reject(error);
+      return;
+    }
+    this.current = p.head;
+    for (const [stream, v] of p.versions) this.versions.set(stream, v);
+    for (const placed of p.placed) {
+      waiterOf.get(placed.input)?.resolve(placed.events);
+      for (const l of this.listeners) l(placed.events);
+    }
+  }
+}

@@ -1,0 +1,3 @@
+export type { AppendInput, Journal, JournalHead, ReadOptions } from "./journal.js";
+export { LevelJournal } from "./level-journal.js";
+export { MemoryJournal } from "./memory-journal.js";

@@ -1,0 +1,50 @@
+/**
+ * The journal port. Every adapter keeps the same contract (see the contract
+ * test suite): appends are atomic and durable when they resolve, the global
+ * sequence and each stream's versions are gapless, and the projection is
+ * written in the same batch as the events it reflects.
+ */
+import type { CloudEvent, UnplacedEvent } from "../events/envelope.js";
+
+/** One append: events for one stream, the version the caller built them on, and the new projection. */
+export interface AppendInput {
+  stream: string;
+  /** The stream's current version as the caller saw it (0 for a new stream). */
+  expectedVersion: number;
+  events: UnplacedEvent[];
+  /** The stream's projection after these events; stored atomically with them. */
+  projection: unknown;
+}
+
+/** The position of the newest event: its global sequence and hash. */
+export interface JournalHead {
+  seq: number;
+  hash: string;
+}
+
+export interface ReadOptions {
+  /** Read events with seq greater than this (default 0: from the start). */
+  afterSeq?: number;
+  /** Stop after this many events. */
+  limit?: number;
+}
+
+export interface Journal {
+  /** Appends atomically; resolves with the placed events once they are synced to disk. */
+  append(input: AppendInput): Promise<CloudEvent[]>;
+  /** Events in global order. */
+  read(options?: ReadOptions): AsyncIterable<CloudEvent>;
+  /** One stream's events in version order. */
+  readStream(stream: string): Promise<CloudEvent[]>;
+  head(): JournalHead;
+  /** The stream's current version: 0 if it has no events. */
+  version(stream: string): Promise<number>;
+  projection(stream: string): Promise<unknown>;
+  projections(): Promise<unknown[]>;
+  /** Small durable values owned by other parts, such as the relay's cursor. */
+  getMeta(key: string): Promise<string | undefined>;
+  setMeta(key: string, value: string): Promise<void>;
+  /** Called with each appended batch after it is durable, in sequence order. */
+  subscribe(listener: (events: CloudEvent[]) => void): () => void;
+  close(): Promise<void>;
+}

@@ -1,0 +1,115 @@
+/**
+ * The LevelDB adapter (classic-level). One synced batch per group commit holds
+ * the events, the stream index, the projections and the head.
+ */
+import { ClassicLevel } from "classic-level";
+import type { CloudEvent } from "../events/envelope.js";
+import { GENESIS_HASH } from "../events/hash.js";
+import { InternalError, RootLockedError } from "../errors.js";
+import { GroupCommitJournal } from "./group-commit.js";
+import type { Journal, JournalHead, ReadOptions } from "./journal.js";
+import { keys } from "./keys.js";
+import type { Plan } from "./sequencer.js";
+
+type Db = ClassicLevel<string, string>;
+type BatchOp = { type: "put"; key: string; value: string };
+
+export class LevelJournal extends GroupCommitJournal implements Journal {
+  private constructor(
+    private readonly db: Db,
+    head: JournalHead,
+  ) {
+    super(head);
+  }
+
+  /** Opens (or creates) the journal; a second opener of the same folder gets RootLockedError. */
+  static async open(location: string): Promise<LevelJournal> {
+    const db: Db = new ClassicLevel(location, { keyEncoding: "utf8", valueEncoding: "utf8" });
+    try {
+      await db.open();
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string } }).cause;
+      if (cause?.code === "LEVEL_LOCKED") {
+        throw new RootLockedError(
+          `journal ${location} is locked: another berth daemon owns this root`,
+          {
+            cause: err,
+          },
+        );
+      }
+      throw new InternalError(`cannot open journal ${location}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    const raw = await db.get(keys.head);
+    const head = raw ? (JSON.parse(raw) as JournalHead) : { seq: 0, hash: GENESIS_HASH };
+    return new LevelJournal(db, head);
+  }
+
+  protected async write(p: Plan): Promise<void> {
+    const ops: BatchOp[] = [];
+    for (const { input, events } of p.placed) {
+      for (const e of events) {
+        ops.push({ type: "put", key: keys.event(e.seq), value: JSON.stringify(e) });
+        ops.push({ type: "put", key: keys.stream(input.stream, e.version), value: String(e.seq) });
+      }
+      ops.push({
+        type: "put",
+        key: keys.projection(input.stream),
+        value: JSON.stringify(input.projection),
+      });
+    }
+    ops.push({ type: "put", key: keys.head, value: JSON.stringify(p.head) });
+    await this.db.batch(ops, { sync: true });
+  }
+
+  protected async loadVersion(stream: string): Promise<number> {
+    for await (const key of this.db.keys({
+      ...keys.streamRange(stream),
+      reverse: true,
+      limit: 1,
+    })) {
+      return parseInt(key.slice(key.lastIndexOf(":") + 1), 16);
+    }
+    return 0;
+  }
+
+  async *read(options: ReadOptions = {}): AsyncIterable<CloudEvent> {
+    const range = keys.eventsAfter(options.afterSeq ?? 0);
+    for await (const value of this.db.values({ ...range, limit: options.limit ?? -1 })) {
+      yield JSON.parse(value) as CloudEvent;
+    }
+  }
+
+  async readStream(stream: string): Promise<CloudEvent[]> {
+    const seqs = await this.db.values(keys.streamRange(stream)).all();
+    const values = await this.db.getMany(seqs.map((s) => keys.event(Number(s))));
+    return values.map((v, i) => {
+      if (v === undefined)
+        throw new InternalError(`stream ${stream} points at missing seq ${seqs[i]}`);
+      return JSON.parse(v) as CloudEvent;
+    });
+  }
+
+  async projection(stream: string): Promise<unknown> {
+    const raw = await this.db.get(keys.projection(stream));
+    return raw === undefined ? undefined : (JSON.parse(raw) as unknown);
+  }
+
+  async projections(): Promise<unknown[]> {
+    const values = await this.db.values(keys.projections).all();
+    return values.map((v) => JSON.parse(v) as unknown);
+  }
+
+  async getMeta(key: string): Promise<string | undefined> {
+    return this.db.get(keys.meta(key));
+  }
+
+  async setMeta(key: string, value: string): Promise<void> {
+    await this.db.put(keys.meta(key), value, { sync: true });
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+}

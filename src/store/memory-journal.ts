@@ -1,0 +1,67 @@
+/**
+ * The in-memory adapter: same contract, no durability. For pure tests and
+ * for measuring what the disk costs.
+ */
+import type { CloudEvent } from "../events/envelope.js";
+import { GENESIS_HASH } from "../events/hash.js";
+import { GroupCommitJournal } from "./group-commit.js";
+import type { Journal, ReadOptions } from "./journal.js";
+import type { Plan } from "./sequencer.js";
+
+export class MemoryJournal extends GroupCommitJournal implements Journal {
+  private readonly events: CloudEvent[] = [];
+  private readonly streams = new Map<string, CloudEvent[]>();
+  private readonly projectionsByStream = new Map<string, unknown>();
+  private readonly meta = new Map<string, string>();
+  /** Set to make the next writes fail, as a full disk would. */
+  failWrites: Error | undefined;
+
+  constructor() {
+    super({ seq: 0, hash: GENESIS_HASH });
+  }
+
+  protected write(p: Plan): Promise<void> {
+    if (this.failWrites) return Promise.reject(this.failWrites);
+    for (const { input, events } of p.placed) {
+      this.events.push(...events);
+      this.streams.set(input.stream, [...(this.streams.get(input.stream) ?? []), ...events]);
+      this.projectionsByStream.set(input.stream, structuredClone(input.projection));
+    }
+    return Promise.resolve();
+  }
+
+  protected loadVersion(stream: string): Promise<number> {
+    return Promise.resolve(this.streams.get(stream)?.length ?? 0);
+  }
+
+  async *read(options: ReadOptions = {}): AsyncIterable<CloudEvent> {
+    const from = options.afterSeq ?? 0;
+    const end = options.limit === undefined ? undefined : from + options.limit;
+    for (const e of this.events.slice(from, end)) yield await Promise.resolve(e);
+  }
+
+  readStream(stream: string): Promise<CloudEvent[]> {
+    return Promise.resolve([...(this.streams.get(stream) ?? [])]);
+  }
+
+  projection(stream: string): Promise<unknown> {
+    return Promise.resolve(structuredClone(this.projectionsByStream.get(stream)));
+  }
+
+  projections(): Promise<unknown[]> {
+    return Promise.resolve([...this.projectionsByStream.values()].map((p) => structuredClone(p)));
+  }
+
+  getMeta(key: string): Promise<string | undefined> {
+    return Promise.resolve(this.meta.get(key));
+  }
+
+  setMeta(key: string, value: string): Promise<void> {
+    this.meta.set(key, value);
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

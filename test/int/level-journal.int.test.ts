@@ -1,0 +1,63 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { RootLockedError } from "../../src/errors.js";
+import { LevelJournal } from "../../src/store/index.js";
+import { journalContract, streamId, unplaced } from "../support/journal-contract.js";
+
+const tempDir = () => mkdtemp(join(tmpdir(), "berth-journal-"));
+
+journalContract("leveldb", async () => {
+  const dir = await tempDir();
+  const journal = await LevelJournal.open(dir);
+  return {
+    journal,
+    breakWrites: () => {
+      // A closed database refuses writes the way a failing disk does: the batch never lands.
+      void journal.close();
+    },
+    cleanup: async () => {
+      await journal.close().catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describe("leveldb journal on disk", () => {
+  it("keeps events, versions, projection and head across a reopen", async () => {
+    const dir = await tempDir();
+    const a = streamId(7);
+    const first = await LevelJournal.open(dir);
+    await first.append({
+      stream: a,
+      expectedVersion: 0,
+      events: [unplaced(a), unplaced(a)],
+      projection: { state: "running" },
+    });
+    const head = first.head();
+    await first.close();
+
+    const second = await LevelJournal.open(dir);
+    expect(second.head()).toEqual(head);
+    expect(await second.version(a)).toBe(2);
+    expect(await second.projections()).toEqual([{ state: "running" }]);
+    const next = await second.append({
+      stream: a,
+      expectedVersion: 2,
+      events: [unplaced(a)],
+      projection: {},
+    });
+    expect(next[0]?.prevhash).toBe(head.hash);
+    await second.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("refuses a second opener of the same folder with a clear typed error", async () => {
+    const dir = await tempDir();
+    const first = await LevelJournal.open(dir);
+    await expect(LevelJournal.open(dir)).rejects.toBeInstanceOf(RootLockedError);
+    await first.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+});
