@@ -24,7 +24,7 @@ export function evolve(
     return { ...record, state: fact.data.state, version: at.version };
   }
   if (fact.action === "create") {
-    const d = fact.data as Extract<Fact, { action: "create" }>["data"];
+    const d = fact.data;
     return {
       id: at.id,
       name: d.name,

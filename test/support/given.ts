@@ -8,7 +8,6 @@ import {
   containerMachine,
   committed,
   type CommandBody,
-  type ContainerCommand,
   type ContainerRecord,
   type ContainerState,
   type EffectInput,
@@ -104,7 +103,7 @@ export function given(record: ContainerRecord, effects: Effects = {}, persistFai
         input: { record },
       }).start();
       const before = actor.getSnapshot();
-      actor.send({ meta, ...command } as ContainerCommand);
+      actor.send({ meta, ...command });
       const ignored = actor.getSnapshot() === before;
       const snap = await waitFor(actor, (s) => s.hasTag("settled"), { timeout: 2000 });
       actor.stop();

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Makes a fresh Debian machine ready for berth, idempotently:
+#   system packages (runc, conmon, nats-server, busybox-static) via apt-get,
+#   node_modules via npm ci when package-lock.json changed,
+#   and the busybox image tarball that the tests and the demo import.
+set -euo pipefail
+repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo_root"
+
+say() { echo "bootstrap: $*" >&2; }
+
+if [[ $(id -u) -ne 0 ]]; then
+  say "berth drives runc, conmon and overlay mounts: run as root"
+  exit 1
+fi
+
+need=()
+for pair in runc:runc conmon:conmon nats-server:nats-server busybox:busybox-static; do
+  bin=${pair%%:*} pkg=${pair##*:}
+  command -v "$bin" >/dev/null 2>&1 || need+=("$pkg")
+done
+# A dynamic busybox (package busybox) cannot run inside the image: the static one is needed.
+if command -v busybox >/dev/null 2>&1 && ldd "$(command -v busybox)" >/dev/null 2>&1; then
+  need+=(busybox-static)
+fi
+if ((${#need[@]})); then
+  say "installing ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+stamp=node_modules/.package-lock.sha
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
+  say "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$want" >"$stamp"
+fi
+
+bash scripts/build-image.sh

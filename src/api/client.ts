@@ -1,0 +1,96 @@
+/**
+ * A client for the daemon's unix-socket API: JSON requests, typed errors back,
+ * and the event feed as an async iterator over NDJSON.
+ */
+import { request as httpRequest, type IncomingMessage } from "node:http";
+import { userInfo } from "node:os";
+import { createInterface } from "node:readline";
+import { DaemonUnreachableError, errorFromWire, InternalError } from "../errors.js";
+import type { CloudEvent } from "../events/index.js";
+
+export interface ClientOptions {
+  socketPath: string;
+  /** Who the requests are on behalf of; recorded as declared. */
+  actor?: string;
+}
+
+function defaultActor(): string {
+  const u = userInfo();
+  return `uid=${u.uid}(${u.username})`;
+}
+
+export class BerthClient {
+  private readonly actor: string;
+
+  constructor(private readonly options: ClientOptions) {
+    this.actor = options.actor ?? defaultActor();
+  }
+
+  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await this.open(method, path, body);
+    const text = await readAll(res);
+    let parsed: unknown;
+    try {
+      parsed = text === "" ? undefined : JSON.parse(text);
+    } catch (err) {
+      throw new InternalError(`daemon answered ${res.statusCode} with malformed JSON`, {
+        cause: err,
+      });
+    }
+    if ((res.statusCode ?? 500) >= 400) {
+      const wire = (parsed as { error?: { code: string; message: string } } | undefined)?.error;
+      throw wire ? errorFromWire(wire) : new InternalError(`daemon answered ${res.statusCode}`);
+    }
+    return parsed as T;
+  }
+
+  /** Streams journal events as they are delivered. */
+  async *events(query: { after?: number; stream: boolean }): AsyncGenerator<CloudEvent> {
+    const qs = `after=${query.after ?? 0}&stream=${query.stream ? 1 : 0}`;
+    const res = await this.open("GET", `/events?${qs}`);
+    if ((res.statusCode ?? 500) >= 400) {
+      const wire = JSON.parse(await readAll(res)) as { error: { code: string; message: string } };
+      throw errorFromWire(wire.error);
+    }
+    for await (const line of createInterface({ input: res, crlfDelay: Infinity })) {
+      if (line.trim() !== "") yield JSON.parse(line) as CloudEvent;
+    }
+  }
+
+  private open(method: string, path: string, body?: unknown): Promise<IncomingMessage> {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(
+        {
+          socketPath: this.options.socketPath,
+          method,
+          path,
+          headers: {
+            "x-berth-actor": this.actor,
+            ...(payload
+              ? { "content-type": "application/json", "content-length": Buffer.byteLength(payload) }
+              : {}),
+          },
+        },
+        resolve,
+      );
+      req.on("error", (err: NodeJS.ErrnoException) => {
+        if (err.code === "ENOENT" || err.code === "ECONNREFUSED") {
+          reject(
+            new DaemonUnreachableError(
+              `cannot connect to the berth daemon at ${this.options.socketPath}: is 'berth serve' running?`,
+              { cause: err },
+            ),
+          );
+        } else reject(err);
+      });
+      req.end(payload);
+    });
+  }
+}
+
+async function readAll(res: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of res as AsyncIterable<Buffer>) chunks.push(c);
+  return Buffer.concat(chunks).toString("utf8");
+}

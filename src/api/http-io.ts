@@ -1,0 +1,53 @@
+/**
+ * Small HTTP helpers: JSON bodies in and out, and errors as `{error:{code,message}}`.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { z } from "zod";
+import { asBerthError, InvalidArgError } from "../errors.js";
+
+const MAX_BODY = 1 << 20;
+
+/** Reads and validates a JSON body; an empty body counts as `{}`. */
+export async function readJson<T extends z.ZodType>(
+  req: IncomingMessage,
+  schema: T,
+): Promise<z.infer<T>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY) throw new InvalidArgError(`request body larger than ${MAX_BODY} bytes`);
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString("utf8");
+  let value: unknown;
+  try {
+    value = text.trim() === "" ? {} : JSON.parse(text);
+  } catch (err) {
+    throw new InvalidArgError(`malformed JSON body: ${(err as Error).message}`, { cause: err });
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`);
+    throw new InvalidArgError(`invalid request: ${issues.join("; ")}`, { cause: parsed.error });
+  }
+  return parsed.data;
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+export function sendError(res: ServerResponse, err: unknown): void {
+  const e = asBerthError(err);
+  if (res.headersSent) {
+    res.destroy(e);
+    return;
+  }
+  sendJson(res, e.status, { error: e.toJSON() });
+}

@@ -1,0 +1,21 @@
+/**
+ * Request bodies, validated at the edge so the service only sees well-formed input.
+ */
+import { z } from "zod";
+
+export const ImportImageBody = z.object({
+  tar: z.string().min(1),
+  name: z.string().min(1),
+});
+
+export const CreateBody = z.object({
+  image: z.string().min(1),
+  command: z.array(z.string()).min(1),
+  name: z.string().optional(),
+  stopSignal: z.string().optional(),
+  stopTimeout: z.number().int().nonnegative().optional(),
+});
+
+export const StopBody = z.object({ timeout: z.number().int().nonnegative().optional() });
+export const KillBody = z.object({ signal: z.union([z.string(), z.number()]).optional() });
+export const EmptyBody = z.object({});

@@ -1,0 +1,158 @@
+/**
+ * The daemon's HTTP API on a unix socket (mode 0600). Routes parse and
+ * validate, name the actor and request id, and hand over to the service.
+ */
+import { randomUUID } from "node:crypto";
+import { chmod, rm } from "node:fs/promises";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { NoSuchCtrError } from "../errors.js";
+import type { RequestMeta } from "../machines/index.js";
+import type { ContainerService } from "../service/index.js";
+import type { Journal, RelayStatus } from "../store/index.js";
+import { eventFeed } from "./event-feed.js";
+import { readJson, sendError, sendJson } from "./http-io.js";
+import { CreateBody, EmptyBody, ImportImageBody, KillBody, StopBody } from "./schemas.js";
+import { signalName } from "../service/index.js";
+
+export interface ApiDeps {
+  service: ContainerService;
+  journal: Journal;
+  version: string;
+  relay?: { status(): RelayStatus };
+}
+
+type Handler = (ctx: {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  ref: string;
+  meta: RequestMeta;
+}) => Promise<void>;
+
+/** The client declares who it is; berth records it as declared, not proven. */
+function metaOf(req: IncomingMessage): RequestMeta {
+  const declared = req.headers["x-berth-actor"];
+  const requestId = req.headers["x-request-id"];
+  return {
+    actor: typeof declared === "string" && declared !== "" ? `declared:${declared}` : "anonymous",
+    requestId: typeof requestId === "string" && requestId !== "" ? requestId : randomUUID(),
+  };
+}
+
+function routes(deps: ApiDeps): Record<string, Handler> {
+  const { service, journal } = deps;
+  const op =
+    (body: Parameters<ContainerService["command"]>[1]["type"]): Handler =>
+    async ({ req, res, ref, meta }) => {
+      await readJson(req, EmptyBody);
+      sendJson(res, 200, await service.command(ref, { type: body } as never, meta));
+    };
+  return {
+    "GET /_ping": ({ res }) =>
+      Promise.resolve(sendJson(res, 200, { ok: true, version: deps.version })),
+    "GET /status": ({ res }) =>
+      Promise.resolve(
+        sendJson(res, 200, {
+          version: deps.version,
+          journal: journal.head(),
+          relay: deps.relay?.status() ?? null,
+        }),
+      ),
+    "POST /images": async ({ req, res }) => {
+      const body = await readJson(req, ImportImageBody);
+      sendJson(res, 201, await service.importImage(body.tar, body.name));
+    },
+    "POST /containers": async ({ req, res, meta }) => {
+      sendJson(res, 201, await service.create(await readJson(req, CreateBody), meta));
+    },
+    "GET /containers": ({ res, url }) =>
+      Promise.resolve(sendJson(res, 200, service.list(url.searchParams.get("all") === "1"))),
+    "GET /containers/:ref": ({ res, ref }) =>
+      Promise.resolve(sendJson(res, 200, service.inspect(ref))),
+    "POST /containers/:ref/init": op("INIT"),
+    "POST /containers/:ref/start": op("START"),
+    "POST /containers/:ref/pause": op("PAUSE"),
+    "POST /containers/:ref/unpause": op("UNPAUSE"),
+    "POST /containers/:ref/cleanup": op("CLEANUP"),
+    "POST /containers/:ref/stop": async ({ req, res, ref, meta }) => {
+      const { timeout } = await readJson(req, StopBody);
+      sendJson(res, 200, await service.command(ref, { type: "STOP", timeout }, meta));
+    },
+    "POST /containers/:ref/kill": async ({ req, res, ref, meta }) => {
+      const { signal } = await readJson(req, KillBody);
+      sendJson(
+        res,
+        200,
+        await service.command(ref, { type: "KILL", signal: signalName(signal ?? "SIGKILL") }, meta),
+      );
+    },
+    "DELETE /containers/:ref": async ({ res, ref, url, meta }) => {
+      const force = url.searchParams.get("force") === "1";
+      sendJson(res, 200, await service.command(ref, { type: "REMOVE", force }, meta));
+    },
+    "POST /containers/:ref/wait": async ({ res, ref }) => {
+      sendJson(res, 200, { exitCode: await service.wait(ref) });
+    },
+    "GET /containers/:ref/logs": async ({ res, ref }) =>
+      sendJson(res, 200, await service.logs(ref)),
+    "GET /containers/:ref/history": async ({ res, ref }) =>
+      sendJson(res, 200, await service.history(ref)),
+    "GET /events": async ({ req, res, url }) => {
+      const abort = new AbortController();
+      req.on("close", () => abort.abort());
+      res.writeHead(200, { "content-type": "application/x-ndjson" });
+      const feed = eventFeed(journal, {
+        afterSeq: Number(url.searchParams.get("after") ?? 0) || 0,
+        follow: url.searchParams.get("stream") !== "0",
+        signal: abort.signal,
+      });
+      for await (const e of feed) {
+        if (!res.write(`${JSON.stringify(e)}\n`)) {
+          await new Promise((resolve) => res.once("drain", resolve));
+        }
+      }
+      res.end();
+    },
+  };
+}
+
+function match(
+  table: Record<string, Handler>,
+  method: string,
+  path: string,
+): { handler: Handler; ref: string } | undefined {
+  const parts = path.split("/");
+  const ref =
+    parts[2] !== undefined && parts[1] === "containers" ? decodeURIComponent(parts[2]) : "";
+  const pattern = ref ? ["", "containers", ":ref", ...parts.slice(3)].join("/") : path;
+  const handler = table[`${method} ${pattern}`];
+  return handler ? { handler, ref } : undefined;
+}
+
+/** Creates the API server; call `listen(socketPath)` to serve. */
+export function apiServer(deps: ApiDeps): Server {
+  const table = routes(deps);
+  return createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://berth");
+    const found = match(table, req.method ?? "GET", url.pathname);
+    const meta = metaOf(req);
+    res.setHeader("x-request-id", meta.requestId);
+    if (!found) return sendError(res, new NoSuchCtrError(`no route ${req.method} ${url.pathname}`));
+    found
+      .handler({ req, res, url, ref: found.ref, meta })
+      .catch((err: unknown) => sendError(res, err));
+  });
+}
+
+/** Listens on a unix socket only the daemon's user can open. */
+export async function listenOnSocket(server: Server, socketPath: string): Promise<void> {
+  await rm(socketPath, { force: true });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(socketPath, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  await chmod(socketPath, 0o600);
+}

@@ -1,0 +1,160 @@
+#!/usr/bin/env node
+/**
+ * The berth CLI. Kept light: only commander loads up front, each verb imports
+ * what it needs when it runs, so `berth --version` answers fast.
+ */
+import { readFileSync } from "node:fs";
+import { Command, Option } from "commander";
+
+const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
+  version: string;
+};
+
+const DEFAULT_SOCKET = "/run/berth/berth.sock";
+const program = new Command("berth")
+  .description("container lifecycle service whose event journal is the source of truth")
+  .version(pkg.version, "-v, --version")
+  .option("--socket <path>", "daemon socket (env BERTH_SOCKET)")
+  .enablePositionalOptions();
+
+/** `--socket` may come before or after the verb. */
+const socketOf = (cmd: Command) =>
+  cmd.opts<{ socket?: string }>().socket ??
+  program.opts<{ socket?: string }>().socket ??
+  process.env.BERTH_SOCKET ??
+  DEFAULT_SOCKET;
+const format = () =>
+  new Option("--format <format>", "output format: table or json").default("table");
+
+type Args = unknown[];
+/** Runs a verb from ./verbs.js; every failure becomes a message on stderr and exit 125, as in Podman. */
+const verb =
+  (name: string) =>
+  async (...args: Args) => {
+    try {
+      const cmd = args[args.length - 1] as Command;
+      const verbs = await import("./verbs.js");
+      const fn = verbs[name as keyof typeof verbs] as (
+        socket: string,
+        ...a: Args
+      ) => Promise<number | void>;
+      const code = await fn(socketOf(cmd), ...args.slice(0, -1));
+      process.exitCode = code ?? 0;
+    } catch (err) {
+      process.stderr.write(`Error: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 125;
+    }
+  };
+
+program
+  .command("serve")
+  .description("run the daemon")
+  .option("--root <dir>", "state folder", "/var/lib/berth")
+  .option("--nats <url...>", "NATS server URL(s) for the event relay")
+  .option("--host <id>", "host id in event sources and subjects")
+  .option("--prefix <prefix>", "NATS subject prefix", "berth")
+  .action(
+    async (
+      opts: { root: string; nats?: string[]; host?: string; prefix: string },
+      cmd: Command,
+    ) => {
+      const { serve } = await import("./serve.js");
+      await serve({ ...opts, socket: socketOf(cmd), version: pkg.version });
+    },
+  );
+
+const image = program.command("image").description("manage images");
+image
+  .command("import <tar> <name>")
+  .description("import a rootfs tarball as an image")
+  .action(verb("imageImport"));
+
+program
+  .command("create")
+  .description("create a container (prints its id)")
+  .option("--name <name>", "container name")
+  .option("--stop-timeout <seconds>", "seconds before SIGKILL on stop", (v) => Number(v))
+  .option("--stop-signal <signal>", "signal sent on stop")
+  .argument("<image>")
+  .argument("[command...]")
+  .passThroughOptions()
+  .action(verb("create"));
+
+for (const [name, description] of [
+  ["init", "create containers in the runtime"],
+  ["start", "start containers"],
+  ["pause", "pause containers"],
+  ["unpause", "unpause containers"],
+  ["cleanup", "clean up stopped containers"],
+] as const) {
+  program.command(name).description(description).argument("<containers...>").action(verb(name));
+}
+
+program
+  .command("stop")
+  .description("stop containers: stop signal, then SIGKILL after the timeout")
+  .option("-t, --time <seconds>", "seconds to wait before SIGKILL", (v) => Number(v))
+  .argument("<containers...>")
+  .action(verb("stop"));
+program
+  .command("kill")
+  .description("send a signal to containers")
+  .option("-s, --signal <signal>", "signal name or number", "SIGKILL")
+  .argument("<containers...>")
+  .action(verb("kill"));
+program
+  .command("rm")
+  .description("remove containers")
+  .option("-f, --force", "stop running containers first")
+  .argument("<containers...>")
+  .action(verb("rm"));
+program
+  .command("wait")
+  .description("wait for containers to stop; print exit codes")
+  .argument("<containers...>")
+  .action(verb("wait"));
+program
+  .command("ps")
+  .description("list containers")
+  .option("-a, --all", "include stopped containers")
+  .addOption(format())
+  .action(verb("ps"));
+program
+  .command("inspect")
+  .description("show a container's record")
+  .argument("<container>")
+  .action(verb("inspect"));
+program
+  .command("logs")
+  .description("show a container's output")
+  .argument("<container>")
+  .action(verb("logs"));
+program
+  .command("history")
+  .description("show a container's events")
+  .argument("<container>")
+  .addOption(format())
+  .action(verb("history"));
+program
+  .command("events")
+  .description("show journal events, then follow live ones")
+  .option(
+    "--stream [bool]",
+    "keep streaming new events (--stream=false to stop at the present)",
+    "true",
+  )
+  .option("--after-seq <n>", "start after this global sequence", (v) => Number(v))
+  .addOption(format())
+  .action(verb("events"));
+program
+  .command("status")
+  .description("show the daemon's journal head and relay lag")
+  .action(verb("status"));
+
+const withSocket = (cmd: Command): void => {
+  if (cmd.commands.length === 0) cmd.option("--socket <path>", "daemon socket (env BERTH_SOCKET)");
+  cmd.commands.forEach(withSocket);
+};
+program.commands.forEach(withSocket);
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,143 @@
+/**
+ * The CLI verbs, each a thin call to the daemon's API. Where Podman's CLI is
+ * forgiving (stop of a stopped container, start of a running one) so is this;
+ * the API keeps the seed's strict errors.
+ */
+import { resolve } from "node:path";
+import { BerthClient } from "../api/client.js";
+import { CtrStateInvalidError, CtrStoppedError } from "../errors.js";
+import type { CloudEvent } from "../events/index.js";
+import type { ContainerRecord } from "../machines/index.js";
+import { eventLine, historyTable, psTable } from "./format.js";
+
+const client = (socket: string) => new BerthClient({ socketPath: socket });
+const out = (text: string) => process.stdout.write(text);
+const json = (value: unknown) => out(`${JSON.stringify(value, null, 2)}\n`);
+const enc = encodeURIComponent;
+
+type FormatOpt = { format: string };
+
+export async function imageImport(socket: string, tar: string, name: string) {
+  const info = await client(socket).call<{ digest: string }>("POST", "/images", {
+    tar: resolve(tar),
+    name,
+  });
+  out(`${info.digest}\n`);
+}
+
+export async function create(
+  socket: string,
+  image: string,
+  command: string[],
+  opts: { name?: string; stopTimeout?: number; stopSignal?: string },
+) {
+  const record = await client(socket).call<ContainerRecord>("POST", "/containers", {
+    image,
+    command,
+    ...opts,
+  });
+  out(`${record.id}\n`);
+}
+
+/** Runs an operation on each container in turn; Podman prints each ref that succeeded. */
+async function each(
+  refs: string[],
+  run: (ref: string) => Promise<unknown>,
+  forgive: (err: unknown) => boolean = () => false,
+): Promise<number> {
+  let failed = 0;
+  for (const ref of refs) {
+    try {
+      await run(ref);
+      out(`${ref}\n`);
+    } catch (err) {
+      if (forgive(err)) {
+        out(`${ref}\n`);
+        continue;
+      }
+      process.stderr.write(`Error: ${err instanceof Error ? err.message : String(err)}\n`);
+      failed += 1;
+    }
+  }
+  return failed ? 125 : 0;
+}
+
+const post =
+  (socket: string, op: string, body: unknown = {}) =>
+  (ref: string) =>
+    client(socket).call("POST", `/containers/${enc(ref)}/${op}`, body);
+
+export const init = (s: string, refs: string[]) => each(refs, post(s, "init"));
+export const pause = (s: string, refs: string[]) => each(refs, post(s, "pause"));
+export const unpause = (s: string, refs: string[]) => each(refs, post(s, "unpause"));
+export const cleanup = (s: string, refs: string[]) => each(refs, post(s, "cleanup"));
+
+/** Podman's CLI treats starting a running container as done. */
+const alreadyRunning = (err: unknown) =>
+  err instanceof CtrStateInvalidError &&
+  err.message.includes("must be in Created or Stopped state");
+
+export const start = (s: string, refs: string[]) => each(refs, post(s, "start"), alreadyRunning);
+
+export const stop = (s: string, refs: string[], opts: { time?: number }) =>
+  each(refs, post(s, "stop", { timeout: opts.time }), (err) => err instanceof CtrStoppedError);
+
+export const kill = (s: string, refs: string[], opts: { signal: string }) =>
+  each(refs, post(s, "kill", { signal: opts.signal }));
+
+export const rm = (s: string, refs: string[], opts: { force?: boolean }) =>
+  each(refs, (ref) =>
+    client(s).call("DELETE", `/containers/${enc(ref)}?force=${opts.force ? 1 : 0}`),
+  );
+
+export async function wait(s: string, refs: string[]) {
+  for (const ref of refs) {
+    const { exitCode } = await client(s).call<{ exitCode: number }>(
+      "POST",
+      `/containers/${enc(ref)}/wait`,
+    );
+    out(`${exitCode}\n`);
+  }
+}
+
+export async function ps(s: string, opts: { all?: boolean } & FormatOpt) {
+  const records = await client(s).call<ContainerRecord[]>(
+    "GET",
+    `/containers?all=${opts.all ? 1 : 0}`,
+  );
+  if (opts.format === "json") json(records);
+  else out(psTable(records));
+}
+
+export async function inspect(s: string, ref: string) {
+  json(await client(s).call<ContainerRecord>("GET", `/containers/${enc(ref)}`));
+}
+
+export async function logs(s: string, ref: string) {
+  const lines = await client(s).call<{ stream: string; text: string }[]>(
+    "GET",
+    `/containers/${enc(ref)}/logs`,
+  );
+  for (const l of lines)
+    (l.stream === "stderr" ? process.stderr : process.stdout).write(`${l.text}\n`);
+}
+
+export async function history(s: string, ref: string, opts: FormatOpt) {
+  const events = await client(s).call<CloudEvent[]>("GET", `/containers/${enc(ref)}/history`);
+  if (opts.format === "json") json(events);
+  else out(historyTable(events));
+}
+
+export async function events(
+  s: string,
+  opts: { stream: string | boolean; afterSeq?: number } & FormatOpt,
+) {
+  const stream = !(opts.stream === false || opts.stream === "false" || opts.stream === "0");
+  for await (const e of client(s).events({ after: opts.afterSeq, stream })) {
+    out(opts.format === "json" ? `${JSON.stringify(e)}\n` : eventLine(e));
+  }
+}
+
+export async function status(s: string) {
+  json(await client(s).call("GET", "/status"));
+}

@@ -1,0 +1,1 @@
+export { defaultHost, startDaemon, type Daemon, type DaemonOptions } from "./daemon.js";

@@ -1,0 +1,167 @@
+/**
+ * The OCI bundle's config.json. `ociSpec` is pure so the exact spec runc sees
+ * can be unit-tested; `writeBundle` puts it on disk.
+ */
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import { InvalidArgError } from "../errors.js";
+import { writeFileAtomic } from "./fsutil.js";
+import type { ContainerSpec } from "./types.js";
+
+/** The subset of the OCI runtime spec (1.0.2) that berth writes. */
+export interface OciSpec {
+  ociVersion: string;
+  process: {
+    terminal: boolean;
+    user: { uid: number; gid: number };
+    args: string[];
+    env: string[];
+    cwd: string;
+    capabilities: Record<"bounding" | "effective" | "permitted", string[]>;
+    noNewPrivileges: boolean;
+  };
+  root: { path: string; readonly: boolean };
+  hostname: string;
+  mounts: OciMount[];
+  linux: {
+    cgroupsPath: string;
+    namespaces: { type: string }[];
+    resources: { devices: { allow: boolean; access: string }[] };
+    maskedPaths: string[];
+    readonlyPaths: string[];
+  };
+}
+
+export interface OciMount {
+  destination: string;
+  type: string;
+  source: string;
+  options?: string[];
+}
+
+/** Podman's default capability set: enough for ordinary images, no admin powers. */
+export const DEFAULT_CAPABILITIES: readonly string[] = [
+  "CAP_CHOWN",
+  "CAP_DAC_OVERRIDE",
+  "CAP_FOWNER",
+  "CAP_FSETID",
+  "CAP_KILL",
+  "CAP_NET_BIND_SERVICE",
+  "CAP_SETFCAP",
+  "CAP_SETGID",
+  "CAP_SETPCAP",
+  "CAP_SETUID",
+  "CAP_SYS_CHROOT",
+];
+
+const DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+const MOUNTS: readonly OciMount[] = [
+  { destination: "/proc", type: "proc", source: "proc" },
+  {
+    destination: "/dev",
+    type: "tmpfs",
+    source: "tmpfs",
+    options: ["nosuid", "strictatime", "mode=755", "size=65536k"],
+  },
+  {
+    destination: "/dev/pts",
+    type: "devpts",
+    source: "devpts",
+    options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"],
+  },
+  {
+    destination: "/dev/shm",
+    type: "tmpfs",
+    source: "shm",
+    options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"],
+  },
+  {
+    destination: "/dev/mqueue",
+    type: "mqueue",
+    source: "mqueue",
+    options: ["nosuid", "noexec", "nodev"],
+  },
+  {
+    destination: "/sys",
+    type: "sysfs",
+    source: "sysfs",
+    options: ["nosuid", "noexec", "nodev", "ro"],
+  },
+];
+
+/** Kernel interfaces a container must not read (info leaks) ... */
+const MASKED_PATHS: readonly string[] = [
+  "/proc/acpi",
+  "/proc/asound",
+  "/proc/kcore",
+  "/proc/keys",
+  "/proc/latency_stats",
+  "/proc/timer_list",
+  "/proc/timer_stats",
+  "/proc/sched_debug",
+  "/proc/scsi",
+  "/sys/firmware",
+];
+
+/** ... or must not write (host-wide knobs). */
+const READONLY_PATHS: readonly string[] = [
+  "/proc/bus",
+  "/proc/fs",
+  "/proc/irq",
+  "/proc/sys",
+  "/proc/sysrq-trigger",
+];
+
+/**
+ * The OCI spec for `spec`, rooted at `rootfsPath` (the overlay mount).
+ * There are deliberately no rlimits: raising any above the host's hard limit
+ * makes runc fail, and inheriting the host's limits is what we want.
+ */
+export function ociSpec(spec: ContainerSpec, rootfsPath: string): OciSpec {
+  if (spec.command.length === 0 || spec.command[0] === "") {
+    throw new InvalidArgError(`container ${spec.id}: command must not be empty`);
+  }
+  if (!path.isAbsolute(rootfsPath)) {
+    throw new InvalidArgError(`rootfs path ${JSON.stringify(rootfsPath)} must be absolute`);
+  }
+  const caps = [...DEFAULT_CAPABILITIES];
+  return {
+    ociVersion: "1.0.2",
+    process: {
+      terminal: false,
+      user: { uid: 0, gid: 0 },
+      args: [...spec.command],
+      env: [DEFAULT_PATH, "TERM=xterm"],
+      cwd: "/",
+      capabilities: { bounding: caps, effective: [...caps], permitted: [...caps] },
+      noNewPrivileges: true,
+    },
+    root: { path: rootfsPath, readonly: false },
+    hostname: spec.id.slice(0, 12),
+    mounts: MOUNTS.map((m) => ({ ...m, ...(m.options ? { options: [...m.options] } : {}) })),
+    linux: {
+      // Relative: runc nests it under the cgroup it runs in (berth's), so host limits still apply.
+      cgroupsPath: `berth/${spec.id}`,
+      namespaces: ["pid", "ipc", "uts", "mount", "network"].map((type) => ({ type })),
+      // Deny every device; runc still adds the standard ones (null, zero, tty, ...).
+      resources: { devices: [{ allow: false, access: "rwm" }] },
+      maskedPaths: [...MASKED_PATHS],
+      readonlyPaths: [...READONLY_PATHS],
+    },
+  };
+}
+
+/** Writes `<bundleDir>/config.json` for `spec` atomically. */
+export async function writeBundle(
+  bundleDir: string,
+  spec: ContainerSpec,
+  rootfsPath: string,
+): Promise<void> {
+  const config = ociSpec(spec, rootfsPath);
+  await fs.mkdir(bundleDir, { recursive: true });
+  await writeFileAtomic(
+    path.join(bundleDir, "config.json"),
+    `${JSON.stringify(config, null, 2)}\n`,
+  );
+}

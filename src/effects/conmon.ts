@@ -1,0 +1,283 @@
+/**
+ * Creating a container through conmon, the way Podman does. conmon forks a
+ * monitor that outlives berth, runs `runc create` and, once runc is done,
+ * reports the container's PID (or runc's error) as one JSON line on the sync
+ * pipe (fd 3). It waits for one byte on the start pipe (fd 4) before doing anything.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import * as fs from "node:fs/promises";
+import type { Readable } from "node:stream";
+import { z } from "zod";
+import { OciRuntimeError } from "../errors.js";
+import { abortReason, throwIfAborted, whenAborted } from "./abort.js";
+import { errnoCode, parseJson } from "./fsutil.js";
+import type { ContainerPaths } from "./paths.js";
+import { runcMessages } from "./runc-errors.js";
+import type { Created } from "./types.js";
+
+/** How long conmon may take to report before berth gives up (Podman allows 240 s). */
+const DEFAULT_TIMEOUT_MS = 60_000;
+/** conmon's first process only forks and writes its pidfile; it exits within milliseconds. */
+const LAUNCHER_EXIT_GRACE_MS = 2_000;
+/** Cap on the conmon output kept for error messages. */
+const MAX_OUTPUT = 16 * 1024;
+
+/** Everything conmon needs for one container. */
+export interface ConmonOptions {
+  conmonPath: string;
+  runcPath: string;
+  /** `runc --root`. */
+  runcRoot: string;
+  id: string;
+  name: string;
+  paths: ContainerPaths;
+  exitDir: string;
+  socketDir: string;
+  /** Give up (and clean up) when conmon has not reported by then. Default 60 s. */
+  timeoutMs?: number;
+}
+
+const SyncSchema = z.object({ data: z.number().int(), message: z.string().optional() });
+type SyncMessage = z.infer<typeof SyncSchema>;
+
+/**
+ * conmon's command line. No `-s`: that selects the systemd cgroup manager,
+ * and berth uses cgroupfs. With `--full-attach` the attach socket is
+ * `<bundle>/attach` and `--socket-dir-path` goes unused, but conmon still
+ * wants it set.
+ */
+export function conmonArgs(o: ConmonOptions): string[] {
+  const p = o.paths;
+  const runtimeArgs = ["--root", o.runcRoot, "--log-format=json", "--log", p.runtimeLog];
+  return [
+    ["--api-version", "1"],
+    ["-c", o.id],
+    ["-u", o.id],
+    ["-n", o.name],
+    ["-r", o.runcPath],
+    ["-b", p.bundle],
+    ["-p", p.pidfile],
+    ["-P", p.conmonPidfile],
+    ["-l", `k8s-file:${p.log}`],
+    ["--exit-dir", o.exitDir],
+    ["--persist-dir", p.persist],
+    ["--socket-dir-path", o.socketDir],
+    ["--full-attach"],
+    ["--log-level", "warning"],
+    ...runtimeArgs.map((arg) => ["--runtime-arg", arg]),
+  ].flat();
+}
+
+/**
+ * conmon quits silently when a dir it writes to is missing (the persist dir
+ * is written only when the container exits, so its exit would be lost):
+ * create them all first. Stale pid files from an earlier run must go, and the
+ * runtime log starts empty so its errors belong to this attempt.
+ */
+async function prepareFiles(o: ConmonOptions): Promise<void> {
+  const p = o.paths;
+  await Promise.all(
+    [o.exitDir, o.socketDir, o.runcRoot, p.persist].map((d) => fs.mkdir(d, { recursive: true })),
+  );
+  await fs.access(p.config).catch((err: unknown) => {
+    throw new OciRuntimeError(`container ${o.id} has no bundle at ${p.bundle}`, { cause: err });
+  });
+  await Promise.all([p.pidfile, p.conmonPidfile].map((f) => fs.rm(f, { force: true })));
+  await fs.writeFile(p.runtimeLog, "");
+}
+
+function startConmon(o: ConmonOptions): ChildProcess {
+  const env: NodeJS.ProcessEnv = { ...process.env, _OCI_SYNCPIPE: "3", _OCI_STARTPIPE: "4" };
+  // Like Podman: a NOTIFY_SOCKET meant for berth must not reach the container's monitor.
+  delete env.NOTIFY_SOCKET;
+  return spawn(o.conmonPath, conmonArgs(o), {
+    cwd: o.paths.dir, // conmon drops an `oom` marker in its cwd; keep it in the container dir.
+    env,
+    // Own session, so a Ctrl-C aimed at berth cannot hit conmon before it daemonizes.
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"],
+  });
+}
+
+/** Most time a failed create waits for conmon's stderr to drain. */
+const STDERR_DRAIN_MS = 250;
+
+/**
+ * Collects up to MAX_OUTPUT chars of a stream, for error messages. `text()`
+ * waits (briefly) for the stream to end, as output can trail the exit event.
+ */
+function collect(stream: Readable | null): { text: () => Promise<string> } {
+  let text = "";
+  const ended = new Promise<void>((resolve) => {
+    if (!stream) return resolve();
+    stream.setEncoding("utf8");
+    stream.on("data", (chunk: string) => {
+      if (text.length < MAX_OUTPUT) text += chunk;
+    });
+    stream.on("close", resolve);
+    stream.on("error", () => resolve());
+  });
+  return {
+    text: async () => {
+      await Promise.race([ended, new Promise((r) => setTimeout(r, STDERR_DRAIN_MS).unref())]);
+      return text.slice(0, MAX_OUTPUT).trim();
+    },
+  };
+}
+
+/** The first line conmon writes to the sync pipe, or undefined if it closes without one. */
+function readSyncLine(stream: Readable): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    let buffered = "";
+    stream.setEncoding("utf8");
+    stream.on("data", (chunk: string) => {
+      buffered += chunk;
+      const newline = buffered.indexOf("\n");
+      if (newline >= 0) resolve(buffered.slice(0, newline));
+    });
+    stream.on("end", () => resolve(buffered === "" ? undefined : buffered));
+    stream.on("error", () => resolve(buffered === "" ? undefined : buffered));
+  });
+}
+
+function parseSync(line: string | undefined): SyncMessage | undefined {
+  if (line === undefined) return undefined;
+  const parsed = SyncSchema.safeParse(parseJson(line));
+  return parsed.success ? parsed.data : undefined;
+}
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  error?: Error;
+}
+
+function waitExit(child: ChildProcess): Promise<Exit> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      resolve({ code: child.exitCode, signal: child.signalCode });
+      return;
+    }
+    child.once("exit", (code, signal) => resolve({ code, signal }));
+    // Spawn failures (ENOENT, EACCES) emit "error" and never "exit".
+    child.once("error", (error) => resolve({ code: null, signal: null, error }));
+  });
+}
+
+function sendStartByte(child: ChildProcess): void {
+  const start = child.stdio[4] as NodeJS.WritableStream | null;
+  if (!start) return;
+  // EPIPE here means conmon already died; the sync pipe tells the story.
+  (start as unknown as Readable).on("error", () => undefined);
+  start.end(Buffer.of(0));
+}
+
+/** Closes berth's ends of conmon's pipes; the monitor keeps its own. */
+function releasePipes(child: ChildProcess): void {
+  for (const stream of child.stdio) stream?.destroy();
+  child.unref();
+}
+
+async function readPid(file: string): Promise<number | undefined> {
+  try {
+    const pid = Number((await fs.readFile(file, "utf8")).trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch (err) {
+    if (errnoCode(err) === "ENOENT") return undefined;
+    throw err;
+  }
+}
+
+function killPid(pid: number): void {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch (err) {
+    if (errnoCode(err) !== "ESRCH") throw err;
+  }
+}
+
+/**
+ * Stops a create that is being abandoned. The launcher is given a moment to
+ * exit so the monitor's PID is in its pidfile; then the monitor is killed,
+ * which kills `runc create` (conmon sets PDEATHSIG on it). A half-created
+ * container may remain in runc; `runc delete --force` clears it.
+ */
+async function killConmon(child: ChildProcess, launcherExit: Promise<Exit>, o: ConmonOptions) {
+  const exited = await Promise.race([
+    launcherExit.then(() => true),
+    new Promise<false>((r) => setTimeout(r, LAUNCHER_EXIT_GRACE_MS, false)),
+  ]);
+  if (!exited && child.pid !== undefined) {
+    // Still in the launcher's process group: the monitor has not called setsid yet.
+    killPid(-child.pid);
+  }
+  const monitor = await readPid(o.paths.conmonPidfile);
+  if (monitor !== undefined) killPid(monitor);
+}
+
+async function runtimeLogErrors(file: string): Promise<string> {
+  const text = await fs.readFile(file, "utf8").catch(() => "");
+  return runcMessages(text).join("; ");
+}
+
+/** The best account of a failed create: runc's words first, conmon's next. */
+async function createFailure(
+  o: ConmonOptions,
+  sync: SyncMessage | undefined,
+  launcher: Exit,
+  stderr: string,
+): Promise<OciRuntimeError> {
+  const runtimeLog = await runtimeLogErrors(o.paths.runtimeLog);
+  const detail =
+    sync?.message?.trim() ||
+    runtimeLog ||
+    stderr ||
+    launcher.error?.message ||
+    `conmon exited with ${launcher.signal ?? `code ${launcher.code}`} without reporting a PID`;
+  return new OciRuntimeError(`create container ${o.id}: ${detail}`);
+}
+
+/**
+ * Spawns conmon for a prepared bundle and resolves once `runc create` has
+ * succeeded, with the container's PID and the monitor's PID. Rejects with
+ * OciRuntimeError carrying runc's or conmon's error text. When `signal` aborts
+ * or the timeout passes first, conmon is killed before rejecting; the caller
+ * should then `runc delete --force` the id.
+ */
+export async function spawnConmon(o: ConmonOptions, signal?: AbortSignal): Promise<Created> {
+  throwIfAborted(signal);
+  await prepareFiles(o);
+  const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const deadline = AbortSignal.timeout(timeoutMs);
+  const stop = signal ? AbortSignal.any([signal, deadline]) : deadline;
+
+  const child = startConmon(o);
+  const launcherExit = waitExit(child);
+  const stderr = collect(child.stderr);
+  // conmon prints nothing useful on stdout, but the pipe must be drained.
+  child.stdout?.resume();
+  const syncLine = readSyncLine(child.stdio[3] as Readable);
+  sendStartByte(child);
+  try {
+    const [line, launcher] = await Promise.race([
+      Promise.all([syncLine, launcherExit]),
+      whenAborted(stop),
+    ]);
+    const sync = parseSync(line);
+    if (!sync || sync.data <= 0) throw await createFailure(o, sync, launcher, await stderr.text());
+    const conmonPid = await readPid(o.paths.conmonPidfile);
+    if (conmonPid === undefined) {
+      throw new OciRuntimeError(`create container ${o.id}: conmon wrote no pidfile`);
+    }
+    return { pid: sync.data, conmonPid };
+  } catch (err) {
+    if (!stop.aborted) throw err;
+    await killConmon(child, launcherExit, o);
+    if (signal?.aborted) throw abortReason(signal);
+    throw new OciRuntimeError(
+      `create container ${o.id}: conmon did not report within ${timeoutMs} ms`,
+    );
+  } finally {
+    releasePipes(child);
+  }
+}

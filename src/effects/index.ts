@@ -1,0 +1,32 @@
+/**
+ * Host-side effects: the runtime port, its Linux implementation and the
+ * exit monitor, plus the pure helpers worth testing or reusing on their own.
+ */
+export type {
+  ContainerRuntime,
+  ContainerSpec,
+  Created,
+  ExitInfo,
+  ImageInfo,
+  LogLine,
+  RuncState,
+  RuncStatus,
+} from "./types.js";
+export { LinuxRuntime, type LinuxRuntimeOptions } from "./runtime.js";
+export { ExitMonitor, type ExitListener, type ExitMonitorOptions } from "./exit-monitor.js";
+export { ociSpec, type OciSpec } from "./bundle.js";
+export { conmonArgs } from "./conmon.js";
+export { parseK8sLog } from "./logs.js";
+export { parseExitCode } from "./exit-file.js";
+export { normalizeSignal } from "./runc.js";
+export { runcError } from "./runc-errors.js";
+export {
+  assertContainerId,
+  assertImageName,
+  containerPaths,
+  isContainerId,
+  layout,
+  safeJoin,
+  type ContainerPaths,
+  type Layout,
+} from "./paths.js";

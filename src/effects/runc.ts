@@ -1,0 +1,119 @@
+/**
+ * Direct runc calls (everything after create, which conmon runs). All use
+ * berth's own `--root`, so berth never sees or touches other engines' containers.
+ */
+import { constants } from "node:os";
+import { execa } from "execa";
+import { z } from "zod";
+import { InvalidArgError, OciRuntimeError } from "../errors.js";
+import { throwIfAborted } from "./abort.js";
+import { parseJson } from "./fsutil.js";
+import { isNotExist, runcError } from "./runc-errors.js";
+import type { RuncState } from "./types.js";
+
+/** A runc call that hangs (e.g. on a stuck cgroup) must not block its caller forever. */
+const RUNC_TIMEOUT_MS = 30_000;
+
+const StateSchema = z.object({
+  status: z.enum(["creating", "created", "running", "paused", "stopped"]),
+  pid: z.number().int(),
+});
+
+/**
+ * Canonical form of a signal given as "SIGTERM", "term" or "15"; InvalidArgError
+ * for anything the host does not know.
+ */
+export function normalizeSignal(signal: string): string {
+  const trimmed = signal.trim();
+  if (/^\d+$/.test(trimmed)) {
+    const num = Number(trimmed);
+    if (num >= 1 && num <= 64) return String(num);
+  } else {
+    const upper = trimmed.toUpperCase();
+    const name = upper.startsWith("SIG") ? upper : `SIG${upper}`;
+    if (name in constants.signals) return name;
+  }
+  throw new InvalidArgError(`unknown signal ${JSON.stringify(signal)}`);
+}
+
+interface RunResult {
+  ok: boolean;
+  stdout: string;
+  stderr: string;
+}
+
+/** runc bound to a binary and a state root. */
+export class Runc {
+  constructor(
+    readonly binary: string,
+    readonly root: string,
+  ) {}
+
+  private async run(args: string[], signal?: AbortSignal): Promise<RunResult> {
+    const result = await execa(this.binary, ["--root", this.root, ...args], {
+      cancelSignal: signal,
+      reject: false,
+      stdin: "ignore",
+      timeout: RUNC_TIMEOUT_MS,
+      forceKillAfterDelay: 2_000,
+    });
+    throwIfAborted(signal);
+    if (result.timedOut) {
+      throw new OciRuntimeError(`runc ${args.join(" ")} timed out after ${RUNC_TIMEOUT_MS} ms`);
+    }
+    return {
+      ok: !result.failed,
+      stdout: result.stdout,
+      // Spawn failures (ENOENT, EACCES) have no stderr; their message says what went wrong.
+      stderr: result.stderr || (result.failed ? (result.shortMessage ?? "") : ""),
+    };
+  }
+
+  private async expectOk(op: string, id: string, args: string[], signal?: AbortSignal) {
+    const result = await this.run(args, signal);
+    if (!result.ok) throw runcError(result.stderr, op, id);
+    return result;
+  }
+
+  /** `runc start`: runs the user process of a created container. */
+  async start(id: string, signal?: AbortSignal): Promise<void> {
+    await this.expectOk("start", id, ["start", id], signal);
+  }
+
+  /** `runc kill <id> <signal>`. */
+  async kill(id: string, sig: string, signal?: AbortSignal): Promise<void> {
+    await this.expectOk("kill", id, ["kill", id, normalizeSignal(sig)], signal);
+  }
+
+  /** `runc pause`: freezes the container's cgroup. */
+  async pause(id: string, signal?: AbortSignal): Promise<void> {
+    await this.expectOk("pause", id, ["pause", id], signal);
+  }
+
+  /** `runc resume`: thaws the container's cgroup. */
+  async resume(id: string, signal?: AbortSignal): Promise<void> {
+    await this.expectOk("resume", id, ["resume", id], signal);
+  }
+
+  /** `runc delete --force`; succeeds when runc does not know the container. */
+  async delete(id: string, signal?: AbortSignal): Promise<void> {
+    const result = await this.run(["delete", "--force", id], signal);
+    if (!result.ok && !isNotExist(result.stderr)) throw runcError(result.stderr, "delete", id);
+  }
+
+  /** `runc state`, or undefined when runc does not know the container. */
+  async state(id: string, signal?: AbortSignal): Promise<RuncState | undefined> {
+    const result = await this.run(["state", id], signal);
+    if (!result.ok) {
+      if (isNotExist(result.stderr)) return undefined;
+      throw runcError(result.stderr, "state", id);
+    }
+    const parsed = StateSchema.safeParse(parseJson(result.stdout));
+    if (!parsed.success) {
+      throw new OciRuntimeError(
+        `runc state ${id}: unexpected output ${JSON.stringify(result.stdout)}`,
+      );
+    }
+    return { status: parsed.data.status, pid: parsed.data.pid };
+  }
+}

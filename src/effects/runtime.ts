@@ -1,0 +1,195 @@
+/**
+ * `ContainerRuntime` on Linux: overlayfs rootfs, conmon as the monitor, runc
+ * as the OCI runtime, all state kept under one berth root.
+ */
+import * as fs from "node:fs/promises";
+import { InternalError, NoSuchImageError } from "../errors.js";
+import { writeBundle } from "./bundle.js";
+import { spawnConmon } from "./conmon.js";
+import { clearExitFiles, readExitFile } from "./exit-file.js";
+import { importImage, readImage } from "./image.js";
+import { readK8sLog } from "./logs.js";
+import { isMounted, mountOverlay, mountsUnder, unmountOverlay } from "./overlay.js";
+import {
+  assertContainerId,
+  containerPaths,
+  imagePaths,
+  layout,
+  type ContainerPaths,
+  type Layout,
+} from "./paths.js";
+import { Runc } from "./runc.js";
+import type {
+  ContainerRuntime,
+  ContainerSpec,
+  Created,
+  ExitInfo,
+  ImageInfo,
+  LogLine,
+  RuncState,
+} from "./types.js";
+
+export interface LinuxRuntimeOptions {
+  /** berth's root dir; everything the runtime writes lives below it. */
+  root: string;
+  /** Default /usr/sbin/runc. */
+  runcPath?: string;
+  /** Default /usr/bin/conmon. */
+  conmonPath?: string;
+  /** How long conmon may take to create a container. Default 60 s. */
+  createTimeoutMs?: number;
+}
+
+/** The host runtime. Methods validate ids and never touch paths outside the root. */
+export class LinuxRuntime implements ContainerRuntime {
+  readonly layout: Layout;
+  private readonly runc: Runc;
+  private readonly runcPath: string;
+  private readonly conmonPath: string;
+  private readonly createTimeoutMs: number | undefined;
+
+  constructor(options: LinuxRuntimeOptions) {
+    this.layout = layout(options.root);
+    this.runcPath = options.runcPath ?? "/usr/sbin/runc";
+    this.conmonPath = options.conmonPath ?? "/usr/bin/conmon";
+    this.createTimeoutMs = options.createTimeoutMs;
+    this.runc = new Runc(this.runcPath, this.layout.runc);
+  }
+
+  importImage(tarPath: string, name: string, signal?: AbortSignal): Promise<ImageInfo> {
+    return importImage(this.layout, tarPath, name, signal);
+  }
+
+  getImage(name: string): Promise<ImageInfo | undefined> {
+    return readImage(this.layout, name);
+  }
+
+  /**
+   * Mounts the rootfs and writes config.json. If the bundle cannot be written
+   * after this call mounted the overlay, the mount is undone, leaving the
+   * container as it was.
+   */
+  async prepare(spec: ContainerSpec, signal?: AbortSignal): Promise<void> {
+    const paths = this.paths(spec.id);
+    if (!(await readImage(this.layout, spec.image))) {
+      throw new NoSuchImageError(`image ${spec.image} does not exist`);
+    }
+    await fs.mkdir(paths.persist, { recursive: true });
+    const wasMounted = await isMounted(paths.merged);
+    await mountOverlay(
+      {
+        lower: imagePaths(this.layout, spec.image).rootfs,
+        upper: paths.upper,
+        work: paths.work,
+        merged: paths.merged,
+      },
+      signal,
+    );
+    try {
+      await writeBundle(paths.bundle, spec, paths.merged);
+    } catch (err) {
+      if (!wasMounted) await unmountOverlay(paths.merged).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * Runs conmon, which runs `runc create`. On failure or abort, whatever runc
+   * had created is force-deleted, so the container can be prepared and
+   * created again, or unmounted and removed.
+   */
+  async create(spec: ContainerSpec, signal?: AbortSignal): Promise<Created> {
+    const paths = this.paths(spec.id);
+    try {
+      return await spawnConmon(
+        {
+          conmonPath: this.conmonPath,
+          runcPath: this.runcPath,
+          runcRoot: this.layout.runc,
+          id: spec.id,
+          name: spec.name,
+          paths,
+          exitDir: this.layout.exits,
+          socketDir: this.layout.sockets,
+          timeoutMs: this.createTimeoutMs,
+        },
+        signal,
+      );
+    } catch (err) {
+      // Not under `signal`: the cleanup must run even when the caller gave up.
+      await this.runc.delete(spec.id).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  start(id: string, signal?: AbortSignal): Promise<void> {
+    return this.runc.start(this.checked(id), signal);
+  }
+
+  kill(id: string, signal: string, abort?: AbortSignal): Promise<void> {
+    return this.runc.kill(this.checked(id), signal, abort);
+  }
+
+  pause(id: string, signal?: AbortSignal): Promise<void> {
+    return this.runc.pause(this.checked(id), signal);
+  }
+
+  resume(id: string, signal?: AbortSignal): Promise<void> {
+    return this.runc.resume(this.checked(id), signal);
+  }
+
+  delete(id: string, signal?: AbortSignal): Promise<void> {
+    return this.runc.delete(this.checked(id), signal);
+  }
+
+  state(id: string, signal?: AbortSignal): Promise<RuncState | undefined> {
+    return this.runc.state(this.checked(id), signal);
+  }
+
+  unmount(id: string, signal?: AbortSignal): Promise<void> {
+    return unmountOverlay(this.paths(id).merged, signal);
+  }
+
+  /**
+   * Unmounts, then deletes the container dir and its exit file. Refuses while
+   * runc still knows the container or anything is mounted below the dir:
+   * a recursive delete must never reach through a mount into other files.
+   */
+  async removeFiles(id: string): Promise<void> {
+    const paths = this.paths(id);
+    if (await this.runc.state(id)) {
+      throw new InternalError(`container ${id} still exists in runc; delete it first`);
+    }
+    await unmountOverlay(paths.merged);
+    const mounts = await mountsUnder(paths.dir);
+    if (mounts.length > 0) {
+      throw new InternalError(
+        `container ${id}: refusing to remove, still mounted: ${mounts.join(", ")}`,
+      );
+    }
+    await fs.rm(paths.dir, { recursive: true, force: true });
+    await fs.rm(paths.exitFile, { force: true });
+  }
+
+  readExit(id: string): Promise<ExitInfo | undefined> {
+    return readExitFile(this.paths(id));
+  }
+
+  clearExit(id: string): Promise<void> {
+    return clearExitFiles(this.paths(id));
+  }
+
+  readLogs(id: string): Promise<LogLine[]> {
+    return readK8sLog(this.paths(id).log);
+  }
+
+  private paths(id: string): ContainerPaths {
+    return containerPaths(this.layout, id);
+  }
+
+  /** Validates `id` (InvalidArgError) before it reaches a command line. */
+  private checked(id: string): string {
+    assertContainerId(id);
+    return id;
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * Turning facts into envelopes. The journal then places them (seq, version, hashes).
+ */
+import { randomUUID } from "node:crypto";
+import type { Fact, RequestMeta } from "../machines/index.js";
+import { eventType } from "../machines/index.js";
+import type { UnplacedEvent } from "./envelope.js";
+
+export interface EnvelopeContext {
+  /** Host id; the source is berth://<host>. */
+  host: string;
+  subject: string;
+  time: string;
+  meta: RequestMeta;
+}
+
+export function envelope(fact: Fact, ctx: EnvelopeContext): UnplacedEvent {
+  return {
+    specversion: "1.0",
+    id: randomUUID(),
+    source: `berth://${ctx.host}`,
+    type: eventType(fact.action),
+    subject: ctx.subject,
+    time: ctx.time,
+    datacontenttype: "application/json",
+    data: fact.data as Record<string, unknown>,
+    actor: ctx.meta.actor,
+    requestid: ctx.meta.requestId,
+  };
+}

@@ -1,0 +1,43 @@
+/**
+ * Input checks shared by the service's entry points. Bad input gets a typed
+ * InvalidArgError before anything is journaled or run.
+ */
+import { constants } from "node:os";
+import { InvalidArgError } from "../errors.js";
+
+const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
+const signals = constants.signals as Record<string, number>;
+
+/** A container name as Podman accepts it. */
+export function containerName(name: string): string {
+  if (!NAME.test(name)) {
+    throw new InvalidArgError(
+      `invalid container name ${JSON.stringify(name)}: must match ${NAME.source}`,
+    );
+  }
+  return name;
+}
+
+/** A signal by name ("TERM", "SIGTERM") or number ("15"), as its canonical name. */
+export function signalName(input: string | number): string {
+  const raw = String(input).trim().toUpperCase();
+  if (/^\d+$/.test(raw)) {
+    const n = Number(raw);
+    const found = Object.entries(signals).find(([, v]) => v === n);
+    if (found) return found[0];
+  } else {
+    const name = raw.startsWith("SIG") ? raw : `SIG${raw}`;
+    if (name in signals) return name;
+  }
+  throw new InvalidArgError(`invalid signal ${JSON.stringify(String(input))}`);
+}
+
+/** A non-negative whole number of seconds. */
+export function seconds(input: number, what: string): number {
+  if (!Number.isInteger(input) || input < 0) {
+    throw new InvalidArgError(
+      `invalid ${what} ${JSON.stringify(input)}: must be a whole number of seconds >= 0`,
+    );
+  }
+  return input;
+}

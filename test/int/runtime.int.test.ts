@@ -1,0 +1,175 @@
+/**
+ * LinuxRuntime against the real runc, conmon and overlayfs (needs root).
+ */
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { InvalidArgError, NameInUseError, OciRuntimeError } from "../../src/errors.js";
+import { ExitMonitor } from "../../src/effects/exit-monitor.js";
+import { mountsUnder } from "../../src/effects/overlay.js";
+import { LinuxRuntime } from "../../src/effects/runtime.js";
+import type { ContainerSpec, ExitInfo } from "../../src/effects/types.js";
+import { busyboxTar } from "../support/image.js";
+
+let root: string;
+let rt: LinuxRuntime;
+let monitor: ExitMonitor;
+const heard = new Map<string, ExitInfo>();
+const ids: string[] = [];
+
+function newSpec(command: string[]): ContainerSpec {
+  const id = randomBytes(32).toString("hex");
+  ids.push(id);
+  return {
+    id,
+    name: `t-${id.slice(0, 8)}`,
+    image: "busybox",
+    command,
+    stopSignal: "SIGTERM",
+    stopTimeout: 1,
+  };
+}
+
+async function run(command: string[]): Promise<ContainerSpec> {
+  const spec = newSpec(command);
+  await rt.prepare(spec);
+  await rt.create(spec);
+  await rt.start(spec.id);
+  return spec;
+}
+
+async function exists(p: string): Promise<boolean> {
+  return fs.access(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+beforeAll(async () => {
+  root = await fs.mkdtemp("/tmp/berth-int-");
+  rt = new LinuxRuntime({ root });
+  monitor = new ExitMonitor({ root });
+  monitor.onExit((id, exit) => heard.set(id, exit));
+  await monitor.ready;
+  await rt.importImage(busyboxTar(), "busybox");
+});
+
+afterAll(async () => {
+  for (const id of ids) {
+    await rt.delete(id).catch(() => undefined);
+    await rt.unmount(id).catch(() => undefined);
+  }
+  await monitor?.close();
+  if (!root) return;
+  // Whatever a failed test left mounted must go before the recursive delete.
+  for (const mount of (await mountsUnder(root)).reverse()) {
+    await execa("umount", ["-l", mount], { reject: false });
+  }
+  await fs.rm(root, { recursive: true, force: true });
+});
+
+describe("LinuxRuntime with runc and conmon", () => {
+  it("runs a command to completion: exit code, exit event and logs", async () => {
+    const spec = await run(["sh", "-c", "echo hi; echo oops >&2; exit 7"]);
+    const exit = await monitor.waitFor(spec.id, 10_000);
+    expect(exit?.exitCode).toBe(7);
+    expect(exit?.oomKilled).toBe(false);
+    expect(heard.get(spec.id)?.exitCode).toBe(7);
+    expect(await rt.readExit(spec.id)).toEqual(exit);
+    const logs = await rt.readLogs(spec.id);
+    expect(logs).toContainEqual(expect.objectContaining({ stream: "stdout", text: "hi" }));
+    expect(logs).toContainEqual(expect.objectContaining({ stream: "stderr", text: "oops" }));
+    expect((await rt.state(spec.id))?.status).toBe("stopped");
+  });
+
+  it("reports 137 for a container killed with SIGKILL", async () => {
+    const spec = await run(["sleep", "1000"]);
+    expect((await rt.state(spec.id))?.status).toBe("running");
+    await rt.kill(spec.id, "SIGKILL");
+    const exit = await monitor.waitFor(spec.id, 10_000);
+    expect(exit?.exitCode).toBe(137);
+  });
+
+  it("pauses and resumes a running container", async () => {
+    const spec = await run(["sleep", "1000"]);
+    await rt.pause(spec.id);
+    expect((await rt.state(spec.id))?.status).toBe("paused");
+    await rt.resume(spec.id);
+    expect((await rt.state(spec.id))?.status).toBe("running");
+    await rt.kill(spec.id, "KILL");
+    expect((await monitor.waitFor(spec.id, 10_000))?.exitCode).toBe(137);
+  });
+
+  it("leaves nothing behind after delete, unmount and removeFiles", async () => {
+    const spec = await run(["true"]);
+    await monitor.waitFor(spec.id, 10_000);
+    await rt.delete(spec.id);
+    await rt.delete(spec.id); // runc no longer knowing it counts as deleted
+    expect(await rt.state(spec.id)).toBeUndefined();
+    await rt.unmount(spec.id);
+    await rt.unmount(spec.id);
+    await rt.removeFiles(spec.id);
+    await rt.removeFiles(spec.id);
+    expect(await exists(path.join(root, "containers", spec.id))).toBe(false);
+    expect(await exists(path.join(root, "exits", spec.id))).toBe(false);
+    expect(await exists(path.join(root, "runc", spec.id))).toBe(false);
+    expect(await mountsUnder(path.join(root, "containers", spec.id))).toEqual([]);
+    expect(await rt.readExit(spec.id)).toBeUndefined();
+  });
+
+  it("mounts the rootfs once however often prepare runs", async () => {
+    const spec = newSpec(["true"]);
+    await rt.prepare(spec);
+    await rt.prepare(spec);
+    expect(await mountsUnder(path.join(root, "containers", spec.id))).toHaveLength(1);
+    await rt.unmount(spec.id);
+    await rt.removeFiles(spec.id);
+  });
+
+  it("fails create with runc's reason and leaves no runc container", async () => {
+    const spec = newSpec(["/no/such/binary"]);
+    await rt.prepare(spec);
+    const failure = rt.create(spec);
+    await expect(failure).rejects.toBeInstanceOf(OciRuntimeError);
+    await expect(failure).rejects.toThrow(/no such file or directory/);
+    expect(await rt.state(spec.id)).toBeUndefined();
+    expect(await rt.readExit(spec.id)).toBeUndefined();
+    await rt.unmount(spec.id);
+    await rt.removeFiles(spec.id);
+  });
+
+  it("kills conmon and cleans up when create is aborted", async () => {
+    const spec = newSpec(["sleep", "1000"]);
+    await rt.prepare(spec);
+    const abort = new AbortController();
+    const creating = rt.create(spec, abort.signal);
+    setTimeout(() => abort.abort(new Error("cancelled")), 5);
+    await expect(creating).rejects.toThrow("cancelled");
+    expect(await rt.state(spec.id)).toBeUndefined();
+  });
+
+  it("refuses an unknown signal before calling runc", async () => {
+    await expect(rt.kill(ids[0] ?? "x", "SIGBOGUS")).rejects.toBeInstanceOf(InvalidArgError);
+  });
+});
+
+describe("image import", () => {
+  it("records the digest and size and refuses the same name twice", async () => {
+    const info = await rt.getImage("busybox");
+    const tar = await fs.stat(busyboxTar());
+    expect(info?.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(info?.size).toBe(tar.size);
+    expect(await exists(path.join(root, "images", "busybox", "rootfs", "bin", "sh"))).toBe(true);
+    await expect(rt.importImage(busyboxTar(), "busybox")).rejects.toBeInstanceOf(NameInUseError);
+  });
+
+  it("rejects a garbage tar with a typed error and leaves no image folder", async () => {
+    const garbage = path.join(root, "garbage.tar");
+    await fs.writeFile(garbage, randomBytes(4096));
+    await expect(rt.importImage(garbage, "junk")).rejects.toBeInstanceOf(InvalidArgError);
+    expect(await rt.getImage("junk")).toBeUndefined();
+    expect(await fs.readdir(path.join(root, "images"))).toEqual(["busybox"]);
+  });
+});

@@ -1,0 +1,53 @@
+import { describe, expect, it } from "vitest";
+import {
+  CtrStateInvalidError,
+  CtrStoppedError,
+  InvalidArgError,
+  NoSuchCtrError,
+  OciRuntimeError,
+} from "../../src/errors.js";
+import { runcError, runcMessages } from "../../src/effects/runc-errors.js";
+import { normalizeSignal } from "../../src/effects/runc.js";
+
+const logrus = (msg: string) => `time="2026-11-28T14:23:49Z" level=error msg="${msg}"\n`;
+
+describe("runcError", () => {
+  it.each([
+    ["container does not exist", NoSuchCtrError],
+    ["container not running", CtrStoppedError],
+    ["cannot start a container that has stopped", CtrStoppedError],
+    ["container not paused", CtrStateInvalidError],
+    ["cannot start an already running container", CtrStateInvalidError],
+    ['unknown signal \\"BOGUS\\"', InvalidArgError],
+    ["open /sys/fs/cgroup/freezer/x: permission denied", OciRuntimeError],
+  ])("maps %j to %s", (msg, type) => {
+    expect(runcError(logrus(msg), "pause", "abc")).toBeInstanceOf(type);
+  });
+
+  it("carries the operation, the id and runc's own words", () => {
+    const err = runcError(logrus("container not paused"), "resume", "abc");
+    expect(err.message).toBe("runc resume abc: container not paused");
+  });
+
+  it("reads JSON log lines and unescapes quotes", () => {
+    const json = '{"level":"error","msg":"exec: \\"/x\\": no such file","time":"t"}\n';
+    expect(runcMessages(json)).toEqual(['exec: "/x": no such file']);
+    expect(runcMessages(logrus('unknown signal \\"X\\"'))).toEqual(['unknown signal "X"']);
+  });
+
+  it("still gives a message when runc printed nothing", () => {
+    expect(runcError("", "start", "abc").message).toContain("without a message");
+  });
+});
+
+describe("normalizeSignal", () => {
+  it("accepts names with or without SIG, any case, and numbers", () => {
+    expect(normalizeSignal("SIGTERM")).toBe("SIGTERM");
+    expect(normalizeSignal("kill")).toBe("SIGKILL");
+    expect(normalizeSignal("9")).toBe("9");
+  });
+
+  it.each(["BOGUS", "", "0", "65", "SIG"])("rejects %j", (sig) => {
+    expect(() => normalizeSignal(sig)).toThrow(InvalidArgError);
+  });
+});
