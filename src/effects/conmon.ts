@@ -8,7 +8,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { z } from "zod";
-import { OciRuntimeError } from "../errors.js";
+import { InternalError, OciRuntimeError } from "../errors.js";
 import { abortReason, throwIfAborted, whenAborted } from "./abort.js";
 import { errnoCode, parseJson } from "./fsutil.js";
 import type { ContainerPaths } from "./paths.js";
@@ -80,7 +80,7 @@ async function prepareFiles(o: ConmonOptions): Promise<void> {
     [o.exitDir, o.socketDir, o.runcRoot, p.persist].map((d) => fs.mkdir(d, { recursive: true })),
   );
   await fs.access(p.config).catch((err: unknown) => {
-    throw new OciRuntimeError(`container ${o.id} has no bundle at ${p.bundle}`, { cause: err });
+    throw new InternalError(`container ${o.id} is not prepared: no ${p.config}`, { cause: err });
   });
   await Promise.all([p.pidfile, p.conmonPidfile].map((f) => fs.rm(f, { force: true })));
   await fs.writeFile(p.runtimeLog, "");
@@ -225,13 +225,12 @@ async function createFailure(
   o: ConmonOptions,
   sync: SyncMessage | undefined,
   launcher: Exit,
-  stderr: string,
+  stderr: () => Promise<string>,
 ): Promise<OciRuntimeError> {
-  const runtimeLog = await runtimeLogErrors(o.paths.runtimeLog);
   const detail =
     sync?.message?.trim() ||
-    runtimeLog ||
-    stderr ||
+    (await runtimeLogErrors(o.paths.runtimeLog)) ||
+    (await stderr()) ||
     launcher.error?.message ||
     `conmon exited with ${launcher.signal ?? `code ${launcher.code}`} without reporting a PID`;
   return new OciRuntimeError(`create container ${o.id}: ${detail}`);
@@ -264,7 +263,7 @@ export async function spawnConmon(o: ConmonOptions, signal?: AbortSignal): Promi
       whenAborted(stop),
     ]);
     const sync = parseSync(line);
-    if (!sync || sync.data <= 0) throw await createFailure(o, sync, launcher, await stderr.text());
+    if (!sync || sync.data <= 0) throw await createFailure(o, sync, launcher, stderr.text);
     const conmonPid = await readPid(o.paths.conmonPidfile);
     if (conmonPid === undefined) {
       throw new OciRuntimeError(`create container ${o.id}: conmon wrote no pidfile`);
@@ -280,4 +279,37 @@ export async function spawnConmon(o: ConmonOptions, signal?: AbortSignal): Promi
   } finally {
     releasePipes(child);
   }
+}
+
+/** True while the conmon for container `id` whose PID is in `pidfile` is running. */
+async function conmonAlive(pidfile: string, id: string): Promise<boolean> {
+  const pid = await readPid(pidfile);
+  if (pid === undefined) return false;
+  try {
+    // The id check guards against a recycled PID; a zombie's cmdline is empty.
+    return (await fs.readFile(`/proc/${pid}/cmdline`, "utf8")).includes(id);
+  } catch (err) {
+    if (errnoCode(err) === "ENOENT" || errnoCode(err) === "ESRCH") return false;
+    throw err;
+  }
+}
+
+/**
+ * Waits until the container's conmon has exited, polling every `pollMs`;
+ * false if it is still running after `timeoutMs`. conmon writes the exit
+ * files last, after runc reports the container gone, so files removed before
+ * it is done could be written again.
+ */
+export async function waitConmonExit(
+  pidfile: string,
+  id: string,
+  timeoutMs: number,
+  pollMs = 10,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (await conmonAlive(pidfile, id)) {
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+  return true;
 }

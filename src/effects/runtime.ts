@@ -3,9 +3,9 @@
  * as the OCI runtime, all state kept under one berth root.
  */
 import * as fs from "node:fs/promises";
-import { InternalError, NoSuchImageError } from "../errors.js";
+import { CtrStateInvalidError, InternalError, NoSuchImageError } from "../errors.js";
 import { writeBundle } from "./bundle.js";
-import { spawnConmon } from "./conmon.js";
+import { spawnConmon, waitConmonExit } from "./conmon.js";
 import { clearExitFiles, readExitFile } from "./exit-file.js";
 import { importImage, readImage } from "./image.js";
 import { readK8sLog } from "./logs.js";
@@ -28,6 +28,9 @@ import type {
   LogLine,
   RuncState,
 } from "./types.js";
+
+/** conmon exits right after the container; this only bounds a wedged one. */
+const CONMON_EXIT_WAIT_MS = 5_000;
 
 export interface LinuxRuntimeOptions {
   /** berth's root dir; everything the runtime writes lives below it. */
@@ -94,12 +97,20 @@ export class LinuxRuntime implements ContainerRuntime {
   }
 
   /**
-   * Runs conmon, which runs `runc create`. On failure or abort, whatever runc
-   * had created is force-deleted, so the container can be prepared and
+   * Runs conmon, which runs `runc create`. Refuses (CtrStateInvalidError)
+   * while runc still has a container with this id. On failure or abort,
+   * whatever runc had created is force-deleted, so the container can be
    * created again, or unmounted and removed.
    */
   async create(spec: ContainerSpec, signal?: AbortSignal): Promise<Created> {
     const paths = this.paths(spec.id);
+    // Checked first so the cleanup below can only ever delete what this call created.
+    const existing = await this.runc.state(spec.id, signal);
+    if (existing) {
+      throw new CtrStateInvalidError(
+        `container ${spec.id} already exists in runc (${existing.status}); delete it first`,
+      );
+    }
     try {
       return await spawnConmon(
         {
@@ -152,13 +163,17 @@ export class LinuxRuntime implements ContainerRuntime {
 
   /**
    * Unmounts, then deletes the container dir and its exit file. Refuses while
-   * runc still knows the container or anything is mounted below the dir:
-   * a recursive delete must never reach through a mount into other files.
+   * runc still knows the container or anything is mounted below the dir
+   * (a recursive delete must never reach through a mount into other files),
+   * and first lets conmon finish, so it cannot write exit files afterwards.
    */
   async removeFiles(id: string): Promise<void> {
     const paths = this.paths(id);
     if (await this.runc.state(id)) {
       throw new InternalError(`container ${id} still exists in runc; delete it first`);
+    }
+    if (!(await waitConmonExit(paths.conmonPidfile, id, CONMON_EXIT_WAIT_MS))) {
+      throw new InternalError(`container ${id}: conmon is still running; try again`);
     }
     await unmountOverlay(paths.merged);
     const mounts = await mountsUnder(paths.dir);

@@ -6,7 +6,12 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InvalidArgError, NameInUseError, OciRuntimeError } from "../../src/errors.js";
+import {
+  CtrStateInvalidError,
+  InvalidArgError,
+  NameInUseError,
+  OciRuntimeError,
+} from "../../src/errors.js";
 import { ExitMonitor } from "../../src/effects/exit-monitor.js";
 import { mountsUnder } from "../../src/effects/overlay.js";
 import { LinuxRuntime } from "../../src/effects/runtime.js";
@@ -148,6 +153,23 @@ describe("LinuxRuntime with runc and conmon", () => {
     setTimeout(() => abort.abort(new Error("cancelled")), 5);
     await expect(creating).rejects.toThrow("cancelled");
     expect(await rt.state(spec.id)).toBeUndefined();
+  });
+
+  it("refuses to create over a live runc container and leaves it running", async () => {
+    const spec = await run(["sleep", "1000"]);
+    await expect(rt.create(spec)).rejects.toBeInstanceOf(CtrStateInvalidError);
+    expect((await rt.state(spec.id))?.status).toBe("running");
+    await rt.kill(spec.id, "SIGKILL");
+    expect((await monitor.waitFor(spec.id, 10_000))?.exitCode).toBe(137);
+  });
+
+  it("explains a missing conmon binary", async () => {
+    const broken = new LinuxRuntime({ root, conmonPath: "/nonexistent/conmon" });
+    const spec = newSpec(["true"]);
+    await broken.prepare(spec);
+    await expect(broken.create(spec)).rejects.toThrow(/ENOENT/);
+    await broken.unmount(spec.id);
+    await broken.removeFiles(spec.id);
   });
 
   it("refuses an unknown signal before calling runc", async () => {

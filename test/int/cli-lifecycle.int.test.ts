@@ -1,0 +1,121 @@
+/**
+ * The walking skeleton end to end: the real daemon driven by the real CLI,
+ * with runc, conmon, LevelDB and nats-server underneath.
+ */
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CloudEvent } from "../../src/events/index.js";
+import type { ContainerRecord } from "../../src/machines/index.js";
+import { busyboxTar } from "../support/image.js";
+import { startBerth, startNats, type Berth, type Nats } from "../support/processes.js";
+
+let nats: Nats;
+let berth: Berth;
+
+const runcStatus = async (id: string) => {
+  const r = await execa("runc", ["--root", `${berth.root}/runc`, "state", id], { reject: false });
+  return r.exitCode === 0 ? (JSON.parse(r.stdout) as { status: string }).status : "absent";
+};
+const inspect = async (ref: string) =>
+  JSON.parse(await berth.ok("inspect", ref)) as ContainerRecord;
+const history = async (ref: string) =>
+  JSON.parse(await berth.ok("history", ref, "--format", "json")) as CloudEvent[];
+const actions = (events: CloudEvent[]) =>
+  events.map((e) => e.type.replace("io.berth.container.", ""));
+
+beforeAll(async () => {
+  nats = await startNats();
+  berth = await startBerth({ nats: nats.url });
+  await berth.ok("image", "import", busyboxTar(), "busybox");
+});
+
+afterAll(async () => {
+  await berth?.stop();
+  await nats?.stop();
+});
+
+describe("a container driven from the CLI", () => {
+  it("reports the exit code from wait and the output from logs", async () => {
+    const id = (
+      await berth.ok("create", "--name", "echo7", "busybox", "sh", "-c", "echo hi; exit 7")
+    ).trim();
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    await berth.ok("start", "echo7");
+    expect((await berth.ok("wait", "echo7")).trim()).toBe("7");
+    expect((await berth.ok("logs", id.slice(0, 10))).trim()).toBe("hi");
+    expect(actions(await history("echo7"))).toEqual(["create", "init", "start", "died", "cleanup"]);
+  });
+
+  it("ends a container that ignores SIGTERM with SIGKILL after the stop timeout", async () => {
+    await berth.ok("create", "--name", "sleeper", "busybox", "sleep", "1000");
+    await berth.ok("start", "sleeper");
+    await berth.ok("stop", "-t", "1", "sleeper");
+    expect((await berth.ok("wait", "sleeper")).trim()).toBe("137");
+    const stop = (await history("sleeper")).find((e) => e.type.endsWith(".stop"));
+    expect(stop?.data).toMatchObject({ signal: "SIGTERM", timeout: 1, escalated: true });
+    expect((await inspect("sleeper")).state).toBe("exited");
+  });
+
+  it("changes runc's state on pause and unpause", async () => {
+    const id = (await berth.ok("create", "busybox", "sleep", "1000")).trim();
+    await berth.ok("start", id);
+    expect(await runcStatus(id)).toBe("running");
+    await berth.ok("pause", id);
+    expect(await runcStatus(id)).toBe("paused");
+    expect((await inspect(id)).state).toBe("paused");
+    await berth.ok("unpause", id);
+    expect(await runcStatus(id)).toBe("running");
+    await berth.ok("rm", "-f", id);
+    expect(await runcStatus(id)).toBe("absent");
+  });
+
+  it("lists a container's events in order with gapless versions", async () => {
+    const id = (await berth.ok("create", "busybox", "sleep", "1000")).trim();
+    for (const verb of ["start", "pause", "unpause"]) await berth.ok(verb, id);
+    await berth.ok("kill", "-s", "KILL", id);
+    await berth.ok("wait", id);
+    await berth.ok("rm", id);
+    const events = await history(id);
+    expect(actions(events)).toEqual([
+      "create",
+      "init",
+      "start",
+      "pause",
+      "unpause",
+      "kill",
+      "died",
+      "cleanup",
+      "remove",
+    ]);
+    expect(events.map((e) => e.version)).toEqual(events.map((_, i) => i + 1));
+    const seqs = events.map((e) => e.seq);
+    expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
+  });
+
+  it("refuses an operation the seed forbids with its message and exit code 125", async () => {
+    const id = (await berth.ok("create", "busybox", "true")).trim();
+    const r = await berth.cli("pause", id);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toContain(`"configured" is not running, can't pause`);
+    expect((await history(id)).length).toBe(1);
+  });
+
+  it("rejects a bad name, an unknown image and an unknown container with clear errors", async () => {
+    const bad = await berth.cli("create", "--name", "../x", "busybox", "true");
+    expect(bad.code).toBe(125);
+    expect(bad.stderr).toContain("invalid container name");
+    const noImage = await berth.cli("create", "nosuchimage", "true");
+    expect(noImage.stderr).toContain("image nosuchimage not found");
+    const noCtr = await berth.cli("start", "nosuchcontainer");
+    expect(noCtr.code).toBe(125);
+    expect(noCtr.stderr).toContain(`no container with name or ID "nosuchcontainer" found`);
+  });
+
+  it("forgives stop of a stopped container like Podman's CLI", async () => {
+    const id = (await berth.ok("create", "busybox", "true")).trim();
+    await berth.ok("start", id);
+    await berth.ok("wait", id);
+    const r = await berth.cli("stop", id);
+    expect(r.code).toBe(0);
+  });
+});

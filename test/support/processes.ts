@@ -1,0 +1,191 @@
+/**
+ * Real processes for integration tests: nats-server with JetStream and the
+ * berth daemon, each on free ports and in temporary folders, stopped after.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer, connect as netConnect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { execa } from "execa";
+
+export const CLI = fileURLToPath(new URL("../../dist/src/cli/main.js", import.meta.url));
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      srv.close(() =>
+        typeof addr === "object" && addr ? resolve(addr.port) : reject(new Error("no port")),
+      );
+    });
+  });
+}
+
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+  what = "condition",
+) {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+const canConnect = (opts: { port: number } | { path: string }) =>
+  new Promise<boolean>((resolve) => {
+    const s = netConnect(opts as never);
+    s.once("connect", () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once("error", () => resolve(false));
+  });
+
+export async function tempDir(prefix: string) {
+  return mkdtemp(join(tmpdir(), prefix));
+}
+
+export interface Nats {
+  url: string;
+  port: number;
+  start(): Promise<void>;
+  kill(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A JetStream nats-server; `kill` and `start` make outages, its store dir survives them. */
+export async function startNats(): Promise<Nats> {
+  const port = await freePort();
+  const dir = await tempDir("berth-nats-");
+  let proc: ChildProcess | undefined;
+  const nats: Nats = {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    async start() {
+      proc = spawn("nats-server", ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", dir], {
+        stdio: "ignore",
+      });
+      await until(() => canConnect({ port }), 10_000, "nats-server");
+    },
+    async kill() {
+      const p = proc;
+      proc = undefined;
+      if (!p || p.exitCode !== null) return;
+      const exited = new Promise((r) => p.once("exit", r));
+      p.kill("SIGKILL");
+      await exited;
+    },
+    async stop() {
+      await nats.kill();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  await nats.start();
+  return nats;
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Berth {
+  root: string;
+  socket: string;
+  cli(...args: string[]): Promise<CliResult>;
+  /** Runs the CLI and fails the test with its stderr unless it exits 0. */
+  ok(...args: string[]): Promise<string>;
+  start(): Promise<void>;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  stop(): Promise<void>;
+  log(): string;
+}
+
+/** The real daemon (`berth serve`) in its own root, optionally relaying to NATS. */
+export async function startBerth(options: { nats?: string; host?: string } = {}): Promise<Berth> {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first`);
+  const dir = await tempDir("berth-it-");
+  const root = join(dir, "root");
+  const socket = join(dir, "berth.sock");
+  let proc: ChildProcess | undefined;
+  let output = "";
+  const cli = async (...args: string[]): Promise<CliResult> => {
+    const r = await execa("node", [CLI, ...args], { env: { BERTH_SOCKET: socket }, reject: false });
+    return { code: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr };
+  };
+  const berth: Berth = {
+    root,
+    socket,
+    cli,
+    async ok(...args) {
+      const r = await cli(...args);
+      if (r.code !== 0) throw new Error(`berth ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
+      return r.stdout;
+    },
+    async start() {
+      const args = [
+        "serve",
+        "--root",
+        root,
+        "--socket",
+        socket,
+        "--host",
+        options.host ?? "testhost",
+      ];
+      if (options.nats) args.push("--nats", options.nats);
+      const p = spawn("node", [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+      proc = p;
+      p.stdout?.on("data", (d: Buffer) => (output += d.toString()));
+      p.stderr?.on("data", (d: Buffer) => (output += d.toString()));
+      await until(
+        async () =>
+          p.exitCode === null && existsSync(socket) && (await canConnect({ path: socket })),
+        15_000,
+        `berth daemon (log: ${output})`,
+      );
+    },
+    async kill(signal = "SIGKILL") {
+      const p = proc;
+      proc = undefined;
+      if (!p || p.exitCode !== null) return;
+      const exited = new Promise((r) => p.once("exit", r));
+      p.kill(signal);
+      await exited;
+      if (signal === "SIGKILL") await rm(socket, { force: true });
+    },
+    async stop() {
+      await berth.kill("SIGTERM");
+      await cleanRoot(root);
+      await rm(dir, { recursive: true, force: true });
+    },
+    log: () => output,
+  };
+  await berth.start();
+  return berth;
+}
+
+/** Kills and deletes every container runc knows under a root and unmounts its overlays. */
+export async function cleanRoot(root: string): Promise<void> {
+  const runcRoot = join(root, "runc");
+  const list = await execa("runc", ["--root", runcRoot, "list", "-q"], { reject: false });
+  for (const id of list.stdout.split("\n").filter(Boolean)) {
+    await execa("runc", ["--root", runcRoot, "delete", "--force", id], { reject: false });
+  }
+  const mounts = await execa(
+    "sh",
+    ["-c", `grep -F ' ${root}/' /proc/self/mountinfo | cut -d' ' -f5`],
+    { reject: false },
+  );
+  for (const m of mounts.stdout.split("\n").filter(Boolean).reverse()) {
+    await execa("umount", ["-l", m], { reject: false });
+  }
+}
