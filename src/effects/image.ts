@@ -40,18 +40,11 @@ async function digestFile(
 }
 
 async function assertTarFile(tarPath: string): Promise<void> {
-  try {
-    const st = await fs.stat(tarPath);
-    if (!st.isFile()) throw new InvalidArgError(`${tarPath} is not a regular file`);
-  } catch (err) {
-    if (err instanceof InvalidArgError) throw err;
-    throw new InvalidArgError(
-      `cannot read image archive ${tarPath}: ${errnoCode(err) ?? String(err)}`,
-      {
-        cause: err,
-      },
-    );
-  }
+  const stat = await fs.stat(tarPath).catch((err: unknown) => {
+    const reason = errnoCode(err) ?? String(err);
+    throw new InvalidArgError(`cannot read image archive ${tarPath}: ${reason}`, { cause: err });
+  });
+  if (!stat.isFile()) throw new InvalidArgError(`image archive ${tarPath} is not a regular file`);
 }
 
 /**

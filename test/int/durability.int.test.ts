@@ -8,7 +8,7 @@ import type { CloudEvent } from "../../src/events/index.js";
 import type { ContainerRecord } from "../../src/machines/index.js";
 import { busyboxTar } from "../support/image.js";
 import { readJetStream } from "../support/jetstream.js";
-import { startBerth, startNats, until, type Berth, type Nats } from "../support/processes.js";
+import { startBerth, startNats, until, type Berth } from "../support/processes.js";
 
 const running: { stop(): Promise<void> }[] = [];
 afterEach(async () => {
