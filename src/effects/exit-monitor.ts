@@ -29,21 +29,20 @@ interface Waiter {
 }
 
 /**
- * Reports container exits found in `<root>/exits`. It starts on construction;
- * exit files already present are reported by the first scan, so attach
- * listeners right away and `await monitor.ready` to know they have been.
+ * Reports container exits found in `<root>/exits`. Nothing is scanned until
+ * `start()` (or `ready`, or a `waitFor`): attach listeners and make them able
+ * to act first, because the first scan reports the exit files already there.
  */
 export class ExitMonitor {
-  /** Resolves after the first scan has dispatched pre-existing exit files. */
-  readonly ready: Promise<void>;
-
   private readonly layout: Layout;
+  private readonly rescanMs: number;
   private readonly listeners = new Set<ExitListener>();
   private readonly waiters = new Set<Waiter>();
   /** mtime (ms) of each exit file already dispatched; an id + mtime is dispatched once. */
   private readonly seen = new Map<string, number>();
   private readonly onError: (err: unknown) => void;
-  private readonly timer: NodeJS.Timeout;
+  private timer: NodeJS.Timeout | undefined;
+  private started: Promise<void> | undefined;
   private watcher: FSWatcher | undefined;
   private scanning: Promise<void> | undefined;
   private rescanRequested = false;
@@ -51,10 +50,23 @@ export class ExitMonitor {
 
   constructor(options: ExitMonitorOptions) {
     this.layout = layout(options.root);
+    this.rescanMs = options.rescanMs ?? 500;
     this.onError = options.onError ?? (() => undefined);
-    this.timer = setInterval(() => this.requestScan(), options.rescanMs ?? 500);
-    this.timer.unref();
-    this.ready = this.start();
+  }
+
+  /**
+   * Starts watching (idempotent). Resolves once the first scan has reported
+   * the exit files already present; never rejects, failures go to `onError`
+   * and the rescans keep trying.
+   */
+  start(): Promise<void> {
+    this.started ??= this.firstScan().catch((err: unknown) => this.onError(err));
+    return this.started;
+  }
+
+  /** Same as `start()`: starts the monitor if needed and resolves after the first scan. */
+  get ready(): Promise<void> {
+    return this.start();
   }
 
   /** Adds a listener; returns a function that removes it. */
@@ -97,6 +109,7 @@ export class ExitMonitor {
       if (this.closed) return waiter.settle(undefined);
       // Register before looking, so an exit landing in between is not missed.
       this.waiters.add(waiter);
+      void this.start();
       this.lookFor(id).then(
         (exit) => {
           if (exit && this.waiters.has(waiter)) waiter.settle(exit);
@@ -109,16 +122,18 @@ export class ExitMonitor {
   /** Stops watching; pending waiters resolve with undefined. */
   async close(): Promise<void> {
     this.closed = true;
-    clearInterval(this.timer);
+    if (this.timer) clearInterval(this.timer);
     this.watcher?.close();
     this.watcher = undefined;
     for (const waiter of [...this.waiters]) waiter.settle(undefined);
     await this.scanning;
   }
 
-  private async start(): Promise<void> {
+  private async firstScan(): Promise<void> {
+    if (this.closed) return;
+    this.timer = setInterval(() => this.requestScan(), this.rescanMs);
+    this.timer.unref();
     await fs.mkdir(this.layout.exits, { recursive: true });
-    this.watch();
     this.requestScan();
     await this.scanning;
   }
@@ -134,7 +149,8 @@ export class ExitMonitor {
         this.onError(err);
       });
     } catch (err) {
-      this.onError(err);
+      // A missing dir is normal until the first container runs; the rescan retries.
+      if (errnoCode(err) !== "ENOENT") this.onError(err);
     }
   }
 

@@ -27,3 +27,4 @@ export { CONTAINER_STATES, type ContainerRecord, type ContainerState } from "./r
 export { eventType, replay, toFact, type StoredFact } from "./replay.js";
 export { committed } from "./restore.js";
 export { rejection } from "./rules.js";
+export { lifecycleDiagram } from "./diagram.js";

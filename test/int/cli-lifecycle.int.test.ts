@@ -6,8 +6,13 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CloudEvent } from "../../src/events/index.js";
 import type { ContainerRecord } from "../../src/machines/index.js";
-import { busyboxTar } from "../support/image.js";
-import { startBerth, startNats, type Berth, type Nats } from "../support/processes.js";
+import {
+  busyboxTar,
+  startBerth,
+  startNats,
+  type Berth,
+  type Nats,
+} from "../../src/harness/index.js";
 
 let nats: Nats;
 let berth: Berth;

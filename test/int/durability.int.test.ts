@@ -3,12 +3,19 @@
  * every journal event exactly once and in order, also across an outage.
  */
 import { request } from "node:http";
+import { execa } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CloudEvent } from "../../src/events/index.js";
 import type { ContainerRecord } from "../../src/machines/index.js";
-import { busyboxTar } from "../support/image.js";
 import { readJetStream } from "../support/jetstream.js";
-import { startBerth, startNats, until, type Berth } from "../support/processes.js";
+import {
+  busyboxTar,
+  CLI,
+  startBerth,
+  startNats,
+  until,
+  type Berth,
+} from "../../src/harness/index.js";
 
 const running: { stop(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -116,8 +123,6 @@ describe("durability", () => {
 
   it("refuses a second daemon on the same root with a clear error", async () => {
     const { berth } = await setup(false);
-    const { execa } = await import("execa");
-    const { CLI } = await import("../support/processes.js");
     const second = await execa(
       "node",
       [CLI, "serve", "--root", berth.root, "--socket", `${berth.socket}.2`],

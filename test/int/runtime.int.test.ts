@@ -16,7 +16,7 @@ import { ExitMonitor } from "../../src/effects/exit-monitor.js";
 import { mountsUnder } from "../../src/effects/overlay.js";
 import { LinuxRuntime } from "../../src/effects/runtime.js";
 import type { ContainerSpec, ExitInfo } from "../../src/effects/types.js";
-import { busyboxTar } from "../support/image.js";
+import { busyboxTar } from "../../src/harness/index.js";
 
 let root: string;
 let rt: LinuxRuntime;

@@ -27,14 +27,14 @@ async function writeExit(id: string, code: number): Promise<void> {
   await fs.rename(tmp, path.join(dir, id));
 }
 
-function start(rescanMs = 500): ExitMonitor {
+function monitorFor(rescanMs = 500): ExitMonitor {
   monitor = new ExitMonitor({ root, rescanMs });
   return monitor;
 }
 
 describe("ExitMonitor", () => {
   it("reports an exit file written after it started, with code and time", async () => {
-    const m = start();
+    const m = monitorFor();
     await m.ready;
     const seen: [string, ExitInfo][] = [];
     m.onExit((id, exit) => seen.push([id, exit]));
@@ -46,17 +46,19 @@ describe("ExitMonitor", () => {
     expect(seen.map(([id, e]) => [id, e.exitCode])).toEqual([["c1", 7]]);
   });
 
-  it("reports exit files that existed before it started", async () => {
+  it("reports exit files that existed before it started, once it is started", async () => {
     await writeExit("old", 3);
-    const m = start();
+    const m = monitorFor(20);
     const seen: string[] = [];
     m.onExit((id) => seen.push(id));
-    await m.ready;
+    await new Promise((r) => setTimeout(r, 100));
+    expect(seen).toEqual([]); // nothing is reported before start: listeners may not be ready
+    await m.start();
     expect(seen).toEqual(["old"]);
   });
 
   it("reports each appearance once, and again after the file is replaced", async () => {
-    const m = start(50);
+    const m = monitorFor(50);
     const seen: number[] = [];
     m.onExit((_, exit) => seen.push(exit.exitCode));
     await writeExit("c1", 1);
@@ -71,7 +73,7 @@ describe("ExitMonitor", () => {
   });
 
   it("calls listeners before a waiter for the same exit resolves", async () => {
-    const m = start();
+    const m = monitorFor();
     await m.ready;
     const order: string[] = [];
     m.onExit(() => order.push("listener"));
@@ -83,7 +85,7 @@ describe("ExitMonitor", () => {
 
   it("resolves a wait at once when the exit is already known", async () => {
     await writeExit("c1", 137);
-    const m = start();
+    const m = monitorFor();
     await m.ready;
     const begun = Date.now();
     expect((await m.waitFor("c1", 5_000))?.exitCode).toBe(137);
@@ -91,17 +93,19 @@ describe("ExitMonitor", () => {
   });
 
   it("ignores conmon's temp files", async () => {
-    const m = start(50);
+    const m = monitorFor(50);
     const seen: string[] = [];
     m.onExit((id) => seen.push(id));
-    await fs.mkdir(path.join(root, "exits"), { recursive: true });
+    await m.start();
     await fs.writeFile(path.join(root, "exits", "c1.Xy12Zq"), "0");
+    await writeExit("c2", 0);
+    await m.waitFor("c2", 5_000);
     await new Promise((r) => setTimeout(r, 200));
-    expect(seen).toEqual([]);
+    expect(seen).toEqual(["c2"]);
   });
 
   it("resolves undefined on timeout and rejects on abort", async () => {
-    const m = start();
+    const m = monitorFor();
     expect(await m.waitFor("never", 50)).toBeUndefined();
     const abort = new AbortController();
     const waiting = m.waitFor("never", 5_000, abort.signal);
@@ -110,7 +114,7 @@ describe("ExitMonitor", () => {
   });
 
   it("resolves pending waits with undefined when closed", async () => {
-    const m = start();
+    const m = monitorFor();
     const waiting = m.waitFor("never", 5_000);
     await m.close();
     expect(await waiting).toBeUndefined();
@@ -121,7 +125,7 @@ describe("ExitMonitor", () => {
     await fs.mkdir(persist, { recursive: true });
     await fs.writeFile(path.join(persist, "oom"), "");
     await writeExit("c1", 137);
-    const m = start();
+    const m = monitorFor();
     expect((await m.waitFor("c1", 5_000))?.oomKilled).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Real processes for integration tests: nats-server with JetStream and the
+ * Real processes for integration tests, the demo and the benchmark: nats-server with JetStream and the
  * berth daemon, each on free ports and in temporary folders, stopped after.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -8,10 +8,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, connect as netConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { execa } from "execa";
+import { repoRoot } from "./repo.js";
 
-export const CLI = fileURLToPath(new URL("../../dist/src/cli/main.js", import.meta.url));
+/** The compiled CLI; tests, demo and bench run it as a user would. */
+export const CLI = join(repoRoot(), "dist", "src", "cli", "main.js");
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

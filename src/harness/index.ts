@@ -1,0 +1,14 @@
+export { busyboxTar } from "./image.js";
+export {
+  cleanRoot,
+  CLI,
+  freePort,
+  startBerth,
+  startNats,
+  tempDir,
+  until,
+  type Berth,
+  type CliResult,
+  type Nats,
+} from "./processes.js";
+export { repoRoot } from "./repo.js";
