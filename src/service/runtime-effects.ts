@@ -105,10 +105,14 @@ async function remove(
     if (record.state === "paused") await rt.resume(record.id, abort);
     exit = await killAndWait(rt, exits, record.id, abort);
   }
-  await rt.delete(record.id, abort);
-  await rt.unmount(record.id, abort);
+  // An exited container was already deleted from runc and unmounted by its committed cleanup.
+  const cleaned = !["configured", "exited"].includes(record.state);
+  if (cleaned) {
+    await rt.delete(record.id, abort);
+    await rt.unmount(record.id, abort);
+  }
   await rt.removeFiles(record.id);
-  return { exit, cleaned: !["configured", "exited", "removing"].includes(record.state) };
+  return { exit, cleaned: cleaned && record.state !== "removing" };
 }
 
 /** Every runtime effect the machine names, bound to a runtime and an exit waiter. */
