@@ -26,6 +26,8 @@ async function floorRound(rt: LinuxRuntime, exits: ExitMonitor, samples: Map<str
     command: COMMAND,
     stopSignal: "SIGTERM",
     stopTimeout: 10,
+    terminal: false,
+    stdin: false,
   };
   const t0 = performance.now();
   await timed(samples, "create", () => Promise.resolve());

@@ -14,6 +14,10 @@ export const CreateBody = z.object({
   name: z.string().optional(),
   stopSignal: z.string().optional(),
   stopTimeout: z.number().int().nonnegative().optional(),
+  terminal: z.boolean().optional(),
+  stdin: z.boolean().optional(),
+  restart: z.string().optional(),
+  requires: z.array(z.string()).optional(),
 });
 
 export const StopBody = z.object({ timeout: z.number().int().nonnegative().optional() });

@@ -9,6 +9,7 @@ import { NoSuchCtrError } from "../errors.js";
 import type { RequestMeta } from "../machines/index.js";
 import type { ContainerService } from "../service/index.js";
 import type { Journal, RelayStatus } from "../store/index.js";
+import { installAttach, resizeHandler } from "./attach-route.js";
 import { eventFeed } from "./event-feed.js";
 import { readJson, sendError, sendJson } from "./http-io.js";
 import { CreateBody, EmptyBody, ImportImageBody, KillBody, StopBody } from "./schemas.js";
@@ -93,6 +94,7 @@ function routes(deps: ApiDeps): Record<string, Handler> {
     "POST /containers/:ref/wait": async ({ res, ref }) => {
       sendJson(res, 200, { exitCode: await service.wait(ref) });
     },
+    "POST /containers/:ref/resize": resizeHandler(deps),
     "GET /containers/:ref/logs": async ({ res, ref }) =>
       sendJson(res, 200, await service.logs(ref)),
     "GET /containers/:ref/history": async ({ res, ref }) =>
@@ -132,7 +134,7 @@ function match(
 /** Creates the API server; call `listen(socketPath)` to serve. */
 export function apiServer(deps: ApiDeps): Server {
   const table = routes(deps);
-  return createServer((req, res) => {
+  const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://berth");
     const found = match(table, req.method ?? "GET", url.pathname);
     const meta = metaOf(req);
@@ -142,6 +144,8 @@ export function apiServer(deps: ApiDeps): Server {
       .handler({ req, res, url, ref: found.ref, meta })
       .catch((err: unknown) => sendError(res, err));
   });
+  installAttach(server, deps);
+  return server;
 }
 
 /** Listens on a unix socket only the daemon's user can open. */

@@ -75,14 +75,33 @@ program
   .option("--name <name>", "container name")
   .option("--stop-timeout <seconds>", "seconds before SIGKILL on stop", (v) => Number(v))
   .option("--stop-signal <signal>", "signal sent on stop")
+  .option("-t, --tty", "allocate a terminal")
+  .option("-i, --interactive", "keep stdin open")
+  .option("--restart <policy>", "no, always, unless-stopped or on-failure[:N]")
+  .option("--requires <container...>", "containers that must run before this one")
   .argument("<image>")
   .argument("[command...]")
   .passThroughOptions()
   .action(verb("create"));
 
+program
+  .command("start")
+  .description("start containers")
+  .option("-a, --attach", "attach to the container's output (one container)")
+  .option("-i, --interactive", "with --attach, forward stdin")
+  .option("--detach-keys <keys>", "keys that detach (default ctrl-p,ctrl-q)")
+  .argument("<containers...>")
+  .action(verb("start"));
+program
+  .command("attach")
+  .description("attach to a running container's stdin, stdout and stderr")
+  .option("--no-stdin", "do not forward stdin")
+  .option("--detach-keys <keys>", "keys that detach (default ctrl-p,ctrl-q)")
+  .argument("<container>")
+  .action(verb("attach"));
+
 for (const [name, description] of [
   ["init", "create containers in the runtime"],
-  ["start", "start containers"],
   ["pause", "pause containers"],
   ["unpause", "unpause containers"],
   ["cleanup", "clean up stopped containers"],

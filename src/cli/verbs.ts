@@ -5,7 +5,7 @@
  */
 import { resolve } from "node:path";
 import { BerthClient } from "../api/client.js";
-import { CtrStateInvalidError, CtrStoppedError } from "../errors.js";
+import { CtrStateInvalidError, CtrStoppedError, InvalidArgError } from "../errors.js";
 import type { CloudEvent } from "../events/index.js";
 import type { ContainerRecord } from "../machines/index.js";
 import { eventLine, historyTable, psTable } from "./format.js";
@@ -29,13 +29,19 @@ export async function create(
   socket: string,
   image: string,
   command: string[],
-  opts: { name?: string; stopTimeout?: number; stopSignal?: string },
+  opts: {
+    name?: string;
+    stopTimeout?: number;
+    stopSignal?: string;
+    tty?: boolean;
+    interactive?: boolean;
+    restart?: string;
+    requires?: string[];
+  },
 ) {
-  const record = await client(socket).call<ContainerRecord>("POST", "/containers", {
-    image,
-    command,
-    ...opts,
-  });
+  const { tty, interactive, ...rest } = opts;
+  const body = { image, command, ...rest, terminal: tty ?? false, stdin: interactive ?? false };
+  const record = await client(socket).call<ContainerRecord>("POST", "/containers", body);
   out(`${record.id}\n`);
 }
 
@@ -77,7 +83,28 @@ const alreadyRunning = (err: unknown) =>
   err instanceof CtrStateInvalidError &&
   err.message.includes("must be in Created or Stopped state");
 
-export const start = (s: string, refs: string[]) => each(refs, post(s, "start"), alreadyRunning);
+export async function start(
+  s: string,
+  refs: string[],
+  opts: { attach?: boolean; interactive?: boolean; detachKeys?: string } = {},
+) {
+  if (!opts.attach) return each(refs, post(s, "start"), alreadyRunning);
+  if (refs.length !== 1) throw new InvalidArgError("start --attach takes exactly one container");
+  const { startAttach } = await import("./attach.js");
+  return startAttach(s, refs[0]!, {
+    stdin: opts.interactive ?? false,
+    detachKeys: opts.detachKeys,
+  });
+}
+
+export async function attach(
+  s: string,
+  ref: string,
+  opts: { stdin: boolean; detachKeys?: string },
+) {
+  const { attach: run } = await import("./attach.js");
+  return run(s, ref, { stdin: opts.stdin, detachKeys: opts.detachKeys });
+}
 
 export const stop = (s: string, refs: string[], opts: { time?: number }) =>
   each(refs, post(s, "stop", { timeout: opts.time }), (err) => err instanceof CtrStoppedError);

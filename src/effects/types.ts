@@ -15,6 +15,10 @@ export interface ContainerSpec {
   stopSignal: string;
   /** Seconds between the stop signal and SIGKILL. */
   stopTimeout: number;
+  /** Allocate a terminal for the process (OCI process.terminal, conmon -t). */
+  terminal: boolean;
+  /** Keep the process's stdin open for attach (conmon -i). */
+  stdin: boolean;
 }
 
 /** An imported image: a read-only layer folder. */

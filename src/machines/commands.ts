@@ -19,7 +19,31 @@ export type ContainerCommand =
   | { type: "UNPAUSE"; meta: RequestMeta }
   | { type: "CLEANUP"; meta: RequestMeta }
   | { type: "REMOVE"; force: boolean; timeout?: number; meta: RequestMeta }
+  | { type: "RESTART"; timeout?: number; meta: RequestMeta }
+  | { type: "ATTACH"; meta: RequestMeta }
+  | { type: "MOUNT"; meta: RequestMeta }
+  | { type: "UNMOUNT"; force: boolean; meta: RequestMeta }
+  | { type: "EXPORT"; path: string; meta: RequestMeta }
+  | { type: "SYNC"; meta: RequestMeta }
+  | { type: "CHECKPOINT"; options: CheckpointOptions; meta: RequestMeta }
+  | { type: "RESTORE"; options: CheckpointOptions; meta: RequestMeta }
   | { type: "EXITED"; exit: ExitInfo; meta: RequestMeta };
+
+/** The seed's ContainerCheckpointOptions that apply to a single host. */
+export interface CheckpointOptions {
+  /** Keep checkpoint artifacts after a restore. */
+  keep?: boolean;
+  /** Leave the container running after the checkpoint is written. */
+  keepRunning?: boolean;
+  /** Checkpoint even with established TCP connections. */
+  tcpEstablished?: boolean;
+  /** Export the checkpoint to (or restore it from) this tar file. */
+  targetFile?: string;
+  /** Do not include root filesystem changes in the exported checkpoint. */
+  ignoreRootfs?: boolean;
+  /** Restore under a new name (with targetFile). */
+  name?: string;
+}
 
 export type CommandType = ContainerCommand["type"];
 

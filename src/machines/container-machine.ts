@@ -107,7 +107,7 @@ export const factsFor = {
   start: (out: StartOutput) => [
     ...(out.cleaned ? [fact("cleanup", {})] : []),
     ...(out.created ? [fact("init", out.created)] : []),
-    fact("start", { startedAt: out.startedAt }),
+    fact("start", { startedAt: out.startedAt, restartCount: 0 }),
   ],
   stop: (out: StopOutput) => [
     fact("stop", { signal: out.signal, timeout: out.timeout, escalated: out.escalated }),

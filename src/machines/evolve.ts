@@ -4,7 +4,7 @@
  */
 import { InternalError } from "../errors.js";
 import type { Fact } from "./facts.js";
-import type { ContainerRecord } from "./record.js";
+import type { ContainerRecord, ContainerState } from "./record.js";
 
 /** Where a fact sits in its stream: the container id, the event time and its stream version. */
 export interface FactPosition {
@@ -27,15 +27,13 @@ export function evolve(
     const d = fact.data;
     return {
       id: at.id,
-      name: d.name,
-      image: d.image,
-      command: d.command,
-      stopSignal: d.stopSignal,
-      stopTimeout: d.stopTimeout,
+      ...d,
       state: "configured",
       createdAt: at.time,
       oomKilled: false,
       stoppedByUser: false,
+      restartCount: 0,
+      mountCount: 0,
       version: at.version,
     };
   }
@@ -50,7 +48,7 @@ function apply(r: ContainerRecord, f: Fact): ContainerRecord {
       return { ...r, state: "created", pid: d.pid, conmonPid: d.conmonPid };
     }
     case "start": {
-      const d = f.data as { startedAt: string };
+      const d = f.data as { startedAt: string; restartCount?: number };
       const { exitCode: _e, finishedAt: _f, ...rest } = r;
       return {
         ...rest,
@@ -58,6 +56,7 @@ function apply(r: ContainerRecord, f: Fact): ContainerRecord {
         startedAt: d.startedAt,
         oomKilled: false,
         stoppedByUser: false,
+        restartCount: d.restartCount ?? 0,
       };
     }
     case "pause":
@@ -86,6 +85,23 @@ function apply(r: ContainerRecord, f: Fact): ContainerRecord {
     }
     case "remove":
       return { ...r, state: "removed" };
+    case "mount":
+    case "unmount":
+      return { ...r, mountCount: (f.data as { count: number }).count };
+    case "sync":
+      return { ...r, state: (f.data as { state: ContainerState }).state };
+    case "checkpoint": {
+      const d = f.data as { keepRunning: boolean; path: string };
+      if (d.keepRunning) return { ...r, checkpoint: d.path };
+      const { pid: _p, conmonPid: _c, ...rest } = r;
+      return { ...rest, state: "exited", checkpoint: d.path, stoppedByUser: true };
+    }
+    case "restore":
+      return { ...r, state: "running" };
+    case "restart":
+    case "attach":
+    case "export":
+      return r;
     case "create":
       throw new InternalError(`container ${r.id} created twice`);
   }

@@ -2,7 +2,7 @@
  * Facts: what happened to a container, recorded after the effect resolved.
  * Each fact becomes one journal event `io.berth.container.<action>`.
  */
-import type { ContainerState } from "./record.js";
+import type { ContainerRecord, ContainerState } from "./record.js";
 
 /** Event actions, after Podman's event statuses. */
 export const ACTIONS = [
@@ -16,17 +16,30 @@ export const ACTIONS = [
   "died",
   "cleanup",
   "remove",
+  "restart",
+  "attach",
+  "mount",
+  "unmount",
+  "export",
+  "sync",
+  "checkpoint",
+  "restore",
 ] as const;
 
 export type Action = (typeof ACTIONS)[number];
 
-export interface CreateData {
-  name: string;
-  image: string;
-  command: string[];
-  stopSignal: string;
-  stopTimeout: number;
-}
+export type CreateData = Pick<
+  ContainerRecord,
+  | "name"
+  | "image"
+  | "command"
+  | "stopSignal"
+  | "stopTimeout"
+  | "terminal"
+  | "stdin"
+  | "restartPolicy"
+  | "requires"
+>;
 
 /** A failed effect: journaled so history shows the attempt; it changes no state. */
 export interface FailureData {
@@ -41,7 +54,7 @@ type Success<A extends Action, D> = { action: A; data: D & { outcome: "success" 
 export type Fact =
   | Success<"create", CreateData>
   | Success<"init", { pid: number; conmonPid: number }>
-  | Success<"start", { startedAt: string }>
+  | Success<"start", { startedAt: string; restartCount: number }>
   | Success<"pause", object>
   | Success<"unpause", object>
   | Success<"kill", { signal: string }>
@@ -49,9 +62,26 @@ export type Fact =
   | Success<"died", { exitCode: number; exitedAt: string; oomKilled: boolean }>
   | Success<"cleanup", object>
   | Success<"remove", object>
+  | Success<"restart", { attempt: number; policy: boolean }>
+  | Success<"attach", object>
+  | Success<"mount", { path: string; count: number }>
+  | Success<"unmount", { count: number }>
+  | Success<"export", { path: string; bytes: number }>
+  | Success<"sync", { runtime: string; state: ContainerState }>
+  | Success<"checkpoint", { keepRunning: boolean; path: string }>
+  | Success<"restore", { path: string }>
   | { action: Action; data: FailureData };
 
-/** Builds a success fact; keeps call sites short and the discriminant right. */
-export function fact<F extends Fact>(action: F["action"], data: Omit<F["data"], "outcome">): F {
-  return { action, data: { ...data, outcome: "success" } } as F;
+/** The success fact of one action. */
+export type SuccessOf<A extends Action> = Extract<
+  Fact,
+  { action: A; data: { outcome: "success" } }
+>;
+
+/** Builds a success fact, checking its data against the action. */
+export function fact<A extends Action>(
+  action: A,
+  data: Omit<SuccessOf<A>["data"], "outcome">,
+): SuccessOf<A> {
+  return { action, data: { ...data, outcome: "success" } } as SuccessOf<A>;
 }

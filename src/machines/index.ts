@@ -13,7 +13,13 @@ export {
   type StartOutput,
   type StopOutput,
 } from "./container-machine.js";
-export type { CommandBody, CommandType, ContainerCommand, RequestMeta } from "./commands.js";
+export type {
+  CheckpointOptions,
+  CommandBody,
+  CommandType,
+  ContainerCommand,
+  RequestMeta,
+} from "./commands.js";
 export { evolve, type FactPosition } from "./evolve.js";
 export {
   ACTIONS,
@@ -23,7 +29,12 @@ export {
   type Fact,
   type FailureData,
 } from "./facts.js";
-export { CONTAINER_STATES, type ContainerRecord, type ContainerState } from "./record.js";
+export {
+  CONTAINER_STATES,
+  type ContainerRecord,
+  type ContainerState,
+  type RestartPolicy,
+} from "./record.js";
 export { eventType, replay, toFact, type StoredFact } from "./replay.js";
 export { committed } from "./restore.js";
 export { rejection } from "./rules.js";

@@ -18,6 +18,13 @@ export const CONTAINER_STATES = [
 
 export type ContainerState = (typeof CONTAINER_STATES)[number];
 
+/** What to do when the container's process exits on its own (Podman's --restart). */
+export interface RestartPolicy {
+  name: "no" | "on-failure" | "always" | "unless-stopped";
+  /** For on-failure: the most restarts to attempt; 0 means no limit. */
+  maxRetries: number;
+}
+
 export interface ContainerRecord {
   id: string;
   name: string;
@@ -26,6 +33,13 @@ export interface ContainerRecord {
   stopSignal: string;
   /** Seconds between the stop signal and SIGKILL. */
   stopTimeout: number;
+  /** Run the process on a terminal (create -t). */
+  terminal: boolean;
+  /** Keep stdin open for attach (create -i). */
+  stdin: boolean;
+  restartPolicy: RestartPolicy;
+  /** Ids of containers that must run before this one (create --requires). */
+  requires: string[];
   state: ContainerState;
   createdAt: string;
   startedAt?: string;
@@ -37,6 +51,12 @@ export interface ContainerRecord {
   conmonPid?: number;
   /** A user's stop or kill ended the last run (libpod's StoppedByUser). */
   stoppedByUser: boolean;
+  /** Restarts made by the restart policy since the user last started the container. */
+  restartCount: number;
+  /** Mounts made with `mount` and not yet undone; the runtime's own mount is not counted. */
+  mountCount: number;
+  /** Where the last checkpoint was written, if any. */
+  checkpoint?: string;
   /** The stream version of the last event applied. */
   version: number;
 }

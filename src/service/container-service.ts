@@ -24,6 +24,7 @@ import {
   fact,
   rejection,
   type CommandBody,
+  type CreateData,
   type ContainerCommand,
   type ContainerRecord,
   type PersistInput,
@@ -33,7 +34,7 @@ import {
 import type { Journal } from "../store/index.js";
 import { runtimeEffects, type ExitWaiter } from "./runtime-effects.js";
 import { SerialQueue } from "./serial-queue.js";
-import { containerName, seconds, signalName } from "./validate.js";
+import { containerName, restartPolicy, seconds, signalName } from "./validate.js";
 
 /** What `create` needs; defaults follow Podman. */
 export interface CreateOptions {
@@ -42,6 +43,14 @@ export interface CreateOptions {
   name?: string;
   stopSignal?: string;
   stopTimeout?: number;
+  /** Allocate a terminal (create -t). */
+  terminal?: boolean;
+  /** Keep stdin open (create -i). */
+  stdin?: boolean;
+  /** no, always, unless-stopped or on-failure[:N]. */
+  restart?: string;
+  /** Containers (id, prefix or name) that must be running before this one starts. */
+  requires?: string[];
 }
 
 export interface ServiceDeps {
@@ -144,13 +153,18 @@ export class ContainerService {
       if (!(await this.deps.runtime.getImage(options.image))) {
         throw new NoSuchImageError(`image ${options.image} not found: import it first`);
       }
-      const created = fact("create", {
+      const data: CreateData = {
         name,
         image: options.image,
         command: options.command,
         stopSignal,
         stopTimeout,
-      });
+        terminal: options.terminal ?? false,
+        stdin: options.stdin ?? false,
+        restartPolicy: restartPolicy(options.restart),
+        requires: (options.requires ?? []).map((ref) => this.inspect(ref).id),
+      };
+      const created = fact("create", data);
       const time = new Date().toISOString();
       const record = evolve(undefined, created, { id, time, version: 1 });
       await this.deps.journal.append({

@@ -1,4 +1,4 @@
 export { ContainerService, type CreateOptions, type ServiceDeps } from "./container-service.js";
 export { runtimeEffects, specOf, type ExitWaiter } from "./runtime-effects.js";
 export { SerialQueue } from "./serial-queue.js";
-export { containerName, seconds, signalName } from "./validate.js";
+export { containerName, restartPolicy, seconds, signalName } from "./validate.js";

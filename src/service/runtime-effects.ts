@@ -28,6 +28,8 @@ export const specOf = (r: ContainerRecord): ContainerSpec => ({
   command: r.command,
   stopSignal: r.stopSignal,
   stopTimeout: r.stopTimeout,
+  terminal: r.terminal,
+  stdin: r.stdin,
 });
 
 /** Signals the container, ignoring a runtime that says it already stopped: the exit file tells. */

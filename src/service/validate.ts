@@ -4,6 +4,7 @@
  */
 import { constants } from "node:os";
 import { InvalidArgError } from "../errors.js";
+import type { RestartPolicy } from "../machines/index.js";
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
 const signals = constants.signals as Record<string, number>;
@@ -30,6 +31,19 @@ export function signalName(input: string | number): string {
     if (name in signals) return name;
   }
   throw new InvalidArgError(`invalid signal ${JSON.stringify(String(input))}`);
+}
+
+const POLICY = /^(no|always|unless-stopped|on-failure)(?::(\d+))?$/;
+
+/** A restart policy as Podman writes it: no, always, unless-stopped, on-failure[:N]. */
+export function restartPolicy(input = "no"): RestartPolicy {
+  const m = POLICY.exec(input);
+  if (!m || (m[2] !== undefined && m[1] !== "on-failure")) {
+    throw new InvalidArgError(
+      `invalid restart policy ${JSON.stringify(input)}: use no, always, unless-stopped or on-failure[:N]`,
+    );
+  }
+  return { name: m[1] as RestartPolicy["name"], maxRetries: m[2] === undefined ? 0 : Number(m[2]) };
 }
 
 /** A non-negative whole number of seconds. */

@@ -34,6 +34,8 @@ function newSpec(command: string[]): ContainerSpec {
     command,
     stopSignal: "SIGTERM",
     stopTimeout: 1,
+    terminal: false,
+    stdin: false,
   };
 }
 

@@ -10,6 +10,8 @@ const spec: ContainerSpec = {
   command: ["sh", "-c", "echo hi"],
   stopSignal: "SIGTERM",
   stopTimeout: 10,
+  terminal: false,
+  stdin: false,
 };
 
 describe("ociSpec", () => {
