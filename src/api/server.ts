@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { NoSuchCtrError } from "../errors.js";
 import type { RequestMeta } from "../machines/index.js";
 import type { ContainerService } from "../service/index.js";
+import type { ContainerRuntime } from "../effects/index.js";
 import type { Journal, RelayStatus } from "../store/index.js";
 import { installAttach, resizeHandler } from "./attach-route.js";
 import { eventFeed } from "./event-feed.js";
@@ -20,6 +21,8 @@ export interface ApiDeps {
   journal: Journal;
   version: string;
   relay?: { status(): RelayStatus };
+  /** The host runtime, for the attach and resize routes that stream outside the actor. */
+  runtime: ContainerRuntime;
 }
 
 type Handler = (ctx: {

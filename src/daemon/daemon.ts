@@ -71,7 +71,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       })
     : undefined;
   relay?.start();
-  const server: Server = apiServer({ service, journal, version: options.version, relay });
+  const server: Server = apiServer({ service, journal, version: options.version, relay, runtime });
   await listenOnSocket(server, options.socket);
   log(`berth ${options.version} serving on ${options.socket} (root ${options.root}, host ${host})`);
   return {
