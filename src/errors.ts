@@ -109,6 +109,30 @@ export class NatsUnavailableError extends BerthError {
   readonly status = 503;
 }
 
+/** A container this one requires is not running (seed: checkDependenciesAndHandleError). */
+export class DependencyNotRunningError extends BerthError {
+  readonly code = "DEPENDENCY_NOT_RUNNING";
+  readonly status = 409;
+}
+
+/** The operation cannot work on this host (criu for checkpoint/restore, say). */
+export class UnsupportedError extends BerthError {
+  readonly code = "UNSUPPORTED";
+  readonly status = 501;
+}
+
+/** No artifact with that name exists for the container. */
+export class NoSuchArtifactError extends BerthError {
+  readonly code = "NO_SUCH_ARTIFACT";
+  readonly status = 404;
+}
+
+/** Another container depends on this one, so it cannot be removed. */
+export class CtrHasDependentsError extends BerthError {
+  readonly code = "CTR_HAS_DEPENDENTS";
+  readonly status = 409;
+}
+
 const registry = {
   CTR_STATE_INVALID: CtrStateInvalidError,
   CTR_STOPPED: CtrStoppedError,
@@ -125,6 +149,10 @@ const registry = {
   ROOT_LOCKED: RootLockedError,
   DAEMON_UNREACHABLE: DaemonUnreachableError,
   NATS_UNAVAILABLE: NatsUnavailableError,
+  DEPENDENCY_NOT_RUNNING: DependencyNotRunningError,
+  UNSUPPORTED: UnsupportedError,
+  NO_SUCH_ARTIFACT: NoSuchArtifactError,
+  CTR_HAS_DEPENDENTS: CtrHasDependentsError,
 } as const satisfies Record<string, new (message: string) => BerthError>;
 
 /** Every stable error code berth can answer with. */

@@ -7,19 +7,24 @@ import { asBerthError, InvalidArgError } from "../errors.js";
 
 const MAX_BODY = 1 << 20;
 
+/** Reads a raw body of at most `limit` bytes. */
+export async function readBytes(req: IncomingMessage, limit = MAX_BODY * 16): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new InvalidArgError(`request body larger than ${limit} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
 /** Reads and validates a JSON body; an empty body counts as `{}`. */
 export async function readJson<T extends z.ZodType>(
   req: IncomingMessage,
   schema: T,
 ): Promise<z.infer<T>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY) throw new InvalidArgError(`request body larger than ${MAX_BODY} bytes`);
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString("utf8");
+  const text = (await readBytes(req, MAX_BODY)).toString("utf8");
   let value: unknown;
   try {
     value = text.trim() === "" ? {} : JSON.parse(text);

@@ -4,17 +4,18 @@
  */
 import { randomUUID } from "node:crypto";
 import { chmod, rm } from "node:fs/promises";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { NoSuchCtrError } from "../errors.js";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { ContainerRuntime } from "../effects/index.js";
+import { InvalidArgError } from "../errors.js";
 import type { RequestMeta } from "../machines/index.js";
 import type { ContainerService } from "../service/index.js";
-import type { ContainerRuntime } from "../effects/index.js";
 import type { Journal, RelayStatus } from "../store/index.js";
 import { installAttach, resizeHandler } from "./attach-route.js";
+import { containerRoutes } from "./container-routes.js";
 import { eventFeed } from "./event-feed.js";
 import { readJson, sendError, sendJson } from "./http-io.js";
-import { CreateBody, EmptyBody, ImportImageBody, KillBody, StopBody } from "./schemas.js";
-import { signalName } from "../service/index.js";
+import { match, type Handler } from "./router.js";
+import { CreateBody, ImportImageBody } from "./schemas.js";
 
 export interface ApiDeps {
   service: ContainerService;
@@ -24,14 +25,6 @@ export interface ApiDeps {
   /** The host runtime, for the attach and resize routes that stream outside the actor. */
   runtime: ContainerRuntime;
 }
-
-type Handler = (ctx: {
-  req: IncomingMessage;
-  res: ServerResponse;
-  url: URL;
-  ref: string;
-  meta: RequestMeta;
-}) => Promise<void>;
 
 /** The client declares who it is; berth records it as declared, not proven. */
 function metaOf(req: IncomingMessage): RequestMeta {
@@ -45,12 +38,6 @@ function metaOf(req: IncomingMessage): RequestMeta {
 
 function routes(deps: ApiDeps): Record<string, Handler> {
   const { service, journal } = deps;
-  const op =
-    (body: Parameters<ContainerService["command"]>[1]["type"]): Handler =>
-    async ({ req, res, ref, meta }) => {
-      await readJson(req, EmptyBody);
-      sendJson(res, 200, await service.command(ref, { type: body } as never, meta));
-    };
   return {
     "GET /_ping": ({ res }) =>
       Promise.resolve(sendJson(res, 200, { ok: true, version: deps.version })),
@@ -73,35 +60,12 @@ function routes(deps: ApiDeps): Record<string, Handler> {
       Promise.resolve(sendJson(res, 200, service.list(url.searchParams.get("all") === "1"))),
     "GET /containers/:ref": ({ res, ref }) =>
       Promise.resolve(sendJson(res, 200, service.inspect(ref))),
-    "POST /containers/:ref/init": op("INIT"),
-    "POST /containers/:ref/start": op("START"),
-    "POST /containers/:ref/pause": op("PAUSE"),
-    "POST /containers/:ref/unpause": op("UNPAUSE"),
-    "POST /containers/:ref/cleanup": op("CLEANUP"),
-    "POST /containers/:ref/stop": async ({ req, res, ref, meta }) => {
-      const { timeout } = await readJson(req, StopBody);
-      sendJson(res, 200, await service.command(ref, { type: "STOP", timeout }, meta));
-    },
-    "POST /containers/:ref/kill": async ({ req, res, ref, meta }) => {
-      const { signal } = await readJson(req, KillBody);
-      sendJson(
-        res,
-        200,
-        await service.command(ref, { type: "KILL", signal: signalName(signal ?? "SIGKILL") }, meta),
-      );
-    },
-    "DELETE /containers/:ref": async ({ res, ref, url, meta }) => {
-      const force = url.searchParams.get("force") === "1";
-      sendJson(res, 200, await service.command(ref, { type: "REMOVE", force }, meta));
-    },
-    "POST /containers/:ref/wait": async ({ res, ref }) => {
-      sendJson(res, 200, { exitCode: await service.wait(ref) });
-    },
-    "POST /containers/:ref/resize": resizeHandler(deps),
     "GET /containers/:ref/logs": async ({ res, ref }) =>
       sendJson(res, 200, await service.logs(ref)),
     "GET /containers/:ref/history": async ({ res, ref }) =>
       sendJson(res, 200, await service.history(ref)),
+    "POST /containers/:ref/resize": resizeHandler(deps),
+    ...containerRoutes(service),
     "GET /events": async ({ req, res, url }) => {
       const abort = new AbortController();
       req.on("close", () => abort.abort());
@@ -121,30 +85,18 @@ function routes(deps: ApiDeps): Record<string, Handler> {
   };
 }
 
-function match(
-  table: Record<string, Handler>,
-  method: string,
-  path: string,
-): { handler: Handler; ref: string } | undefined {
-  const parts = path.split("/");
-  const ref =
-    parts[2] !== undefined && parts[1] === "containers" ? decodeURIComponent(parts[2]) : "";
-  const pattern = ref ? ["", "containers", ":ref", ...parts.slice(3)].join("/") : path;
-  const handler = table[`${method} ${pattern}`];
-  return handler ? { handler, ref } : undefined;
-}
-
-/** Creates the API server; call `listen(socketPath)` to serve. */
+/** Creates the API server; call `listenOnSocket` to serve. */
 export function apiServer(deps: ApiDeps): Server {
   const table = routes(deps);
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://berth");
-    const found = match(table, req.method ?? "GET", url.pathname);
     const meta = metaOf(req);
     res.setHeader("x-request-id", meta.requestId);
-    if (!found) return sendError(res, new NoSuchCtrError(`no route ${req.method} ${url.pathname}`));
+    const found = match(table, req.method ?? "GET", url.pathname);
+    if (!found)
+      return sendError(res, new InvalidArgError(`no route ${req.method} ${url.pathname}`));
     found
-      .handler({ req, res, url, ref: found.ref, meta })
+      .handler({ req, res, url, ref: found.ref, name: found.name, meta })
       .catch((err: unknown) => sendError(res, err));
   });
   installAttach(server, deps);
@@ -163,3 +115,4 @@ export async function listenOnSocket(server: Server, socketPath: string): Promis
   });
   await chmod(socketPath, 0o600);
 }
+export type { Handler, RouteContext } from "./router.js";

@@ -7,7 +7,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Server } from "node:http";
 import { apiServer, listenOnSocket } from "../api/index.js";
-import { ExitMonitor, LinuxRuntime } from "../effects/index.js";
+import { ExitMonitor, LinuxCheckpointer, LinuxRuntime, LinuxStorage } from "../effects/index.js";
 import { InvalidArgError } from "../errors.js";
 import { ContainerService } from "../service/index.js";
 import { LevelJournal, NatsRelay } from "../store/index.js";
@@ -57,7 +57,16 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     root: options.root,
     onError: (e) => log(`exit monitor: ${String(e)}`),
   });
-  const service = await ContainerService.open({ host, journal, runtime, exits });
+  const storage = new LinuxStorage(options.root);
+  const service = await ContainerService.open({
+    host,
+    journal,
+    runtime,
+    exits,
+    storage,
+    artifacts: storage,
+    checkpointer: new LinuxCheckpointer(options.root),
+  });
   // Exits that happened while no daemon ran are dispatched by the first scan, now that actors listen.
   await exits.ready;
   const relay = options.nats?.length

@@ -129,7 +129,7 @@ export function ociSpec(spec: ContainerSpec, rootfsPath: string): OciSpec {
   return {
     ociVersion: "1.0.2",
     process: {
-      terminal: false,
+      terminal: spec.terminal,
       user: { uid: 0, gid: 0 },
       args: [...spec.command],
       env: [DEFAULT_PATH, "TERM=xterm"],

@@ -33,6 +33,10 @@ export interface ConmonOptions {
   paths: ContainerPaths;
   exitDir: string;
   socketDir: string;
+  /** Run the process on a terminal: conmon passes runc a console socket and relays the pty. */
+  terminal?: boolean;
+  /** Keep the process's stdin open for attached clients (ignored with a terminal, which has its own). */
+  stdin?: boolean;
   /** Give up (and clean up) when conmon has not reported by then. Default 60 s. */
   timeoutMs?: number;
 }
@@ -44,7 +48,10 @@ type SyncMessage = z.infer<typeof SyncSchema>;
  * conmon's command line. No `-s`: that selects the systemd cgroup manager,
  * and berth uses cgroupfs. With `--full-attach` the attach socket is
  * `<bundle>/attach` and `--socket-dir-path` goes unused, but conmon still
- * wants it set.
+ * wants it set. Like Podman, a terminal gets `-t` only: with `-i` as well,
+ * conmon would close the pty's input when the first attached client left.
+ * Without `--leave-stdin-open`, `-i` stdin closes when a client half-closes
+ * or disconnects, so end of input reaches the process (Podman's behaviour).
  */
 export function conmonArgs(o: ConmonOptions): string[] {
   const p = o.paths;
@@ -63,6 +70,7 @@ export function conmonArgs(o: ConmonOptions): string[] {
     ["--persist-dir", p.persist],
     ["--socket-dir-path", o.socketDir],
     ["--full-attach"],
+    o.terminal ? ["-t"] : o.stdin ? ["-i"] : [],
     ["--log-level", "warning"],
     ...runtimeArgs.map((arg) => ["--runtime-arg", arg]),
   ].flat();

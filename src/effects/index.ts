@@ -3,6 +3,8 @@
  * exit monitor, plus the pure helpers worth testing or reusing on their own.
  */
 export type {
+  AttachChunk,
+  AttachSession,
   ContainerRuntime,
   ContainerSpec,
   Created,
@@ -11,11 +13,14 @@ export type {
   LogLine,
   RuncState,
   RuncStatus,
+  TerminalSize,
 } from "./types.js";
 export { LinuxRuntime, type LinuxRuntimeOptions } from "./runtime.js";
 export { ExitMonitor, type ExitListener, type ExitMonitorOptions } from "./exit-monitor.js";
 export { ociSpec, type OciSpec } from "./bundle.js";
 export { conmonArgs } from "./conmon.js";
+export { attachSocketPath, controlFifoPath, resizeMessage } from "./attach.js";
+export { CONMON_PIPE, decodeConmonPacket, stdinPackets } from "./attach-frames.js";
 export { parseK8sLog } from "./logs.js";
 export { parseExitCode } from "./exit-file.js";
 export { normalizeSignal } from "./runc.js";
@@ -30,3 +35,5 @@ export {
   type ContainerPaths,
   type Layout,
 } from "./paths.js";
+export { LinuxCheckpointer, type CheckpointRequest } from "./checkpoint.js";
+export { artifactName, LinuxStorage, type ArtifactInfo } from "./storage.js";

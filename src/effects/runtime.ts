@@ -4,6 +4,7 @@
  */
 import * as fs from "node:fs/promises";
 import { CtrStateInvalidError, InternalError, NoSuchImageError } from "../errors.js";
+import { attachSocketPath, controlFifoPath, openAttachSession, writeResize } from "./attach.js";
 import { writeBundle } from "./bundle.js";
 import { spawnConmon, waitConmonExit } from "./conmon.js";
 import { clearExitFiles, readExitFile } from "./exit-file.js";
@@ -20,6 +21,7 @@ import {
 } from "./paths.js";
 import { Runc } from "./runc.js";
 import type {
+  AttachSession,
   ContainerRuntime,
   ContainerSpec,
   Created,
@@ -27,6 +29,7 @@ import type {
   ImageInfo,
   LogLine,
   RuncState,
+  TerminalSize,
 } from "./types.js";
 
 /** conmon exits right after the container; this only bounds a wedged one. */
@@ -122,6 +125,8 @@ export class LinuxRuntime implements ContainerRuntime {
           paths,
           exitDir: this.layout.exits,
           socketDir: this.layout.sockets,
+          terminal: spec.terminal,
+          stdin: spec.stdin,
           timeoutMs: this.createTimeoutMs,
         },
         signal,
@@ -196,6 +201,14 @@ export class LinuxRuntime implements ContainerRuntime {
 
   readLogs(id: string): Promise<LogLine[]> {
     return readK8sLog(this.paths(id).log);
+  }
+
+  attach(id: string, signal?: AbortSignal): Promise<AttachSession> {
+    return openAttachSession(id, attachSocketPath(this.paths(id).bundle), signal);
+  }
+
+  resize(id: string, size: TerminalSize): Promise<void> {
+    return writeResize(id, controlFifoPath(this.paths(id).bundle), size);
   }
 
   private paths(id: string): ContainerPaths {

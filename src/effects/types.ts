@@ -61,6 +61,37 @@ export interface LogLine {
   text: string;
 }
 
+/** A terminal's size in character cells. */
+export interface TerminalSize {
+  width: number;
+  height: number;
+}
+
+/** One piece of a container's output, as conmon relays it to attached clients. */
+export interface AttachChunk {
+  /** With a terminal, all output arrives as stdout. */
+  stream: "stdout" | "stderr";
+  data: Buffer;
+}
+
+/**
+ * A live connection to a container's stdio through its monitor. Iterating
+ * yields the output written from the moment of connecting; the iteration ends
+ * when the container exits (conmon closes every client) or `close()` is called.
+ * Output is not paced: it is buffered in memory until the iterator takes it.
+ */
+export interface AttachSession extends AsyncIterable<AttachChunk> {
+  /** Sends bytes to the container's stdin (dropped by conmon unless it keeps stdin open). */
+  write(data: Uint8Array): Promise<void>;
+  /**
+   * Half-closes the connection. conmon then closes the stdin of a container
+   * created with stdin open (not a terminal's), so the process reads EOF.
+   */
+  endInput(): void;
+  /** Ends the session; the container keeps running. */
+  close(): void;
+}
+
 /** Effects on the host. Every method that runs a process takes an AbortSignal that kills it. */
 export interface ContainerRuntime {
   importImage(tarPath: string, name: string, signal?: AbortSignal): Promise<ImageInfo>;
@@ -86,4 +117,11 @@ export interface ContainerRuntime {
   /** Forget a previous exit before the container runs again. */
   clearExit(id: string): Promise<void>;
   readLogs(id: string): Promise<LogLine[]>;
+  /**
+   * Connects to the attach socket of a created or running container. Output
+   * written before this resolves is not seen (it is in the log).
+   */
+  attach(id: string, signal?: AbortSignal): Promise<AttachSession>;
+  /** Resizes the container's terminal. */
+  resize(id: string, size: TerminalSize): Promise<void>;
 }

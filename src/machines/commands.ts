@@ -19,7 +19,7 @@ export type ContainerCommand =
   | { type: "UNPAUSE"; meta: RequestMeta }
   | { type: "CLEANUP"; meta: RequestMeta }
   | { type: "REMOVE"; force: boolean; timeout?: number; meta: RequestMeta }
-  | { type: "RESTART"; timeout?: number; meta: RequestMeta }
+  | { type: "RESTART"; timeout?: number; byPolicy?: boolean; meta: RequestMeta }
   | { type: "ATTACH"; meta: RequestMeta }
   | { type: "MOUNT"; meta: RequestMeta }
   | { type: "UNMOUNT"; force: boolean; meta: RequestMeta }

@@ -7,288 +7,118 @@
  *
  * The machine holds no I/O. Real effects arrive through `.provide()`.
  */
-import { assign, fromPromise, setup } from "xstate";
-import type { Created, ExitInfo } from "../effects/types.js";
-import type { ContainerCommand, RequestMeta } from "./commands.js";
-import { evolve, type FactPosition } from "./evolve.js";
-import { fact, type Action, type Fact } from "./facts.js";
-import type { ContainerRecord, ContainerState } from "./record.js";
-import { rejection } from "./rules.js";
+import { CONTAINER_STATES, type ContainerState } from "./record.js";
+import type { ContainerCommand } from "./commands.js";
+import { fact } from "./facts.js";
+import { factsFor } from "./facts-for.js";
+import { commit, containerSetup, id, operation, record, to } from "./operations.js";
 
-/** What every effect receives: the record as committed and the command being served. */
-export interface EffectInput {
-  record: ContainerRecord;
-  command: ContainerCommand;
+const settled = ["settled"] as const;
+
+/** Operations every live state offers: mount, unmount, export and sync. */
+function shared(state: ContainerState) {
+  return {
+    on: { MOUNT: to("mount"), UNMOUNT: to("unmount"), EXPORT: to("export"), SYNC: to("sync") },
+    states: {
+      mount: operation("mountContainer", "mount", factsFor.mount, id(state), state),
+      unmount: operation("unmountContainer", "unmount", factsFor.unmount, id(state), state),
+      export: operation("exportContainer", "export", factsFor.export, id(state), state),
+      sync: operation("syncContainer", "sync", factsFor.sync, id("route"), state),
+    },
+  };
 }
 
-/** What `persist` receives; it must make the facts durable before resolving. */
-export interface PersistInput {
-  record: ContainerRecord;
-  facts: Fact[];
-  meta: RequestMeta;
+const removeOp = () => to(id("removing", "remove"));
+const died = (target: string) =>
+  record(target, (e: ContainerCommand) => (e.type === "EXITED" ? [fact("died", e.exit)] : []));
+const attached = (target: string) => record(target, () => [fact("attach", {})]);
+const cancelRestart = (target: string) =>
+  record(target, () => [fact("stop", { signal: "none", timeout: 0, escalated: false })]);
+
+/** A state at rest (`idle`) with its own operations and the shared ones. */
+function live(
+  state: ContainerState,
+  on: Record<string, unknown>,
+  ops: Record<string, unknown>,
+  extra: { initial?: string; states?: Record<string, unknown> } = {},
+) {
+  const common = shared(state);
+  return {
+    initial: extra.initial ?? "idle",
+    states: {
+      idle: { tags: settled, on: { ...on, ...common.on } },
+      ...ops,
+      ...common.states,
+      ...extra.states,
+    },
+  };
 }
 
-/** Where the journal placed the first fact; the others follow with consecutive versions. */
-export type PersistOutput = FactPosition;
+const start = (stay: ContainerState) =>
+  operation("startContainer", "start", factsFor.start, id("running"), stay);
+const restart = (stay: ContainerState) =>
+  operation("startContainer", "restart", factsFor.start, id("running"), stay);
+const init = (stay: ContainerState) =>
+  operation("initContainer", "init", factsFor.init, id("created"), stay);
+const cleanup = (stay: ContainerState, target: string) =>
+  operation("cleanupContainer", "cleanup", factsFor.cleanup, target, stay);
+const restore = (stay: ContainerState) =>
+  operation("restoreContainer", "restore", factsFor.restore, id("running"), stay);
 
-export interface StartOutput {
-  /** Set when the effect had to delete a stopped container from the runtime first. */
-  cleaned: boolean;
-  /** Set when the effect had to create the container in the runtime first. */
-  created?: Created;
-  startedAt: string;
-}
-
-export interface StopOutput {
-  signal: string;
-  timeout: number;
-  escalated: boolean;
-  exit: ExitInfo;
-}
-
-export interface RemoveOutput {
-  /** Set when a force removal had to kill the running container. */
-  exit?: ExitInfo;
-  cleaned: boolean;
-}
-
-/** An error the machine keeps for the caller of the command that failed. */
-export interface CommandError {
-  code: string;
-  message: string;
-}
-
-export interface ContainerContext {
-  record: ContainerRecord;
-  command?: ContainerCommand;
-  facts: Fact[];
-  error?: CommandError;
-}
-
-// Runtime effects are typed by output at the edges (factsFor, the providers); inside the
-// machine they are one kind, so one generic operation can invoke any of them.
-const notProvided = (name: string) =>
-  fromPromise<unknown, EffectInput>(() =>
-    Promise.reject(new Error(`effect ${name} was not provided`)),
-  );
-
-function toCommandError(err: unknown): CommandError {
-  if (typeof err === "object" && err !== null && "code" in err && "message" in err) {
-    const { code, message } = err;
-    if (typeof code === "string" && typeof message === "string") return { code, message };
-  }
-  return { code: "INTERNAL", message: err instanceof Error ? err.message : String(err) };
-}
-
-/** Folds facts that `persist` placed at `at` into the record. */
-export function applyFacts(
-  record: ContainerRecord,
-  facts: Fact[],
-  at: FactPosition,
-): ContainerRecord {
-  return facts.reduce<ContainerRecord>(
-    (r, f, i) => evolve(r, f, { ...at, version: at.version + i }),
-    record,
-  );
-}
-
-function failure(action: Action, error: CommandError, state: ContainerState): Fact {
-  return { action, data: { outcome: "failure", error, state } };
-}
-
-const commandOf = (ctx: ContainerContext) => {
-  if (!ctx.command) throw new Error("no command in flight");
-  return ctx.command;
-};
-
-/** Maps effect outputs to facts. Pure: this is where a transition decides what happened. */
-export const factsFor = {
-  init: (out: Created) => [fact("init", out)],
-  start: (out: StartOutput) => [
-    ...(out.cleaned ? [fact("cleanup", {})] : []),
-    ...(out.created ? [fact("init", out.created)] : []),
-    fact("start", { startedAt: out.startedAt, restartCount: 0 }),
-  ],
-  stop: (out: StopOutput) => [
-    fact("stop", { signal: out.signal, timeout: out.timeout, escalated: out.escalated }),
-    fact("died", out.exit),
-  ],
-  kill: (_out: unknown, ctx: ContainerContext) => {
-    const cmd = commandOf(ctx);
-    return [fact("kill", { signal: cmd.type === "KILL" ? cmd.signal : "SIGKILL" })];
-  },
-  pause: () => [fact("pause", {})],
-  unpause: () => [fact("unpause", {})],
-  cleanup: () => [fact("cleanup", {})],
-  remove: (out: RemoveOutput) => [
-    ...(out.exit ? [fact("kill", { signal: "SIGKILL" }), fact("died", out.exit)] : []),
-    ...(out.cleaned ? [fact("cleanup", {})] : []),
-    fact("remove", {}),
-  ],
-} satisfies Record<string, (out: never, ctx: ContainerContext) => Fact[]>;
-
-export const containerSetup = setup({
-  types: {
-    context: {} as ContainerContext,
-    events: {} as ContainerCommand,
-    input: {} as { record: ContainerRecord },
-  },
-  actors: {
-    initContainer: notProvided("initContainer"),
-    startContainer: notProvided("startContainer"),
-    stopContainer: notProvided("stopContainer"),
-    killContainer: notProvided("killContainer"),
-    pauseContainer: notProvided("pauseContainer"),
-    resumeContainer: notProvided("resumeContainer"),
-    cleanupContainer: notProvided("cleanupContainer"),
-    removeContainer: notProvided("removeContainer"),
-    persist: fromPromise<PersistOutput, PersistInput>(() =>
-      Promise.reject(new Error("effect persist was not provided")),
-    ),
-  },
-  guards: {
-    allowed: ({ context, event }) =>
-      rejection(
-        context.record,
-        event.type,
-        event.type === "REMOVE" ? { force: event.force } : {},
-      ) === undefined,
-    failed: ({ context }) => context.error !== undefined,
-  },
-  actions: {
-    accept: assign(({ event }) => ({ command: event, facts: [], error: undefined })),
-  },
+const policyRestart = containerSetup.assign(({ context }) => {
+  const attempt = context.record.restartCount + 1;
+  return {
+    error: undefined,
+    facts: [],
+    command: {
+      type: "RESTART" as const,
+      byPolicy: true,
+      meta: {
+        actor: "policy:restart",
+        requestId: `restart:${context.record.id.slice(0, 12)}:${attempt}`,
+      },
+    },
+  };
 });
 
-/** The runtime effects the machine names; `persist` (the journal) is the other one. */
-export type EffectKey =
-  | "initContainer"
-  | "startContainer"
-  | "stopContainer"
-  | "killContainer"
-  | "pauseContainer"
-  | "resumeContainer"
-  | "cleanupContainer"
-  | "removeContainer";
-
-const s = containerSetup;
-const settled = ["settled"] as const;
-const id = (state: ContainerState, child?: string) => `#ctr.${state}${child ? `.${child}` : ""}`;
-
-/** Makes the facts durable, then moves to `target`; on failure returns to `fallback`. */
-function commit(target: string, fallback: string) {
-  return s.createStateConfig({
-    invoke: {
-      src: "persist",
-      input: ({ context }) => ({
-        record: context.record,
-        facts: context.facts,
-        meta: commandOf(context).meta,
-      }),
-      onDone: [
-        {
-          guard: "failed",
-          target: fallback,
-          actions: assign({
-            record: ({ context, event }) => applyFacts(context.record, context.facts, event.output),
-          }),
-        },
-        {
-          target,
-          actions: assign({
-            record: ({ context, event }) => applyFacts(context.record, context.facts, event.output),
-          }),
-        },
-      ],
-      onError: {
-        target: fallback,
-        actions: assign({
-          error: ({ context, event }) => context.error ?? toCommandError(event.error),
-        }),
-      },
-    },
-  });
-}
-
-/**
- * One operation: run the named effect, turn its output into facts, persist them.
- * A failed effect is persisted as a failure fact and the container stays in `stay`.
- */
-function operation(
-  src: EffectKey,
-  action: Action,
-  toFacts: (output: never, ctx: ContainerContext) => Fact[],
-  target: string,
-  stay: ContainerState,
-) {
-  return s.createStateConfig({
-    initial: "effect",
-    states: {
-      effect: {
-        invoke: {
-          src,
-          input: ({ context }) => ({ record: context.record, command: commandOf(context) }),
-          onDone: {
-            target: "commit",
-            actions: assign({
-              facts: ({ context, event }) => toFacts(event.output as never, context),
-            }),
-          },
-          onError: {
-            target: "commit",
-            actions: assign(({ event }) => {
-              const error = toCommandError(event.error);
-              return { error, facts: [failure(action, error, stay)] };
-            }),
-          },
-        },
-      },
-      commit: commit(target, id(stay)),
-    },
-  });
-}
-
-const accept = s.assign(({ event }) => ({ command: event, facts: [], error: undefined }));
-const acceptExit = s.assign(({ event }) => ({
-  command: event,
-  error: undefined,
-  facts: event.type === "EXITED" ? [fact("died", event.exit)] : [],
-}));
-const to = (target: string) => ({ guard: "allowed" as const, target, actions: accept });
-const removeOp = () => to(id("removing", "remove"));
-
 /** The container lifecycle: libpod's states, each operation a child of where it starts. */
-export const containerMachine = s.createMachine({
+export const containerMachine = containerSetup.createMachine({
   id: "ctr",
   context: ({ input }) => ({ record: input.record, facts: [] }),
   initial: "configured",
   states: {
-    configured: {
-      initial: "idle",
-      states: {
-        idle: {
-          tags: settled,
-          on: { INIT: to("init"), START: to("start"), CLEANUP: to("cleanup"), REMOVE: removeOp() },
-        },
-        init: operation("initContainer", "init", factsFor.init, id("created"), "configured"),
-        start: operation("startContainer", "start", factsFor.start, id("running"), "configured"),
-        cleanup: operation(
-          "cleanupContainer",
-          "cleanup",
-          factsFor.cleanup,
-          id("configured"),
-          "configured",
-        ),
+    configured: live(
+      "configured",
+      {
+        INIT: to("init"),
+        START: to("start"),
+        RESTART: to("restart"),
+        CLEANUP: to("cleanup"),
+        RESTORE: to("restore"),
+        REMOVE: removeOp(),
       },
-    },
-    created: {
-      initial: "idle",
-      states: {
-        idle: {
-          tags: settled,
-          on: { START: to("start"), STOP: to("stop"), CLEANUP: to("cleanup"), REMOVE: removeOp() },
-        },
-        start: operation("startContainer", "start", factsFor.start, id("running"), "created"),
+      {
+        init: init("configured"),
+        start: start("configured"),
+        restart: restart("configured"),
+        cleanup: cleanup("configured", id("configured")),
+        restore: restore("configured"),
+      },
+    ),
+    created: live(
+      "created",
+      {
+        START: to("start"),
+        RESTART: to("restart"),
+        STOP: to("stop"),
+        CLEANUP: to("cleanup"),
+        ATTACH: attached("attach"),
+        RESTORE: to("restore"),
+        REMOVE: removeOp(),
+      },
+      {
+        start: start("created"),
+        restart: restart("created"),
         stop: operation(
           "stopContainer",
           "stop",
@@ -296,28 +126,24 @@ export const containerMachine = s.createMachine({
           id("stopped", "cleanup"),
           "created",
         ),
-        cleanup: operation(
-          "cleanupContainer",
-          "cleanup",
-          factsFor.cleanup,
-          id("configured"),
-          "created",
-        ),
+        cleanup: cleanup("created", id("configured")),
+        attach: commit(id("created"), id("created")),
+        restore: restore("created"),
       },
-    },
-    running: {
-      initial: "idle",
-      states: {
-        idle: {
-          tags: settled,
-          on: {
-            STOP: to("stop"),
-            KILL: to("kill"),
-            PAUSE: to("pause"),
-            EXITED: { guard: "allowed", target: "exit", actions: acceptExit },
-            REMOVE: removeOp(),
-          },
-        },
+    ),
+    running: live(
+      "running",
+      {
+        STOP: to("stop"),
+        KILL: to("kill"),
+        PAUSE: to("pause"),
+        RESTART: to("restart"),
+        ATTACH: attached("attach"),
+        CHECKPOINT: to("checkpoint"),
+        EXITED: died("exit"),
+        REMOVE: removeOp(),
+      },
+      {
         stop: operation(
           "stopContainer",
           "stop",
@@ -327,54 +153,90 @@ export const containerMachine = s.createMachine({
         ),
         kill: operation("killContainer", "kill", factsFor.kill, id("running"), "running"),
         pause: operation("pauseContainer", "pause", factsFor.pause, id("paused"), "running"),
+        restart: restart("running"),
+        attach: commit(id("running"), id("running")),
+        checkpoint: operation(
+          "checkpointContainer",
+          "checkpoint",
+          factsFor.checkpoint,
+          id("route"),
+          "running",
+        ),
         exit: commit(id("stopped", "cleanup"), id("running")),
       },
-    },
-    paused: {
-      initial: "idle",
-      states: {
-        idle: {
-          tags: settled,
-          on: {
-            UNPAUSE: to("unpause"),
-            EXITED: { guard: "allowed", target: "exit", actions: acceptExit },
-            REMOVE: removeOp(),
-          },
-        },
+    ),
+    paused: live(
+      "paused",
+      { UNPAUSE: to("unpause"), KILL: to("kill"), EXITED: died("exit"), REMOVE: removeOp() },
+      {
         unpause: operation("resumeContainer", "unpause", factsFor.unpause, id("running"), "paused"),
+        kill: operation("killContainer", "kill", factsFor.kill, id("paused"), "paused"),
         exit: commit(id("stopped", "cleanup"), id("paused")),
       },
-    },
-    stopped: {
-      initial: "idle",
-      states: {
-        idle: {
-          tags: settled,
-          on: { INIT: to("init"), START: to("start"), CLEANUP: to("cleanup"), REMOVE: removeOp() },
-        },
-        init: operation("initContainer", "init", factsFor.init, id("created"), "stopped"),
-        start: operation("startContainer", "start", factsFor.start, id("running"), "stopped"),
-        cleanup: operation(
-          "cleanupContainer",
-          "cleanup",
-          factsFor.cleanup,
-          id("exited"),
-          "stopped",
-        ),
+    ),
+    stopped: live(
+      "stopped",
+      {
+        INIT: to("init"),
+        START: to("start"),
+        RESTART: to("restart"),
+        CLEANUP: to("cleanup"),
+        RESTORE: to("restore"),
+        REMOVE: removeOp(),
       },
-    },
-    exited: {
-      initial: "idle",
-      states: {
-        idle: {
-          tags: settled,
-          on: { INIT: to("init"), START: to("start"), CLEANUP: to("cleanup"), REMOVE: removeOp() },
-        },
-        init: operation("initContainer", "init", factsFor.init, id("created"), "exited"),
-        start: operation("startContainer", "start", factsFor.start, id("running"), "exited"),
-        cleanup: operation("cleanupContainer", "cleanup", factsFor.cleanup, id("exited"), "exited"),
+      {
+        init: init("stopped"),
+        start: start("stopped"),
+        restart: restart("stopped"),
+        // Reached on its own after every exit, as conmon's exit command runs `podman cleanup`.
+        cleanup: cleanup("stopped", id("exited")),
+        restore: restore("stopped"),
       },
-    },
+    ),
+    exited: live(
+      "exited",
+      {
+        INIT: to("init"),
+        START: to("start"),
+        RESTART: to("restart"),
+        CLEANUP: to("cleanup"),
+        RESTORE: to("restore"),
+        REMOVE: removeOp(),
+      },
+      {
+        init: init("exited"),
+        start: start("exited"),
+        restart: restart("exited"),
+        cleanup: cleanup("exited", id("exited")),
+        restore: restore("exited"),
+      },
+      {
+        initial: "check",
+        states: {
+          // Entered after every cleanup: the restart policy decides whether to run again.
+          check: { always: [{ guard: "restartDue", target: "backoff" }, { target: "idle" }] },
+          backoff: {
+            tags: settled,
+            after: { restartBackoff: { target: "policyRestart", actions: policyRestart } },
+            on: {
+              START: to("start"),
+              RESTART: to("restart"),
+              STOP: cancelRestart("cancelRestart"),
+              REMOVE: removeOp(),
+            },
+          },
+          cancelRestart: commit(id("exited", "idle"), id("exited", "idle")),
+          policyRestart: operation(
+            "startContainer",
+            "restart",
+            factsFor.start,
+            id("running"),
+            "exited",
+            id("exited", "idle"),
+          ),
+        },
+      },
+    ),
     removing: {
       initial: "idle",
       states: {
@@ -383,5 +245,13 @@ export const containerMachine = s.createMachine({
       },
     },
     removed: { type: "final", tags: settled },
+    // Operations whose outcome the runtime decides (sync, checkpoint) land here and go where the record says.
+    route: {
+      always: CONTAINER_STATES.filter((s) => s !== "removed").map((state) => ({
+        guard: ({ context }: { context: { record: { state: ContainerState } } }) =>
+          context.record.state === state,
+        target: state === "stopped" ? id("stopped", "cleanup") : id(state),
+      })),
+    },
   },
 });

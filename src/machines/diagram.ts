@@ -4,25 +4,27 @@
  */
 import { containerMachine } from "./container-machine.js";
 
+type Transition = { target?: string | string[] };
 interface Node {
   config: {
-    on?: Record<string, { target?: string } | { target?: string }[]>;
+    on?: Record<string, Transition | Transition[]>;
+    after?: Record<string, Transition | Transition[]>;
     invoke?: { src?: unknown; onDone?: unknown } | { src?: unknown; onDone?: unknown }[];
   };
   states: Record<string, Node>;
-  key: string;
 }
 
 const first = <T>(v: T | T[] | undefined): T | undefined => (Array.isArray(v) ? v[0] : v);
 const last = <T>(v: T | T[] | undefined): T | undefined => (Array.isArray(v) ? v[v.length - 1] : v);
+const targetOf = (t: Transition | Transition[] | undefined) => first(first(t)?.target);
 /** "#ctr.stopped.cleanup" -> ["stopped", "cleanup"] */
 const path = (target: string) => target.replace(/^#ctr\./, "").split(".");
 
 function successTarget(op: Node): string[] {
   const commit = op.states.commit ?? op;
-  const invoke = first(commit.config.invoke);
-  const done = last(invoke?.onDone as { target?: string } | { target?: string }[] | undefined);
-  return done?.target ? path(done.target) : [];
+  const done = last(first(commit.config.invoke)?.onDone as Transition | Transition[] | undefined);
+  const t = first(done?.target);
+  return t ? path(t) : [];
 }
 
 function effectOf(op: Node): string | undefined {
@@ -30,31 +32,46 @@ function effectOf(op: Node): string | undefined {
   return typeof src === "string" ? src : undefined;
 }
 
+function edge(root: Node, from: string, event: string, target: string): string | undefined {
+  const [top, child] = target.startsWith("#") ? path(target) : [from, target];
+  // An operation that runs inside another state (removal runs in `removing`) is entered first.
+  if (top !== from) return `  ${from} --> ${top}: ${event}`;
+  const op = child ? root.states[from]?.states[child] : undefined;
+  if (!op) return undefined;
+  const [to, then] = successTarget(op);
+  const effect = effectOf(op);
+  const decided = to === "route";
+  const label = [
+    event,
+    effect ? ` / ${effect}` : "",
+    then && then !== "idle" ? ` (then ${then})` : "",
+    decided ? " (to the state the runtime reports)" : "",
+  ].join("");
+  return `  ${from} --> ${decided ? from : to}: ${label}`;
+}
+
+/** Offered by every live state and leaving it where it is; the document says so once. */
+export const SHARED_EVENTS = ["MOUNT", "UNMOUNT", "EXPORT", "SYNC"];
+
 /** The mermaid source for the container lifecycle. */
 export function lifecycleDiagram(): string {
   const root = containerMachine.root as unknown as Node;
   const lines = ["stateDiagram-v2", "  [*] --> configured: create"];
   for (const [name, state] of Object.entries(root.states)) {
-    const idle = state.states.idle;
-    if (!idle) continue;
-    for (const [event, transitions] of Object.entries(idle.config.on ?? {})) {
-      const target = first(transitions)?.target;
-      if (!target) continue;
-      const [top, child] = target.startsWith("#") ? path(target) : [name, target];
-      // An operation that runs inside another state (removal runs in `removing`) is entered first.
-      if (top !== name) {
-        lines.push(`  ${name} --> ${top}: ${event}`);
-        continue;
+    for (const [childName, child] of Object.entries(state.states)) {
+      for (const [event, t] of Object.entries(child.config.on ?? {})) {
+        if (SHARED_EVENTS.includes(event)) continue;
+        const target = targetOf(t);
+        const line = target ? edge(root, name, event, target) : undefined;
+        if (line && !lines.includes(line)) lines.push(line);
       }
-      const op = child ? root.states[top]?.states[child] : undefined;
-      if (!op) continue;
-      const [to, then] = successTarget(op);
-      const effect = effectOf(op);
-      const label = `${event}${effect ? ` / ${effect}` : ""}${then ? ` (then ${then})` : ""}`;
-      if (name === "removing") lines.push(`  removing --> removing: ${effect ?? event} failed`);
-      lines.push(`  ${name} --> ${to}: ${label}`);
+      for (const [delay, t] of Object.entries(child.config.after ?? {})) {
+        const target = targetOf(t);
+        const line = target ? edge(root, name, `after ${delay} in ${childName}`, target) : undefined;
+        if (line) lines.push(line);
+      }
     }
   }
-  lines.push("  removed --> [*]");
+  lines.push("  removing --> removing: removeContainer failed", "  removed --> [*]");
   return lines.join("\n") + "\n";
 }

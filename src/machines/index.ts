@@ -1,18 +1,4 @@
-export {
-  applyFacts,
-  containerMachine,
-  containerSetup,
-  factsFor,
-  type CommandError,
-  type ContainerContext,
-  type EffectInput,
-  type EffectKey,
-  type PersistInput,
-  type PersistOutput,
-  type RemoveOutput,
-  type StartOutput,
-  type StopOutput,
-} from "./container-machine.js";
+export { containerMachine } from "./container-machine.js";
 export type {
   CheckpointOptions,
   CommandBody,
@@ -20,6 +6,21 @@ export type {
   ContainerCommand,
   RequestMeta,
 } from "./commands.js";
+export {
+  EFFECTS,
+  type CheckpointOutput,
+  type CommandError,
+  type EffectInput,
+  type EffectKey,
+  type ExportOutput,
+  type MountOutput,
+  type PersistInput,
+  type PersistOutput,
+  type RemoveOutput,
+  type StartOutput,
+  type StopOutput,
+  type SyncOutput,
+} from "./effect-types.js";
 export { evolve, type FactPosition } from "./evolve.js";
 export {
   ACTIONS,
@@ -29,6 +30,8 @@ export {
   type Fact,
   type FailureData,
 } from "./facts.js";
+export { factsFor, keepsMount, UNKNOWN_EXIT_CODE, type FactsContext } from "./facts-for.js";
+export { applyFacts, containerSetup, type ContainerContext } from "./operations.js";
 export {
   CONTAINER_STATES,
   type ContainerRecord,
@@ -36,6 +39,7 @@ export {
   type RestartPolicy,
 } from "./record.js";
 export { eventType, replay, toFact, type StoredFact } from "./replay.js";
+export { restartDelayMs, restartDue } from "./restart-policy.js";
 export { committed } from "./restore.js";
-export { rejection } from "./rules.js";
-export { lifecycleDiagram } from "./diagram.js";
+export { rejection, runtimeMounted } from "./rules.js";
+export { lifecycleDiagram, SHARED_EVENTS } from "./diagram.js";

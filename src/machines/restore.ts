@@ -3,7 +3,7 @@
  * the committed state, idle, so no effect runs again after a daemon restart.
  * Use as `machine.resolveState(committed(record))` on the provided machine.
  */
-import type { ContainerContext } from "./container-machine.js";
+import type { ContainerContext } from "./operations.js";
 import type { ContainerRecord } from "./record.js";
 
 export function committed(record: ContainerRecord): {

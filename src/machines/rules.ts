@@ -1,16 +1,19 @@
 /**
  * Which command is allowed in which state, with the seed API's error messages
  * (libpod's container_api.go). Pure, so the machine's guards, the service and
- * the conformance table share one source.
+ * the conformance table share one source. Where the seed is silent or berth
+ * departs from it, the comment says so.
  */
 import {
   CtrRemovedError,
   CtrStateInvalidError,
   CtrStoppedError,
+  InvalidArgError,
   type BerthError,
 } from "../errors.js";
-import type { CommandType } from "./commands.js";
+import type { CommandBody } from "./commands.js";
 import type { ContainerRecord, ContainerState } from "./record.js";
+import { restartDue } from "./restart-policy.js";
 
 /** libpod wraps ErrCtrStateInvalid, whose text ends every state error. */
 const improper = (message: string) =>
@@ -18,15 +21,28 @@ const improper = (message: string) =>
 const q = (s: string) => JSON.stringify(s);
 const isIn = (state: ContainerState, ...states: ContainerState[]) => states.includes(state);
 
+/** States in which the runtime holds the container's root filesystem mounted. */
+export const runtimeMounted = (state: ContainerState) =>
+  isIn(state, "created", "running", "paused", "stopped");
+
+type RuleRecord = Pick<
+  ContainerRecord,
+  | "id"
+  | "state"
+  | "mountCount"
+  | "startedAt"
+  | "checkpoint"
+  | "restartPolicy"
+  | "stoppedByUser"
+  | "exitCode"
+  | "restartCount"
+>;
+
 /** Returns the error that rejects `command` for `record`, or undefined when it is allowed. */
-export function rejection(
-  record: Pick<ContainerRecord, "id" | "state">,
-  command: CommandType,
-  options: { force?: boolean } = {},
-): BerthError | undefined {
+export function rejection(record: RuleRecord, command: CommandBody): BerthError | undefined {
   const { id, state } = record;
   if (state === "removed") return new CtrRemovedError("container has already been removed");
-  switch (command) {
+  switch (command.type) {
     case "INIT":
       return isIn(state, "configured", "stopped", "exited")
         ? undefined
@@ -35,13 +51,21 @@ export function rejection(
       return isIn(state, "configured", "created", "stopped", "exited")
         ? undefined
         : improper(`container ${id} must be in Created or Stopped state to be started`);
+    case "RESTART":
+      // Seed (restartWithTimeout): every state but paused and removing.
+      return isIn(state, "configured", "created", "running", "stopped", "exited")
+        ? undefined
+        : improper(`unable to restart a container in a paused or unknown state`);
     case "STOP":
+      // berth: stopping an exited container that waits for a policy restart cancels the restart.
+      if (state === "exited" && restartDue(record as ContainerRecord)) return undefined;
       if (isIn(state, "stopped", "exited")) return new CtrStoppedError("container is stopped");
       return isIn(state, "created", "running")
         ? undefined
         : improper(`can only stop created or running containers. ${id} is in state ${state}`);
     case "KILL":
-      return state === "running"
+      // The seed allows running only (with a TODO about paused); current Podman and berth allow paused.
+      return isIn(state, "running", "paused")
         ? undefined
         : improper(`can only kill running containers. ${id} is in state ${state}`);
     case "PAUSE":
@@ -50,19 +74,65 @@ export function rejection(
       return state === "running" ? undefined : improper(`${q(state)} is not running, can't pause`);
     case "UNPAUSE":
       return state === "paused" ? undefined : improper(`${q(id)} is not paused, can't unpause`);
+    case "ATTACH":
+      return isIn(state, "created", "running")
+        ? undefined
+        : improper(`can only attach to created or running containers`);
+    case "MOUNT":
+      return state === "removing"
+        ? improper(`cannot mount container ${id} as it is being removed`)
+        : undefined;
+    case "UNMOUNT": {
+      const mounts = record.mountCount + (runtimeMounted(state) ? 1 : 0);
+      // The seed also refuses the last mount of a stopped container as "still in use"
+      // (ErrInternal); berth unmounts it, as only a running or paused one needs it.
+      if (mounts === 1 && isIn(state, "running", "paused")) {
+        return improper(`cannot unmount storage for container ${id} as it is running or paused`);
+      }
+      return state === "removing" ? improper(`container ${id} is being removed`) : undefined;
+    }
+    case "EXPORT":
+      if (!command.path.startsWith("/")) {
+        return new InvalidArgError(`export path ${q(command.path)} must be absolute`);
+      }
+      // The seed's message says "mount" here too; kept.
+      return state === "removing"
+        ? improper(`cannot mount container ${id} as it is being removed`)
+        : undefined;
     case "CLEANUP":
       return isIn(state, "configured", "created", "stopped", "exited")
         ? undefined
         : improper(`container ${id} is running or paused, refusing to clean up`);
+    case "SYNC":
+      return undefined;
+    case "CHECKPOINT":
+      return state === "running"
+        ? undefined
+        : improper(`${q(state)} is not running, cannot checkpoint`);
+    case "RESTORE":
+      if (isIn(state, "running", "paused"))
+        return improper(`container ${id} is running or paused, cannot restore`);
+      if (!record.checkpoint && !command.options.targetFile) {
+        return improper(`a complete checkpoint for this container cannot be found, cannot restore`);
+      }
+      return isIn(state, "configured", "created", "stopped", "exited")
+        ? undefined
+        : improper(`container ${id} is being removed, cannot restore`);
     case "REMOVE":
-      return isIn(state, "running", "paused") && !options.force
+      return isIn(state, "running", "paused") && !command.force
         ? improper(
             `cannot remove container ${id} as it is ${state} - running or paused containers cannot be removed without force`,
           )
         : undefined;
     case "EXITED":
-      return isIn(state, "running", "paused")
-        ? undefined
-        : improper(`container ${id} is not running, its exit is already known`);
+      if (!isIn(state, "running", "paused")) {
+        return improper(`container ${id} is not running, its exit is already known`);
+      }
+      // An exit file older than the current run belongs to an earlier run (after a restart).
+      return record.startedAt && command.exit.exitedAt < record.startedAt
+        ? improper(
+            `container ${id}: exit at ${command.exit.exitedAt} predates the run started ${record.startedAt}`,
+          )
+        : undefined;
   }
 }

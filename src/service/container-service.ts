@@ -1,38 +1,40 @@
 /**
  * The service: one actor per container, commands serialized per container,
  * every change made durable before it is answered. It owns no rules (the
- * machine does) and no I/O of its own (the journal and the runtime do).
+ * machine does) and no I/O of its own (the journal and the host ports do).
  */
 import { randomBytes, randomUUID } from "node:crypto";
-import { createActor, fromPromise, type Actor } from "xstate";
-import type { ContainerRuntime, ImageInfo, LogLine } from "../effects/types.js";
+import { createActor, waitFor, type Actor } from "xstate";
+import type { ArtifactInfo } from "../effects/storage.js";
+import type { ExitInfo, ImageInfo, LogLine } from "../effects/types.js";
 import {
-  CtrRemovedError,
+  CtrHasDependentsError,
   errorFromWire,
   InternalError,
   InvalidArgError,
   NameInUseError,
-  NoSuchCtrError,
   NoSuchImageError,
+  NotImplementedError,
 } from "../errors.js";
 import { envelope, type CloudEvent } from "../events/index.js";
 import {
-  applyFacts,
   committed,
-  containerMachine,
   evolve,
   fact,
   rejection,
+  restartDue,
   type CommandBody,
-  type CreateData,
   type ContainerCommand,
   type ContainerRecord,
-  type PersistInput,
-  type PersistOutput,
+  type ContainerState,
+  type CreateData,
   type RequestMeta,
 } from "../machines/index.js";
 import type { Journal } from "../store/index.js";
-import { runtimeEffects, type ExitWaiter } from "./runtime-effects.js";
+import { provideMachine, type ProvidedMachine } from "./actor-machine.js";
+import { dependencyError, notRunning, startOrder } from "./dependencies.js";
+import { Registry } from "./registry.js";
+import type { HostPorts } from "./runtime-effects.js";
 import { SerialQueue } from "./serial-queue.js";
 import { containerName, restartPolicy, seconds, signalName } from "./validate.js";
 
@@ -53,60 +55,48 @@ export interface CreateOptions {
   requires?: string[];
 }
 
-export interface ServiceDeps {
+/** The files and artifacts side of the host, beyond what the machine's effects use. */
+export interface ArtifactStore {
+  addArtifact(id: string, name: string, data: Buffer): Promise<ArtifactInfo>;
+  getArtifact(id: string, name: string): Promise<Buffer>;
+  removeArtifact(id: string, name: string): Promise<void>;
+}
+
+export interface ServiceDeps extends HostPorts {
   host: string;
   journal: Journal;
-  runtime: ContainerRuntime;
-  exits: ExitWaiter & {
-    onExit(
-      listener: (
-        id: string,
-        exit: { exitCode: number; exitedAt: string; oomKilled: boolean },
-      ) => void,
-    ): () => void;
+  artifacts: ArtifactStore;
+  exits: HostPorts["exits"] & {
+    onExit(listener: (id: string, exit: ExitInfo) => void): () => void;
   };
 }
 
-type ContainerActor = Actor<ReturnType<typeof provideMachine>>;
+/** Options of `wait`: the states to wait for (default: stopped or exited) and a poll interval. */
+export interface WaitOptions {
+  conditions?: ContainerState[];
+  intervalMs?: number;
+}
+
+type ContainerActor = Actor<ProvidedMachine>;
 
 interface Entry {
   actor: ContainerActor;
   queue: SerialQueue;
 }
 
-/** The runtime, not a user, is the actor of facts it reports. */
+/** The runtime and the restart policy, not a user, are the actors of what they cause. */
 const RUNTIME_META = (): RequestMeta => ({ actor: "runtime:conmon", requestId: randomUUID() });
+const POLICY_META = (): RequestMeta => ({ actor: "policy:restart", requestId: randomUUID() });
+const EXIT_STATES: ContainerState[] = ["stopped", "exited", "removed"];
 
-function provideMachine(deps: ServiceDeps) {
-  return containerMachine.provide({
-    actors: {
-      ...runtimeEffects(deps.runtime, deps.exits),
-      persist: fromPromise<PersistOutput, PersistInput>(async ({ input }) => {
-        const at = {
-          id: input.record.id,
-          time: new Date().toISOString(),
-          version: input.record.version + 1,
-        };
-        await deps.journal.append({
-          stream: at.id,
-          expectedVersion: input.record.version,
-          events: input.facts.map((f) =>
-            envelope(f, { host: deps.host, subject: at.id, time: at.time, meta: input.meta }),
-          ),
-          projection: applyFacts(input.record, input.facts, at),
-        });
-        return at;
-      }),
-    },
-  });
-}
+const recordOf = (e: Entry) => e.actor.getSnapshot().context.record;
+const settled = (e: Entry) => waitFor(e.actor, (s) => s.hasTag("settled"), { timeout: Infinity });
 
 export class ContainerService {
   private readonly entries = new Map<string, Entry>();
-  /** Removed containers: their history and exit code stay answerable by id. */
-  private readonly tombstones = new Map<string, ContainerRecord>();
+  private readonly registry = new Registry(() => [...this.entries.values()].map(recordOf));
   private readonly reservedNames = new Set<string>();
-  private readonly machine: ReturnType<typeof provideMachine>;
+  private readonly machine: ProvidedMachine;
   private readonly stopWatching: () => void;
 
   private constructor(private readonly deps: ServiceDeps) {
@@ -117,13 +107,21 @@ export class ContainerService {
     });
   }
 
-  /** Restores every container from its projection without running an effect. */
+  /**
+   * Restores every container from its projection without running an effect,
+   * then resumes restarts that a policy still owes.
+   */
   static async open(deps: ServiceDeps): Promise<ContainerService> {
     const service = new ContainerService(deps);
     for (const raw of await deps.journal.projections()) {
       const record = raw as ContainerRecord;
-      if (record.state === "removed") service.tombstones.set(record.id, record);
+      if (record.state === "removed") service.registry.bury(record);
       else service.spawn(record);
+    }
+    for (const entry of service.entries.values()) {
+      if (restartDue(recordOf(entry))) {
+        void service.observe(entry, { type: "RESTART", byPolicy: true, meta: POLICY_META() });
+      }
     }
     return service;
   }
@@ -142,10 +140,19 @@ export class ContainerService {
   async create(options: CreateOptions, meta: RequestMeta): Promise<ContainerRecord> {
     const id = randomBytes(32).toString("hex");
     const name = containerName(options.name ?? `berth_${id.slice(0, 12)}`);
-    const stopSignal = signalName(options.stopSignal ?? "SIGTERM");
-    const stopTimeout = seconds(options.stopTimeout ?? 10, "stop timeout");
     if (options.command.length === 0)
       throw new InvalidArgError("a container needs a command to run");
+    const data: CreateData = {
+      name,
+      image: options.image,
+      command: options.command,
+      stopSignal: signalName(options.stopSignal ?? "SIGTERM"),
+      stopTimeout: seconds(options.stopTimeout ?? 10, "stop timeout"),
+      terminal: options.terminal ?? false,
+      stdin: options.stdin ?? false,
+      restartPolicy: restartPolicy(options.restart),
+      requires: (options.requires ?? []).map((ref) => this.registry.live(ref).id),
+    };
     if (this.nameTaken(name))
       throw new NameInUseError(`the container name "${name}" is already in use`);
     this.reservedNames.add(name);
@@ -153,17 +160,6 @@ export class ContainerService {
       if (!(await this.deps.runtime.getImage(options.image))) {
         throw new NoSuchImageError(`image ${options.image} not found: import it first`);
       }
-      const data: CreateData = {
-        name,
-        image: options.image,
-        command: options.command,
-        stopSignal,
-        stopTimeout,
-        terminal: options.terminal ?? false,
-        stdin: options.stdin ?? false,
-        restartPolicy: restartPolicy(options.restart),
-        requires: (options.requires ?? []).map((ref) => this.inspect(ref).id),
-      };
       const created = fact("create", data);
       const time = new Date().toISOString();
       const record = evolve(undefined, created, { id, time, version: 1 });
@@ -183,58 +179,93 @@ export class ContainerService {
   /**
    * Runs one command on a container and answers once its facts are durable.
    * A command the seed forbids in the current state fails with the seed's error.
+   * With `recursive`, a start first starts the containers it requires.
    */
-  command(ref: string, body: CommandBody, meta: RequestMeta): Promise<ContainerRecord> {
+  async command(
+    ref: string,
+    body: CommandBody,
+    meta: RequestMeta,
+    options: { recursive?: boolean } = {},
+  ): Promise<ContainerRecord> {
     const entry = this.entry(ref);
-    const command = { ...body, meta };
+    if (options.recursive && body.type === "START") {
+      for (const dep of startOrder(recordOf(entry), (id) => this.registry.find(id))) {
+        if (dep.state !== "running") await this.command(dep.id, { type: "START" }, meta);
+      }
+    }
+    return entry.queue.run(() => this.apply(entry, body, meta));
+  }
+
+  /**
+   * Several commands under one serialization: nothing else runs on the
+   * container between them. Stops at the first failure, naming the command.
+   */
+  batch(ref: string, bodies: CommandBody[], meta: RequestMeta): Promise<ContainerRecord> {
+    const entry = this.entry(ref);
     return entry.queue.run(async () => {
-      const before = entry.actor.getSnapshot().context.record;
-      const refused = rejection(
-        before,
-        command.type,
-        command.type === "REMOVE" ? { force: command.force } : {},
-      );
-      if (refused) throw refused;
-      const done = await this.send(entry, command);
-      if (done.error) throw errorFromWire(done.error);
-      if (done.record.state === "removed") this.bury(done.record);
-      return done.record;
+      let record = recordOf(entry);
+      for (const [i, body] of bodies.entries()) {
+        try {
+          record = await this.apply(entry, body, meta);
+        } catch (err) {
+          const e = err as Error;
+          e.message = `batch command ${i + 1} (${body.type}): ${e.message}`;
+          throw e;
+        }
+      }
+      return record;
     });
   }
 
-  /** Resolves with the exit code once the container has stopped (Podman's wait). */
-  async wait(ref: string): Promise<number> {
-    const tomb = this.tombstone(ref);
-    if (tomb) return exitCodeOf(tomb);
+  /**
+   * Podman's wait: by default resolves with the exit code once the container
+   * has stopped; with other conditions, resolves with -1 once it is in one of
+   * them. A removed container still answers with its last exit code.
+   */
+  async wait(ref: string, options: WaitOptions = {}): Promise<number> {
+    const conditions: ContainerState[] = options.conditions?.length
+      ? options.conditions
+      : ["stopped", "exited"];
+    const forExit = conditions.some((c) => EXIT_STATES.includes(c));
+    const tomb = this.registry.removed(ref);
+    if (tomb) return this.exitOfRemoved(tomb, forExit, conditions);
     const entry = this.entry(ref);
+    const reached = (r: ContainerRecord) =>
+      forExit
+        ? EXIT_STATES.includes(r.state) && r.exitCode !== undefined
+        : conditions.includes(r.state);
     return new Promise<number>((resolve) => {
-      const check = (record: ContainerRecord) => {
-        if (
-          ["stopped", "exited", "removed"].includes(record.state) &&
-          record.exitCode !== undefined
-        ) {
-          sub.unsubscribe();
-          resolve(record.exitCode);
-          return true;
-        }
-        return false;
+      const finish = (r: ContainerRecord) => {
+        sub.unsubscribe();
+        clearInterval(poll);
+        resolve(forExit ? (r.exitCode ?? -1) : -1);
       };
-      const sub = entry.actor.subscribe((s) => {
-        if (s.hasTag("settled")) check(s.context.record);
-      });
-      check(entry.actor.getSnapshot().context.record);
+      const check = () => {
+        const snap = entry.actor.getSnapshot();
+        if (snap.hasTag("settled") && reached(snap.context.record)) finish(snap.context.record);
+      };
+      const sub = entry.actor.subscribe(check);
+      // Events drive the wait; the interval (seed: WaitWithInterval) is a safety net.
+      const poll = setInterval(check, options.intervalMs ?? 1_000);
+      check();
     });
   }
 
   list(all: boolean): ContainerRecord[] {
     return [...this.entries.values()]
-      .map((e) => e.actor.getSnapshot().context.record)
+      .map(recordOf)
       .filter((r) => all || r.state === "running" || r.state === "paused")
       .sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
   }
 
+  /** A container's record; removed ones stay answerable by id, name or prefix. */
   inspect(ref: string): ContainerRecord {
-    return this.tombstone(ref) ?? this.entry(ref).actor.getSnapshot().context.record;
+    return this.registry.find(ref) ?? this.registry.live(ref);
+  }
+
+  /** Where `mount` makes the container's root filesystem visible. */
+  rootfsPath(ref: string): string {
+    return this.deps.storage.rootfsPath(this.inspect(ref).id);
   }
 
   logs(ref: string): Promise<LogLine[]> {
@@ -243,6 +274,72 @@ export class ContainerService {
 
   history(ref: string): Promise<CloudEvent[]> {
     return this.deps.journal.readStream(this.inspect(ref).id);
+  }
+
+  addArtifact(ref: string, name: string, data: Buffer): Promise<ArtifactInfo> {
+    const entry = this.entry(ref);
+    return entry.queue.run(() => this.deps.artifacts.addArtifact(recordOf(entry).id, name, data));
+  }
+
+  getArtifact(ref: string, name: string): Promise<Buffer> {
+    return this.deps.artifacts.getArtifact(this.registry.live(ref).id, name);
+  }
+
+  removeArtifact(ref: string, name: string): Promise<void> {
+    const entry = this.entry(ref);
+    return entry.queue.run(() => this.deps.artifacts.removeArtifact(recordOf(entry).id, name));
+  }
+
+  /** Removed from the seed API: always NotImplemented. */
+  refresh(): Promise<never> {
+    return Promise.reject(
+      new NotImplementedError("refresh has been removed; it is not implemented"),
+    );
+  }
+
+  /** One command on an entry whose queue the caller holds. */
+  private async apply(
+    entry: Entry,
+    body: CommandBody,
+    meta: RequestMeta,
+  ): Promise<ContainerRecord> {
+    // A restart the policy began on its own finishes before the next command looks at the state.
+    await settled(entry);
+    const before = recordOf(entry);
+    const refused = rejection(before, body);
+    if (refused) throw refused;
+    this.checkDependencies(before, body);
+    const done = await this.send(entry, { ...body, meta } as ContainerCommand);
+    if (done.error) throw errorFromWire(done.error);
+    if (done.record.state === "removed") this.bury(done.record);
+    return done.record;
+  }
+
+  private checkDependencies(record: ContainerRecord, body: CommandBody) {
+    if (body.type === "START" || body.type === "INIT" || body.type === "RESTART") {
+      const down = notRunning(record, (id) => this.registry.find(id));
+      if (down.length > 0) throw dependencyError(record, down);
+    }
+    if (body.type === "REMOVE") {
+      const dependents = this.list(true).filter((r) => r.requires.includes(record.id));
+      if (dependents.length > 0) {
+        throw new CtrHasDependentsError(
+          `container ${record.id} has dependent containers which must be removed before it: ${dependents.map((d) => d.id).join(",")}`,
+        );
+      }
+    }
+  }
+
+  private exitOfRemoved(
+    record: ContainerRecord,
+    forExit: boolean,
+    conditions: ContainerState[],
+  ): number {
+    if (forExit && record.exitCode !== undefined) return record.exitCode;
+    if (!forExit && conditions.includes("removed")) return -1;
+    throw new InvalidArgError(
+      `container ${record.id} has been removed and never reaches ${conditions.join("|")}`,
+    );
   }
 
   private spawn(record: ContainerRecord): Entry {
@@ -259,21 +356,21 @@ export class ContainerService {
   private bury(record: ContainerRecord) {
     this.entries.get(record.id)?.actor.stop();
     this.entries.delete(record.id);
-    this.tombstones.set(record.id, record);
+    this.registry.bury(record);
   }
 
-  /** Runtime observations go through the same queue; a stale one is dropped. */
+  /** Runtime and policy observations go through the same queue; a stale one is dropped. */
   private observe(entry: Entry, command: ContainerCommand) {
     return entry.queue
       .run(async () => {
-        const record = entry.actor.getSnapshot().context.record;
-        if (rejection(record, command.type)) return;
+        await settled(entry);
+        if (rejection(recordOf(entry), command)) return;
         await this.send(entry, command);
       })
       .catch(() => undefined);
   }
 
-  private async send(entry: Entry, command: ContainerCommand) {
+  private send(entry: Entry, command: ContainerCommand) {
     const { actor } = entry;
     return new Promise<{ record: ContainerRecord; error?: { code: string; message: string } }>(
       (resolve, reject) => {
@@ -292,50 +389,20 @@ export class ContainerService {
         actor.send(command);
         if (!left) {
           sub.unsubscribe();
-          reject(
-            new InternalError(
-              `the machine ignored ${command.type} in ${JSON.stringify(actor.getSnapshot().value)}`,
-            ),
-          );
+          const where = JSON.stringify(actor.getSnapshot().value);
+          reject(new InternalError(`the machine ignored ${command.type} in ${where}`));
         }
       },
     );
   }
 
   private nameTaken(name: string) {
-    if (this.reservedNames.has(name)) return true;
-    for (const e of this.entries.values())
-      if (e.actor.getSnapshot().context.record.name === name) return true;
-    return false;
+    return this.reservedNames.has(name) || this.list(true).some((r) => r.name === name);
   }
 
-  private tombstone(ref: string) {
-    return this.tombstones.get(ref);
-  }
-
-  /** Finds a live container by full id, name, or unique id prefix. */
   private entry(ref: string): Entry {
-    const exact = this.entries.get(ref);
-    if (exact) return exact;
-    const records = [...this.entries.values()];
-    const byName = records.filter((e) => e.actor.getSnapshot().context.record.name === ref);
-    if (byName[0]) return byName[0];
-    const byPrefix =
-      ref.length > 0
-        ? records.filter((e) => e.actor.getSnapshot().context.record.id.startsWith(ref))
-        : [];
-    if (byPrefix.length === 1 && byPrefix[0]) return byPrefix[0];
-    if (byPrefix.length > 1)
-      throw new NoSuchCtrError(
-        `more than one container matches ${JSON.stringify(ref)}: use more of the id`,
-      );
-    if (this.tombstones.has(ref)) throw new CtrRemovedError(`container ${ref} has been removed`);
-    throw new NoSuchCtrError(`no container with name or ID ${JSON.stringify(ref)} found`);
+    const entry = this.entries.get(this.registry.live(ref).id);
+    if (!entry) throw new InternalError(`container ${ref} has no actor`);
+    return entry;
   }
-}
-
-function exitCodeOf(record: ContainerRecord): number {
-  if (record.exitCode === undefined)
-    throw new CtrRemovedError(`container ${record.id} was removed without an exit code`);
-  return record.exitCode;
 }

@@ -1,4 +1,20 @@
-export { ContainerService, type CreateOptions, type ServiceDeps } from "./container-service.js";
-export { runtimeEffects, specOf, type ExitWaiter } from "./runtime-effects.js";
+export {
+  ContainerService,
+  type ArtifactStore,
+  type CreateOptions,
+  type ServiceDeps,
+  type WaitOptions,
+} from "./container-service.js";
+export { provideMachine, type MachineDeps, type ProvidedMachine } from "./actor-machine.js";
+export { dependencyError, notRunning, startOrder } from "./dependencies.js";
+export { Registry } from "./registry.js";
+export {
+  runtimeEffects,
+  specOf,
+  type Checkpointer,
+  type ExitWaiter,
+  type HostPorts,
+  type RootfsStorage,
+} from "./runtime-effects.js";
 export { SerialQueue } from "./serial-queue.js";
 export { containerName, restartPolicy, seconds, signalName } from "./validate.js";

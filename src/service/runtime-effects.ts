@@ -1,21 +1,51 @@
 /**
- * The machine's named effects, implemented on the runtime port. Each one is a
+ * The machine's named effects, implemented on the host ports. Each one is a
  * `fromPromise` whose AbortSignal reaches the processes it runs.
  */
 import { fromPromise } from "xstate";
 import type { ContainerRuntime, ContainerSpec, ExitInfo } from "../effects/types.js";
 import { OciRuntimeError } from "../errors.js";
-import type {
-  ContainerRecord,
-  EffectInput,
-  RemoveOutput,
-  StartOutput,
-  StopOutput,
+import {
+  keepsMount,
+  runtimeMounted,
+  type CheckpointOutput,
+  type ContainerRecord,
+  type EffectInput,
+  type EffectKey,
+  type ExportOutput,
+  type MountOutput,
+  type RemoveOutput,
+  type StartOutput,
+  type StopOutput,
+  type SyncOutput,
 } from "../machines/index.js";
 
 /** Waits for conmon's exit file; the ExitMonitor implements it. */
 export interface ExitWaiter {
   waitFor(id: string, timeoutMs: number, signal?: AbortSignal): Promise<ExitInfo | undefined>;
+}
+
+/** The container's files: the rootfs path and its export. LinuxStorage implements it. */
+export interface RootfsStorage {
+  rootfsPath(id: string): string;
+  exportRootfs(rootfs: string, target: string, signal?: AbortSignal): Promise<number>;
+}
+
+/** Checkpoint and restore; LinuxCheckpointer implements it. */
+export interface Checkpointer {
+  checkpoint(
+    id: string,
+    req: { keepRunning: boolean; tcpEstablished: boolean; targetFile?: string },
+    signal?: AbortSignal,
+  ): Promise<string>;
+  restore(id: string): Promise<string>;
+}
+
+export interface HostPorts {
+  runtime: ContainerRuntime;
+  exits: ExitWaiter;
+  storage: RootfsStorage;
+  checkpointer: Checkpointer;
 }
 
 /** How long to wait for an exit after SIGKILL before calling the runtime broken. */
@@ -42,47 +72,40 @@ async function signalQuietly(rt: ContainerRuntime, id: string, sig: string, abor
   }
 }
 
-async function killAndWait(
-  rt: ContainerRuntime,
-  exits: ExitWaiter,
-  id: string,
-  abort: AbortSignal,
-) {
-  await signalQuietly(rt, id, "SIGKILL", abort);
-  const exit = await exits.waitFor(id, KILL_GRACE_MS, abort);
-  if (!exit)
-    throw new OciRuntimeError(`container ${id} did not exit ${KILL_GRACE_MS} ms after SIGKILL`);
-  return exit;
-}
-
-async function stop(
-  rt: ContainerRuntime,
-  exits: ExitWaiter,
-  input: EffectInput,
+/** The stop signal, then SIGKILL after `timeout` seconds (at once for 0). */
+async function stopProcess(
+  h: HostPorts,
+  record: ContainerRecord,
+  timeout: number,
   abort: AbortSignal,
 ): Promise<StopOutput> {
-  const { record, command } = input;
-  const timeout =
-    command.type === "STOP" && command.timeout !== undefined ? command.timeout : record.stopTimeout;
   const signal = timeout === 0 ? "SIGKILL" : record.stopSignal;
   if (timeout > 0) {
-    await signalQuietly(rt, record.id, signal, abort);
-    const exit = await exits.waitFor(record.id, timeout * 1000, abort);
+    await signalQuietly(h.runtime, record.id, signal, abort);
+    const exit = await h.exits.waitFor(record.id, timeout * 1000, abort);
     if (exit) return { signal, timeout, escalated: false, exit };
   }
-  return {
-    signal,
-    timeout,
-    escalated: timeout > 0,
-    exit: await killAndWait(rt, exits, record.id, abort),
-  };
+  await signalQuietly(h.runtime, record.id, "SIGKILL", abort);
+  const exit = await h.exits.waitFor(record.id, KILL_GRACE_MS, abort);
+  if (!exit)
+    throw new OciRuntimeError(
+      `container ${record.id} did not exit ${KILL_GRACE_MS} ms after SIGKILL`,
+    );
+  return { signal, timeout, escalated: timeout > 0, exit };
 }
 
-async function start(
-  rt: ContainerRuntime,
-  { record }: EffectInput,
-  abort: AbortSignal,
-): Promise<StartOutput> {
+const timeoutOf = ({ record, command }: EffectInput) =>
+  "timeout" in command && command.timeout !== undefined ? command.timeout : record.stopTimeout;
+
+/** Start, from any startable state; restart stops a running container first. */
+async function start(h: HostPorts, input: EffectInput, abort: AbortSignal): Promise<StartOutput> {
+  const { runtime: rt } = h;
+  let { record } = input;
+  let stopped: StopOutput | undefined;
+  if (record.state === "running") {
+    stopped = await stopProcess(h, record, timeoutOf(input), abort);
+    record = { ...record, state: "stopped" };
+  }
   const cleaned = record.state === "stopped";
   if (cleaned) await rt.delete(record.id, abort);
   let created;
@@ -91,44 +114,81 @@ async function start(
     await rt.prepare(specOf(record), abort);
     created = await rt.create(specOf(record), abort);
   }
+  // Taken before the process starts, so its exit can never look older than the run.
+  const startedAt = new Date().toISOString();
   await rt.start(record.id, abort);
-  return { cleaned, created, startedAt: new Date().toISOString() };
+  return { stopped, cleaned, created, startedAt };
 }
 
-async function remove(
-  rt: ContainerRuntime,
-  exits: ExitWaiter,
-  { record }: EffectInput,
-  abort: AbortSignal,
-): Promise<RemoveOutput> {
-  let exit;
+async function remove(h: HostPorts, input: EffectInput, abort: AbortSignal): Promise<RemoveOutput> {
+  const { runtime: rt } = h;
+  const { record } = input;
+  let stopped: StopOutput | undefined;
   if (record.state === "running" || record.state === "paused") {
-    // A frozen process cannot act on SIGKILL until it is thawed.
+    // A frozen process cannot act on its stop signal until it is thawed.
     if (record.state === "paused") await rt.resume(record.id, abort);
-    exit = await killAndWait(rt, exits, record.id, abort);
+    stopped = await stopProcess(h, record, timeoutOf(input), abort);
   }
   // An exited container was already deleted from runc and unmounted by its committed cleanup.
-  const cleaned = !["configured", "exited"].includes(record.state);
-  if (cleaned) {
+  const inRuntime = !["configured", "exited"].includes(record.state);
+  if (inRuntime || record.mountCount > 0) {
     await rt.delete(record.id, abort);
     await rt.unmount(record.id, abort);
   }
   await rt.removeFiles(record.id);
-  return { exit, cleaned: cleaned && record.state !== "removing" };
+  return { stopped, cleaned: inRuntime && record.state !== "removing" };
 }
 
-/** Every runtime effect the machine names, bound to a runtime and an exit waiter. */
-export function runtimeEffects(rt: ContainerRuntime, exits: ExitWaiter) {
+async function exportRootfs(
+  h: HostPorts,
+  { record, command }: EffectInput,
+  abort: AbortSignal,
+): Promise<ExportOutput> {
+  if (command.type !== "EXPORT") throw new OciRuntimeError(`export effect got ${command.type}`);
+  const mountedAlready = record.mountCount > 0 || runtimeMounted(record.state);
+  if (!mountedAlready) await h.runtime.prepare(specOf(record), abort);
+  try {
+    const bytes = await h.storage.exportRootfs(
+      h.storage.rootfsPath(record.id),
+      command.path,
+      abort,
+    );
+    return { path: command.path, bytes };
+  } finally {
+    if (!mountedAlready) await h.runtime.unmount(record.id, abort);
+  }
+}
+
+async function sync(
+  h: HostPorts,
+  { record }: EffectInput,
+  abort: AbortSignal,
+): Promise<SyncOutput> {
+  if (!runtimeMounted(record.state)) return { runtime: "absent" };
+  const state = await h.runtime.state(record.id, abort);
+  const runtime = state?.status ?? "absent";
+  if (runtime !== "stopped" && runtime !== "absent") return { runtime };
+  const exit = (await h.runtime.readExit(record.id)) ?? {
+    exitCode: -1,
+    exitedAt: new Date().toISOString(),
+    oomKilled: false,
+  };
+  return { runtime, exit };
+}
+
+/** Every effect the machine names, bound to the host ports. */
+export function runtimeEffects(h: HostPorts) {
+  const { runtime: rt } = h;
   const effect = <T>(fn: (input: EffectInput, abort: AbortSignal) => Promise<T>) =>
     fromPromise<unknown, EffectInput>(({ input, signal }) => fn(input, signal));
-  return {
+  const effects = {
     initContainer: effect(async ({ record }, abort) => {
       await rt.clearExit(record.id);
       await rt.prepare(specOf(record), abort);
       return rt.create(specOf(record), abort);
     }),
-    startContainer: effect((input, abort) => start(rt, input, abort)),
-    stopContainer: effect((input, abort) => stop(rt, exits, input, abort)),
+    startContainer: effect((input, abort) => start(h, input, abort)),
+    stopContainer: effect((input, abort) => stopProcess(h, input.record, timeoutOf(input), abort)),
     killContainer: effect(({ record, command }, abort) =>
       rt.kill(record.id, command.type === "KILL" ? command.signal : "SIGKILL", abort),
     ),
@@ -136,8 +196,37 @@ export function runtimeEffects(rt: ContainerRuntime, exits: ExitWaiter) {
     resumeContainer: effect(({ record }, abort) => rt.resume(record.id, abort)),
     cleanupContainer: effect(async ({ record }, abort) => {
       await rt.delete(record.id, abort);
-      await rt.unmount(record.id, abort);
+      // A user's mount keeps the rootfs mounted past the runtime's use of it.
+      if (record.mountCount === 0) await rt.unmount(record.id, abort);
     }),
-    removeContainer: effect((input, abort) => remove(rt, exits, input, abort)),
-  };
+    removeContainer: effect((input, abort) => remove(h, input, abort)),
+    mountContainer: effect(async ({ record }, abort): Promise<MountOutput> => {
+      await rt.prepare(specOf(record), abort);
+      return { path: h.storage.rootfsPath(record.id) };
+    }),
+    unmountContainer: effect(async ({ record, command }, abort) => {
+      const remaining =
+        command.type === "UNMOUNT" && command.force ? 0 : Math.max(0, record.mountCount - 1);
+      if (!keepsMount(record, remaining)) await rt.unmount(record.id, abort);
+    }),
+    exportContainer: effect((input, abort) => exportRootfs(h, input, abort)),
+    syncContainer: effect((input, abort) => sync(h, input, abort)),
+    checkpointContainer: effect(async ({ record, command }, abort): Promise<CheckpointOutput> => {
+      const o = command.type === "CHECKPOINT" ? command.options : {};
+      const path = await h.checkpointer.checkpoint(
+        record.id,
+        {
+          keepRunning: o.keepRunning ?? false,
+          tcpEstablished: o.tcpEstablished ?? false,
+          targetFile: o.targetFile,
+        },
+        abort,
+      );
+      return { path };
+    }),
+    restoreContainer: effect(async ({ record }): Promise<CheckpointOutput> => ({
+      path: await h.checkpointer.restore(record.id),
+    })),
+  } satisfies Record<EffectKey, unknown>;
+  return effects;
 }

@@ -50,7 +50,11 @@ const defaults: Effects = {
   initContainer: () => Promise.resolve({ pid: 42, conmonPid: 41 }),
   startContainer: ({ record }) =>
     Promise.resolve({
-      cleaned: record.state === "stopped",
+      stopped:
+        record.state === "running"
+          ? { signal: "SIGTERM", timeout: 10, escalated: false, exit }
+          : undefined,
+      cleaned: record.state === "stopped" || record.state === "running",
       created: record.state === "created" ? undefined : { pid: 42, conmonPid: 41 },
       startedAt: "2026-01-01T00:00:01.000Z",
     }),
@@ -62,9 +66,21 @@ const defaults: Effects = {
   cleanupContainer: () => Promise.resolve(),
   removeContainer: ({ record }) =>
     Promise.resolve({
-      exit: record.state === "running" || record.state === "paused" ? exit : undefined,
-      cleaned: record.state !== "exited" && record.state !== "configured",
+      stopped:
+        record.state === "running" || record.state === "paused"
+          ? { signal: "SIGKILL", timeout: 0, escalated: false, exit }
+          : undefined,
+      cleaned: !["exited", "configured", "removing"].includes(record.state),
     }),
+  mountContainer: () => Promise.resolve({ path: "/merged" }),
+  unmountContainer: () => Promise.resolve(),
+  exportContainer: ({ command }) =>
+    Promise.resolve({ path: command.type === "EXPORT" ? command.path : "", bytes: 10 }),
+  syncContainer: () => Promise.resolve({ runtime: "absent" }),
+  checkpointContainer: () =>
+    Promise.reject(Object.assign(new Error("criu check failed"), { code: "UNSUPPORTED" })),
+  restoreContainer: () =>
+    Promise.reject(Object.assign(new Error("criu check failed"), { code: "UNSUPPORTED" })),
 };
 
 export interface Outcome {

@@ -55,10 +55,10 @@ describe("container machine", () => {
     ]);
   });
 
-  it("force-removes a running container, recording the kill and its death", async () => {
+  it("force-removes a running container, recording its stop and its death", async () => {
     const then = await given(recordIn("running")).when({ type: "REMOVE", force: true });
     expect(then.state).toBe("removed");
-    expect(actions(then.persisted)).toEqual(["kill", "died", "cleanup", "remove"]);
+    expect(actions(then.persisted)).toEqual(["stop", "died", "cleanup", "remove"]);
   });
 
   it("ignores a remove of a running container without force", async () => {

@@ -1,0 +1,40 @@
+/**
+ * A tiny router: `METHOD /path/:ref/...` patterns, where `:ref` names a
+ * container and `:name` an artifact.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { RequestMeta } from "../machines/index.js";
+
+export interface RouteContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  /** The container reference in the path, if any. */
+  ref: string;
+  /** The artifact name in the path, if any. */
+  name: string;
+  meta: RequestMeta;
+}
+
+export type Handler = (ctx: RouteContext) => Promise<void>;
+
+export function match(
+  table: Record<string, Handler>,
+  method: string,
+  path: string,
+): { handler: Handler; ref: string; name: string } | undefined {
+  const parts = path.split("/").map((p) => decodeURIComponent(p));
+  let ref = "";
+  let name = "";
+  const pattern = [...parts];
+  if (parts[1] === "containers" && parts[2] !== undefined) {
+    ref = parts[2];
+    pattern[2] = ":ref";
+    if (parts[3] === "artifacts" && parts[4] !== undefined) {
+      name = parts[4];
+      pattern[4] = ":name";
+    }
+  }
+  const handler = table[`${method} ${pattern.join("/")}`];
+  return handler ? { handler, ref, name } : undefined;
+}

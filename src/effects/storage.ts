@@ -1,0 +1,97 @@
+/**
+ * What berth does with a container's files besides running it: the rootfs
+ * path for `mount`, a tar export of it, and named artifacts. Every path is
+ * built with `safeJoin`, so nothing is ever written outside the container's folder.
+ */
+import { createHash } from "node:crypto";
+import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { execa } from "execa";
+import { InvalidArgError, NoSuchArtifactError, OciRuntimeError } from "../errors.js";
+import { containerPaths, layout, safeJoin, type Layout } from "./paths.js";
+
+const ARTIFACT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+/** An artifact's name: one plain file name, never a path. */
+export function artifactName(name: string): string {
+  if (!ARTIFACT_NAME.test(name) || name.includes("..")) {
+    throw new InvalidArgError(
+      `invalid artifact name ${JSON.stringify(name)}: use letters, digits, _ . - and no path`,
+    );
+  }
+  return name;
+}
+
+export interface ArtifactInfo {
+  name: string;
+  bytes: number;
+  sha256: string;
+}
+
+export class LinuxStorage {
+  readonly layout: Layout;
+
+  constructor(root: string) {
+    this.layout = layout(root);
+  }
+
+  /** Where the container's root filesystem is mounted. */
+  rootfsPath(id: string): string {
+    return containerPaths(this.layout, id).merged;
+  }
+
+  /** Writes the mounted rootfs at `rootfs` as a tar file at `target`; resolves with its size. */
+  async exportRootfs(rootfs: string, target: string, signal?: AbortSignal): Promise<number> {
+    await stat(dirname(target)).catch((err: unknown) => {
+      throw new InvalidArgError(`cannot export to ${target}: its folder does not exist`, {
+        cause: err,
+      });
+    });
+    const r = await execa("tar", ["--numeric-owner", "-cf", target, "-C", rootfs, "."], {
+      reject: false,
+      cancelSignal: signal,
+    });
+    if (r.failed) {
+      await rm(target, { force: true });
+      throw new OciRuntimeError(`export of ${rootfs} failed: ${r.stderr || r.shortMessage}`);
+    }
+    return (await stat(target)).size;
+  }
+
+  private artifactPath(id: string, name: string): string {
+    return safeJoin(join(containerPaths(this.layout, id).dir, "artifacts"), artifactName(name));
+  }
+
+  async addArtifact(id: string, name: string, data: Buffer): Promise<ArtifactInfo> {
+    const file = this.artifactPath(id, name);
+    await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+    // Write then rename, so a reader never sees half an artifact.
+    const tmp = `${file}.tmp-${process.pid}`;
+    await writeFile(tmp, data, { mode: 0o640 });
+    await rename(tmp, file);
+    return { name, bytes: data.length, sha256: createHash("sha256").update(data).digest("hex") };
+  }
+
+  async getArtifact(id: string, name: string): Promise<Buffer> {
+    try {
+      return await readFile(this.artifactPath(id, name));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") {
+        throw new NoSuchArtifactError(`container ${id} has no artifact ${JSON.stringify(name)}`, {
+          cause: err,
+        });
+      }
+      throw err;
+    }
+  }
+
+  async removeArtifact(id: string, name: string): Promise<void> {
+    const file = this.artifactPath(id, name);
+    await stat(file).catch((err: unknown) => {
+      throw new NoSuchArtifactError(`container ${id} has no artifact ${JSON.stringify(name)}`, {
+        cause: err,
+      });
+    });
+    await rm(file);
+  }
+}

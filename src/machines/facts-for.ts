@@ -1,0 +1,97 @@
+/**
+ * How effect outputs become facts. Pure: this is where a transition decides
+ * what happened, so the same outputs always journal the same facts.
+ */
+import type { ContainerCommand } from "./commands.js";
+import type {
+  CheckpointOutput,
+  ExportOutput,
+  MountOutput,
+  RemoveOutput,
+  StartOutput,
+  StopOutput,
+  SyncOutput,
+} from "./effect-types.js";
+import { fact, type Fact } from "./facts.js";
+import type { ContainerRecord, ContainerState } from "./record.js";
+import { runtimeMounted } from "./rules.js";
+
+/** What a mapper sees besides the effect's output. */
+export interface FactsContext {
+  record: ContainerRecord;
+  command: ContainerCommand;
+}
+
+/** The exit code berth records when the process is gone and no exit file says how. */
+export const UNKNOWN_EXIT_CODE = -1;
+
+const stopFacts = (out: StopOutput): Fact[] => [
+  fact("stop", { signal: out.signal, timeout: out.timeout, escalated: out.escalated }),
+  fact("died", out.exit),
+];
+
+function startFacts(out: StartOutput, { record, command }: FactsContext): Fact[] {
+  const restart = command.type === "RESTART";
+  const byPolicy = restart && command.byPolicy === true;
+  const restartCount = byPolicy ? record.restartCount + 1 : restart ? 0 : record.restartCount;
+  return [
+    ...(restart ? [fact("restart", { attempt: restartCount, policy: byPolicy })] : []),
+    ...(out.stopped ? stopFacts(out.stopped) : []),
+    ...(out.cleaned ? [fact("cleanup", {})] : []),
+    ...(out.created ? [fact("init", out.created)] : []),
+    fact("start", { startedAt: out.startedAt, restartCount }),
+  ];
+}
+
+function syncFacts(out: SyncOutput, { record }: FactsContext): Fact[] {
+  const gone = out.runtime === "stopped" || out.runtime === "absent";
+  let state: ContainerState = record.state;
+  if (record.state === "running" && out.runtime === "paused") state = "paused";
+  if ((record.state === "paused" || record.state === "created") && out.runtime === "running")
+    state = "running";
+  const facts: Fact[] = [fact("sync", { runtime: out.runtime, state })];
+  if ((record.state === "running" || record.state === "paused") && gone) {
+    // The sync effect supplies an exit (code -1 when no exit file says more); this is a last resort.
+    const exitedAt = record.startedAt ?? record.createdAt;
+    const exit = out.exit ?? { exitCode: UNKNOWN_EXIT_CODE, exitedAt, oomKilled: false };
+    facts.push(fact("died", exit));
+  }
+  return facts;
+}
+
+export const factsFor = {
+  init: (out: { pid: number; conmonPid: number }) => [fact("init", out)],
+  start: startFacts,
+  stop: stopFacts,
+  kill: (_out: unknown, { command }: FactsContext) => [
+    fact("kill", { signal: command.type === "KILL" ? command.signal : "SIGKILL" }),
+  ],
+  pause: () => [fact("pause", {})],
+  unpause: () => [fact("unpause", {})],
+  cleanup: () => [fact("cleanup", {})],
+  remove: (out: RemoveOutput) => [
+    ...(out.stopped ? stopFacts(out.stopped) : []),
+    ...(out.cleaned ? [fact("cleanup", {})] : []),
+    fact("remove", {}),
+  ],
+  mount: (out: MountOutput, { record }: FactsContext) => [
+    fact("mount", { path: out.path, count: record.mountCount + 1 }),
+  ],
+  unmount: (_out: unknown, { record, command }: FactsContext) => {
+    const force = command.type === "UNMOUNT" && command.force;
+    return [fact("unmount", { count: force ? 0 : Math.max(0, record.mountCount - 1) })];
+  },
+  export: (out: ExportOutput) => [fact("export", out)],
+  sync: syncFacts,
+  checkpoint: (out: CheckpointOutput, { command }: FactsContext) => [
+    fact("checkpoint", {
+      path: out.path,
+      keepRunning: command.type === "CHECKPOINT" && command.options.keepRunning === true,
+    }),
+  ],
+  restore: (out: CheckpointOutput) => [fact("restore", { path: out.path })],
+} satisfies Record<string, (out: never, ctx: FactsContext) => Fact[]>;
+
+/** Whether the runtime will still hold the rootfs mount after an unmount: then no real unmount. */
+export const keepsMount = (record: ContainerRecord, remaining: number) =>
+  remaining > 0 || runtimeMounted(record.state);

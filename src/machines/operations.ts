@@ -1,0 +1,199 @@
+/**
+ * The machine's setup and the two building blocks of every operation:
+ * `operation` runs a named effect and turns its output into facts, `commit`
+ * persists the facts and only then moves to the target state.
+ */
+import { assign, fromPromise, setup } from "xstate";
+import type { ContainerCommand } from "./commands.js";
+import type {
+  CommandError,
+  EffectInput,
+  EffectKey,
+  PersistInput,
+  PersistOutput,
+} from "./effect-types.js";
+import { evolve, type FactPosition } from "./evolve.js";
+import type { Action, Fact } from "./facts.js";
+import type { FactsContext } from "./facts-for.js";
+import type { ContainerRecord, ContainerState } from "./record.js";
+import { restartDelayMs, restartDue } from "./restart-policy.js";
+import { rejection } from "./rules.js";
+
+export interface ContainerContext {
+  record: ContainerRecord;
+  command?: ContainerCommand;
+  facts: Fact[];
+  error?: CommandError;
+}
+
+// Runtime effects are typed by output at the edges (factsFor, the providers); inside the
+// machine they are one kind, so one generic operation can invoke any of them.
+const notProvided = (name: string) =>
+  fromPromise<unknown, EffectInput>(() =>
+    Promise.reject(new Error(`effect ${name} was not provided`)),
+  );
+
+export function toCommandError(err: unknown): CommandError {
+  if (typeof err === "object" && err !== null && "code" in err && "message" in err) {
+    const { code, message } = err as { code: unknown; message: unknown };
+    if (typeof code === "string" && typeof message === "string") return { code, message };
+  }
+  return { code: "INTERNAL", message: err instanceof Error ? err.message : String(err) };
+}
+
+/** Folds facts that `persist` placed at `at` into the record. */
+export function applyFacts(
+  record: ContainerRecord,
+  facts: Fact[],
+  at: FactPosition,
+): ContainerRecord {
+  return facts.reduce<ContainerRecord>(
+    (r, f, i) => evolve(r, f, { ...at, version: at.version + i }),
+    record,
+  );
+}
+
+export function commandOf(ctx: Pick<ContainerContext, "command">): ContainerCommand {
+  if (!ctx.command) throw new Error("no command in flight");
+  return ctx.command;
+}
+
+const effects = {
+  initContainer: notProvided("initContainer"),
+  startContainer: notProvided("startContainer"),
+  stopContainer: notProvided("stopContainer"),
+  killContainer: notProvided("killContainer"),
+  pauseContainer: notProvided("pauseContainer"),
+  resumeContainer: notProvided("resumeContainer"),
+  cleanupContainer: notProvided("cleanupContainer"),
+  removeContainer: notProvided("removeContainer"),
+  mountContainer: notProvided("mountContainer"),
+  unmountContainer: notProvided("unmountContainer"),
+  exportContainer: notProvided("exportContainer"),
+  syncContainer: notProvided("syncContainer"),
+  checkpointContainer: notProvided("checkpointContainer"),
+  restoreContainer: notProvided("restoreContainer"),
+} satisfies Record<EffectKey, unknown>;
+
+export const containerSetup = setup({
+  types: {
+    context: {} as ContainerContext,
+    events: {} as ContainerCommand,
+    input: {} as { record: ContainerRecord },
+  },
+  actors: {
+    ...effects,
+    persist: fromPromise<PersistOutput, PersistInput>(() =>
+      Promise.reject(new Error("effect persist was not provided")),
+    ),
+  },
+  guards: {
+    allowed: ({ context, event }) => rejection(context.record, event) === undefined,
+    failed: ({ context }) => context.error !== undefined,
+    restartDue: ({ context }) => restartDue(context.record),
+  },
+  delays: {
+    restartBackoff: ({ context }) => restartDelayMs(context.record),
+  },
+});
+
+const s = containerSetup;
+
+/** `#ctr.<state>[.<child>]`: the id of a state node, for targets outside the current parent. */
+export const id = (state: ContainerState | "route", child?: string) =>
+  `#ctr.${state}${child ? `.${child}` : ""}`;
+
+/** Makes the facts durable, then moves to `target`; on failure returns to `fallback`. */
+export function commit(target: string, fallback: string) {
+  return s.createStateConfig({
+    invoke: {
+      src: "persist",
+      input: ({ context }) => ({
+        record: context.record,
+        facts: context.facts,
+        meta: commandOf(context).meta,
+      }),
+      onDone: [
+        {
+          guard: "failed",
+          target: fallback,
+          actions: assign({
+            record: ({ context, event }) => applyFacts(context.record, context.facts, event.output),
+          }),
+        },
+        {
+          target,
+          actions: assign({
+            record: ({ context, event }) => applyFacts(context.record, context.facts, event.output),
+          }),
+        },
+      ],
+      onError: {
+        target: fallback,
+        actions: assign({
+          error: ({ context, event }) => context.error ?? toCommandError(event.error),
+        }),
+      },
+    },
+  });
+}
+
+function failure(action: Action, error: CommandError, state: ContainerState): Fact {
+  return { action, data: { outcome: "failure", error, state } };
+}
+
+/**
+ * One operation: run the named effect, turn its output into facts, persist them.
+ * A failed effect is persisted as a failure fact and the container stays in `stay`.
+ */
+export function operation(
+  src: EffectKey,
+  action: Action,
+  toFacts: (output: never, ctx: FactsContext) => Fact[],
+  target: string,
+  stay: ContainerState,
+  fallback: string = id(stay),
+) {
+  return s.createStateConfig({
+    initial: "effect",
+    states: {
+      effect: {
+        invoke: {
+          src,
+          input: ({ context }) => ({ record: context.record, command: commandOf(context) }),
+          onDone: {
+            target: "commit",
+            actions: assign({
+              facts: ({ context, event }) =>
+                toFacts(event.output as never, {
+                  record: context.record,
+                  command: commandOf(context),
+                }),
+            }),
+          },
+          onError: {
+            target: "commit",
+            actions: assign(({ event }) => {
+              const error = toCommandError(event.error);
+              return { error, facts: [failure(action, error, stay)] };
+            }),
+          },
+        },
+      },
+      commit: commit(target, fallback),
+    },
+  });
+}
+
+/** Takes a command in: it becomes the command in flight. */
+export const accept = s.assign(({ event }) => ({ command: event, facts: [], error: undefined }));
+
+/** A guarded transition into an operation. */
+export const to = (target: string) => ({ guard: "allowed" as const, target, actions: accept });
+
+/** A transition that records facts without an effect (attach, an exit the runtime reported). */
+export const record = (target: string, facts: (event: ContainerCommand) => Fact[]) => ({
+  guard: "allowed" as const,
+  target,
+  actions: s.assign(({ event }) => ({ command: event, error: undefined, facts: facts(event) })),
+});

@@ -1,0 +1,28 @@
+/**
+ * Restart policies, decided purely from the record: whether an exited
+ * container is due for a restart, and how long to back off first.
+ */
+import type { ContainerRecord } from "./record.js";
+
+const BASE_DELAY_MS = 100;
+const MAX_DELAY_MS = 5_000;
+
+/** True when the policy wants this exited container running again. A user's stop never does. */
+export function restartDue(r: ContainerRecord): boolean {
+  if (r.state !== "exited" || r.stoppedByUser || r.exitCode === undefined) return false;
+  const { name, maxRetries } = r.restartPolicy;
+  switch (name) {
+    case "no":
+      return false;
+    case "always":
+    case "unless-stopped":
+      return true;
+    case "on-failure":
+      return r.exitCode !== 0 && (maxRetries === 0 || r.restartCount < maxRetries);
+  }
+}
+
+/** Exponential backoff: 100 ms, 200 ms, 400 ms, ... capped at 5 s. */
+export function restartDelayMs(r: Pick<ContainerRecord, "restartCount">): number {
+  return Math.min(BASE_DELAY_MS * 2 ** r.restartCount, MAX_DELAY_MS);
+}

@@ -1,0 +1,45 @@
+/**
+ * The container machine with berth's real effects provided: the host ports for
+ * the runtime effects and the journal for `persist`.
+ */
+import { fromPromise } from "xstate";
+import { envelope } from "../events/index.js";
+import {
+  applyFacts,
+  containerMachine,
+  type PersistInput,
+  type PersistOutput,
+} from "../machines/index.js";
+import type { Journal } from "../store/index.js";
+import { runtimeEffects, type HostPorts } from "./runtime-effects.js";
+
+export interface MachineDeps extends HostPorts {
+  host: string;
+  journal: Journal;
+}
+
+export function provideMachine(deps: MachineDeps) {
+  return containerMachine.provide({
+    actors: {
+      ...runtimeEffects(deps),
+      persist: fromPromise<PersistOutput, PersistInput>(async ({ input }) => {
+        const at = {
+          id: input.record.id,
+          time: new Date().toISOString(),
+          version: input.record.version + 1,
+        };
+        await deps.journal.append({
+          stream: at.id,
+          expectedVersion: input.record.version,
+          events: input.facts.map((f) =>
+            envelope(f, { host: deps.host, subject: at.id, time: at.time, meta: input.meta }),
+          ),
+          projection: applyFacts(input.record, input.facts, at),
+        });
+        return at;
+      }),
+    },
+  });
+}
+
+export type ProvidedMachine = ReturnType<typeof provideMachine>;

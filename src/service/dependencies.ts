@@ -1,0 +1,57 @@
+/**
+ * Dependencies between containers (create --requires): which are not
+ * running, and in which order a recursive start brings them up.
+ */
+import { DependencyNotRunningError, InvalidArgError } from "../errors.js";
+import type { ContainerRecord } from "../machines/index.js";
+
+type Lookup = (id: string) => ContainerRecord | undefined;
+
+/** The required containers that are not running (a removed one counts as not running). */
+export function notRunning(record: ContainerRecord, lookup: Lookup): string[] {
+  return record.requires.filter((id) => lookup(id)?.state !== "running");
+}
+
+/** The seed's error when dependencies are down and the start is not recursive. */
+export function dependencyError(
+  record: ContainerRecord,
+  down: string[],
+): DependencyNotRunningError {
+  return new DependencyNotRunningError(
+    `some dependencies of container ${record.id} are not started: ${down.join(",")}`,
+  );
+}
+
+/** Every dependency of `record`, deepest first, each once; a cycle is an error. */
+export function startOrder(record: ContainerRecord, lookup: Lookup): ContainerRecord[] {
+  const order: ContainerRecord[] = [];
+  const done = new Set<string>();
+  const visiting = new Set<string>();
+  const visit = (r: ContainerRecord) => {
+    if (done.has(r.id)) return;
+    if (visiting.has(r.id)) throw new InvalidArgError(`dependency cycle through container ${r.id}`);
+    visiting.add(r.id);
+    for (const dep of r.requires) {
+      const d = lookup(dep);
+      if (!d || d.state === "removed") {
+        throw new DependencyNotRunningError(
+          `dependency ${dep} of container ${r.id} has been removed`,
+        );
+      }
+      visit(d);
+    }
+    visiting.delete(r.id);
+    done.add(r.id);
+    order.push(r);
+  };
+  for (const dep of record.requires) {
+    const d = lookup(dep);
+    if (!d || d.state === "removed") {
+      throw new DependencyNotRunningError(
+        `dependency ${dep} of container ${record.id} has been removed`,
+      );
+    }
+    visit(d);
+  }
+  return order;
+}
