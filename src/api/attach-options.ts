@@ -40,7 +40,9 @@ function cells(q: URLSearchParams, name: string): number | undefined {
   if (value === null) return undefined;
   const n = Number(value);
   if (!/^\d+$/.test(value) || n < 1 || n > 0xffff) {
-    throw new InvalidArgError(`query parameter ${name}=${JSON.stringify(value)} must be 1 to 65535`);
+    throw new InvalidArgError(
+      `query parameter ${name}=${JSON.stringify(value)} must be 1 to 65535`,
+    );
   }
   return n;
 }

@@ -1,15 +1,129 @@
 /**
- * Attach over HTTP (hijacked connection). Owned by the attach work: see the TSDoc of each export.
+ * Attach over HTTP, as the Docker and Podman APIs do it: the client sends
+ * `POST /containers/:ref/attach` with `Connection: Upgrade` and `Upgrade: tcp`,
+ * and once the checks pass the daemon answers `101 UPGRADED` and the
+ * connection carries the container's stdio both ways. Node hands such
+ * requests to the server's 'upgrade' event with the bare socket, so the
+ * responses here are written by hand. Also: the resize route, and a plain
+ * (not upgraded) POST that streams output only.
  */
-import type { Server } from "node:http";
-import { NotImplementedError } from "../errors.js";
+import { STATUS_CODES, type IncomingMessage, type Server } from "node:http";
+import type { Duplex } from "node:stream";
+import { asBerthError, CtrStateInvalidError, InvalidArgError } from "../errors.js";
+import { attachOptions, terminalSize } from "./attach-options.js";
+import { openAttach } from "./attach-open.js";
+import { pumpAttach } from "./attach-pump.js";
+import { readJson, sendJson } from "./http-io.js";
+import { MULTIPLEXED_STREAM, RAW_STREAM } from "./mux-frames.js";
+import { requestMeta } from "./request-meta.js";
+import type { Handler } from "./router.js";
+import { EmptyBody } from "./schemas.js";
 import type { ApiDeps } from "./server.js";
 
-/** Registers the upgrade handler for `POST /containers/:ref/attach`. */
-export function installAttach(_server: Server, _deps: ApiDeps): void {}
+const ATTACH_PATH = /^\/containers\/([^/]+)\/attach$/;
 
-/** Handler for `POST /containers/:ref/resize?h=&w=`. */
-export function resizeHandler(_deps: ApiDeps) {
-  return (): Promise<void> =>
-    Promise.reject(new NotImplementedError("resize is not implemented yet"));
+const contentType = (terminal: boolean) => (terminal ? RAW_STREAM : MULTIPLEXED_STREAM);
+
+/** The 101 answer; the content type tells the client whether frames follow. */
+function upgradeHead(terminal: boolean, requestId: string): string {
+  return [
+    "HTTP/1.1 101 UPGRADED",
+    `Content-Type: ${contentType(terminal)}`,
+    "Connection: Upgrade",
+    "Upgrade: tcp",
+    `X-Request-Id: ${requestId}`,
+    "",
+    "",
+  ].join("\r\n");
+}
+
+/** A JSON error response written onto a socket the HTTP server no longer manages. */
+function writeError(socket: Duplex, err: unknown, requestId: string): void {
+  const e = asBerthError(err);
+  const body = JSON.stringify({ error: e.toJSON() });
+  const head = [
+    `HTTP/1.1 ${e.status} ${STATUS_CODES[e.status] ?? "Error"}`,
+    "Content-Type: application/json",
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    `X-Request-Id: ${requestId}`,
+    "Connection: close",
+    "",
+    "",
+  ].join("\r\n");
+  socket.end(head + body);
+}
+
+async function upgradeAttach(deps: ApiDeps, req: IncomingMessage, socket: Duplex, head: Buffer) {
+  const meta = requestMeta(req);
+  // A client that vanishes mid-stream is not the daemon's error; 'close' ends the session.
+  socket.on("error", () => undefined);
+  let upgraded = false;
+  try {
+    const url = new URL(req.url ?? "/", "http://berth");
+    const ref = ATTACH_PATH.exec(url.pathname)?.[1];
+    if (req.method !== "POST" || ref === undefined) {
+      throw new InvalidArgError(`no upgrade route ${req.method} ${url.pathname}`);
+    }
+    const options = attachOptions(url.searchParams);
+    const opened = await openAttach(deps, decodeURIComponent(ref), options, meta);
+    socket.write(upgradeHead(opened.record.terminal, meta.requestId));
+    upgraded = true;
+    await pumpAttach({ input: socket, head, output: socket }, opened, options, () =>
+      deps.service.logs(opened.record.id),
+    );
+  } catch (err) {
+    if (!upgraded) writeError(socket, err, meta.requestId);
+  } finally {
+    // Half-close first so everything written reaches the client, then let go of the socket.
+    if (upgraded) socket.end(() => socket.destroy());
+  }
+}
+
+/** Registers the upgrade handler for `POST /containers/:ref/attach`. */
+export function installAttach(server: Server, deps: ApiDeps): void {
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    void upgradeAttach(deps, req, socket, head);
+  });
+}
+
+/**
+ * Handler for a plain `POST /containers/:ref/attach` (no upgrade): the output
+ * streams as the response body, framed as on an upgraded connection. Input
+ * would need the request body to stay open, which HTTP clients rarely do, so
+ * stdin is not attached.
+ */
+export function attachHandler(deps: ApiDeps): Handler {
+  return async ({ req, res, url, ref, meta }) => {
+    const options = { ...attachOptions(url.searchParams), stdin: false };
+    const opened = await openAttach(deps, ref, options, meta);
+    res.writeHead(200, { "content-type": contentType(opened.record.terminal) });
+    res.flushHeaders();
+    await pumpAttach({ input: req, output: res }, opened, options, () =>
+      deps.service.logs(opened.record.id),
+    );
+    res.end();
+  };
+}
+
+/**
+ * Handler for `POST /containers/:ref/resize?h=&w=`: writes the size to conmon's
+ * control fifo. Like the seed's AttachResize, only created or running
+ * containers; and only those with a terminal, as there is nothing to resize otherwise.
+ */
+export function resizeHandler(deps: ApiDeps): Handler {
+  return async ({ req, res, url, ref }) => {
+    await readJson(req, EmptyBody);
+    const size = terminalSize(url.searchParams, true);
+    const record = deps.service.inspect(ref);
+    if (record.state !== "created" && record.state !== "running") {
+      throw new CtrStateInvalidError(
+        "can only resize created or running containers: container state improper",
+      );
+    }
+    if (!record.terminal) {
+      throw new InvalidArgError(`container ${record.id} has no terminal to resize`);
+    }
+    await deps.runtime.resize(record.id, size as NonNullable<typeof size>);
+    sendJson(res, 200, {});
+  };
 }

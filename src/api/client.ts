@@ -26,6 +26,14 @@ export class BerthClient {
     this.actor = options.actor ?? defaultActor();
   }
 
+  /** A request whose answer is raw bytes (artifacts); errors still come back typed. */
+  async raw(method: string, path: string): Promise<Buffer> {
+    const res = await this.open(method, path);
+    const data = await readBuffer(res);
+    if ((res.statusCode ?? 500) >= 400) throw wireError(res.statusCode, data.toString("utf8"));
+    return data;
+  }
+
   async call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const res = await this.open(method, path, body);
     const text = await readAll(res);
@@ -58,7 +66,8 @@ export class BerthClient {
   }
 
   private open(method: string, path: string, body?: unknown): Promise<IncomingMessage> {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const payload =
+      body === undefined ? undefined : Buffer.isBuffer(body) ? body : JSON.stringify(body);
     return new Promise((resolve, reject) => {
       const req = httpRequest(
         {
@@ -68,7 +77,12 @@ export class BerthClient {
           headers: {
             "x-berth-actor": this.actor,
             ...(payload
-              ? { "content-type": "application/json", "content-length": Buffer.byteLength(payload) }
+              ? {
+                  "content-type": Buffer.isBuffer(payload)
+                    ? "application/octet-stream"
+                    : "application/json",
+                  "content-length": Buffer.byteLength(payload),
+                }
               : {}),
           },
         },
@@ -89,8 +103,20 @@ export class BerthClient {
   }
 }
 
-async function readAll(res: IncomingMessage): Promise<string> {
+async function readBuffer(res: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of res as AsyncIterable<Buffer>) chunks.push(c);
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
+}
+
+const readAll = async (res: IncomingMessage) => (await readBuffer(res)).toString("utf8");
+
+function wireError(status: number | undefined, text: string) {
+  try {
+    const wire = (JSON.parse(text) as { error?: { code: string; message: string } }).error;
+    if (wire) return errorFromWire(wire);
+  } catch {
+    // Not JSON: fall through to a generic error.
+  }
+  return new InternalError(`daemon answered ${status}`);
 }

@@ -90,6 +90,7 @@ program
   .option("-a, --attach", "attach to the container's output (one container)")
   .option("-i, --interactive", "with --attach, forward stdin")
   .option("--detach-keys <keys>", "keys that detach (default ctrl-p,ctrl-q)")
+  .option("--recursive", "start the containers it requires first")
   .argument("<containers...>")
   .action(verb("start"));
 program
@@ -105,6 +106,7 @@ for (const [name, description] of [
   ["pause", "pause containers"],
   ["unpause", "unpause containers"],
   ["cleanup", "clean up stopped containers"],
+  ["sync", "compare containers with the runtime and journal any difference"],
 ] as const) {
   program.command(name).description(description).argument("<containers...>").action(verb(name));
 }
@@ -125,13 +127,82 @@ program
   .command("rm")
   .description("remove containers")
   .option("-f, --force", "stop running containers first")
+  .option("-t, --time <seconds>", "with --force: seconds before SIGKILL", (v) => Number(v))
   .argument("<containers...>")
   .action(verb("rm"));
 program
+  .command("restart")
+  .description("restart containers: stop (stop signal, then SIGKILL after the timeout), then start")
+  .option("-t, --time <seconds>", "seconds to wait before SIGKILL", (v) => Number(v))
+  .argument("<containers...>")
+  .action(verb("restart"));
+program
   .command("wait")
-  .description("wait for containers to stop; print exit codes")
+  .description("wait for containers to stop (or reach a condition); print exit codes")
+  .option("--condition <state...>", "states to wait for (default stopped, exited)")
+  .option("-i, --interval <ms>", "how often to re-check, in milliseconds", (v) => Number(v))
   .argument("<containers...>")
   .action(verb("wait"));
+program
+  .command("mount")
+  .description("mount containers' root filesystems; print the paths")
+  .argument("<containers...>")
+  .action(verb("mount"));
+program
+  .command("unmount")
+  .alias("umount")
+  .description("undo a mount")
+  .option("-f, --force", "unmount even if mounted more than once")
+  .argument("<containers...>")
+  .action(verb("unmount"));
+program
+  .command("export")
+  .description("export a container's root filesystem as a tar file")
+  .requiredOption("-o, --output <file>", "tar file to write")
+  .argument("<container>")
+  .action(verb("exportRootfs"));
+program
+  .command("checkpoint")
+  .description("checkpoint running containers with criu")
+  .option("-k, --keep", "keep checkpoint files")
+  .option("-R, --leave-running", "leave the container running")
+  .option("--tcp-established", "checkpoint established TCP connections")
+  .option("-e, --export <file>", "also write the checkpoint to this tar file")
+  .argument("<containers...>")
+  .action(verb("checkpoint"));
+program
+  .command("restore")
+  .description("restore checkpointed containers")
+  .option("-k, --keep", "keep checkpoint files")
+  .option("-i, --import <file>", "restore from this checkpoint tar file")
+  .argument("<containers...>")
+  .action(verb("restore"));
+program
+  .command("batch")
+  .description("run several operations on one container with nothing in between")
+  .argument("<container>")
+  .argument(
+    "<operations...>",
+    "init, start, stop, restart, kill, pause, unpause, cleanup, mount, unmount, sync",
+  )
+  .action(verb("batch"));
+const artifact = program.command("artifact").description("named files kept with a container");
+artifact
+  .command("add <container> <name> <file>")
+  .description("add or replace an artifact")
+  .action(verb("artifactAdd"));
+artifact
+  .command("get <container> <name>")
+  .description("print an artifact")
+  .action(verb("artifactGet"));
+artifact
+  .command("rm <container> <name>")
+  .description("remove an artifact")
+  .action(verb("artifactRm"));
+program
+  .command("refresh")
+  .description("removed from the API; always fails")
+  .action(verb("refresh"));
 program
   .command("ps")
   .description("list containers")

@@ -3,6 +3,7 @@
  * forgiving (stop of a stopped container, start of a running one) so is this;
  * the API keeps the seed's strict errors.
  */
+import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { BerthClient } from "../api/client.js";
 import { CtrStateInvalidError, CtrStoppedError, InvalidArgError } from "../errors.js";
@@ -86,9 +87,14 @@ const alreadyRunning = (err: unknown) =>
 export async function start(
   s: string,
   refs: string[],
-  opts: { attach?: boolean; interactive?: boolean; detachKeys?: string } = {},
+  opts: { attach?: boolean; interactive?: boolean; detachKeys?: string; recursive?: boolean } = {},
 ) {
-  if (!opts.attach) return each(refs, post(s, "start"), alreadyRunning);
+  if (!opts.attach) {
+    const query = opts.recursive ? "?recursive=1" : "";
+    const run = (ref: string) =>
+      client(s).call("POST", `/containers/${enc(ref)}/start${query}`, {});
+    return each(refs, run, alreadyRunning);
+  }
   if (refs.length !== 1) throw new InvalidArgError("start --attach takes exactly one container");
   const { startAttach } = await import("./attach.js");
   return startAttach(s, refs[0]!, {
@@ -112,16 +118,98 @@ export const stop = (s: string, refs: string[], opts: { time?: number }) =>
 export const kill = (s: string, refs: string[], opts: { signal: string }) =>
   each(refs, post(s, "kill", { signal: opts.signal }));
 
-export const rm = (s: string, refs: string[], opts: { force?: boolean }) =>
+export const rm = (s: string, refs: string[], opts: { force?: boolean; time?: number }) =>
+  each(refs, (ref) => {
+    const time = opts.time === undefined ? "" : `&timeout=${opts.time}`;
+    return client(s).call("DELETE", `/containers/${enc(ref)}?force=${opts.force ? 1 : 0}${time}`);
+  });
+
+export const restart = (s: string, refs: string[], opts: { time?: number }) =>
+  each(refs, post(s, "restart", { timeout: opts.time }));
+
+export const sync = (s: string, refs: string[]) => each(refs, post(s, "sync"));
+
+export async function mount(s: string, refs: string[]) {
+  for (const ref of refs) {
+    const { path } = await client(s).call<{ path: string }>(
+      "POST",
+      `/containers/${enc(ref)}/mount`,
+      {},
+    );
+    out(`${path}\n`);
+  }
+}
+
+export const unmount = (s: string, refs: string[], opts: { force?: boolean }) =>
   each(refs, (ref) =>
-    client(s).call("DELETE", `/containers/${enc(ref)}?force=${opts.force ? 1 : 0}`),
+    client(s).call("POST", `/containers/${enc(ref)}/unmount?force=${opts.force ? 1 : 0}`, {}),
   );
 
-export async function wait(s: string, refs: string[]) {
+export async function exportRootfs(s: string, ref: string, opts: { output: string }) {
+  await client(s).call("POST", `/containers/${enc(ref)}/export`, { path: resolve(opts.output) });
+}
+
+export const checkpoint = (
+  s: string,
+  refs: string[],
+  opts: { keep?: boolean; leaveRunning?: boolean; tcpEstablished?: boolean; export?: string },
+) =>
+  each(
+    refs,
+    post(s, "checkpoint", {
+      keep: opts.keep,
+      keepRunning: opts.leaveRunning,
+      tcpEstablished: opts.tcpEstablished,
+      targetFile: opts.export === undefined ? undefined : resolve(opts.export),
+    }),
+  );
+
+export const restore = (s: string, refs: string[], opts: { keep?: boolean; import?: string }) =>
+  each(
+    refs,
+    post(s, "restore", {
+      keep: opts.keep,
+      targetFile: opts.import === undefined ? undefined : resolve(opts.import),
+    }),
+  );
+
+export async function batch(s: string, ref: string, operations: string[]) {
+  const commands = operations.map((op) => ({ type: op.toUpperCase() }));
+  await client(s).call("POST", `/containers/${enc(ref)}/batch`, { commands });
+  out(`${ref}\n`);
+}
+
+export async function artifactAdd(s: string, ref: string, name: string, file: string) {
+  const data = await readFile(file);
+  await client(s).call("PUT", `/containers/${enc(ref)}/artifacts/${enc(name)}`, data);
+}
+
+export async function artifactGet(s: string, ref: string, name: string) {
+  process.stdout.write(
+    await client(s).raw("GET", `/containers/${enc(ref)}/artifacts/${enc(name)}`),
+  );
+}
+
+export async function artifactRm(s: string, ref: string, name: string) {
+  await client(s).call("DELETE", `/containers/${enc(ref)}/artifacts/${enc(name)}`);
+}
+
+export async function refresh(s: string) {
+  await client(s).call("POST", "/refresh");
+}
+
+export async function wait(
+  s: string,
+  refs: string[],
+  opts: { condition?: string[]; interval?: number } = {},
+) {
+  const query = new URLSearchParams();
+  for (const c of opts.condition ?? []) query.append("condition", c);
+  if (opts.interval !== undefined) query.set("interval", String(opts.interval));
   for (const ref of refs) {
     const { exitCode } = await client(s).call<{ exitCode: number }>(
       "POST",
-      `/containers/${enc(ref)}/wait`,
+      `/containers/${enc(ref)}/wait?${query.toString()}`,
     );
     out(`${exitCode}\n`);
   }

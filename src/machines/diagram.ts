@@ -67,7 +67,9 @@ export function lifecycleDiagram(): string {
       }
       for (const [delay, t] of Object.entries(child.config.after ?? {})) {
         const target = targetOf(t);
-        const line = target ? edge(root, name, `after ${delay} in ${childName}`, target) : undefined;
+        const line = target
+          ? edge(root, name, `after ${delay} in ${childName}`, target)
+          : undefined;
         if (line) lines.push(line);
       }
     }

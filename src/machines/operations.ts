@@ -35,7 +35,7 @@ const notProvided = (name: string) =>
 
 export function toCommandError(err: unknown): CommandError {
   if (typeof err === "object" && err !== null && "code" in err && "message" in err) {
-    const { code, message } = err as { code: unknown; message: unknown };
+    const { code, message } = err;
     if (typeof code === "string" && typeof message === "string") return { code, message };
   }
   return { code: "INTERNAL", message: err instanceof Error ? err.message : String(err) };

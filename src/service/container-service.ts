@@ -309,7 +309,7 @@ export class ContainerService {
     const refused = rejection(before, body);
     if (refused) throw refused;
     this.checkDependencies(before, body);
-    const done = await this.send(entry, { ...body, meta } as ContainerCommand);
+    const done = await this.send(entry, { ...body, meta });
     if (done.error) throw errorFromWire(done.error);
     if (done.record.state === "removed") this.bury(done.record);
     return done.record;
