@@ -202,6 +202,8 @@ export const containerMachine = containerSetup.createMachine({
         CLEANUP: to("cleanup"),
         RESTORE: to("restore"),
         REMOVE: removeOp(),
+        // Only allowed while the policy owes a restart (after a daemon restart, say).
+        STOP: cancelRestart("cancelRestart"),
       },
       {
         init: init("exited"),

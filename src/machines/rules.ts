@@ -104,7 +104,8 @@ export function rejection(record: RuleRecord, command: CommandBody): BerthError 
         ? undefined
         : improper(`container ${id} is running or paused, refusing to clean up`);
     case "SYNC":
-      return undefined;
+      // berth: the seed journals a sync in any state; mid-removal there is nothing to compare.
+      return state === "removing" ? improper(`container ${id} is being removed`) : undefined;
     case "CHECKPOINT":
       return state === "running"
         ? undefined

@@ -95,7 +95,8 @@ export interface Outcome {
 /** Starts a scenario from a committed record. */
 export function given(record: ContainerRecord, effects: Effects = {}, persistFails = false) {
   return {
-    async when(command: CommandBody): Promise<Outcome> {
+    /** Sends one command; resolves when the machine is at rest again (in `until`, if given). */
+    async when(command: CommandBody, until?: ContainerState): Promise<Outcome> {
       const persisted: Fact[] = [];
       const all = { ...defaults, ...effects };
       const actors = Object.fromEntries(
@@ -127,7 +128,11 @@ export function given(record: ContainerRecord, effects: Effects = {}, persistFai
       const before = actor.getSnapshot();
       actor.send({ meta, ...command });
       const ignored = actor.getSnapshot() === before;
-      const snap = await waitFor(actor, (s) => s.hasTag("settled"), { timeout: 2000 });
+      const snap = await waitFor(
+        actor,
+        (s) => s.hasTag("settled") && (until === undefined || s.context.record.state === until),
+        { timeout: 3000 },
+      );
       actor.stop();
       return {
         state: snap.context.record.state,

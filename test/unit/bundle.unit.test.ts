@@ -34,6 +34,10 @@ describe("ociSpec", () => {
     expect(oci.process.noNewPrivileges).toBe(true);
   });
 
+  it("asks runc for a terminal only when the container has one", () => {
+    expect(ociSpec({ ...spec, terminal: true }, "/r/m").process.terminal).toBe(true);
+  });
+
   it("roots the container at the overlay mount and names the host after the id", () => {
     expect(oci.root).toEqual({ path: "/r/containers/x/merged", readonly: false });
     expect(oci.hostname).toBe("0123456789ab");

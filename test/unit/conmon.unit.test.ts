@@ -44,4 +44,23 @@ describe("conmonArgs", () => {
     expect(args).not.toContain("-s");
     expect(args).not.toContain("--systemd-cgroup");
   });
+
+  it("keeps stdin open with -i, and gives a terminal -t alone, as Podman does", () => {
+    const base = {
+      conmonPath: "/usr/bin/conmon",
+      runcPath: "/usr/sbin/runc",
+      runcRoot: l.runc,
+      id: "abc",
+      name: "web",
+      paths: containerPaths(l, "abc"),
+      exitDir: l.exits,
+      socketDir: l.sockets,
+    };
+    expect(args).not.toContain("-i");
+    expect(args).not.toContain("-t");
+    expect(conmonArgs({ ...base, stdin: true })).toContain("-i");
+    const tty = conmonArgs({ ...base, terminal: true, stdin: true });
+    expect(tty).toContain("-t");
+    expect(tty).not.toContain("-i");
+  });
 });

@@ -96,3 +96,82 @@ describe("container machine", () => {
     expect(then.record.version).toBe(3);
   });
 });
+
+describe("container machine, issue 3 operations", () => {
+  const exitAt = (exitedAt: string) => ({ exitCode: 1, exitedAt, oomKilled: false });
+
+  it("ignores an exit file older than the current run", async () => {
+    const record = recordIn("running", { startedAt: "2026-01-01T00:00:10.000Z" });
+    const then = await given(record).when({
+      type: "EXITED",
+      exit: exitAt("2026-01-01T00:00:09.999Z"),
+    });
+    expect(then.ignored).toBe(true);
+    expect(then.state).toBe("running");
+  });
+
+  it("restarts a running container: stop, cleanup, init, start, with the count reset", async () => {
+    const then = await given(recordIn("running", { restartCount: 3 })).when({ type: "RESTART" });
+    expect(then.state).toBe("running");
+    expect(then.record.restartCount).toBe(0);
+    expect(actions(then.persisted)).toEqual([
+      "restart",
+      "stop",
+      "died",
+      "cleanup",
+      "init",
+      "start",
+    ]);
+  });
+
+  it("counts mounts and forgets them all on a forced unmount", async () => {
+    const once = await given(recordIn("exited")).when({ type: "MOUNT" });
+    const twice = await given(once.record).when({ type: "MOUNT" });
+    expect(twice.record.mountCount).toBe(2);
+    const less = await given(twice.record).when({ type: "UNMOUNT", force: false });
+    expect(less.record.mountCount).toBe(1);
+    const none = await given(twice.record).when({ type: "UNMOUNT", force: true });
+    expect(none.record.mountCount).toBe(0);
+  });
+
+  it("lets a running container's extra mount go but not the runtime's own", async () => {
+    const mounted = await given(recordIn("running")).when({ type: "MOUNT" });
+    const undone = await given(mounted.record).when({ type: "UNMOUNT", force: false });
+    expect(undone.record.mountCount).toBe(0);
+    const refused = await given(undone.record).when({ type: "UNMOUNT", force: false });
+    expect(refused.ignored).toBe(true);
+  });
+
+  it("turns a sync that finds the process gone into died and cleanup", async () => {
+    const gone = {
+      syncContainer: () =>
+        Promise.resolve({ runtime: "stopped", exit: exitAt("2026-01-01T00:00:20.000Z") }),
+    };
+    const then = await given(recordIn("running"), gone).when({ type: "SYNC" });
+    expect(then.state).toBe("exited");
+    expect(then.record.exitCode).toBe(1);
+    expect(actions(then.persisted)).toEqual(["sync", "died", "cleanup"]);
+  });
+
+  it("follows the runtime when a sync finds a running container paused", async () => {
+    const paused = { syncContainer: () => Promise.resolve({ runtime: "paused" }) };
+    const then = await given(recordIn("running"), paused).when({ type: "SYNC" });
+    expect(then.state).toBe("paused");
+    expect(then.persisted[0]?.data).toMatchObject({ runtime: "paused", state: "paused" });
+  });
+
+  it("keeps a container running when checkpoint is unsupported, journaling the failure", async () => {
+    const then = await given(recordIn("running")).when({ type: "CHECKPOINT", options: {} });
+    expect(then.state).toBe("running");
+    expect(then.error?.code).toBe("UNSUPPORTED");
+    expect(then.persisted).toEqual([
+      { action: "checkpoint", data: { outcome: "failure", error: then.error, state: "running" } },
+    ]);
+  });
+
+  it("journals an attach without changing state", async () => {
+    const then = await given(recordIn("created")).when({ type: "ATTACH" });
+    expect(then.state).toBe("created");
+    expect(actions(then.persisted)).toEqual(["attach"]);
+  });
+});

@@ -1,0 +1,240 @@
+/**
+ * Conformance with the seed API (libpod's container_api.go): every state ×
+ * operation pair, with the state it ends in or the exact error. Effects are
+ * in-memory; the real runtime is covered by the model-based integration test.
+ * Rows marked `berth:` are where the seed is silent or berth decides otherwise.
+ */
+import { describe, expect, it } from "vitest";
+import type { CommandBody, ContainerState } from "../../src/machines/index.js";
+import { rejection } from "../../src/machines/index.js";
+import { given, recordIn } from "../support/given.js";
+
+const ID = "c".repeat(64);
+const improper = (m: string) => ({
+  error: `${m}: container state improper`,
+  code: "CTR_STATE_INVALID",
+});
+const removed = { error: "container has already been removed", code: "CTR_REMOVED" };
+
+type Expect =
+  ContainerState | { error: string; code: string } | { fails: string; stays: ContainerState };
+
+const ops: Record<string, CommandBody> = {
+  init: { type: "INIT" },
+  start: { type: "START" },
+  restart: { type: "RESTART" },
+  stop: { type: "STOP" },
+  kill: { type: "KILL", signal: "SIGTERM" },
+  pause: { type: "PAUSE" },
+  unpause: { type: "UNPAUSE" },
+  attach: { type: "ATTACH" },
+  mount: { type: "MOUNT" },
+  unmount: { type: "UNMOUNT", force: false },
+  export: { type: "EXPORT", path: "/tmp/rootfs.tar" },
+  cleanup: { type: "CLEANUP" },
+  sync: { type: "SYNC" },
+  checkpoint: { type: "CHECKPOINT", options: {} },
+  restore: { type: "RESTORE", options: {} },
+  rm: { type: "REMOVE", force: false },
+  "rm -f": { type: "REMOVE", force: true },
+};
+type Op = keyof typeof ops;
+
+const notStartable = improper(`container ${ID} must be in Created or Stopped state to be started`);
+const alreadyCreated = improper(`container ${ID} has already been created in runtime`);
+const attachOnly = improper("can only attach to created or running containers");
+const noCheckpoint = improper(
+  "a complete checkpoint for this container cannot be found, cannot restore",
+);
+const stopped = { error: "container is stopped", code: "CTR_STOPPED" };
+const killOnly = (s: string) =>
+  improper(`can only kill running containers. ${ID} is in state ${s}`);
+const stopOnly = (s: string) =>
+  improper(`can only stop created or running containers. ${ID} is in state ${s}`);
+const cantPause = (s: string) => improper(`"${s}" is not running, can't pause`);
+const notPaused = improper(`"${ID}" is not paused, can't unpause`);
+const noCheckpointRun = (s: string) => improper(`"${s}" is not running, cannot checkpoint`);
+const refuseCleanup = improper(`container ${ID} is running or paused, refusing to clean up`);
+const criu = { fails: "UNSUPPORTED", stays: "running" as const };
+
+/** Expected outcome per state and operation; the seed's text where it has one. */
+const table: Record<ContainerState, Record<Op, Expect>> = {
+  configured: {
+    init: "created",
+    start: "running", // seed: Start initialises a configured container first
+    restart: "running",
+    stop: stopOnly("configured"),
+    kill: killOnly("configured"),
+    pause: cantPause("configured"),
+    unpause: notPaused,
+    attach: attachOnly,
+    mount: "configured",
+    unmount: "configured", // nothing mounted: a no-op that is still journaled
+    export: "configured", // berth: mounts for the export, then unmounts
+    cleanup: "configured",
+    sync: "configured", // seed: only created/running/paused/stopped query the runtime
+    checkpoint: noCheckpointRun("configured"),
+    restore: noCheckpoint,
+    rm: "removed",
+    "rm -f": "removed",
+  },
+  created: {
+    init: alreadyCreated,
+    start: "running",
+    restart: "running",
+    stop: "exited", // berth: stop, then the automatic cleanup, as after any exit
+    kill: killOnly("created"),
+    pause: cantPause("created"),
+    unpause: notPaused,
+    attach: "created",
+    mount: "created",
+    unmount: "created", // berth: the last mount of a created container may go (seed: ErrInternal)
+    export: "created",
+    cleanup: "configured", // berth: cleanup deletes it from the runtime, so it is configured again
+    sync: "created",
+    checkpoint: noCheckpointRun("created"),
+    restore: noCheckpoint,
+    rm: "removed",
+    "rm -f": "removed",
+  },
+  running: {
+    init: alreadyCreated,
+    start: notStartable,
+    restart: "running",
+    stop: "exited",
+    kill: "running", // the exit arrives later, as an observation
+    pause: "paused",
+    unpause: notPaused,
+    attach: "running",
+    mount: "running",
+    unmount: improper(`cannot unmount storage for container ${ID} as it is running or paused`),
+    export: "running",
+    cleanup: refuseCleanup,
+    sync: "running",
+    checkpoint: criu, // criu check fails on this host: journaled as a failure, still running
+    restore: improper(`container ${ID} is running or paused, cannot restore`),
+    rm: improper(
+      `cannot remove container ${ID} as it is running - running or paused containers cannot be removed without force`,
+    ),
+    "rm -f": "removed",
+  },
+  paused: {
+    init: alreadyCreated,
+    start: notStartable,
+    restart: improper("unable to restart a container in a paused or unknown state"),
+    stop: stopOnly("paused"),
+    kill: "paused", // berth: the seed's TODO; current Podman allows it
+    pause: improper(`"${ID}" is already paused`),
+    unpause: "running",
+    attach: attachOnly,
+    mount: "paused",
+    unmount: improper(`cannot unmount storage for container ${ID} as it is running or paused`),
+    export: "paused",
+    cleanup: refuseCleanup,
+    sync: "paused",
+    checkpoint: noCheckpointRun("paused"),
+    restore: improper(`container ${ID} is running or paused, cannot restore`),
+    rm: improper(
+      `cannot remove container ${ID} as it is paused - running or paused containers cannot be removed without force`,
+    ),
+    "rm -f": "removed",
+  },
+  stopped: {
+    init: "created", // seed: Init re-initialises a stopped container
+    start: "running",
+    restart: "running",
+    stop: stopped,
+    kill: killOnly("stopped"),
+    pause: cantPause("stopped"),
+    unpause: notPaused,
+    attach: attachOnly,
+    mount: "stopped",
+    unmount: "stopped",
+    export: "stopped",
+    cleanup: "exited",
+    sync: "exited", // berth: a sync that finds it stopped finishes the pending cleanup
+    checkpoint: noCheckpointRun("stopped"),
+    restore: noCheckpoint,
+    rm: "removed",
+    "rm -f": "removed",
+  },
+  exited: {
+    init: "created",
+    start: "running",
+    restart: "running",
+    stop: stopped,
+    kill: killOnly("exited"),
+    pause: cantPause("exited"),
+    unpause: notPaused,
+    attach: attachOnly,
+    mount: "exited",
+    unmount: "exited",
+    export: "exited",
+    cleanup: "exited",
+    sync: "exited",
+    checkpoint: noCheckpointRun("exited"),
+    restore: noCheckpoint,
+    rm: "removed",
+    "rm -f": "removed",
+  },
+  removing: {
+    init: alreadyCreated,
+    start: notStartable,
+    restart: improper("unable to restart a container in a paused or unknown state"),
+    stop: stopOnly("removing"),
+    kill: killOnly("removing"),
+    pause: cantPause("removing"),
+    unpause: notPaused,
+    attach: attachOnly,
+    mount: improper(`cannot mount container ${ID} as it is being removed`),
+    unmount: improper(`container ${ID} is being removed`),
+    export: improper(`cannot mount container ${ID} as it is being removed`),
+    cleanup: refuseCleanup,
+    sync: improper(`container ${ID} is being removed`), // berth: nothing to compare mid-removal
+    checkpoint: noCheckpointRun("removing"),
+    restore: noCheckpoint,
+    rm: "removed", // berth: a failed removal is retried by removing again
+    "rm -f": "removed",
+  },
+  removed: Object.fromEntries(Object.keys(ops).map((op) => [op, removed])) as Record<Op, Expect>,
+};
+
+/** The runtime agrees with the record, so sync finds nothing to correct. */
+const agreeingSync = {
+  syncContainer: ({ record }: { record: { state: ContainerState } }) =>
+    Promise.resolve({
+      runtime: record.state === "configured" || record.state === "exited" ? "absent" : record.state,
+    }),
+};
+
+describe("conformance with the seed API", () => {
+  for (const [state, row] of Object.entries(table) as [ContainerState, Record<Op, Expect>][]) {
+    for (const [op, expected] of Object.entries(row) as [Op, Expect][]) {
+      const command = ops[op]!;
+      if (typeof expected === "string") {
+        it(`${op} on a ${state} container ends ${expected}`, async () => {
+          const record = recordIn(state, { startedAt: "2026-01-01T00:00:00.000Z" });
+          expect(rejection(record, command)).toBeUndefined();
+          const then = await given(record, agreeingSync).when(command);
+          expect(then.error).toBeUndefined();
+          expect(then.state).toBe(expected);
+        });
+      } else if ("error" in expected) {
+        it(`${op} on a ${state} container fails: ${expected.error}`, async () => {
+          const record = recordIn(state);
+          const err = rejection(record, command);
+          expect(err?.message).toBe(expected.error);
+          expect(err?.code).toBe(expected.code);
+          if (state !== "removed") expect((await given(record).when(command)).ignored).toBe(true);
+        });
+      } else {
+        it(`${op} on a ${state} container fails with ${expected.fails} and stays ${expected.stays}`, async () => {
+          const then = await given(recordIn(state)).when(command);
+          expect(then.error?.code).toBe(expected.fails);
+          expect(then.state).toBe(expected.stays);
+          expect(then.persisted.map((f) => f.data.outcome)).toEqual(["failure"]);
+        });
+      }
+    }
+  }
+});
