@@ -19,7 +19,7 @@ const removed = { error: "container has already been removed", code: "CTR_REMOVE
 type Expect =
   ContainerState | { error: string; code: string } | { fails: string; stays: ContainerState };
 
-const ops: Record<string, CommandBody> = {
+const ops = {
   init: { type: "INIT" },
   start: { type: "START" },
   restart: { type: "RESTART" },
@@ -37,7 +37,7 @@ const ops: Record<string, CommandBody> = {
   restore: { type: "RESTORE", options: {} },
   rm: { type: "REMOVE", force: false },
   "rm -f": { type: "REMOVE", force: true },
-};
+} satisfies Record<string, CommandBody>;
 type Op = keyof typeof ops;
 
 const notStartable = improper(`container ${ID} must be in Created or Stopped state to be started`);
@@ -210,7 +210,7 @@ const agreeingSync = {
 describe("conformance with the seed API", () => {
   for (const [state, row] of Object.entries(table) as [ContainerState, Record<Op, Expect>][]) {
     for (const [op, expected] of Object.entries(row) as [Op, Expect][]) {
-      const command = ops[op]!;
+      const command: CommandBody = ops[op];
       if (typeof expected === "string") {
         it(`${op} on a ${state} container ends ${expected}`, async () => {
           const record = recordIn(state, { startedAt: "2026-01-01T00:00:00.000Z" });

@@ -4,7 +4,7 @@ import { containerPaths, layout } from "../../src/effects/paths.js";
 
 describe("conmonArgs", () => {
   const l = layout("/r");
-  const args = conmonArgs({
+  const options = {
     conmonPath: "/usr/bin/conmon",
     runcPath: "/usr/sbin/runc",
     runcRoot: l.runc,
@@ -13,7 +13,8 @@ describe("conmonArgs", () => {
     paths: containerPaths(l, "abc"),
     exitDir: l.exits,
     socketDir: l.sockets,
-  });
+  };
+  const args = conmonArgs(options);
   const valueOf = (flag: string) => args[args.indexOf(flag) + 1];
 
   it("passes the ids, runtime, bundle, pid files and k8s-file log", () => {
@@ -46,20 +47,10 @@ describe("conmonArgs", () => {
   });
 
   it("keeps stdin open with -i, and gives a terminal -t alone, as Podman does", () => {
-    const base = {
-      conmonPath: "/usr/bin/conmon",
-      runcPath: "/usr/sbin/runc",
-      runcRoot: l.runc,
-      id: "abc",
-      name: "web",
-      paths: containerPaths(l, "abc"),
-      exitDir: l.exits,
-      socketDir: l.sockets,
-    };
     expect(args).not.toContain("-i");
     expect(args).not.toContain("-t");
-    expect(conmonArgs({ ...base, stdin: true })).toContain("-i");
-    const tty = conmonArgs({ ...base, terminal: true, stdin: true });
+    expect(conmonArgs({ ...options, stdin: true })).toContain("-i");
+    const tty = conmonArgs({ ...options, terminal: true, stdin: true });
     expect(tty).toContain("-t");
     expect(tty).not.toContain("-i");
   });
