@@ -90,11 +90,12 @@ export function apiServer(deps: ApiDeps): Server {
   const table = routes(deps);
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://berth");
+    // The raw path, not url.pathname: URL resolves "..", which would turn a bad artifact name into another route.
+    const path = (req.url ?? "/").split("?")[0] ?? "/";
     const meta = metaOf(req);
     res.setHeader("x-request-id", meta.requestId);
-    const found = match(table, req.method ?? "GET", url.pathname);
-    if (!found)
-      return sendError(res, new InvalidArgError(`no route ${req.method} ${url.pathname}`));
+    const found = match(table, req.method ?? "GET", path);
+    if (!found) return sendError(res, new InvalidArgError(`no route ${req.method} ${path}`));
     found
       .handler({ req, res, url, ref: found.ref, name: found.name, meta })
       .catch((err: unknown) => sendError(res, err));

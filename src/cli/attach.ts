@@ -143,7 +143,10 @@ async function prepare(socket: string, ref: string, opts: AttachOptions) {
   // A bad spelling fails here, before anything happens to the container.
   parseDetachKeys(detachKeys);
   const client = new BerthClient({ socketPath: socket });
-  const record = await client.call<ContainerRecord>("GET", `/containers/${encodeURIComponent(ref)}`);
+  const record = await client.call<ContainerRecord>(
+    "GET",
+    `/containers/${encodeURIComponent(ref)}`,
+  );
   return { client, record, detachKeys };
 }
 

@@ -27,6 +27,8 @@ const format = () =>
   new Option("--format <format>", "output format: table or json").default("table");
 
 type Args = unknown[];
+/** For repeatable options: `--x a --x b` gives ["a", "b"]. */
+const collect = (value: string, previous: string[]) => [...previous, value];
 /** Runs a verb from ./verbs.js; every failure becomes a message on stderr and exit 125, as in Podman. */
 const verb =
   (name: string) =>
@@ -78,7 +80,12 @@ program
   .option("-t, --tty", "allocate a terminal")
   .option("-i, --interactive", "keep stdin open")
   .option("--restart <policy>", "no, always, unless-stopped or on-failure[:N]")
-  .option("--requires <container...>", "containers that must run before this one")
+  .option(
+    "--requires <container>",
+    "a container that must run before this one (repeatable)",
+    collect,
+    [],
+  )
   .argument("<image>")
   .argument("[command...]")
   .passThroughOptions()
@@ -139,7 +146,12 @@ program
 program
   .command("wait")
   .description("wait for containers to stop (or reach a condition); print exit codes")
-  .option("--condition <state...>", "states to wait for (default stopped, exited)")
+  .option(
+    "--condition <state>",
+    "a state to wait for (repeatable; default stopped, exited)",
+    collect,
+    [],
+  )
   .option("-i, --interval <ms>", "how often to re-check, in milliseconds", (v) => Number(v))
   .argument("<containers...>")
   .action(verb("wait"));

@@ -1,9 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  DEFAULT_DETACH_KEYS,
-  DetachScanner,
-  parseDetachKeys,
-} from "../../src/api/detach-keys.js";
+import { DEFAULT_DETACH_KEYS, DetachScanner, parseDetachKeys } from "../../src/api/detach-keys.js";
 import { InvalidArgError } from "../../src/errors.js";
 
 const CTRL_P = 0x10;
@@ -17,9 +13,9 @@ describe("parseDetachKeys", () => {
   });
 
   it("spells every control key from ctrl-@ to ctrl-_ and single characters as themselves", () => {
-    expect([...parseDetachKeys("ctrl-@,ctrl-a,ctrl-z,ctrl-[,ctrl-\\,ctrl-],ctrl-^,ctrl-_")]).toEqual(
-      [0, 1, 26, 27, 28, 29, 30, 31],
-    );
+    expect([
+      ...parseDetachKeys("ctrl-@,ctrl-a,ctrl-z,ctrl-[,ctrl-\\,ctrl-],ctrl-^,ctrl-_"),
+    ]).toEqual([0, 1, 26, 27, 28, 29, 30, 31]);
     expect([...parseDetachKeys("a,Z,~,DEL")]).toEqual([0x61, 0x5a, 0x7e, 0x7f]);
     expect([...parseDetachKeys("ctrl-X")]).toEqual([24]);
   });
@@ -40,7 +36,10 @@ describe("DetachScanner", () => {
   const scanner = () => new DetachScanner(parseDetachKeys(DEFAULT_DETACH_KEYS));
 
   it("passes input without the first key through untouched", () => {
-    expect(scanner().push(bytes("hello\n"))).toEqual({ forward: bytes("hello\n"), detached: false });
+    expect(scanner().push(bytes("hello\n"))).toEqual({
+      forward: bytes("hello\n"),
+      detached: false,
+    });
   });
 
   it("detaches on the sequence and forwards only what came before it", () => {
@@ -82,6 +81,9 @@ describe("DetachScanner", () => {
 
   it("never detaches with no keys", () => {
     const s = new DetachScanner(new Uint8Array(0));
-    expect(s.push(bytes(CTRL_P, CTRL_Q))).toEqual({ forward: bytes(CTRL_P, CTRL_Q), detached: false });
+    expect(s.push(bytes(CTRL_P, CTRL_Q))).toEqual({
+      forward: bytes(CTRL_P, CTRL_Q),
+      detached: false,
+    });
   });
 });
