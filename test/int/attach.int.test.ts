@@ -205,7 +205,7 @@ describe("attaching over HTTP", () => {
     const id = await create("-i", "busybox", "sh", "-c", 'echo first; read x; echo "got $x"');
     await berth.ok("start", id);
     await until(async () => (await berth.ok("logs", id)) === "first", 15_000, "the first line");
-    const a = await rawAttach(`/containers/${id}/attach?logs=1&stream=1&stdin=1`);
+    const a = await rawAttach(`/containers/${id}/attach?logs=1&stream=1&stdin=1&stdout=1`);
     a.socket.write("second\n");
     expect(await a.closed).toEqual(Buffer.concat([frame(1, "first\n"), frame(1, "got second\n")]));
   });
