@@ -133,6 +133,18 @@ export class CtrHasDependentsError extends BerthError {
   readonly status = 409;
 }
 
+/** An event consumer read nothing for too long while events waited; it was disconnected and can resume. */
+export class SlowConsumerError extends BerthError {
+  readonly code = "SLOW_CONSUMER";
+  readonly status = 503;
+}
+
+/** A JetStream stream exists with a configuration berth cannot use or change (its storage type). */
+export class StreamConfigError extends BerthError {
+  readonly code = "STREAM_CONFIG";
+  readonly status = 500;
+}
+
 const registry = {
   CTR_STATE_INVALID: CtrStateInvalidError,
   CTR_STOPPED: CtrStoppedError,
@@ -153,6 +165,8 @@ const registry = {
   UNSUPPORTED: UnsupportedError,
   NO_SUCH_ARTIFACT: NoSuchArtifactError,
   CTR_HAS_DEPENDENTS: CtrHasDependentsError,
+  SLOW_CONSUMER: SlowConsumerError,
+  STREAM_CONFIG: StreamConfigError,
 } as const satisfies Record<string, new (message: string) => BerthError>;
 
 /** Every stable error code berth can answer with. */

@@ -11,7 +11,10 @@ import { rejection, type ContainerRecord, type RequestMeta } from "../machines/i
 import type { ContainerService } from "../service/index.js";
 import type { AttachOptions } from "./attach-options.js";
 
-/** What the stream needs: the container as it is now, and the live session unless only logs were asked for. */
+/**
+ * What the stream needs: the container as it is now, and the live session
+ * unless only logs were asked for.
+ */
 export interface OpenedAttach {
   record: ContainerRecord;
   session?: AttachSession;
@@ -32,23 +35,29 @@ export function openAttach(
   return o.start ? startAndAttach(deps, ref, o, meta) : attachOnly(deps, ref, o, meta);
 }
 
-/** The seed's HTTPAttach: state first, then at least one of stream or logs; only streaming is an `attach` event. */
+/**
+ * The seed's HTTPAttach: state first, then at least one of stream or logs;
+ * only streaming is an `attach` event. Streaming goes through the service's
+ * ATTACH command, which checks the state itself; a logs-only request is no
+ * command, so the same rule is asked directly.
+ */
 async function attachOnly(
   { service, runtime }: AttachDeps,
   ref: string,
   o: AttachOptions,
   meta: RequestMeta,
 ): Promise<OpenedAttach> {
-  const record = service.inspect(ref);
-  const refused = rejection(record, { type: "ATTACH" });
-  if (refused) throw refused;
-  if (!o.stream && !o.logs)
-    throw new InvalidArgError("must specify at least one of stream or logs");
-  if (!o.stream) return { record };
-  const attached = await service.command(ref, { type: "ATTACH" }, meta);
+  if (!o.stream) {
+    const record = service.inspect(ref);
+    const refused = rejection(record, { type: "ATTACH" });
+    if (refused) throw refused;
+    if (!o.logs) throw new InvalidArgError("must specify at least one of stream or logs");
+    return { record };
+  }
+  const record = await service.command(ref, { type: "ATTACH" }, meta);
   // Like Podman, the size is set before connecting, so the first output already fits it.
-  if (o.size && attached.terminal) await runtime.resize(attached.id, o.size);
-  return { record: attached, session: await runtime.attach(attached.id) };
+  if (o.size && record.terminal) await runtime.resize(record.id, o.size);
+  return { record, session: await runtime.attach(record.id) };
 }
 
 /**
@@ -56,7 +65,9 @@ async function attachOnly(
  * the container, so a container that is not created yet is initialized first
  * (a stopped one is cleaned up before, as libpod's reinit does). The `attach`
  * event precedes `start`: a process that exits at once would otherwise leave
- * nothing to attach to by the time the event is checked.
+ * nothing to attach to by the time the event is checked. START's rule is
+ * asked up front, so a container that cannot start is refused before it is
+ * initialized or attached.
  */
 async function startAndAttach(
   { service, runtime }: AttachDeps,

@@ -47,15 +47,22 @@ function cells(q: URLSearchParams, name: string): number | undefined {
   return n;
 }
 
-/** The terminal size in `h` and `w`: both or neither, unless `required`. */
-export function terminalSize(q: URLSearchParams, required = false): TerminalSize | undefined {
+/** The terminal size in `h` (rows) and `w` (columns), which must come together. */
+export function terminalSize(q: URLSearchParams): TerminalSize | undefined {
   const height = cells(q, "h");
   const width = cells(q, "w");
-  if (height === undefined && width === undefined && !required) return undefined;
+  if (height === undefined && width === undefined) return undefined;
   if (height === undefined || width === undefined) {
     throw new InvalidArgError("a terminal size needs both h (rows) and w (columns)");
   }
   return { height, width };
+}
+
+/** Like `terminalSize`, for routes where the size is the point. */
+export function requiredTerminalSize(q: URLSearchParams): TerminalSize {
+  const size = terminalSize(q);
+  if (!size) throw new InvalidArgError("a terminal size needs both h (rows) and w (columns)");
+  return size;
 }
 
 /** Parses and validates the query; InvalidArgError names the bad parameter. */

@@ -21,7 +21,10 @@ export interface AttachIo {
   output: Writable;
 }
 
-/** How a stream ended: the container exited, the client detached or left, or only logs were asked for. */
+/**
+ * How a stream ended: the container exited, the client detached or left, or
+ * only logs were asked for.
+ */
 export type AttachEnd = "exited" | "detached" | "client-gone" | "logs-only";
 
 /** Writes `data`, waiting out back-pressure; false once the client is gone. */
@@ -99,9 +102,10 @@ export async function pumpAttach(
   }
   if (!session) return "logs-only";
 
-  let end: AttachEnd = "exited";
+  // The first reason to stop wins; the socket closing after a detach is not news.
+  let left: AttachEnd | undefined;
   const leave = (why: AttachEnd) => {
-    end = why;
+    left ??= why;
     session.close();
   };
   io.output.once("close", () => leave("client-gone"));
@@ -124,5 +128,5 @@ export async function pumpAttach(
       break;
     }
   }
-  return end;
+  return left ?? "exited";
 }

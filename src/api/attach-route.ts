@@ -10,7 +10,7 @@
 import { STATUS_CODES, type IncomingMessage, type Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { asBerthError, CtrStateInvalidError, InvalidArgError } from "../errors.js";
-import { attachOptions, terminalSize } from "./attach-options.js";
+import { attachOptions, requiredTerminalSize } from "./attach-options.js";
 import { openAttach } from "./attach-open.js";
 import { pumpAttach } from "./attach-pump.js";
 import { readJson, sendJson } from "./http-io.js";
@@ -113,7 +113,7 @@ export function attachHandler(deps: ApiDeps): Handler {
 export function resizeHandler(deps: ApiDeps): Handler {
   return async ({ req, res, url, ref }) => {
     await readJson(req, EmptyBody);
-    const size = terminalSize(url.searchParams, true);
+    const size = requiredTerminalSize(url.searchParams);
     const record = deps.service.inspect(ref);
     if (record.state !== "created" && record.state !== "running") {
       throw new CtrStateInvalidError(
@@ -123,7 +123,7 @@ export function resizeHandler(deps: ApiDeps): Handler {
     if (!record.terminal) {
       throw new InvalidArgError(`container ${record.id} has no terminal to resize`);
     }
-    await deps.runtime.resize(record.id, size as NonNullable<typeof size>);
+    await deps.runtime.resize(record.id, size);
     sendJson(res, 200, {});
   };
 }

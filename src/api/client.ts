@@ -76,6 +76,7 @@ export class BerthClient {
           path,
           headers: {
             "x-berth-actor": this.actor,
+            "user-agent": "berth-cli",
             ...(payload
               ? {
                   "content-type": Buffer.isBuffer(payload)

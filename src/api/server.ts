@@ -28,11 +28,17 @@ export interface ApiDeps {
 
 /** The client declares who it is; berth records it as declared, not proven. */
 function metaOf(req: IncomingMessage): RequestMeta {
-  const declared = req.headers["x-berth-actor"];
-  const requestId = req.headers["x-request-id"];
+  const header = (name: string) => {
+    const v = req.headers[name];
+    return typeof v === "string" && v !== "" ? v : undefined;
+  };
+  const declared = header("x-berth-actor");
+  const key = header("idempotency-key");
   return {
-    actor: typeof declared === "string" && declared !== "" ? `declared:${declared}` : "anonymous",
-    requestId: typeof requestId === "string" && requestId !== "" ? requestId : randomUUID(),
+    actor: declared ? `declared:${declared}` : "anonymous",
+    requestId: header("x-request-id") ?? randomUUID(),
+    client: `http:${header("user-agent") ?? "unknown"}`,
+    ...(key ? { idempotencyKey: key } : {}),
   };
 }
 

@@ -96,7 +96,8 @@ async function runSession(
   });
   if (plan.start) query.set("start", "1");
   // The initial size travels with the request: the daemon sets it before any output (or the start).
-  const path = `/containers/${record.id}/attach?${query.toString()}${resizes ? `&${sizeQuery()}` : ""}`;
+  const size = resizes ? `&${sizeQuery()}` : "";
+  const path = `/containers/${record.id}/attach?${query.toString()}${size}`;
   const conn = await openAttachConnection(socketPath, path);
 
   let detached = false;

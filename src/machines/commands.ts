@@ -8,6 +8,10 @@ import type { ExitInfo } from "../effects/types.js";
 export interface RequestMeta {
   actor: string;
   requestId: string;
+  /** How the request arrived: "http", "nats", or the component that made it. */
+  client?: string;
+  /** Set by a client that may retry: a retry with the same key gets the first answer. */
+  idempotencyKey?: string;
 }
 
 export type ContainerCommand =
@@ -24,10 +28,11 @@ export type ContainerCommand =
   | { type: "MOUNT"; meta: RequestMeta }
   | { type: "UNMOUNT"; force: boolean; meta: RequestMeta }
   | { type: "EXPORT"; path: string; meta: RequestMeta }
-  | { type: "SYNC"; meta: RequestMeta }
+  | { type: "SYNC"; reconcile?: boolean; meta: RequestMeta }
   | { type: "CHECKPOINT"; options: CheckpointOptions; meta: RequestMeta }
   | { type: "RESTORE"; options: CheckpointOptions; meta: RequestMeta }
-  | { type: "EXITED"; exit: ExitInfo; meta: RequestMeta };
+  | { type: "EXITED"; exit: ExitInfo; meta: RequestMeta }
+  | { type: "REJECT"; command: CommandBody; error: { code: string; message: string }; meta: RequestMeta };
 
 /** The seed's ContainerCheckpointOptions that apply to a single host. */
 export interface CheckpointOptions {

@@ -11,7 +11,7 @@ import { CONTAINER_STATES, type ContainerState } from "./record.js";
 import type { ContainerCommand } from "./commands.js";
 import { fact } from "./facts.js";
 import { factsFor } from "./facts-for.js";
-import { commit, containerSetup, id, operation, record, to } from "./operations.js";
+import { commit, containerSetup, id, operation, record, rejected, to } from "./operations.js";
 
 const settled = ["settled"] as const;
 
@@ -31,9 +31,9 @@ function shared(state: ContainerState) {
 const removeOp = () => to(id("removing", "remove"));
 const died = (target: string) =>
   record(target, (e: ContainerCommand) => (e.type === "EXITED" ? [fact("died", e.exit)] : []));
-const attached = (target: string) => record(target, () => [fact("attach", {})]);
+const attached = (target: string) => record(target, () => [fact("attach", {})], true);
 const cancelRestart = (target: string) =>
-  record(target, () => [fact("stop", { signal: "none", timeout: 0, escalated: false })]);
+  record(target, () => [fact("stop", { signal: "none", timeout: 0, escalated: false })], true);
 
 /** A state at rest (`idle`) with its own operations and the shared ones. */
 function live(
@@ -46,9 +46,11 @@ function live(
   return {
     initial: extra.initial ?? "idle",
     states: {
-      idle: { tags: settled, on: { ...on, ...common.on } },
+      // A refused request is journaled wherever the container rests.
+      idle: { tags: settled, on: { ...on, ...common.on, REJECT: rejected("rejected") } },
       ...ops,
       ...common.states,
+      rejected: commit(id(state), id(state)),
       ...extra.states,
     },
   };
@@ -123,7 +125,7 @@ export const containerMachine = containerSetup.createMachine({
           "stopContainer",
           "stop",
           factsFor.stop,
-          id("stopped", "cleanup"),
+          id("stopped", "autoCleanup"),
           "created",
         ),
         cleanup: cleanup("created", id("configured")),
@@ -148,7 +150,7 @@ export const containerMachine = containerSetup.createMachine({
           "stopContainer",
           "stop",
           factsFor.stop,
-          id("stopped", "cleanup"),
+          id("stopped", "autoCleanup"),
           "running",
         ),
         kill: operation("killContainer", "kill", factsFor.kill, id("running"), "running"),
@@ -162,7 +164,7 @@ export const containerMachine = containerSetup.createMachine({
           id("route"),
           "running",
         ),
-        exit: commit(id("stopped", "cleanup"), id("running")),
+        exit: commit(id("stopped", "autoCleanup"), id("running")),
       },
     ),
     paused: live(
@@ -171,7 +173,7 @@ export const containerMachine = containerSetup.createMachine({
       {
         unpause: operation("resumeContainer", "unpause", factsFor.unpause, id("running"), "paused"),
         kill: operation("killContainer", "kill", factsFor.kill, id("paused"), "paused"),
-        exit: commit(id("stopped", "cleanup"), id("paused")),
+        exit: commit(id("stopped", "autoCleanup"), id("paused")),
       },
     ),
     stopped: live(
@@ -188,8 +190,18 @@ export const containerMachine = containerSetup.createMachine({
         init: init("stopped"),
         start: start("stopped"),
         restart: restart("stopped"),
-        // Reached on its own after every exit, as conmon's exit command runs `podman cleanup`.
         cleanup: cleanup("stopped", id("exited")),
+        // Reached on its own after every exit, as conmon's exit command runs `podman cleanup`;
+        // part of the request or observation that ended the process, so no intent of its own.
+        autoCleanup: operation(
+          "cleanupContainer",
+          "cleanup",
+          factsFor.cleanup,
+          id("exited"),
+          "stopped",
+          id("stopped"),
+          false,
+        ),
         restore: restore("stopped"),
       },
     ),
@@ -225,6 +237,7 @@ export const containerMachine = containerSetup.createMachine({
               RESTART: to("restart"),
               STOP: cancelRestart("cancelRestart"),
               REMOVE: removeOp(),
+              REJECT: rejected("rejected"),
             },
           },
           cancelRestart: commit(id("exited", "idle"), id("exited", "idle")),
@@ -242,7 +255,8 @@ export const containerMachine = containerSetup.createMachine({
     removing: {
       initial: "idle",
       states: {
-        idle: { tags: settled, on: { REMOVE: to("remove") } },
+        idle: { tags: settled, on: { REMOVE: to("remove"), REJECT: rejected("rejected") } },
+        rejected: commit(id("removing"), id("removing")),
         remove: operation("removeContainer", "remove", factsFor.remove, id("removed"), "removing"),
       },
     },
@@ -252,7 +266,7 @@ export const containerMachine = containerSetup.createMachine({
       always: CONTAINER_STATES.filter((s) => s !== "removed").map((state) => ({
         guard: ({ context }: { context: { record: { state: ContainerState } } }) =>
           context.record.state === state,
-        target: state === "stopped" ? id("stopped", "cleanup") : id(state),
+        target: state === "stopped" ? id("stopped", "autoCleanup") : id(state),
       })),
     },
   },

@@ -44,7 +44,7 @@ function edge(root: Node, from: string, event: string, target: string): string |
   const label = [
     event,
     effect ? ` / ${effect}` : "",
-    then && then !== "idle" ? ` (then ${then})` : "",
+    then && then !== "idle" ? ` (then ${then === "autoCleanup" ? "cleanup" : then})` : "",
     decided ? " (to the state the runtime reports)" : "",
   ].join("");
   return `  ${from} --> ${decided ? from : to}: ${label}`;

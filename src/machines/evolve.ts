@@ -101,6 +101,7 @@ function apply(r: ContainerRecord, f: Fact): ContainerRecord {
     case "restart":
     case "attach":
     case "export":
+    case "request":
       return r;
     case "create":
       throw new InternalError(`container ${r.id} created twice`);

@@ -24,6 +24,7 @@ export const ACTIONS = [
   "sync",
   "checkpoint",
   "restore",
+  "request",
 ] as const;
 
 export type Action = (typeof ACTIONS)[number];
@@ -41,12 +42,23 @@ export type CreateData = Pick<
   | "requires"
 >;
 
-/** A failed effect: journaled so history shows the attempt; it changes no state. */
+/** A failed effect or a rejected request: journaled so history shows the attempt; it changes no state. */
 export interface FailureData {
   outcome: "failure";
   error: { code: string; message: string };
   /** The state the container stayed in. */
   state: ContainerState;
+  /** For a rejected request: what was asked. */
+  command?: string;
+  args?: Record<string, unknown>;
+}
+
+/** A request as accepted: what was asked, with which arguments, by which client. */
+export interface RequestData {
+  command: string;
+  args: Record<string, unknown>;
+  client?: string;
+  idempotencyKey?: string;
 }
 
 type Success<A extends Action, D> = { action: A; data: D & { outcome: "success" } };
@@ -70,6 +82,7 @@ export type Fact =
   | Success<"sync", { runtime: string; state: ContainerState }>
   | Success<"checkpoint", { keepRunning: boolean; path: string }>
   | Success<"restore", { path: string }>
+  | Success<"request", RequestData>
   | { action: Action; data: FailureData };
 
 /** The success fact of one action. */

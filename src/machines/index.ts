@@ -31,7 +31,13 @@ export {
   type FailureData,
 } from "./facts.js";
 export { factsFor, keepsMount, UNKNOWN_EXIT_CODE, type FactsContext } from "./facts-for.js";
-export { applyFacts, containerSetup, type ContainerContext } from "./operations.js";
+export {
+  applyFacts,
+  containerSetup,
+  rejectedFact,
+  requestFact,
+  type ContainerContext,
+} from "./operations.js";
 export {
   CONTAINER_STATES,
   type ContainerRecord,

@@ -4,7 +4,7 @@
  * persists the facts and only then moves to the target state.
  */
 import { assign, fromPromise, setup } from "xstate";
-import type { ContainerCommand } from "./commands.js";
+import type { CommandBody, ContainerCommand } from "./commands.js";
 import type {
   CommandError,
   EffectInput,
@@ -13,7 +13,7 @@ import type {
   PersistOutput,
 } from "./effect-types.js";
 import { evolve, type FactPosition } from "./evolve.js";
-import type { Action, Fact } from "./facts.js";
+import { fact, type Action, type Fact } from "./facts.js";
 import type { FactsContext } from "./facts-for.js";
 import type { ContainerRecord, ContainerState } from "./record.js";
 import { restartDelayMs, restartDue } from "./restart-policy.js";
@@ -142,9 +142,32 @@ function failure(action: Action, error: CommandError, state: ContainerState): Fa
   return { action, data: { outcome: "failure", error, state } };
 }
 
+/** A command's arguments: everything but its type and metadata. */
+function argsOf(command: CommandBody | ContainerCommand): Record<string, unknown> {
+  const { type: _t, meta: _m, ...args } = command as ContainerCommand;
+  return args;
+}
+
+/** The intent: who asked for what, journaled before any effect runs. */
+export function requestFact(command: ContainerCommand): Fact {
+  const { client, idempotencyKey } = command.meta;
+  return fact("request", {
+    command: command.type,
+    args: argsOf(command),
+    ...(client ? { client } : {}),
+    ...(idempotencyKey ? { idempotencyKey } : {}),
+  });
+}
+
+/** A refused request: an audit record that changes no state. */
+export function rejectedFact(body: CommandBody, error: CommandError, state: ContainerState): Fact {
+  return { action: "request", data: { outcome: "failure", error, state, command: body.type, args: argsOf(body) } };
+}
+
 /**
- * One operation: run the named effect, turn its output into facts, persist them.
- * A failed effect is persisted as a failure fact and the container stays in `stay`.
+ * One operation: persist the intent, run the named effect, turn its output
+ * into facts, persist them. A failed effect is persisted as a failure fact and
+ * the container stays in `stay`; if the intent cannot be persisted, no effect runs.
  */
 export function operation(
   src: EffectKey,
@@ -153,10 +176,30 @@ export function operation(
   target: string,
   stay: ContainerState,
   fallback: string = id(stay),
+  /** False for follow-ups that are part of an earlier request or observation (the automatic cleanup). */
+  intent = true,
 ) {
   return s.createStateConfig({
-    initial: "effect",
+    initial: intent ? "intent" : "effect",
     states: {
+      intent: {
+        invoke: {
+          src: "persist",
+          input: ({ context }) => ({
+            record: context.record,
+            facts: [requestFact(commandOf(context))],
+            meta: commandOf(context).meta,
+          }),
+          onDone: {
+            target: "effect",
+            actions: assign({
+              record: ({ context, event }) =>
+                applyFacts(context.record, [requestFact(commandOf(context))], event.output),
+            }),
+          },
+          onError: { target: fallback, actions: assign({ error: ({ event }) => toCommandError(event.error) }) },
+        },
+      },
       effect: {
         invoke: {
           src,
@@ -191,9 +234,27 @@ export const accept = s.assign(({ event }) => ({ command: event, facts: [], erro
 /** A guarded transition into an operation. */
 export const to = (target: string) => ({ guard: "allowed" as const, target, actions: accept });
 
-/** A transition that records facts without an effect (attach, an exit the runtime reported). */
-export const record = (target: string, facts: (event: ContainerCommand) => Fact[]) => ({
+/**
+ * A transition that records facts without an effect: an exit the runtime
+ * reported, or (with `request`) a user's command such as attach, whose intent
+ * goes into the same batch.
+ */
+export const record = (target: string, facts: (event: ContainerCommand) => Fact[], request = false) => ({
   guard: "allowed" as const,
   target,
-  actions: s.assign(({ event }) => ({ command: event, error: undefined, facts: facts(event) })),
+  actions: s.assign(({ event }) => ({
+    command: event,
+    error: undefined,
+    facts: [...(request ? [requestFact(event)] : []), ...facts(event)],
+  })),
+});
+
+/** A refused request, journaled as an audit record in whatever state the container is. */
+export const rejected = (target: string) => ({
+  target,
+  actions: s.assign(({ context, event }) => ({
+    command: event,
+    error: undefined,
+    facts: event.type === "REJECT" ? [rejectedFact(event.command, event.error, context.record.state)] : [],
+  })),
 });

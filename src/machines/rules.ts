@@ -125,6 +125,8 @@ export function rejection(record: RuleRecord, command: CommandBody): BerthError 
             `cannot remove container ${id} as it is ${state} - running or paused containers cannot be removed without force`,
           )
         : undefined;
+    case "REJECT":
+      return undefined;
     case "EXITED":
       if (!isIn(state, "running", "paused")) {
         return improper(`container ${id} is not running, its exit is already known`);

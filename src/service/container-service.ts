@@ -8,7 +8,9 @@ import { createActor, waitFor, type Actor } from "xstate";
 import type { ArtifactInfo } from "../effects/storage.js";
 import type { ExitInfo, ImageInfo, LogLine } from "../effects/types.js";
 import {
+  BerthError,
   CtrHasDependentsError,
+  CtrRemovedError,
   errorFromWire,
   InternalError,
   InvalidArgError,
@@ -18,9 +20,11 @@ import {
 } from "../errors.js";
 import { envelope, type CloudEvent } from "../events/index.js";
 import {
+  applyFacts,
   committed,
   evolve,
   fact,
+  rejectedFact,
   rejection,
   restartDue,
   type CommandBody,
@@ -187,7 +191,13 @@ export class ContainerService {
     meta: RequestMeta,
     options: { recursive?: boolean } = {},
   ): Promise<ContainerRecord> {
-    const entry = this.entry(ref);
+    let entry: Entry;
+    try {
+      entry = this.entry(ref);
+    } catch (err) {
+      if (err instanceof CtrRemovedError) await this.rejectRemoved(ref, body, meta, err);
+      throw err;
+    }
     if (options.recursive && body.type === "START") {
       for (const dep of startOrder(recordOf(entry), (id) => this.registry.find(id))) {
         if (dep.state !== "running") await this.command(dep.id, { type: "START" }, meta);
@@ -306,28 +316,48 @@ export class ContainerService {
     // A restart the policy began on its own finishes before the next command looks at the state.
     await settled(entry);
     const before = recordOf(entry);
-    const refused = rejection(before, body);
-    if (refused) throw refused;
-    this.checkDependencies(before, body);
+    const refused = rejection(before, body) ?? this.dependencyProblem(before, body);
+    if (refused) {
+      // The refusal is journaled as an audit record; if even that fails, the refusal still stands.
+      const reject = { type: "REJECT" as const, command: body, error: refused.toJSON(), meta };
+      await this.send(entry, reject).catch(() => undefined);
+      throw refused;
+    }
     const done = await this.send(entry, { ...body, meta });
     if (done.error) throw errorFromWire(done.error);
     if (done.record.state === "removed") this.bury(done.record);
     return done.record;
   }
 
-  private checkDependencies(record: ContainerRecord, body: CommandBody) {
+  private dependencyProblem(record: ContainerRecord, body: CommandBody): BerthError | undefined {
     if (body.type === "START" || body.type === "INIT" || body.type === "RESTART") {
       const down = notRunning(record, (id) => this.registry.find(id));
-      if (down.length > 0) throw dependencyError(record, down);
+      if (down.length > 0) return dependencyError(record, down);
     }
     if (body.type === "REMOVE") {
       const dependents = this.list(true).filter((r) => r.requires.includes(record.id));
       if (dependents.length > 0) {
-        throw new CtrHasDependentsError(
-          `container ${record.id} has dependent containers which must be removed before it: ${dependents.map((d) => d.id).join(",")}`,
+        const ids = dependents.map((d) => d.id).join(",");
+        return new CtrHasDependentsError(
+          `container ${record.id} has dependent containers which must be removed before it: ${ids}`,
         );
       }
     }
+    return undefined;
+  }
+
+  /** A request that reached a removed container: its refusal goes into the tombstone's stream. */
+  private async rejectRemoved(ref: string, body: CommandBody, meta: RequestMeta, error: BerthError) {
+    const tomb = this.registry.removed(ref);
+    if (!tomb) return;
+    const refused = rejectedFact(body, error.toJSON(), "removed");
+    const at = { id: tomb.id, time: new Date().toISOString(), version: tomb.version + 1 };
+    const record = applyFacts(tomb, [refused], at);
+    const event = envelope(refused, { host: this.deps.host, subject: tomb.id, time: at.time, meta });
+    await this.deps.journal
+      .append({ stream: tomb.id, expectedVersion: tomb.version, events: [event], projection: record })
+      .then(() => this.registry.bury(record))
+      .catch(() => undefined);
   }
 
   private exitOfRemoved(

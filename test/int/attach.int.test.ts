@@ -26,10 +26,11 @@ const CTRL_Q = "\x11";
 const create = async (...args: string[]) => (await berth.ok("create", ...args)).trim();
 const inspect = async (ref: string) =>
   JSON.parse(await berth.ok("inspect", ref)) as ContainerRecord;
+/** What happened to the container: its history without the journaled intents ("request"). */
 const actions = async (ref: string) =>
-  (JSON.parse(await berth.ok("history", ref, "--format", "json")) as CloudEvent[]).map((e) =>
-    e.type.replace("io.berth.container.", ""),
-  );
+  (JSON.parse(await berth.ok("history", ref, "--format", "json")) as CloudEvent[])
+    .map((e) => e.type.replace("io.berth.container.", ""))
+    .filter((action) => action !== "request");
 const runcStatus = async (id: string) => {
   const r = await execa("runc", ["--root", `${berth.root}/runc`, "state", id], { reject: false });
   return r.exitCode === 0 ? (JSON.parse(r.stdout) as { status: string }).status : "absent";

@@ -48,7 +48,14 @@ describe("a container driven from the CLI", () => {
     await berth.ok("start", "echo7");
     expect((await berth.ok("wait", "echo7")).trim()).toBe("7");
     expect((await berth.ok("logs", id.slice(0, 10))).trim()).toBe("hi");
-    expect(actions(await history("echo7"))).toEqual(["create", "init", "start", "died", "cleanup"]);
+    expect(actions(await history("echo7"))).toEqual([
+      "create",
+      "request",
+      "init",
+      "start",
+      "died",
+      "cleanup",
+    ]);
   });
 
   it("ends a container that ignores SIGTERM with SIGKILL after the stop timeout", async () => {
@@ -83,14 +90,11 @@ describe("a container driven from the CLI", () => {
     const events = await history(id);
     expect(actions(events)).toEqual([
       "create",
-      "init",
-      "start",
-      "pause",
-      "unpause",
-      "kill",
-      "died",
-      "cleanup",
-      "remove",
+      ...["request", "init", "start"],
+      ...["request", "pause"],
+      ...["request", "unpause"],
+      ...["request", "kill", "died", "cleanup"],
+      ...["request", "remove"],
     ]);
     expect(events.map((e) => e.version)).toEqual(events.map((_, i) => i + 1));
     const seqs = events.map((e) => e.seq);
@@ -102,7 +106,16 @@ describe("a container driven from the CLI", () => {
     const r = await berth.cli("pause", id);
     expect(r.code).toBe(125);
     expect(r.stderr).toContain(`"configured" is not running, can't pause`);
-    expect((await history(id)).length).toBe(1);
+    const events = await history(id);
+    expect(actions(events)).toEqual(["create", "request"]);
+    expect(events[1]?.data).toMatchObject({
+      outcome: "failure",
+      command: "PAUSE",
+      state: "configured",
+      error: { code: "CTR_STATE_INVALID" },
+    });
+    expect(events[1]?.actor).toMatch(/^declared:uid=0/);
+    expect((await inspect(id)).state).toBe("configured");
   });
 
   it("rejects a bad name, an unknown image and an unknown container with clear errors", async () => {

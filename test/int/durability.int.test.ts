@@ -96,7 +96,9 @@ describe("durability", () => {
     expect(delivered.map((d) => d.event.id)).toEqual(events.map((e) => e.id));
     expect(delivered.map((d) => d.msgId)).toEqual(events.map((e) => e.id));
     expect(delivered.map((d) => d.event)).toEqual(events);
-    expect(delivered[1]?.subject).toBe(`berth.testhost.${id}.init`);
+    expect(delivered.map((d) => d.subject).slice(0, 3)).toEqual(
+      ["create", "request", "init"].map((a) => `berth.testhost.${id}.${a}`),
+    );
   });
 
   it("keeps serving while NATS is down and delivers everything once it is back", async () => {

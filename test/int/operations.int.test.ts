@@ -24,8 +24,9 @@ const inspect = async (ref: string) =>
   JSON.parse(await berth.ok("inspect", ref)) as ContainerRecord;
 const history = async (ref: string) =>
   JSON.parse(await berth.ok("history", ref, "--format", "json")) as CloudEvent[];
+/** What happened, leaving out the intents (the audit tests look at those). */
 const actions = (events: CloudEvent[]) =>
-  events.map((e) => e.type.replace("io.berth.container.", ""));
+  events.map((e) => e.type.replace("io.berth.container.", "")).filter((a) => a !== "request");
 const sleeper = async (...flags: string[]) =>
   (await berth.ok("create", ...flags, "busybox", "sleep", "1000")).trim();
 

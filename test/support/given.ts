@@ -8,6 +8,7 @@ import {
   containerMachine,
   committed,
   type CommandBody,
+  type RequestMeta,
   type ContainerRecord,
   type ContainerState,
   type EffectInput,
@@ -96,7 +97,10 @@ export interface Outcome {
 export function given(record: ContainerRecord, effects: Effects = {}, persistFails = false) {
   return {
     /** Sends one command; resolves when the machine is at rest again (in `until`, if given). */
-    async when(command: CommandBody, until?: ContainerState): Promise<Outcome> {
+    async when(
+      command: CommandBody & { meta?: RequestMeta },
+      until?: ContainerState,
+    ): Promise<Outcome> {
       const persisted: Fact[] = [];
       const all = { ...defaults, ...effects };
       const actors = Object.fromEntries(

@@ -8,20 +8,20 @@ describe("container machine", () => {
     const then = await given(recordIn("configured")).when({ type: "INIT" });
     expect(then.state).toBe("created");
     expect(then.record.pid).toBe(42);
-    expect(actions(then.persisted)).toEqual(["init"]);
+    expect(actions(then.persisted)).toEqual(["request", "init"]);
   });
 
   it("initialises then starts a configured container on start", async () => {
     const then = await given(recordIn("configured")).when({ type: "START" });
     expect(then.state).toBe("running");
-    expect(actions(then.persisted)).toEqual(["init", "start"]);
+    expect(actions(then.persisted)).toEqual(["request", "init", "start"]);
   });
 
   it("deletes, re-creates and starts a stopped container on start", async () => {
     const then = await given(recordIn("stopped", { exitCode: 1 })).when({ type: "START" });
     expect(then.state).toBe("running");
     expect(then.record.exitCode).toBeUndefined();
-    expect(actions(then.persisted)).toEqual(["cleanup", "init", "start"]);
+    expect(actions(then.persisted)).toEqual(["request", "cleanup", "init", "start"]);
   });
 
   it("stops a running container, records its exit and cleans it up", async () => {
@@ -29,7 +29,7 @@ describe("container machine", () => {
     expect(then.state).toBe("exited");
     expect(then.record.exitCode).toBe(0);
     expect(then.record.stoppedByUser).toBe(true);
-    expect(actions(then.persisted)).toEqual(["stop", "died", "cleanup"]);
+    expect(actions(then.persisted)).toEqual(["request", "stop", "died", "cleanup"]);
   });
 
   it("turns an exit observation into died and cleanup", async () => {
@@ -51,6 +51,10 @@ describe("container machine", () => {
     expect(then.state).toBe("running");
     expect(then.record.stoppedByUser).toBe(true);
     expect(then.persisted).toEqual([
+      {
+        action: "request",
+        data: { command: "KILL", args: { signal: "SIGUSR1" }, outcome: "success" },
+      },
       { action: "kill", data: { signal: "SIGUSR1", outcome: "success" } },
     ]);
   });
@@ -58,7 +62,7 @@ describe("container machine", () => {
   it("force-removes a running container, recording its stop and its death", async () => {
     const then = await given(recordIn("running")).when({ type: "REMOVE", force: true });
     expect(then.state).toBe("removed");
-    expect(actions(then.persisted)).toEqual(["stop", "died", "cleanup", "remove"]);
+    expect(actions(then.persisted)).toEqual(["request", "stop", "died", "cleanup", "remove"]);
   });
 
   it("ignores a remove of a running container without force", async () => {
@@ -76,9 +80,11 @@ describe("container machine", () => {
     const then = await given(recordIn("running"), failing).when({ type: "PAUSE" });
     expect(then.state).toBe("running");
     expect(then.error).toEqual({ code: "OCI_RUNTIME", message: "freezer busy" });
-    expect(then.persisted).toEqual([
-      { action: "pause", data: { outcome: "failure", error: then.error, state: "running" } },
-    ]);
+    expect(actions(then.persisted)).toEqual(["request", "pause"]);
+    expect(then.persisted[1]).toEqual({
+      action: "pause",
+      data: { outcome: "failure", error: then.error, state: "running" },
+    });
   });
 
   it("leaves a container whose removal failed in removing, so remove can be retried", async () => {
@@ -115,6 +121,7 @@ describe("container machine, issue 3 operations", () => {
     expect(then.state).toBe("running");
     expect(then.record.restartCount).toBe(0);
     expect(actions(then.persisted)).toEqual([
+      "request",
       "restart",
       "stop",
       "died",
@@ -150,28 +157,71 @@ describe("container machine, issue 3 operations", () => {
     const then = await given(recordIn("running"), gone).when({ type: "SYNC" });
     expect(then.state).toBe("exited");
     expect(then.record.exitCode).toBe(1);
-    expect(actions(then.persisted)).toEqual(["sync", "died", "cleanup"]);
+    expect(actions(then.persisted)).toEqual(["request", "sync", "died", "cleanup"]);
   });
 
   it("follows the runtime when a sync finds a running container paused", async () => {
     const paused = { syncContainer: () => Promise.resolve({ runtime: "paused" }) };
     const then = await given(recordIn("running"), paused).when({ type: "SYNC" });
     expect(then.state).toBe("paused");
-    expect(then.persisted[0]?.data).toMatchObject({ runtime: "paused", state: "paused" });
+    expect(then.persisted[1]?.data).toMatchObject({ runtime: "paused", state: "paused" });
   });
 
   it("keeps a container running when checkpoint is unsupported, journaling the failure", async () => {
     const then = await given(recordIn("running")).when({ type: "CHECKPOINT", options: {} });
     expect(then.state).toBe("running");
     expect(then.error?.code).toBe("UNSUPPORTED");
-    expect(then.persisted).toEqual([
-      { action: "checkpoint", data: { outcome: "failure", error: then.error, state: "running" } },
-    ]);
+    expect(then.persisted[1]).toEqual({
+      action: "checkpoint",
+      data: { outcome: "failure", error: then.error, state: "running" },
+    });
   });
 
   it("journals an attach without changing state", async () => {
     const then = await given(recordIn("created")).when({ type: "ATTACH" });
     expect(then.state).toBe("created");
-    expect(actions(then.persisted)).toEqual(["attach"]);
+    expect(actions(then.persisted)).toEqual(["request", "attach"]);
+  });
+});
+
+describe("container machine, intents and rejections", () => {
+  it("journals the intent before the effect runs, so a failed journal runs no effect", async () => {
+    let ran = false;
+    const watching = {
+      pauseContainer: () => {
+        ran = true;
+        return Promise.resolve();
+      },
+    };
+    const then = await given(recordIn("running"), watching, true).when({ type: "PAUSE" });
+    expect(ran).toBe(false);
+    expect(then.state).toBe("running");
+    expect(then.error?.message).toBe("disk full");
+  });
+
+  it("records who asked, from which client, with which arguments", async () => {
+    const meta = { actor: "declared:uid=0(root)", requestId: "r-9", client: "http" };
+    const then = await given(recordIn("running")).when({ type: "STOP", timeout: 3, meta });
+    expect(then.persisted[0]).toEqual({
+      action: "request",
+      data: { command: "STOP", args: { timeout: 3 }, client: "http", outcome: "success" },
+    });
+  });
+
+  it("journals a rejected request as an audit record and keeps the state", async () => {
+    const error = { code: "CTR_STATE_INVALID", message: "nope" };
+    const then = await given(recordIn("exited")).when({
+      type: "REJECT",
+      command: { type: "PAUSE" },
+      error,
+    });
+    expect(then.state).toBe("exited");
+    expect(then.record.version).toBe(4);
+    expect(then.persisted).toEqual([
+      {
+        action: "request",
+        data: { outcome: "failure", error, state: "exited", command: "PAUSE", args: {} },
+      },
+    ]);
   });
 });

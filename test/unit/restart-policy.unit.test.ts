@@ -18,8 +18,16 @@ describe("restart policies", () => {
   it("restarts an on-failure container that exited non-zero, after a backoff, and counts it", async () => {
     const then = await given(running("on-failure", 2)).when(exit(1), "running");
     expect(then.record.restartCount).toBe(1);
-    expect(actions(then.persisted)).toEqual(["died", "cleanup", "restart", "init", "start"]);
-    expect(then.persisted[2]?.data).toMatchObject({ attempt: 1, policy: true });
+    expect(actions(then.persisted)).toEqual([
+      "died",
+      "cleanup",
+      "request",
+      "restart",
+      "init",
+      "start",
+    ]);
+    expect(then.persisted[2]?.data).toMatchObject({ command: "RESTART", args: { byPolicy: true } });
+    expect(then.persisted[3]?.data).toMatchObject({ attempt: 1, policy: true });
   });
 
   it("leaves an on-failure container that exited zero alone", async () => {
@@ -42,7 +50,7 @@ describe("restart policies", () => {
     const then = await given(running("always")).when({ type: "STOP" });
     expect(then.state).toBe("exited");
     expect(then.record.stoppedByUser).toBe(true);
-    expect(actions(then.persisted)).toEqual(["stop", "died", "cleanup"]);
+    expect(actions(then.persisted)).toEqual(["request", "stop", "died", "cleanup"]);
   });
 
   it("cancels a pending restart when the user stops the exited container", async () => {
