@@ -1,54 +1,187 @@
 /**
- * The journal as a feed: history from a sequence, then live, with no gap and
- * no duplicate at the seam. Live events are buffered from before the history
- * read starts, and only those past the last sent sequence are delivered.
+ * The journal as a feed: history from a sequence (or a time), then live, with
+ * no gap and no duplicate at the seam, filtered on the way.
+ *
+ * The live tail subscribes before the history read starts, so every event is
+ * either read or queued (or both, and then the queued copy is skipped by its
+ * sequence). The queue is bounded: a consumer that falls more than
+ * `liveBuffer` events behind is not dropped and loses nothing, the queue is
+ * emptied and the feed catches up from the journal again, at the consumer's
+ * pace. Memory per consumer stays bounded whatever its speed.
  */
 import type { CloudEvent } from "../events/index.js";
 import type { Journal } from "../store/index.js";
+import { ContainerDirectory, type EventFilter } from "./event-filter.js";
 
 export interface FeedOptions {
+  /** Deliver events with a sequence greater than this. */
   afterSeq: number;
   /** Keep going with live events after the history. */
   follow: boolean;
   signal: AbortSignal;
+  /** Only events stamped at or after this time (ms since the epoch). */
+  sinceMs?: number;
+  /** Only events stamped at or before this time; a following feed ends once it has passed. */
+  untilMs?: number;
+  filter?: EventFilter;
+  /** Live events queued for a consumer before it is sent back to the journal (default 4096). */
+  liveBuffer?: number;
+  /** Events per history batch (default 512). */
+  batch?: number;
 }
 
+const DEFAULT_LIVE_BUFFER = 4096;
+const DEFAULT_BATCH = 512;
+/**
+ * Events are stamped just before they are appended, so their times follow
+ * their sequence to within a few milliseconds. The `since` search starts this
+ * much earlier, and then compares each event's time, so it is exact unless
+ * the host clock stepped back by more than this.
+ */
+export const SINCE_SLACK_MS = 60_000;
+
+/** The queue of live events one consumer has not taken yet. */
+class LiveTail {
+  private queue: CloudEvent[] = [];
+  /** The queue outgrew its bound and was emptied: the consumer must catch up from the journal. */
+  overflowed = false;
+  private wake: (() => void) | undefined;
+  private readonly off: () => void;
+
+  constructor(
+    journal: Journal,
+    private readonly limit: number,
+  ) {
+    this.off = journal.subscribe((events) => {
+      if (!this.overflowed) {
+        if (this.queue.length + events.length > this.limit) {
+          this.queue = [];
+          this.overflowed = true;
+        } else for (const e of events) this.queue.push(e);
+      }
+      this.wake?.();
+    });
+  }
+
+  /** Forgets the queue before a catch-up read; what arrives from now on is queued again. */
+  restart(): void {
+    this.queue = [];
+    this.overflowed = false;
+  }
+
+  take(): CloudEvent[] {
+    const q = this.queue;
+    this.queue = [];
+    return q;
+  }
+
+  /** Resolves when events arrive, the queue overflows, the signal aborts or `deadline` passes. */
+  wait(signal: AbortSignal, deadline: number | undefined): Promise<void> {
+    if (this.queue.length > 0 || this.overflowed || signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        this.wake = undefined;
+        resolve();
+      };
+      const timer =
+        deadline === undefined ? undefined : setTimeout(done, Math.max(0, deadline - Date.now()));
+      signal.addEventListener("abort", done);
+      this.wake = done;
+    });
+  }
+
+  close(): void {
+    this.off();
+    this.wake?.();
+  }
+}
+
+async function eventAt(journal: Journal, seq: number): Promise<CloudEvent | undefined> {
+  for await (const e of journal.read({ afterSeq: seq - 1, limit: 1 })) return e;
+  return undefined;
+}
+
+/** The last sequence stamped before `sinceMs - SINCE_SLACK_MS`, by binary search over the journal. */
+export async function seqBefore(journal: Journal, sinceMs: number): Promise<number> {
+  const target = sinceMs - SINCE_SLACK_MS;
+  let lo = 0;
+  let hi = journal.head().seq;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    const e = await eventAt(journal, mid);
+    if (e && Date.parse(e.time) < target) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/** The feed in batches: each history batch, then whatever live events are ready at once. */
+export async function* eventBatches(
+  journal: Journal,
+  options: FeedOptions,
+): AsyncGenerator<CloudEvent[]> {
+  const { follow, signal, sinceMs, untilMs, filter } = options;
+  const batchSize = options.batch ?? DEFAULT_BATCH;
+  const tail = follow
+    ? new LiveTail(journal, options.liveBuffer ?? DEFAULT_LIVE_BUFFER)
+    : undefined;
+  try {
+    const directory = filter?.needsFacts ? await ContainerDirectory.load(journal) : undefined;
+    let last = options.afterSeq;
+    if (sinceMs !== undefined) last = Math.max(last, await seqBefore(journal, sinceMs));
+    const end = follow ? Infinity : journal.head().seq;
+    const wanted = (e: CloudEvent) => {
+      directory?.learn(e);
+      if (sinceMs !== undefined || untilMs !== undefined) {
+        const t = Date.parse(e.time);
+        if (sinceMs !== undefined && t < sinceMs) return false;
+        if (untilMs !== undefined && t > untilMs) return false;
+      }
+      return !filter || filter.matches(e, directory?.get(e.subject));
+    };
+    const pastUntil = () => untilMs !== undefined && Date.now() > untilMs;
+
+    catchUp: while (!signal.aborted) {
+      tail?.restart();
+      let out: CloudEvent[] = [];
+      for await (const e of journal.read({ afterSeq: last })) {
+        if (e.seq > end || signal.aborted) break;
+        last = e.seq;
+        if (wanted(e)) out.push(e);
+        if (out.length >= batchSize) {
+          yield out;
+          out = [];
+        }
+      }
+      if (out.length > 0) yield out;
+      if (!tail || pastUntil()) return;
+
+      while (!signal.aborted) {
+        if (tail.overflowed) continue catchUp;
+        const fresh = tail.take().filter((e) => e.seq > last);
+        if (fresh.length === 0) {
+          if (pastUntil()) continue catchUp; // one last read, then the check above ends the feed
+          await tail.wait(signal, untilMs === undefined ? undefined : untilMs + 1);
+          continue;
+        }
+        // Listeners run in sequence order, so a hole means events went missing: read them.
+        if (fresh[0]!.seq !== last + 1) continue catchUp;
+        last = fresh[fresh.length - 1]!.seq;
+        const out = fresh.filter(wanted);
+        if (out.length > 0) yield out;
+      }
+    }
+  } finally {
+    tail?.close();
+  }
+}
+
+/** The feed one event at a time. */
 export async function* eventFeed(
   journal: Journal,
   options: FeedOptions,
 ): AsyncGenerator<CloudEvent> {
-  const buffered: CloudEvent[] = [];
-  let wake: (() => void) | undefined;
-  const off = options.follow
-    ? journal.subscribe((events) => {
-        buffered.push(...events);
-        wake?.();
-      })
-    : () => undefined;
-  const aborted = () => wake?.();
-  options.signal.addEventListener("abort", aborted);
-  try {
-    let last = options.afterSeq;
-    const end = journal.head().seq;
-    for await (const e of journal.read({ afterSeq: last })) {
-      if (!options.follow && e.seq > end) break;
-      last = e.seq;
-      yield e;
-    }
-    while (options.follow && !options.signal.aborted) {
-      const next = buffered.shift();
-      if (next) {
-        if (next.seq > last) {
-          last = next.seq;
-          yield next;
-        }
-        continue;
-      }
-      await new Promise<void>((resolve) => (wake = resolve));
-      wake = undefined;
-    }
-  } finally {
-    off();
-    options.signal.removeEventListener("abort", aborted);
-  }
+  for await (const batch of eventBatches(journal, options)) yield* batch;
 }

@@ -1,6 +1,7 @@
 /**
- * Who asked, under which request id: read from the headers of any request,
- * including the upgrade requests that never reach the router.
+ * Who asked, under which request id, through which client, with which
+ * idempotency key: read from the headers of any request, including the
+ * upgrade requests that never reach the router.
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
@@ -8,10 +9,16 @@ import type { RequestMeta } from "../machines/index.js";
 
 /** The client declares who it is; berth records it as declared, not proven. */
 export function requestMeta(req: IncomingMessage): RequestMeta {
-  const declared = req.headers["x-berth-actor"];
-  const requestId = req.headers["x-request-id"];
+  const header = (name: string) => {
+    const v = req.headers[name];
+    return typeof v === "string" && v !== "" ? v : undefined;
+  };
+  const declared = header("x-berth-actor");
+  const key = header("idempotency-key");
   return {
-    actor: typeof declared === "string" && declared !== "" ? `declared:${declared}` : "anonymous",
-    requestId: typeof requestId === "string" && requestId !== "" ? requestId : randomUUID(),
+    actor: declared ? `declared:${declared}` : "anonymous",
+    requestId: header("x-request-id") ?? randomUUID(),
+    client: `http:${header("user-agent") ?? "unknown"}`,
+    ...(key ? { idempotencyKey: key } : {}),
   };
 }

@@ -2,18 +2,17 @@
  * The daemon's HTTP API on a unix socket (mode 0600). Routes parse and
  * validate, name the actor and request id, and hand over to the service.
  */
-import { randomUUID } from "node:crypto";
 import { chmod, rm } from "node:fs/promises";
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { ContainerRuntime } from "../effects/index.js";
 import { InvalidArgError } from "../errors.js";
-import type { RequestMeta } from "../machines/index.js";
 import type { ContainerService } from "../service/index.js";
 import type { Journal, RelayStatus } from "../store/index.js";
-import { installAttach, resizeHandler } from "./attach-route.js";
+import { attachHandler, installAttach, resizeHandler } from "./attach-route.js";
 import { containerRoutes } from "./container-routes.js";
 import { eventFeed } from "./event-feed.js";
 import { readJson, sendError, sendJson } from "./http-io.js";
+import { requestMeta } from "./request-meta.js";
 import { match, type Handler } from "./router.js";
 import { CreateBody, ImportImageBody } from "./schemas.js";
 
@@ -24,22 +23,6 @@ export interface ApiDeps {
   relay?: { status(): RelayStatus };
   /** The host runtime, for the attach and resize routes that stream outside the actor. */
   runtime: ContainerRuntime;
-}
-
-/** The client declares who it is; berth records it as declared, not proven. */
-function metaOf(req: IncomingMessage): RequestMeta {
-  const header = (name: string) => {
-    const v = req.headers[name];
-    return typeof v === "string" && v !== "" ? v : undefined;
-  };
-  const declared = header("x-berth-actor");
-  const key = header("idempotency-key");
-  return {
-    actor: declared ? `declared:${declared}` : "anonymous",
-    requestId: header("x-request-id") ?? randomUUID(),
-    client: `http:${header("user-agent") ?? "unknown"}`,
-    ...(key ? { idempotencyKey: key } : {}),
-  };
 }
 
 function routes(deps: ApiDeps): Record<string, Handler> {
@@ -71,6 +54,7 @@ function routes(deps: ApiDeps): Record<string, Handler> {
     "GET /containers/:ref/history": async ({ res, ref }) =>
       sendJson(res, 200, await service.history(ref)),
     "POST /containers/:ref/resize": resizeHandler(deps),
+    "POST /containers/:ref/attach": attachHandler(deps),
     ...containerRoutes(service),
     "GET /events": async ({ req, res, url }) => {
       const abort = new AbortController();
@@ -98,7 +82,7 @@ export function apiServer(deps: ApiDeps): Server {
     const url = new URL(req.url ?? "/", "http://berth");
     // The raw path, not url.pathname: URL resolves "..", which would turn a bad artifact name into another route.
     const path = (req.url ?? "/").split("?")[0] ?? "/";
-    const meta = metaOf(req);
+    const meta = requestMeta(req);
     res.setHeader("x-request-id", meta.requestId);
     const found = match(table, req.method ?? "GET", path);
     if (!found) return sendError(res, new InvalidArgError(`no route ${req.method} ${path}`));

@@ -32,7 +32,12 @@ export type ContainerCommand =
   | { type: "CHECKPOINT"; options: CheckpointOptions; meta: RequestMeta }
   | { type: "RESTORE"; options: CheckpointOptions; meta: RequestMeta }
   | { type: "EXITED"; exit: ExitInfo; meta: RequestMeta }
-  | { type: "REJECT"; command: CommandBody; error: { code: string; message: string }; meta: RequestMeta };
+  | {
+      type: "REJECT";
+      command: CommandBody;
+      error: { code: string; message: string };
+      meta: RequestMeta;
+    };
 
 /** The seed's ContainerCheckpointOptions that apply to a single host. */
 export interface CheckpointOptions {

@@ -161,7 +161,10 @@ export function requestFact(command: ContainerCommand): Fact {
 
 /** A refused request: an audit record that changes no state. */
 export function rejectedFact(body: CommandBody, error: CommandError, state: ContainerState): Fact {
-  return { action: "request", data: { outcome: "failure", error, state, command: body.type, args: argsOf(body) } };
+  return {
+    action: "request",
+    data: { outcome: "failure", error, state, command: body.type, args: argsOf(body) },
+  };
 }
 
 /**
@@ -197,7 +200,10 @@ export function operation(
                 applyFacts(context.record, [requestFact(commandOf(context))], event.output),
             }),
           },
-          onError: { target: fallback, actions: assign({ error: ({ event }) => toCommandError(event.error) }) },
+          onError: {
+            target: fallback,
+            actions: assign({ error: ({ event }) => toCommandError(event.error) }),
+          },
         },
       },
       effect: {
@@ -239,7 +245,11 @@ export const to = (target: string) => ({ guard: "allowed" as const, target, acti
  * reported, or (with `request`) a user's command such as attach, whose intent
  * goes into the same batch.
  */
-export const record = (target: string, facts: (event: ContainerCommand) => Fact[], request = false) => ({
+export const record = (
+  target: string,
+  facts: (event: ContainerCommand) => Fact[],
+  request = false,
+) => ({
   guard: "allowed" as const,
   target,
   actions: s.assign(({ event }) => ({
@@ -255,6 +265,9 @@ export const rejected = (target: string) => ({
   actions: s.assign(({ context, event }) => ({
     command: event,
     error: undefined,
-    facts: event.type === "REJECT" ? [rejectedFact(event.command, event.error, context.record.state)] : [],
+    facts:
+      event.type === "REJECT"
+        ? [rejectedFact(event.command, event.error, context.record.state)]
+        : [],
   })),
 });

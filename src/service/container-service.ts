@@ -7,8 +7,8 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { createActor, waitFor, type Actor } from "xstate";
 import type { ArtifactInfo } from "../effects/storage.js";
 import type { ExitInfo, ImageInfo, LogLine } from "../effects/types.js";
+import type { BerthError } from "../errors.js";
 import {
-  BerthError,
   CtrHasDependentsError,
   CtrRemovedError,
   errorFromWire,
@@ -347,15 +347,30 @@ export class ContainerService {
   }
 
   /** A request that reached a removed container: its refusal goes into the tombstone's stream. */
-  private async rejectRemoved(ref: string, body: CommandBody, meta: RequestMeta, error: BerthError) {
+  private async rejectRemoved(
+    ref: string,
+    body: CommandBody,
+    meta: RequestMeta,
+    error: BerthError,
+  ) {
     const tomb = this.registry.removed(ref);
     if (!tomb) return;
     const refused = rejectedFact(body, error.toJSON(), "removed");
     const at = { id: tomb.id, time: new Date().toISOString(), version: tomb.version + 1 };
     const record = applyFacts(tomb, [refused], at);
-    const event = envelope(refused, { host: this.deps.host, subject: tomb.id, time: at.time, meta });
+    const event = envelope(refused, {
+      host: this.deps.host,
+      subject: tomb.id,
+      time: at.time,
+      meta,
+    });
     await this.deps.journal
-      .append({ stream: tomb.id, expectedVersion: tomb.version, events: [event], projection: record })
+      .append({
+        stream: tomb.id,
+        expectedVersion: tomb.version,
+        events: [event],
+        projection: record,
+      })
       .then(() => this.registry.bury(record))
       .catch(() => undefined);
   }

@@ -48,9 +48,13 @@ export function validateNatsAuth(auth: NatsAuth): void {
   if (ways.length > 1)
     throw new InvalidArgError(`NATS authentication: use one of ${ways.join(", ")}, not several`);
   if ((auth.user === undefined) !== (auth.pass === undefined))
-    throw new InvalidArgError("NATS authentication: a user needs a password, and a password a user");
+    throw new InvalidArgError(
+      "NATS authentication: a user needs a password, and a password a user",
+    );
   if ((auth.tls?.certFile === undefined) !== (auth.tls?.keyFile === undefined))
-    throw new InvalidArgError("NATS TLS: a client certificate needs its key, and a key its certificate");
+    throw new InvalidArgError(
+      "NATS TLS: a client certificate needs its key, and a key its certificate",
+    );
 }
 
 /** The nats.js connection options for an endpoint, plus the caller's own (reconnect policy, name). */
@@ -63,7 +67,8 @@ export function connectionOptions(
   const options: ConnectionOptions = { ...extra, servers: natsServers(endpoint.servers) };
   if (user !== undefined && pass !== undefined) Object.assign(options, { user, pass });
   if (token !== undefined) options.token = token;
-  if (credsFile !== undefined) options.authenticator = credsAuthenticator(() => readFileSync(credsFile));
+  if (credsFile !== undefined)
+    options.authenticator = credsAuthenticator(() => readFileSync(credsFile));
   if (tls && (tls.caFile ?? tls.certFile ?? tls.keyFile) !== undefined) {
     options.tls = {
       ...(tls.caFile !== undefined ? { caFile: tls.caFile } : {}),

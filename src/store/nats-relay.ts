@@ -2,14 +2,22 @@
  * The outbox relay: NATS is fed only from the journal. It publishes each
  * event after the persisted cursor with the event id as Nats-Msg-Id, then
  * advances the cursor. NATS being down delays delivery; it never loses an
- * event, and a retry after a half-acknowledged publish is dropped by
- * JetStream's duplicate window.
+ * event. Nothing lands twice: after each (re)connect the relay asks the stream
+ * for its host's last event and moves the cursor past it, and a retry within
+ * the same connection is dropped by JetStream's duplicate window.
  */
-import { jetstream, jetstreamManager, StorageType, type JetStreamClient } from "@nats-io/jetstream";
-import { connect, headers, nanos, type NatsConnection } from "@nats-io/transport-node";
+import {
+  jetstream,
+  jetstreamManager,
+  type JetStreamClient,
+  type JetStreamManager,
+} from "@nats-io/jetstream";
+import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
 import type { CloudEvent } from "../events/index.js";
 import { actionOf } from "../events/index.js";
 import type { Journal } from "./journal.js";
+import { connectionOptions, type NatsAuth } from "./nats-options.js";
+import { ensureStream, hostSubjects, RELAY_TIMING } from "./nats-stream.js";
 
 export interface RelayOptions {
   journal: Journal;
@@ -19,6 +27,10 @@ export interface RelayOptions {
   prefix: string;
   host: string;
   stream: string;
+  /** Stream replicas in a JetStream cluster (unset: 1 for a new stream, unchanged otherwise). */
+  replicas?: number;
+  /** User and password, token or credentials file, and TLS. */
+  auth?: NatsAuth;
   /** Called on each connection failure; the relay keeps retrying. */
   onError?: (err: unknown) => void;
 }
@@ -29,14 +41,14 @@ export interface RelayStatus {
   cursor: number;
   head: number;
   lag: number;
+  stream: string;
+  /** The NATS server the relay is connected to. */
+  server?: string;
   lastError?: string;
 }
 
 const CURSOR_KEY = "relay.cursor";
 const BATCH = 256;
-/** Must stay longer than the longest retry horizon, so a republish is recognised. */
-const DUPLICATE_WINDOW_MS = 10 * 60_000;
-const MAX_BACKOFF_MS = 5_000;
 
 /** The NATS subject of an event. */
 export const subjectOf = (prefix: string, host: string, e: CloudEvent) =>
@@ -47,12 +59,23 @@ export class NatsRelay {
   private nc: NatsConnection | undefined;
   private cursor = 0;
   private lastError: string | undefined;
+  /** Ends the wait for appends early. */
   private wake: (() => void) | undefined;
+  /** Ends any wait early, the backoff included; for `stop`. */
+  private interrupt: (() => void) | undefined;
+  /** Set by every append, so one that lands while the relay reads is not slept through. */
+  private appended = false;
   private readonly off: () => void;
   private loop: Promise<void> | undefined;
+  /** The cursor write in flight; writes are chained so the stored cursor only moves forward. */
+  private saving: Promise<void> = Promise.resolve();
+  private saved = 0;
 
   constructor(private readonly options: RelayOptions) {
-    this.off = options.journal.subscribe(() => this.wake?.());
+    this.off = options.journal.subscribe(() => {
+      this.appended = true;
+      this.wake?.();
+    });
   }
 
   start(): void {
@@ -66,6 +89,8 @@ export class NatsRelay {
       cursor: this.cursor,
       head,
       lag: head - this.cursor,
+      stream: this.options.stream,
+      ...(this.nc && !this.nc.isClosed() ? { server: this.nc.getServer() } : {}),
       ...(this.lastError ? { lastError: this.lastError } : {}),
     };
   }
@@ -80,58 +105,82 @@ export class NatsRelay {
   async stop(): Promise<void> {
     this.stopped = true;
     this.off();
-    this.wake?.();
+    this.interrupt?.();
     await this.nc?.close().catch(() => undefined);
     await this.loop;
+    await this.saving;
   }
 
   private async run(): Promise<void> {
     this.cursor = Number((await this.options.journal.getMeta(CURSOR_KEY)) ?? 0);
+    this.saved = this.cursor;
     let backoff = 100;
     while (!this.stopped) {
       try {
         const js = await this.connectAndEnsure();
-        backoff = 100;
         this.lastError = undefined;
-        await this.publishLoop(js);
+        await this.publishLoop(js, () => (backoff = 100));
       } catch (err) {
         if (this.stopped) break;
         this.lastError = err instanceof Error ? err.message : String(err);
         this.options.onError?.(err);
         await this.nc?.close().catch(() => undefined);
         this.nc = undefined;
-        await this.sleepUnlessWoken(backoff);
-        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+        await this.pause(backoff, false);
+        backoff = Math.min(backoff * 2, RELAY_TIMING.maxBackoffMs);
       }
     }
   }
 
   private async connectAndEnsure(): Promise<JetStreamClient> {
-    const nc = await connect({ servers: this.options.servers, reconnect: false, timeout: 2_000 });
+    const { servers, auth, host, stream, prefix, replicas } = this.options;
+    const nc = await connect(
+      connectionOptions(
+        { ...auth, servers },
+        { reconnect: false, timeout: RELAY_TIMING.connectMs, name: `berth-relay-${host}` },
+      ),
+    );
     this.nc = nc;
-    const jsm = await jetstreamManager(nc);
-    const subjects = [`${this.options.prefix}.>`];
-    try {
-      await jsm.streams.info(this.options.stream);
-    } catch {
-      await jsm.streams.add({
-        name: this.options.stream,
-        subjects,
-        storage: StorageType.File,
-        duplicate_window: nanos(DUPLICATE_WINDOW_MS),
-      });
-    }
-    return jetstream(nc);
+    const jsm = await jetstreamManager(nc, { timeout: RELAY_TIMING.apiMs });
+    await ensureStream(jsm, { name: stream, prefix, replicas });
+    await this.skipPublished(jsm);
+    return jetstream(nc, { timeout: RELAY_TIMING.publishMs });
   }
 
-  private async publishLoop(js: JetStreamClient): Promise<void> {
+  /**
+   * Moves the cursor past this host's last event in the stream: it landed,
+   * though its acknowledgement (or the cursor write after it) may have been
+   * lost. So a republish cannot duplicate it, however long NATS was away.
+   */
+  private async skipPublished(jsm: JetStreamManager): Promise<void> {
+    const { journal, stream, prefix, host } = this.options;
+    const last = await jsm.streams.getMessage(stream, { last_by_subj: hostSubjects(prefix, host) });
+    if (!last) return;
+    const stored = last.json<CloudEvent>();
+    if (stored.seq <= this.cursor) return;
+    let mine: CloudEvent | undefined;
+    for await (const e of journal.read({ afterSeq: stored.seq - 1, limit: 1 })) mine = e;
+    if (mine?.id !== stored.id) {
+      this.options.onError?.(
+        new Error(
+          `stream ${stream} holds event seq ${stored.seq} for host ${host} that is not in this journal (another daemon with the same host id?); publishing from seq ${this.cursor + 1}`,
+        ),
+      );
+      return;
+    }
+    this.cursor = stored.seq;
+    this.saveCursor();
+  }
+
+  private async publishLoop(js: JetStreamClient, progressed: () => void): Promise<void> {
     const { journal, prefix, host } = this.options;
     while (!this.stopped) {
       if (this.nc?.isClosed()) throw new Error("NATS connection closed");
+      this.appended = false;
       const batch: CloudEvent[] = [];
       for await (const e of journal.read({ afterSeq: this.cursor, limit: BATCH })) batch.push(e);
       if (batch.length === 0) {
-        await this.sleepUnlessWoken(1_000);
+        await this.pause(1_000, true);
         continue;
       }
       // One at a time: a failed publish must not let a later event land before it.
@@ -144,21 +193,42 @@ export class NatsRelay {
         });
         this.cursor = e.seq;
       }
-      await journal.setMeta(CURSOR_KEY, String(this.cursor));
+      progressed();
+      this.saveCursor();
     }
   }
 
-  private sleepUnlessWoken(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(done, ms);
-      function done() {
-        clearTimeout(t);
-        resolve();
+  /**
+   * Persists the cursor off the publishing path: a synced write per batch would
+   * add a disk flush to every event's latency. A cursor that lags after a crash
+   * costs nothing, since `skipPublished` finds what already landed.
+   */
+  private saveCursor(): void {
+    this.saving = this.saving.then(async () => {
+      const cursor = this.cursor;
+      if (cursor <= this.saved) return;
+      try {
+        await this.options.journal.setMeta(CURSOR_KEY, String(cursor));
+        this.saved = cursor;
+      } catch (err) {
+        this.options.onError?.(err);
       }
-      this.wake = () => {
+    });
+  }
+
+  /** Sleeps `ms`; `stop` ends it early, and so does an append when `wakeOnAppend`. */
+  private pause(ms: number, wakeOnAppend: boolean): Promise<void> {
+    if (this.stopped || (wakeOnAppend && this.appended)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
         this.wake = undefined;
-        done();
+        this.interrupt = undefined;
+        resolve();
       };
+      const timer = setTimeout(done, ms);
+      this.interrupt = done;
+      if (wakeOnAppend) this.wake = done;
     });
   }
 }

@@ -32,7 +32,10 @@ export const RELAY_TIMING = {
  * backs off, reconnects, checks the stream, asks for its last event, publishes.
  */
 export const RETRY_HORIZON_MS =
-  RELAY_TIMING.publishMs + RELAY_TIMING.maxBackoffMs + RELAY_TIMING.connectMs + 2 * RELAY_TIMING.apiMs;
+  RELAY_TIMING.publishMs +
+  RELAY_TIMING.maxBackoffMs +
+  RELAY_TIMING.connectMs +
+  2 * RELAY_TIMING.apiMs;
 /**
  * JetStream drops a message whose Nats-Msg-Id it saw within this window. It is
  * far longer than the retry horizon, so a republish after a lost acknowledgement
@@ -82,7 +85,10 @@ export function streamChanges(
   const wanted = eventSubjects(spec.prefix);
   const subjects = existing.subjects.filter((s) => s !== `${spec.prefix}.>`);
   if (!subjects.includes(wanted)) subjects.push(wanted);
-  if (subjects.length !== existing.subjects.length || subjects.some((s, i) => s !== existing.subjects[i]))
+  if (
+    subjects.length !== existing.subjects.length ||
+    subjects.some((s, i) => s !== existing.subjects[i])
+  )
     changes.subjects = subjects;
   if (existing.duplicate_window < nanos(DUPLICATE_WINDOW_MS))
     changes.duplicate_window = nanos(DUPLICATE_WINDOW_MS);

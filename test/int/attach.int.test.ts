@@ -4,6 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import { connect, type Socket } from "node:net";
+import { request } from "node:http";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BerthClient } from "../../src/api/client.js";
@@ -209,6 +210,29 @@ describe("attaching over HTTP", () => {
     const a = await rawAttach(`/containers/${id}/attach?logs=1&stream=1&stdin=1&stdout=1`);
     a.socket.write("second\n");
     expect(await a.closed).toEqual(Buffer.concat([frame(1, "first\n"), frame(1, "got second\n")]));
+  });
+
+  it("serves the framed log over a plain POST without an upgrade", async () => {
+    const id = await create("busybox", "sh", "-c", "echo out; echo err >&2; sleep 1000");
+    await berth.ok("start", id);
+    await until(async () => (await berth.cli("logs", id)).stderr === "err", 15_000, "both lines");
+    const body = await new Promise<Buffer>((resolve, reject) => {
+      const req = request(
+        {
+          socketPath: berth.socket,
+          method: "POST",
+          path: `/containers/${id}/attach?logs=1&stream=0`,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => resolve(Buffer.concat(chunks)));
+        },
+      );
+      req.on("error", reject);
+      req.end();
+    });
+    expect(body).toEqual(Buffer.concat([frame(1, "out\n"), frame(2, "err\n")]));
   });
 
   it("streams raw terminal bytes, sized by the request and resized by the resize route", async () => {
