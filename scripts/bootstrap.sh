@@ -34,7 +34,15 @@ stamp=node_modules/.package-lock.sha
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
   say "npm ci"
-  npm ci --no-audit --no-fund --loglevel=error
+  # node-unix-socket lists optional platform packages that the registry does not
+  # have; npm ci refuses such a lock ("Missing: ... from lock file") while npm
+  # install skips them and still installs the locked versions.
+  if ! npm ci --no-audit --no-fund --loglevel=error 2>/tmp/berth-npm-ci.log; then
+    grep -q "from lock file" /tmp/berth-npm-ci.log || { cat /tmp/berth-npm-ci.log >&2; exit 1; }
+    say "npm ci refused the lock's missing optional packages; npm install with the lock instead"
+    npm install --no-audit --no-fund --loglevel=error
+    git checkout -- package-lock.json 2>/dev/null || true
+  fi
   echo "$want" >"$stamp"
 fi
 

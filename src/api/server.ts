@@ -10,7 +10,8 @@ import type { ContainerService } from "../service/index.js";
 import type { Journal, RelayStatus } from "../store/index.js";
 import { attachHandler, installAttach, resizeHandler } from "./attach-route.js";
 import { containerRoutes } from "./container-routes.js";
-import { eventFeed } from "./event-feed.js";
+import { eventsRoute, type EventsRouteOptions } from "./events-route.js";
+import { healthRoute } from "./health-route.js";
 import { readJson, sendError, sendJson } from "./http-io.js";
 import { requestMeta } from "./request-meta.js";
 import { match, type Handler } from "./router.js";
@@ -21,6 +22,10 @@ export interface ApiDeps {
   journal: Journal;
   version: string;
   relay?: { status(): RelayStatus };
+  /** The NATS request/reply API, when the daemon serves one. */
+  natsApi?: { status(): { connected: boolean; subject: string } };
+  /** Slow-consumer and keep-alive settings of `GET /events`. */
+  events?: EventsRouteOptions;
   /** The host runtime, for the attach and resize routes that stream outside the actor. */
   runtime: ContainerRuntime;
 }
@@ -56,22 +61,8 @@ function routes(deps: ApiDeps): Record<string, Handler> {
     "POST /containers/:ref/resize": resizeHandler(deps),
     "POST /containers/:ref/attach": attachHandler(deps),
     ...containerRoutes(service),
-    "GET /events": async ({ req, res, url }) => {
-      const abort = new AbortController();
-      req.on("close", () => abort.abort());
-      res.writeHead(200, { "content-type": "application/x-ndjson" });
-      const feed = eventFeed(journal, {
-        afterSeq: Number(url.searchParams.get("after") ?? 0) || 0,
-        follow: url.searchParams.get("stream") !== "0",
-        signal: abort.signal,
-      });
-      for await (const e of feed) {
-        if (!res.write(`${JSON.stringify(e)}\n`)) {
-          await new Promise((resolve) => res.once("drain", resolve));
-        }
-      }
-      res.end();
-    },
+    "GET /events": eventsRoute(journal, deps.events),
+    "GET /health": healthRoute(deps),
   };
 }
 
