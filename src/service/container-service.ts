@@ -26,6 +26,7 @@ import {
   fact,
   rejectedFact,
   rejection,
+  replay,
   restartDue,
   type CommandBody,
   type ContainerCommand,
@@ -284,6 +285,14 @@ export class ContainerService {
 
   history(ref: string): Promise<CloudEvent[]> {
     return this.deps.journal.readStream(this.inspect(ref).id);
+  }
+
+  /** Time travel: the container as the fold of its events up to a point, without any effect. */
+  async inspectAt(ref: string, upTo: (e: CloudEvent) => boolean): Promise<ContainerRecord> {
+    const events = (await this.history(ref)).filter(upTo);
+    const record = replay(events);
+    if (!record) throw new InvalidArgError(`container ${ref} did not exist yet at that point`);
+    return record;
   }
 
   addArtifact(ref: string, name: string, data: Buffer): Promise<ArtifactInfo> {

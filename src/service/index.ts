@@ -18,3 +18,10 @@ export {
 } from "./runtime-effects.js";
 export { SerialQueue } from "./serial-queue.js";
 export { containerName, restartPolicy, seconds, signalName } from "./validate.js";
+export {
+  foldJournal,
+  rebuildProjections,
+  verifyProjections,
+  type ProjectionDiff,
+  type ProjectionReport,
+} from "./projections.js";

@@ -11,6 +11,7 @@ export {
   type NatsTls,
 } from "./nats-options.js";
 export {
+  apiSubject,
   DUPLICATE_WINDOW_MS,
   ensureStream,
   eventSubjects,
@@ -19,3 +20,4 @@ export {
   streamChanges,
   type StreamSpec,
 } from "./nats-stream.js";
+export { verifyChain, type ChainReport } from "./chain-verify.js";

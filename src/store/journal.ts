@@ -34,6 +34,8 @@ export interface Journal {
   append(input: AppendInput): Promise<CloudEvent[]>;
   /** Events in global order. */
   read(options?: ReadOptions): AsyncIterable<CloudEvent>;
+  /** Events as stored, unparsed, in stored order: what an audit must look at. */
+  readRaw(options?: ReadOptions): AsyncIterable<string>;
   /** One stream's events in version order. */
   readStream(stream: string): Promise<CloudEvent[]>;
   head(): JournalHead;
@@ -41,6 +43,8 @@ export interface Journal {
   version(stream: string): Promise<number>;
   projection(stream: string): Promise<unknown>;
   projections(): Promise<unknown[]>;
+  /** Replaces every projection at once (replay --rebuild); streams not in `next` lose theirs. */
+  replaceProjections(next: Map<string, unknown>): Promise<void>;
   /** Small durable values owned by other parts, such as the relay's cursor. */
   getMeta(key: string): Promise<string | undefined>;
   setMeta(key: string, value: string): Promise<void>;

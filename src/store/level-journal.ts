@@ -75,10 +75,25 @@ export class LevelJournal extends GroupCommitJournal implements Journal {
   }
 
   async *read(options: ReadOptions = {}): AsyncIterable<CloudEvent> {
+    for await (const value of this.readRaw(options)) yield JSON.parse(value) as CloudEvent;
+  }
+
+  async *readRaw(options: ReadOptions = {}): AsyncIterable<string> {
     const range = keys.eventsAfter(options.afterSeq ?? 0);
-    for await (const value of this.db.values({ ...range, limit: options.limit ?? -1 })) {
-      yield JSON.parse(value) as CloudEvent;
-    }
+    yield* this.db.values({ ...range, limit: options.limit ?? -1 });
+  }
+
+  async replaceProjections(next: Map<string, unknown>): Promise<void> {
+    const stale = await this.db.keys(keys.projections).all();
+    const ops = [
+      ...stale.filter((k) => !next.has(k.slice(2))).map((key) => ({ type: "del" as const, key })),
+      ...[...next].map(([stream, p]) => ({
+        type: "put" as const,
+        key: keys.projection(stream),
+        value: JSON.stringify(p),
+      })),
+    ];
+    await this.db.batch(ops, { sync: true });
   }
 
   async readStream(stream: string): Promise<CloudEvent[]> {

@@ -40,6 +40,16 @@ export class MemoryJournal extends GroupCommitJournal implements Journal {
     for (const e of this.events.slice(from, end)) yield await Promise.resolve(e);
   }
 
+  async *readRaw(options: ReadOptions = {}): AsyncIterable<string> {
+    for await (const e of this.read(options)) yield JSON.stringify(e);
+  }
+
+  replaceProjections(next: Map<string, unknown>): Promise<void> {
+    this.projectionsByStream.clear();
+    for (const [stream, p] of next) this.projectionsByStream.set(stream, structuredClone(p));
+    return Promise.resolve();
+  }
+
   readStream(stream: string): Promise<CloudEvent[]> {
     return Promise.resolve([...(this.streams.get(stream) ?? [])]);
   }
