@@ -28,7 +28,9 @@ export type ContainerCommand =
   | { type: "MOUNT"; meta: RequestMeta }
   | { type: "UNMOUNT"; force: boolean; meta: RequestMeta }
   | { type: "EXPORT"; path: string; meta: RequestMeta }
-  | { type: "SYNC"; reconcile?: boolean; meta: RequestMeta }
+  | { type: "SYNC"; meta: RequestMeta }
+  /** berth's own check after a restart or a journal failure: journals only differences. */
+  | { type: "RECONCILE"; meta: RequestMeta }
   | { type: "CHECKPOINT"; options: CheckpointOptions; meta: RequestMeta }
   | { type: "RESTORE"; options: CheckpointOptions; meta: RequestMeta }
   | { type: "EXITED"; exit: ExitInfo; meta: RequestMeta }

@@ -18,12 +18,28 @@ const settled = ["settled"] as const;
 /** Operations every live state offers: mount, unmount, export and sync. */
 function shared(state: ContainerState) {
   return {
-    on: { MOUNT: to("mount"), UNMOUNT: to("unmount"), EXPORT: to("export"), SYNC: to("sync") },
+    on: {
+      MOUNT: to("mount"),
+      UNMOUNT: to("unmount"),
+      EXPORT: to("export"),
+      SYNC: to("sync"),
+      RECONCILE: to("reconcile"),
+    },
     states: {
       mount: operation("mountContainer", "mount", factsFor.mount, id(state), state),
       unmount: operation("unmountContainer", "unmount", factsFor.unmount, id(state), state),
       export: operation("exportContainer", "export", factsFor.export, id(state), state),
       sync: operation("syncContainer", "sync", factsFor.sync, id("route"), state),
+      // berth's own check, not a request: no intent, and nothing journaled when all agrees.
+      reconcile: operation(
+        "syncContainer",
+        "sync",
+        factsFor.sync,
+        id("route"),
+        state,
+        id(state),
+        false,
+      ),
     },
   };
 }

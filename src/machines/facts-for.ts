@@ -43,18 +43,23 @@ function startFacts(out: StartOutput, { record, command }: FactsContext): Fact[]
   ];
 }
 
-function syncFacts(out: SyncOutput, { record }: FactsContext): Fact[] {
+function syncFacts(out: SyncOutput, { record, command }: FactsContext): Fact[] {
+  const reconcile = command.type === "RECONCILE";
+  const cause = reconcile ? { cause: "reconcile" as const } : {};
   const gone = out.runtime === "stopped" || out.runtime === "absent";
   let state: ContainerState = record.state;
   if (record.state === "running" && out.runtime === "paused") state = "paused";
   if ((record.state === "paused" || record.state === "created") && out.runtime === "running")
     state = "running";
-  const facts: Fact[] = [fact("sync", { runtime: out.runtime, state })];
-  if ((record.state === "running" || record.state === "paused") && gone) {
+  const died = (record.state === "running" || record.state === "paused") && gone;
+  // A reconcile that finds nothing to correct journals nothing.
+  if (reconcile && state === record.state && !died) return [];
+  const facts: Fact[] = [fact("sync", { runtime: out.runtime, state, ...cause })];
+  if (died) {
     // The sync effect supplies an exit (code -1 when no exit file says more); this is a last resort.
     const exitedAt = record.startedAt ?? record.createdAt;
     const exit = out.exit ?? { exitCode: UNKNOWN_EXIT_CODE, exitedAt, oomKilled: false };
-    facts.push(fact("died", exit));
+    facts.push(fact("died", { ...exit, ...cause }));
   }
   return facts;
 }

@@ -71,7 +71,7 @@ export type Fact =
   | Success<"unpause", object>
   | Success<"kill", { signal: string }>
   | Success<"stop", { signal: string; timeout: number; escalated: boolean }>
-  | Success<"died", { exitCode: number; exitedAt: string; oomKilled: boolean }>
+  | Success<"died", { exitCode: number; exitedAt: string; oomKilled: boolean; cause?: "reconcile" }>
   | Success<"cleanup", object>
   | Success<"remove", object>
   | Success<"restart", { attempt: number; policy: boolean }>
@@ -79,7 +79,7 @@ export type Fact =
   | Success<"mount", { path: string; count: number }>
   | Success<"unmount", { count: number }>
   | Success<"export", { path: string; bytes: number }>
-  | Success<"sync", { runtime: string; state: ContainerState }>
+  | Success<"sync", { runtime: string; state: ContainerState; cause?: "reconcile" }>
   | Success<"checkpoint", { keepRunning: boolean; path: string }>
   | Success<"restore", { path: string }>
   | Success<"request", RequestData>

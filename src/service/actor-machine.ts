@@ -28,6 +28,8 @@ export function provideMachine(deps: MachineDeps) {
           time: new Date().toISOString(),
           version: input.record.version + 1,
         };
+        // A reconcile that found nothing to correct has nothing to make durable.
+        if (input.facts.length === 0) return at;
         await deps.journal.append({
           stream: at.id,
           expectedVersion: input.record.version,

@@ -27,6 +27,7 @@ import {
   rejectedFact,
   rejection,
   replay,
+  runtimeMounted,
   restartDue,
   type CommandBody,
   type ContainerCommand,
@@ -92,6 +93,7 @@ interface Entry {
 /** The runtime and the restart policy, not a user, are the actors of what they cause. */
 const RUNTIME_META = (): RequestMeta => ({ actor: "runtime:conmon", requestId: randomUUID() });
 const POLICY_META = (): RequestMeta => ({ actor: "policy:restart", requestId: randomUUID() });
+const RECONCILE_META = (): RequestMeta => ({ actor: "berth:reconcile", requestId: randomUUID() });
 const EXIT_STATES: ContainerState[] = ["stopped", "exited", "removed"];
 
 const recordOf = (e: Entry) => e.actor.getSnapshot().context.record;
@@ -124,7 +126,10 @@ export class ContainerService {
       else service.spawn(record);
     }
     for (const entry of service.entries.values()) {
-      if (restartDue(recordOf(entry))) {
+      const record = recordOf(entry);
+      // What changed while no daemon watched is journaled with cause "reconcile".
+      if (runtimeMounted(record.state)) void service.reconcile(entry);
+      if (restartDue(record)) {
         void service.observe(entry, { type: "RESTART", byPolicy: true, meta: POLICY_META() });
       }
     }
@@ -411,6 +416,11 @@ export class ContainerService {
     this.entries.get(record.id)?.actor.stop();
     this.entries.delete(record.id);
     this.registry.bury(record);
+  }
+
+  /** Compares the container with the runtime and journals any difference. */
+  private reconcile(entry: Entry) {
+    return this.observe(entry, { type: "RECONCILE", meta: RECONCILE_META() });
   }
 
   /** Runtime and policy observations go through the same queue; a stale one is dropped. */

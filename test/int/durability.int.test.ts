@@ -86,6 +86,33 @@ describe("durability", () => {
     expect(record.state).toBe("exited");
   });
 
+  it("journals what changed behind its back while it was down, with cause reconcile, and nothing else", async () => {
+    const { berth } = await setup(false);
+    const quiet = (await berth.ok("create", "busybox", "sleep", "1000")).trim();
+    const meddled = (await berth.ok("create", "busybox", "sleep", "1000")).trim();
+    await berth.ok("start", quiet);
+    await berth.ok("start", meddled);
+    const before = await journal(berth);
+    await berth.kill("SIGKILL");
+    await execa("runc", ["--root", `${berth.root}/runc`, "pause", meddled]);
+    await berth.start();
+    await until(
+      async () => (await inspect(berth, meddled)).state === "paused",
+      10_000,
+      "the reconcile",
+    );
+    const after = await journal(berth);
+    const added = after.slice(before.length);
+    expect(added).toHaveLength(1);
+    expect(added[0]).toMatchObject({
+      subject: meddled,
+      type: "io.berth.container.sync",
+      actor: "berth:reconcile",
+      data: { runtime: "paused", state: "paused", cause: "reconcile" },
+    });
+    expect((await inspect(berth, quiet)).state).toBe("running");
+  });
+
   it("delivers each journal event to JetStream exactly once, in order, with the same id", async () => {
     const { berth, nats } = await setup();
     const id = (await berth.ok("create", "busybox", "sleep", "1000")).trim();
