@@ -86,6 +86,7 @@ export interface WaitOptions {
 type ContainerActor = Actor<ProvidedMachine>;
 
 interface Entry {
+  /** Replaced only when a journal failure leaves it ahead of or behind the journal. */
   actor: ContainerActor;
   queue: SerialQueue;
 }
@@ -338,6 +339,7 @@ export class ContainerService {
       throw refused;
     }
     const done = await this.send(entry, { ...body, meta });
+    if (done.error?.code === "JOURNAL_WRITE") await this.afterJournalFailure(entry);
     if (done.error) throw errorFromWire(done.error);
     if (done.record.state === "removed") this.bury(done.record);
     return done.record;
@@ -416,6 +418,42 @@ export class ContainerService {
     this.entries.get(record.id)?.actor.stop();
     this.entries.delete(record.id);
     this.registry.bury(record);
+  }
+
+  /**
+   * A failed journal write may still have landed (a failed sync is ambiguous),
+   * and the effect before it may have changed the runtime. The actor is reset
+   * to what the journal holds, and a reconcile journals whatever the runtime
+   * did, retried until the journal takes writes again.
+   */
+  private async afterJournalFailure(entry: Entry) {
+    const id = recordOf(entry).id;
+    const stored = (await this.deps.journal.projection(id).catch(() => undefined)) as
+      ContainerRecord | undefined;
+    if (stored && stored.version !== recordOf(entry).version) {
+      entry.actor.stop();
+      entry.actor = createActor(this.machine, {
+        snapshot: this.machine.resolveState(committed(stored)),
+        input: { record: stored },
+      });
+      entry.actor.start();
+    }
+    this.reconcileUntilDurable(id, 1);
+  }
+
+  private reconcileUntilDurable(id: string, attempt: number) {
+    const delay = Math.min(250 * 2 ** attempt, 10_000);
+    setTimeout(() => {
+      const entry = this.entries.get(id);
+      if (!entry) return;
+      void entry.queue.run(async () => {
+        await settled(entry);
+        if (rejection(recordOf(entry), { type: "RECONCILE" })) return;
+        const done = await this.send(entry, { type: "RECONCILE", meta: RECONCILE_META() });
+        if (done.error?.code === "JOURNAL_WRITE" && attempt < 20)
+          this.reconcileUntilDurable(id, attempt + 1);
+      });
+    }, delay).unref();
   }
 
   /** Compares the container with the runtime and journals any difference. */

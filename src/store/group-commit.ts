@@ -30,6 +30,14 @@ export abstract class GroupCommitJournal {
   protected abstract write(plan: Plan): Promise<void>;
   /** The durable version of a stream not yet cached. */
   protected abstract loadVersion(stream: string): Promise<number>;
+  /**
+   * After a failed write: get back to a usable store and say what is durable.
+   * A failed sync can leave the batch on disk or not, so the head is re-read
+   * rather than assumed; undefined keeps the head as it was.
+   */
+  protected recover(): Promise<JournalHead | undefined> {
+    return Promise.resolve(undefined);
+  }
 
   head(): JournalHead {
     return { ...this.current };
@@ -71,6 +79,7 @@ export abstract class GroupCommitJournal {
   }
 
   private async commit(group: Waiter[]): Promise<void> {
+    for (const w of group) await this.version(w.input.stream);
     const p = plan(
       this.current,
       group.map((w) => w.input),
@@ -85,6 +94,12 @@ export abstract class GroupCommitJournal {
       const error = new JournalWriteError(`journal write failed: ${(err as Error).message}`, {
         cause: err,
       });
+      // Recover first, so whoever hears of the failure finds the journal usable again.
+      const durable = await this.recover().catch(() => undefined);
+      if (durable) {
+        this.current = durable;
+        this.versions.clear();
+      }
       for (const placed of p.placed) waiterOf.get(placed.input)?.reject(error);
       return;
     }

@@ -16,11 +16,15 @@ type BatchOp = { type: "put"; key: string; value: string };
 
 export class LevelJournal extends GroupCommitJournal implements Journal {
   private constructor(
-    private readonly db: Db,
+    private db: Db,
+    private readonly location: string,
     head: JournalHead,
   ) {
     super(head);
   }
+
+  /** Test hook: return an error to make the next batch fail as a failing disk would. */
+  writeFault: (() => Error | undefined) | undefined;
 
   /** Opens (or creates) the journal; a second opener of the same folder gets RootLockedError. */
   static async open(location: string): Promise<LevelJournal> {
@@ -43,7 +47,7 @@ export class LevelJournal extends GroupCommitJournal implements Journal {
     }
     const raw = await db.get(keys.head);
     const head = raw ? (JSON.parse(raw) as JournalHead) : { seq: 0, hash: GENESIS_HASH };
-    return new LevelJournal(db, head);
+    return new LevelJournal(db, location, head);
   }
 
   protected async write(p: Plan): Promise<void> {
@@ -60,11 +64,40 @@ export class LevelJournal extends GroupCommitJournal implements Journal {
       });
     }
     ops.push({ type: "put", key: keys.head, value: JSON.stringify(p.head) });
-    await this.db.batch(ops, { sync: true });
+    const fault = this.writeFault?.();
+    if (fault) throw fault;
+    await (await this.ready()).batch(ops, { sync: true });
+  }
+
+  /**
+   * LevelDB refuses every write after a failed sync until it is reopened;
+   * reopening replays its log, so the head read back says what is durable.
+   */
+  protected override async recover(): Promise<JournalHead | undefined> {
+    await this.db.close().catch(() => undefined);
+    const db = await this.ready();
+    const raw = await db.get(keys.head);
+    return raw ? (JSON.parse(raw) as JournalHead) : { seq: 0, hash: GENESIS_HASH };
+  }
+
+  /**
+   * The open database. If a recovery could not reopen it (the disk was still
+   * full, say), every later call tries again, so the journal comes back by itself.
+   */
+  private async ready(): Promise<Db> {
+    if (this.db.status === "open") return this.db;
+    if (this.db.status === "opening") {
+      await this.db.open();
+      return this.db;
+    }
+    const db: Db = new ClassicLevel(this.location, { keyEncoding: "utf8", valueEncoding: "utf8" });
+    this.db = db;
+    await db.open();
+    return db;
   }
 
   protected async loadVersion(stream: string): Promise<number> {
-    for await (const key of this.db.keys({
+    for await (const key of (await this.ready()).keys({
       ...keys.streamRange(stream),
       reverse: true,
       limit: 1,
@@ -80,11 +113,12 @@ export class LevelJournal extends GroupCommitJournal implements Journal {
 
   async *readRaw(options: ReadOptions = {}): AsyncIterable<string> {
     const range = keys.eventsAfter(options.afterSeq ?? 0);
-    yield* this.db.values({ ...range, limit: options.limit ?? -1 });
+    yield* (await this.ready()).values({ ...range, limit: options.limit ?? -1 });
   }
 
   async replaceProjections(next: Map<string, unknown>): Promise<void> {
-    const stale = await this.db.keys(keys.projections).all();
+    const db = await this.ready();
+    const stale = await db.keys(keys.projections).all();
     const ops = [
       ...stale.filter((k) => !next.has(k.slice(2))).map((key) => ({ type: "del" as const, key })),
       ...[...next].map(([stream, p]) => ({
@@ -93,12 +127,13 @@ export class LevelJournal extends GroupCommitJournal implements Journal {
         value: JSON.stringify(p),
       })),
     ];
-    await this.db.batch(ops, { sync: true });
+    await db.batch(ops, { sync: true });
   }
 
   async readStream(stream: string): Promise<CloudEvent[]> {
-    const seqs = await this.db.values(keys.streamRange(stream)).all();
-    const values = await this.db.getMany(seqs.map((s) => keys.event(Number(s))));
+    const db = await this.ready();
+    const seqs = await db.values(keys.streamRange(stream)).all();
+    const values = await db.getMany(seqs.map((s) => keys.event(Number(s))));
     return values.map((v, i) => {
       if (v === undefined)
         throw new InternalError(`stream ${stream} points at missing seq ${seqs[i]}`);
@@ -107,21 +142,21 @@ export class LevelJournal extends GroupCommitJournal implements Journal {
   }
 
   async projection(stream: string): Promise<unknown> {
-    const raw = await this.db.get(keys.projection(stream));
+    const raw = await (await this.ready()).get(keys.projection(stream));
     return raw === undefined ? undefined : (JSON.parse(raw) as unknown);
   }
 
   async projections(): Promise<unknown[]> {
-    const values = await this.db.values(keys.projections).all();
+    const values = await (await this.ready()).values(keys.projections).all();
     return values.map((v) => JSON.parse(v) as unknown);
   }
 
   async getMeta(key: string): Promise<string | undefined> {
-    return this.db.get(keys.meta(key));
+    return (await this.ready()).get(keys.meta(key));
   }
 
   async setMeta(key: string, value: string): Promise<void> {
-    await this.db.put(keys.meta(key), value, { sync: true });
+    await (await this.ready()).put(keys.meta(key), value, { sync: true });
   }
 
   async close(): Promise<void> {

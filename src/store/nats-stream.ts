@@ -54,6 +54,10 @@ export interface StreamSpec {
 /** The stream subject that holds every host's events. */
 export const eventSubjects = (prefix: string) => `${prefix}.*.*.*`;
 
+/** The request subject of one verb of the NATS control API on one host (five tokens: see above). */
+export const apiSubject = (prefix: string, host: string, verb: string) =>
+  `${prefix}.${host}.api.v1.${verb}`;
+
 /** The subject that holds one host's events. */
 export const hostSubjects = (prefix: string, host: string) => `${prefix}.${host}.*.*`;
 

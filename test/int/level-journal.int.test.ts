@@ -14,8 +14,7 @@ journalContract("leveldb", async () => {
   return {
     journal,
     breakWrites: () => {
-      // A closed database refuses writes the way a failing disk does: the batch never lands.
-      void journal.close();
+      journal.writeFault = () => new Error("IO error: No space left on device");
     },
     cleanup: async () => {
       await journal.close().catch(() => undefined);
