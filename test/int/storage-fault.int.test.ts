@@ -46,8 +46,6 @@ describe("a full disk under the journal", () => {
   it("fails the request with a clear error, loses nothing, and recovers when there is room", async () => {
     const id = (await berth.ok("create", "busybox", "sleep", "1000")).trim();
     await berth.ok("start", id);
-    const before = (JSON.parse(await berth.ok("status")) as { journal: { seq: number } }).journal
-      .seq;
 
     // Fill to the last byte: big blocks first, then single bytes into what is left.
     await execa("dd", ["if=/dev/zero", `of=${filler}`, "bs=64k"], { reject: false });
