@@ -101,6 +101,13 @@ export class Runc {
     if (!result.ok && !isNotExist(result.stderr)) throw runcError(result.stderr, "delete", id);
   }
 
+  /** `runc list`: the ids of every container under this root. One call, however many there are. */
+  async list(signal?: AbortSignal): Promise<string[]> {
+    const result = await this.run(["list", "-q"], signal);
+    if (!result.ok) throw runcError(result.stderr, "list", "*");
+    return result.stdout.split("\n").filter((l) => l.trim() !== "");
+  }
+
   /** `runc state`, or undefined when runc does not know the container. */
   async state(id: string, signal?: AbortSignal): Promise<RuncState | undefined> {
     const result = await this.run(["state", id], signal);

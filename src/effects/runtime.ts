@@ -162,6 +162,10 @@ export class LinuxRuntime implements ContainerRuntime {
     return this.runc.state(this.checked(id), signal);
   }
 
+  list(signal?: AbortSignal): Promise<string[]> {
+    return this.runc.list(signal);
+  }
+
   unmount(id: string, signal?: AbortSignal): Promise<void> {
     return unmountOverlay(this.paths(id).merged, signal);
   }

@@ -106,6 +106,8 @@ export interface ContainerRuntime {
   resume(id: string, signal?: AbortSignal): Promise<void>;
   /** `runc delete --force`; succeeds when runc no longer knows the container. */
   delete(id: string, signal?: AbortSignal): Promise<void>;
+  /** The ids of every container the runtime holds. */
+  list(signal?: AbortSignal): Promise<string[]>;
   /** runc's view, or undefined when runc does not know the container. */
   state(id: string, signal?: AbortSignal): Promise<RuncState | undefined>;
   /** Unmount the overlay rootfs. Idempotent. */

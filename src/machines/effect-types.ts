@@ -61,6 +61,11 @@ export interface ExportOutput {
 export interface SyncOutput {
   runtime: "creating" | "created" | "running" | "paused" | "stopped" | "absent";
   exit?: ExitInfo;
+  /**
+   * The runtime held a container the journal never recorded as created (a crash
+   * between the effect and its facts); the reconcile deleted it.
+   */
+  orphanRemoved?: boolean;
 }
 
 export interface CheckpointOutput {

@@ -47,11 +47,19 @@ function syncFacts(out: SyncOutput, { record, command }: FactsContext): Fact[] {
   const reconcile = command.type === "RECONCILE";
   const cause = reconcile ? { cause: "reconcile" as const } : {};
   const gone = out.runtime === "stopped" || out.runtime === "absent";
+  // A process berth knew is gone if runc has none, or holds a new, never-started one
+  // (a restart that was cut off between create and start).
+  const lost = gone || out.runtime === "created" || out.runtime === "creating";
   let state: ContainerState = record.state;
   if (record.state === "running" && out.runtime === "paused") state = "paused";
   if ((record.state === "paused" || record.state === "created") && out.runtime === "running")
     state = "running";
-  const died = (record.state === "running" || record.state === "paused") && gone;
+  // A created container that runc no longer holds has left the runtime: configured again.
+  if (record.state === "created" && gone) state = "configured";
+  const died = (record.state === "running" || record.state === "paused") && lost;
+  if (out.orphanRemoved) {
+    return [fact("sync", { runtime: out.runtime, state, ...cause, orphanRemoved: true })];
+  }
   // A reconcile that finds nothing to correct journals nothing.
   if (reconcile && state === record.state && !died) return [];
   const facts: Fact[] = [fact("sync", { runtime: out.runtime, state, ...cause })];

@@ -79,7 +79,10 @@ export type Fact =
   | Success<"mount", { path: string; count: number }>
   | Success<"unmount", { count: number }>
   | Success<"export", { path: string; bytes: number }>
-  | Success<"sync", { runtime: string; state: ContainerState; cause?: "reconcile" }>
+  | Success<
+      "sync",
+      { runtime: string; state: ContainerState; cause?: "reconcile"; orphanRemoved?: boolean }
+    >
   | Success<"checkpoint", { keepRunning: boolean; path: string }>
   | Success<"restore", { path: string }>
   | Success<"request", RequestData>

@@ -104,7 +104,7 @@ export function rejection(record: RuleRecord, command: CommandBody): BerthError 
         ? undefined
         : improper(`container ${id} is running or paused, refusing to clean up`);
     case "RECONCILE":
-      return runtimeMounted(state) ? undefined : improper(`container ${id} is not in the runtime`);
+      return state === "removing" ? improper(`container ${id} is being removed`) : undefined;
     case "SYNC":
       // berth: the seed journals a sync in any state; mid-removal there is nothing to compare.
       return state === "removing" ? improper(`container ${id} is being removed`) : undefined;

@@ -126,10 +126,13 @@ export class ContainerService {
       if (record.state === "removed") service.registry.bury(record);
       else service.spawn(record);
     }
+    // One `runc list` instead of a `runc state` per container keeps start-up fast on big roots.
+    const inRuntime = new Set(await deps.runtime.list().catch(() => []));
     for (const entry of service.entries.values()) {
       const record = recordOf(entry);
       // What changed while no daemon watched is journaled with cause "reconcile".
-      if (runtimeMounted(record.state)) void service.reconcile(entry);
+      const check = runtimeMounted(record.state) || inRuntime.has(record.id);
+      if (check && record.state !== "removing") void service.reconcile(entry);
       if (restartDue(record)) {
         void service.observe(entry, { type: "RESTART", byPolicy: true, meta: POLICY_META() });
       }

@@ -161,13 +161,28 @@ async function exportRootfs(
 
 async function sync(
   h: HostPorts,
-  { record }: EffectInput,
+  { record, command }: EffectInput,
   abort: AbortSignal,
 ): Promise<SyncOutput> {
-  if (!runtimeMounted(record.state)) return { runtime: "absent" };
+  if (!runtimeMounted(record.state)) {
+    if (command.type !== "RECONCILE") return { runtime: "absent" };
+    // The journal says it is not in the runtime: anything runc holds is a half-done, unacknowledged effect.
+    const orphan = await h.runtime.state(record.id, abort);
+    if (!orphan) return { runtime: "absent" };
+    await h.runtime.delete(record.id, abort);
+    if (record.mountCount === 0) await h.runtime.unmount(record.id, abort);
+    return { runtime: orphan.status, orphanRemoved: true };
+  }
   const state = await h.runtime.state(record.id, abort);
   const runtime = state?.status ?? "absent";
-  if (runtime !== "stopped" && runtime !== "absent") return { runtime };
+  // A created container whose process ended before it started: runc keeps it as stopped until deleted.
+  if (record.state === "created" && runtime === "stopped") await h.runtime.delete(record.id, abort);
+  const lost =
+    runtime === "stopped" ||
+    runtime === "absent" ||
+    runtime === "created" ||
+    runtime === "creating";
+  if (record.state === "created" || !lost) return { runtime };
   const exit = (await h.runtime.readExit(record.id)) ?? {
     exitCode: -1,
     exitedAt: new Date().toISOString(),
