@@ -15,7 +15,12 @@ export function requestMeta(req: IncomingMessage): RequestMeta {
   };
   const declared = header("x-berth-actor");
   const key = header("idempotency-key");
+  // If-Match carries the container version the client saw; quotes and W/ are tolerated.
+  const ifMatch = header("if-match")?.replace(/^W\//, "").replace(/"/g, "");
   return {
+    ...(ifMatch === undefined
+      ? {}
+      : { expectedVersion: /^\d+$/.test(ifMatch) ? Number(ifMatch) : NaN }),
     actor: declared ? `declared:${declared}` : "anonymous",
     requestId: header("x-request-id") ?? randomUUID(),
     client: `http:${header("user-agent") ?? "unknown"}`,

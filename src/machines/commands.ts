@@ -12,6 +12,8 @@ export interface RequestMeta {
   client?: string;
   /** Set by a client that may retry: a retry with the same key gets the first answer. */
   idempotencyKey?: string;
+  /** Optimistic concurrency: the container version the client based its request on (If-Match). */
+  expectedVersion?: number;
 }
 
 export type ContainerCommand =

@@ -33,6 +33,7 @@ export {
 export { factsFor, keepsMount, UNKNOWN_EXIT_CODE, type FactsContext } from "./facts-for.js";
 export {
   applyFacts,
+  argsOf,
   containerSetup,
   rejectedFact,
   requestFact,

@@ -143,7 +143,7 @@ function failure(action: Action, error: CommandError, state: ContainerState): Fa
 }
 
 /** A command's arguments: everything but its type and metadata. */
-function argsOf(command: CommandBody | ContainerCommand): Record<string, unknown> {
+export function argsOf(command: CommandBody | ContainerCommand): Record<string, unknown> {
   const { type: _t, meta: _m, ...args } = command as ContainerCommand;
   return args;
 }

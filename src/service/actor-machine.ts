@@ -11,6 +11,7 @@ import {
   type PersistOutput,
 } from "../machines/index.js";
 import type { Journal } from "../store/index.js";
+import { fingerprint, idempotencyMetaKey, type IdempotencyRecord } from "./idempotency.js";
 import { runtimeEffects, type HostPorts } from "./runtime-effects.js";
 
 export interface MachineDeps extends HostPorts {
@@ -37,6 +38,7 @@ export function provideMachine(deps: MachineDeps) {
             envelope(f, { host: deps.host, subject: at.id, time: at.time, meta: input.meta }),
           ),
           projection: applyFacts(input.record, input.facts, at),
+          meta: idempotencyEntry(input),
         });
         return at;
       }),
@@ -45,3 +47,20 @@ export function provideMachine(deps: MachineDeps) {
 }
 
 export type ProvidedMachine = ReturnType<typeof provideMachine>;
+
+/** With a request's first event (its intent or refusal), the idempotency key goes into the same batch. */
+function idempotencyEntry({
+  facts,
+  meta,
+  record,
+}: PersistInput): Record<string, string> | undefined {
+  const first = facts[0];
+  if (!meta.idempotencyKey || first?.action !== "request") return undefined;
+  const data = first.data as { command?: string; args?: unknown };
+  const entry: IdempotencyRecord = {
+    container: record.id,
+    requestId: meta.requestId,
+    fingerprint: fingerprint(data.command ?? "", data.args ?? {}),
+  };
+  return { [idempotencyMetaKey(meta.idempotencyKey)]: JSON.stringify(entry) };
+}

@@ -17,10 +17,12 @@ import {
   NameInUseError,
   NoSuchImageError,
   NotImplementedError,
+  VersionConflictError,
 } from "../errors.js";
 import { envelope, type CloudEvent } from "../events/index.js";
 import {
   applyFacts,
+  argsOf,
   committed,
   evolve,
   fact,
@@ -39,6 +41,13 @@ import {
 import type { Journal } from "../store/index.js";
 import { provideMachine, type ProvidedMachine } from "./actor-machine.js";
 import { dependencyError, notRunning, startOrder } from "./dependencies.js";
+import {
+  answerOf,
+  fingerprint,
+  idempotencyMetaKey,
+  sameRequestOrThrow,
+  type IdempotencyRecord,
+} from "./idempotency.js";
 import { Registry } from "./registry.js";
 import type { HostPorts } from "./runtime-effects.js";
 import { SerialQueue } from "./serial-queue.js";
@@ -98,12 +107,25 @@ const RECONCILE_META = (): RequestMeta => ({ actor: "berth:reconcile", requestId
 const EXIT_STATES: ContainerState[] = ["stopped", "exited", "removed"];
 
 const recordOf = (e: Entry) => e.actor.getSnapshot().context.record;
+
+/** If-Match: the request was built on a version that is no longer current. */
+function staleVersion(record: ContainerRecord, meta: RequestMeta): BerthError | undefined {
+  if (meta.expectedVersion === undefined || meta.expectedVersion === record.version)
+    return undefined;
+  return new VersionConflictError(
+    `container ${record.id} is at version ${record.version}, the request expected ${meta.expectedVersion}`,
+  );
+}
 const settled = (e: Entry) => waitFor(e.actor, (s) => s.hasTag("settled"), { timeout: Infinity });
 
 export class ContainerService {
   private readonly entries = new Map<string, Entry>();
   private readonly registry = new Registry(() => [...this.entries.values()].map(recordOf));
   private readonly reservedNames = new Set<string>();
+  private readonly inflight = new Map<
+    string,
+    IdempotencyRecord & { answer: Promise<ContainerRecord> }
+  >();
   private readonly machine: ProvidedMachine;
   private readonly stopWatching: () => void;
 
@@ -151,7 +173,11 @@ export class ContainerService {
   }
 
   /** Records a new container (state configured); nothing runs yet. */
-  async create(options: CreateOptions, meta: RequestMeta): Promise<ContainerRecord> {
+  create(options: CreateOptions, meta: RequestMeta): Promise<ContainerRecord> {
+    return this.idempotent(meta, "CREATE", options, () => this.createOnce(options, meta));
+  }
+
+  private async createOnce(options: CreateOptions, meta: RequestMeta): Promise<ContainerRecord> {
     const id = randomBytes(32).toString("hex");
     const name = containerName(options.name ?? `berth_${id.slice(0, 12)}`);
     if (options.command.length === 0)
@@ -181,6 +207,17 @@ export class ContainerService {
         stream: id,
         expectedVersion: 0,
         events: [envelope(created, { host: this.deps.host, subject: id, time, meta })],
+        ...(meta.idempotencyKey
+          ? {
+              meta: {
+                [idempotencyMetaKey(meta.idempotencyKey)]: JSON.stringify({
+                  container: id,
+                  requestId: meta.requestId,
+                  fingerprint: fingerprint("CREATE", options),
+                } satisfies IdempotencyRecord),
+              },
+            }
+          : {}),
         projection: record,
       });
       this.spawn(record);
@@ -195,11 +232,60 @@ export class ContainerService {
    * A command the seed forbids in the current state fails with the seed's error.
    * With `recursive`, a start first starts the containers it requires.
    */
-  async command(
+  command(
     ref: string,
     body: CommandBody,
     meta: RequestMeta,
     options: { recursive?: boolean } = {},
+  ): Promise<ContainerRecord> {
+    return this.idempotent(meta, body.type, argsOf(body), () =>
+      this.commandOnce(ref, body, meta, options),
+    );
+  }
+
+  /**
+   * Runs `run` once per idempotency key: a retry while it runs waits for it; a
+   * retry afterwards gets the answer rebuilt from the journal.
+   */
+  private async idempotent(
+    meta: RequestMeta,
+    command: string,
+    args: unknown,
+    run: () => Promise<ContainerRecord>,
+  ): Promise<ContainerRecord> {
+    const key = meta.idempotencyKey;
+    if (!key) return run();
+    const print = fingerprint(command, args);
+    const inflight = this.inflight.get(key);
+    if (inflight) {
+      if (inflight.fingerprint !== print) sameRequestOrThrow(key, inflight, print);
+      return inflight.answer;
+    }
+    const raw = await this.deps.journal.getMeta(idempotencyMetaKey(key));
+    if (raw) {
+      const stored = JSON.parse(raw) as IdempotencyRecord;
+      sameRequestOrThrow(key, stored, print);
+      return answerOf(await this.deps.journal.readStream(stored.container), stored.requestId);
+    }
+    const answer = run();
+    this.inflight.set(key, {
+      container: "",
+      requestId: meta.requestId,
+      fingerprint: print,
+      answer,
+    });
+    try {
+      return await answer;
+    } finally {
+      this.inflight.delete(key);
+    }
+  }
+
+  private async commandOnce(
+    ref: string,
+    body: CommandBody,
+    meta: RequestMeta,
+    options: { recursive?: boolean },
   ): Promise<ContainerRecord> {
     let entry: Entry;
     try {
@@ -210,7 +296,9 @@ export class ContainerService {
     }
     if (options.recursive && body.type === "START") {
       for (const dep of startOrder(recordOf(entry), (id) => this.registry.find(id))) {
-        if (dep.state !== "running") await this.command(dep.id, { type: "START" }, meta);
+        // The dependencies' starts are their own requests, not retries of this one.
+        const { idempotencyKey: _key, ...depMeta } = meta;
+        if (dep.state !== "running") await this.command(dep.id, { type: "START" }, depMeta);
       }
     }
     return entry.queue.run(() => this.apply(entry, body, meta));
@@ -334,7 +422,8 @@ export class ContainerService {
     // A restart the policy began on its own finishes before the next command looks at the state.
     await settled(entry);
     const before = recordOf(entry);
-    const refused = rejection(before, body) ?? this.dependencyProblem(before, body);
+    const refused =
+      staleVersion(before, meta) ?? rejection(before, body) ?? this.dependencyProblem(before, body);
     if (refused) {
       // The refusal is journaled as an audit record; if even that fails, the refusal still stands.
       const reject = { type: "REJECT" as const, command: body, error: refused.toJSON(), meta };

@@ -14,6 +14,8 @@ export interface AppendInput {
   events: UnplacedEvent[];
   /** The stream's projection after these events; stored atomically with them. */
   projection: unknown;
+  /** Small values (see getMeta) written in the same atomic batch, such as an idempotency record. */
+  meta?: Record<string, string>;
 }
 
 /** The position of the newest event: its global sequence and hash. */

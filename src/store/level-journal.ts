@@ -57,6 +57,9 @@ export class LevelJournal extends GroupCommitJournal implements Journal {
         ops.push({ type: "put", key: keys.event(e.seq), value: JSON.stringify(e) });
         ops.push({ type: "put", key: keys.stream(input.stream, e.version), value: String(e.seq) });
       }
+      for (const [name, value] of Object.entries(input.meta ?? {})) {
+        ops.push({ type: "put", key: keys.meta(name), value });
+      }
       ops.push({
         type: "put",
         key: keys.projection(input.stream),
