@@ -38,7 +38,11 @@ export function evolve(
     };
   }
   if (!record) throw new InternalError(`event ${fact.action} before create`);
-  return { ...apply(record, fact), version: at.version };
+  const next = apply(record, fact);
+  // apply returns a fresh object whenever it changes something; only then may it be finished in place.
+  if (next === record) return { ...record, version: at.version };
+  next.version = at.version;
+  return next;
 }
 
 function apply(r: ContainerRecord, f: Fact): ContainerRecord {

@@ -4,6 +4,7 @@
  * is stored; `rebuild` writes it.
  */
 import { evolve, toFact, type ContainerRecord } from "../machines/index.js";
+import type { CloudEvent } from "../events/index.js";
 import type { Journal } from "../store/index.js";
 
 export interface ProjectionDiff {
@@ -26,17 +27,14 @@ export async function foldJournal(
   const records = new Map<string, ContainerRecord>();
   const total = journal.head().seq;
   let events = 0;
-  for await (const e of journal.read()) {
-    records.set(
-      e.subject,
-      evolve(records.get(e.subject), toFact(e), {
-        id: e.subject,
-        time: e.time,
-        version: e.version,
-      }),
-    );
-    events += 1;
-    if (events % 50_000 === 0) onProgress?.(events, total);
+  for await (const batch of journal.readRawBatches()) {
+    for (const raw of batch) {
+      const e = JSON.parse(raw) as CloudEvent;
+      const at = { id: e.subject, time: e.time, version: e.version };
+      records.set(e.subject, evolve(records.get(e.subject), toFact(e), at));
+    }
+    events += batch.length;
+    if (events % 50_000 < batch.length) onProgress?.(events, total);
   }
   onProgress?.(events, total);
   return { records, events };

@@ -38,6 +38,8 @@ export interface Journal {
   read(options?: ReadOptions): AsyncIterable<CloudEvent>;
   /** Events as stored, unparsed, in stored order: what an audit must look at. */
   readRaw(options?: ReadOptions): AsyncIterable<string>;
+  /** The same in chunks, for whole-journal folds where a per-event await would dominate. */
+  readRawBatches(options?: ReadOptions): AsyncIterable<string[]>;
   /** One stream's events in version order. */
   readStream(stream: string): Promise<CloudEvent[]>;
   head(): JournalHead;

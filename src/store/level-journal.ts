@@ -115,8 +115,22 @@ export class LevelJournal extends GroupCommitJournal implements Journal {
   }
 
   async *readRaw(options: ReadOptions = {}): AsyncIterable<string> {
+    for await (const batch of this.readRawBatches(options)) yield* batch;
+  }
+
+  /** Stored events in chunks: one await per chunk, not per event, for folds over the whole journal. */
+  async *readRawBatches(options: ReadOptions = {}): AsyncIterable<string[]> {
     const range = keys.eventsAfter(options.afterSeq ?? 0);
-    yield* (await this.ready()).values({ ...range, limit: options.limit ?? -1 });
+    const it = (await this.ready()).values({ ...range, limit: options.limit ?? -1 });
+    try {
+      for (;;) {
+        const batch = await it.nextv(1_000);
+        if (batch.length === 0) return;
+        yield batch;
+      }
+    } finally {
+      await it.close();
+    }
   }
 
   async replaceProjections(next: Map<string, unknown>): Promise<void> {

@@ -45,6 +45,12 @@ export class MemoryJournal extends GroupCommitJournal implements Journal {
     for await (const e of this.read(options)) yield JSON.stringify(e);
   }
 
+  async *readRawBatches(options: ReadOptions = {}): AsyncIterable<string[]> {
+    const all: string[] = [];
+    for await (const e of this.readRaw(options)) all.push(e);
+    for (let i = 0; i < all.length; i += 1_000) yield all.slice(i, i + 1_000);
+  }
+
   replaceProjections(next: Map<string, unknown>): Promise<void> {
     this.projectionsByStream.clear();
     for (const [stream, p] of next) this.projectionsByStream.set(stream, structuredClone(p));
