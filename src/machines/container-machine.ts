@@ -83,6 +83,31 @@ const cleanup = (stay: ContainerState, target: string) =>
 const restore = (stay: ContainerState) =>
   operation("restoreContainer", "restore", factsFor.restore, id("running"), stay);
 
+/** Out of the runtime (configured, stopped, exited): init, start, restart, cleanup, restore, remove. */
+function startable(state: ContainerState, cleanupTarget: string) {
+  return {
+    on: {
+      INIT: to("init"),
+      START: to("start"),
+      RESTART: to("restart"),
+      CLEANUP: to("cleanup"),
+      RESTORE: to("restore"),
+      REMOVE: removeOp(),
+    },
+    ops: {
+      init: init(state),
+      start: start(state),
+      restart: restart(state),
+      cleanup: cleanup(state, cleanupTarget),
+      restore: restore(state),
+    },
+  };
+}
+
+const configured = startable("configured", id("configured"));
+const stopped = startable("stopped", id("exited"));
+const exited = startable("exited", id("exited"));
+
 const policyRestart = containerSetup.assign(({ context }) => {
   const attempt = context.record.restartCount + 1;
   return {
@@ -105,24 +130,7 @@ export const containerMachine = containerSetup.createMachine({
   context: ({ input }) => ({ record: input.record, facts: [] }),
   initial: "configured",
   states: {
-    configured: live(
-      "configured",
-      {
-        INIT: to("init"),
-        START: to("start"),
-        RESTART: to("restart"),
-        CLEANUP: to("cleanup"),
-        RESTORE: to("restore"),
-        REMOVE: removeOp(),
-      },
-      {
-        init: init("configured"),
-        start: start("configured"),
-        restart: restart("configured"),
-        cleanup: cleanup("configured", id("configured")),
-        restore: restore("configured"),
-      },
-    ),
+    configured: live("configured", configured.on, configured.ops),
     created: live(
       "created",
       {
@@ -192,54 +200,28 @@ export const containerMachine = containerSetup.createMachine({
         exit: commit(id("stopped", "autoCleanup"), id("paused")),
       },
     ),
-    stopped: live(
-      "stopped",
-      {
-        INIT: to("init"),
-        START: to("start"),
-        RESTART: to("restart"),
-        CLEANUP: to("cleanup"),
-        RESTORE: to("restore"),
-        REMOVE: removeOp(),
-      },
-      {
-        init: init("stopped"),
-        start: start("stopped"),
-        restart: restart("stopped"),
-        cleanup: cleanup("stopped", id("exited")),
-        // Reached on its own after every exit, as conmon's exit command runs `podman cleanup`;
-        // part of the request or observation that ended the process, so no intent of its own.
-        autoCleanup: operation(
-          "cleanupContainer",
-          "cleanup",
-          factsFor.cleanup,
-          id("exited"),
-          "stopped",
-          id("stopped"),
-          false,
-        ),
-        restore: restore("stopped"),
-      },
-    ),
+    stopped: live("stopped", stopped.on, {
+      ...stopped.ops,
+      // Reached on its own after every exit, as conmon's exit command runs `podman cleanup`;
+      // part of the request or observation that ended the process, so no intent of its own.
+      autoCleanup: operation(
+        "cleanupContainer",
+        "cleanup",
+        factsFor.cleanup,
+        id("exited"),
+        "stopped",
+        id("stopped"),
+        false,
+      ),
+    }),
     exited: live(
       "exited",
       {
-        INIT: to("init"),
-        START: to("start"),
-        RESTART: to("restart"),
-        CLEANUP: to("cleanup"),
-        RESTORE: to("restore"),
-        REMOVE: removeOp(),
+        ...exited.on,
         // Only allowed while the policy owes a restart (after a daemon restart, say).
         STOP: cancelRestart("cancelRestart"),
       },
-      {
-        init: init("exited"),
-        start: start("exited"),
-        restart: restart("exited"),
-        cleanup: cleanup("exited", id("exited")),
-        restore: restore("exited"),
-      },
+      exited.ops,
       {
         initial: "check",
         states: {

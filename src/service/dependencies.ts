@@ -27,31 +27,22 @@ export function startOrder(record: ContainerRecord, lookup: Lookup): ContainerRe
   const order: ContainerRecord[] = [];
   const done = new Set<string>();
   const visiting = new Set<string>();
+  const required = (of: ContainerRecord, dep: string) => {
+    const d = lookup(dep);
+    if (!d || d.state === "removed") {
+      throw new DependencyNotRunningError(`dependency ${dep} of container ${of.id} has been removed`);
+    }
+    return d;
+  };
   const visit = (r: ContainerRecord) => {
     if (done.has(r.id)) return;
     if (visiting.has(r.id)) throw new InvalidArgError(`dependency cycle through container ${r.id}`);
     visiting.add(r.id);
-    for (const dep of r.requires) {
-      const d = lookup(dep);
-      if (!d || d.state === "removed") {
-        throw new DependencyNotRunningError(
-          `dependency ${dep} of container ${r.id} has been removed`,
-        );
-      }
-      visit(d);
-    }
+    for (const dep of r.requires) visit(required(r, dep));
     visiting.delete(r.id);
     done.add(r.id);
     order.push(r);
   };
-  for (const dep of record.requires) {
-    const d = lookup(dep);
-    if (!d || d.state === "removed") {
-      throw new DependencyNotRunningError(
-        `dependency ${dep} of container ${record.id} has been removed`,
-      );
-    }
-    visit(d);
-  }
+  for (const dep of record.requires) visit(required(record, dep));
   return order;
 }

@@ -5,7 +5,7 @@
 import { spawn } from "node:child_process";
 import { connect, type Socket } from "node:net";
 import { request } from "node:http";
-import { execa } from "execa";
+import { runcStatus as runcStatusIn } from "../support/runc-view.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BerthClient } from "../../src/api/client.js";
 import type { CloudEvent } from "../../src/events/index.js";
@@ -32,10 +32,7 @@ const actions = async (ref: string) =>
   (JSON.parse(await berth.ok("history", ref, "--format", "json")) as CloudEvent[])
     .map((e) => e.type.replace("io.berth.container.", ""))
     .filter((action) => action !== "request");
-const runcStatus = async (id: string) => {
-  const r = await execa("runc", ["--root", `${berth.root}/runc`, "state", id], { reject: false });
-  return r.exitCode === 0 ? (JSON.parse(r.stdout) as { status: string }).status : "absent";
-};
+const runcStatus = (id: string) => runcStatusIn(berth.root, id);
 
 /** The CLI with a stdin the test writes to, unlike `berth.cli`. */
 function interactive(...args: string[]) {

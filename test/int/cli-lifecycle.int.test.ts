@@ -2,7 +2,7 @@
  * The walking skeleton end to end: the real daemon driven by the real CLI,
  * with runc, conmon, LevelDB and nats-server underneath.
  */
-import { execa } from "execa";
+import { runcStatus as runcStatusIn } from "../support/runc-view.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CloudEvent } from "../../src/events/index.js";
 import type { ContainerRecord } from "../../src/machines/index.js";
@@ -17,10 +17,7 @@ import {
 let nats: Nats;
 let berth: Berth;
 
-const runcStatus = async (id: string) => {
-  const r = await execa("runc", ["--root", `${berth.root}/runc`, "state", id], { reject: false });
-  return r.exitCode === 0 ? (JSON.parse(r.stdout) as { status: string }).status : "absent";
-};
+const runcStatus = (id: string) => runcStatusIn(berth.root, id);
 const inspect = async (ref: string) =>
   JSON.parse(await berth.ok("inspect", ref)) as ContainerRecord;
 const history = async (ref: string) =>

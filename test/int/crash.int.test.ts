@@ -5,27 +5,18 @@
  * equal the journal's fold and runc's view, and that the hash chain verifies.
  * BERTH_CRASH_SEED replays a failing run.
  */
-import { execa } from "execa";
+import { runcStatus as runcStatusIn } from "../support/runc-view.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BerthClient } from "../../src/api/client.js";
 import type { CloudEvent } from "../../src/events/index.js";
 import { replay, type ContainerRecord } from "../../src/machines/index.js";
+import { prng } from "../support/prng.js";
+import { expectedRunc } from "../support/runc-view.js";
 import { busyboxTar, startBerth, until, type Berth } from "../../src/harness/index.js";
 
 const SEED = Number(process.env.BERTH_CRASH_SEED ?? Date.now() % 100_000);
 const TRIALS = 6;
 const WORKERS = 4;
-
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const OPS: [string, unknown][] = [
   ["start", {}],
@@ -37,12 +28,7 @@ const OPS: [string, unknown][] = [
 
 let berth: Berth;
 const client = () => new BerthClient({ socketPath: berth.socket });
-const runcStatus = async (id: string) => {
-  const r = await execa("runc", ["--root", `${berth.root}/runc`, "state", id], { reject: false });
-  return r.exitCode === 0 ? (JSON.parse(r.stdout) as { status: string }).status : "absent";
-};
-const expectedRunc = (r: ContainerRecord) =>
-  ({ created: "created", running: "running", paused: "paused" })[r.state as string] ?? "absent";
+const runcStatus = (id: string) => runcStatusIn(berth.root, id);
 
 beforeAll(async () => {
   berth = await startBerth();

@@ -15,23 +15,13 @@ import {
   type CommandBody,
   type ContainerRecord,
 } from "../../src/machines/index.js";
+import { prng } from "../support/prng.js";
+import { expectedRunc } from "../support/runc-view.js";
 import { busyboxTar, startBerth, type Berth } from "../../src/harness/index.js";
 
 const SEED = Number(process.env.BERTH_MODEL_SEED ?? Date.now() % 100_000);
 const SEQUENCES = 8;
 const STEPS = 20;
-
-/** mulberry32: small, seedable, good enough to pick commands. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Step {
   name: string;
@@ -67,8 +57,6 @@ const STEPS_POOL: Step[] = [
 ];
 
 /** What runc should say for a settled record. */
-const expectedRunc = (r: ContainerRecord) =>
-  ({ created: "created", running: "running", paused: "paused" })[r.state as string] ?? "absent";
 
 let berth: Berth;
 let client: BerthClient;

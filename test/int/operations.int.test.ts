@@ -2,6 +2,7 @@
  * The seed's operations against the real runtime, driven from the CLI.
  */
 import { execa } from "execa";
+import { runcStatus as runcStatusIn } from "../support/runc-view.js";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -16,10 +17,7 @@ let scratch: string;
 
 const runc = (...args: string[]) =>
   execa("runc", ["--root", `${berth.root}/runc`, ...args], { reject: false });
-const runcStatus = async (id: string) => {
-  const r = await runc("state", id);
-  return r.exitCode === 0 ? (JSON.parse(r.stdout) as { status: string }).status : "absent";
-};
+const runcStatus = (id: string) => runcStatusIn(berth.root, id);
 const inspect = async (ref: string) =>
   JSON.parse(await berth.ok("inspect", ref)) as ContainerRecord;
 const history = async (ref: string) =>

@@ -6,6 +6,7 @@
 import { mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
+import { runcStatus as runcStatusIn } from "../support/runc-view.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ContainerRecord } from "../../src/machines/index.js";
 import { busyboxTar, cleanRoot, startBerth, until, type Berth } from "../../src/harness/index.js";
@@ -13,10 +14,7 @@ import { busyboxTar, cleanRoot, startBerth, until, type Berth } from "../../src/
 let berth: Berth;
 let filler: string;
 
-const runcStatus = async (id: string) => {
-  const r = await execa("runc", ["--root", `${berth.root}/runc`, "state", id], { reject: false });
-  return r.exitCode === 0 ? (JSON.parse(r.stdout) as { status: string }).status : "absent";
-};
+const runcStatus = (id: string) => runcStatusIn(berth.root, id);
 const inspect = async (ref: string) =>
   JSON.parse(await berth.ok("inspect", ref)) as ContainerRecord;
 
