@@ -145,6 +145,12 @@ export class StreamConfigError extends BerthError {
   readonly status = 500;
 }
 
+/** A retried request whose first attempt was cut off between its intent and its outcome. */
+export class RequestInterruptedError extends BerthError {
+  readonly code = "REQUEST_INTERRUPTED";
+  readonly status = 409;
+}
+
 const registry = {
   CTR_STATE_INVALID: CtrStateInvalidError,
   CTR_STOPPED: CtrStoppedError,
@@ -165,6 +171,7 @@ const registry = {
   UNSUPPORTED: UnsupportedError,
   NO_SUCH_ARTIFACT: NoSuchArtifactError,
   CTR_HAS_DEPENDENTS: CtrHasDependentsError,
+  REQUEST_INTERRUPTED: RequestInterruptedError,
   SLOW_CONSUMER: SlowConsumerError,
   STREAM_CONFIG: StreamConfigError,
 } as const satisfies Record<string, new (message: string) => BerthError>;

@@ -56,18 +56,20 @@ function live(
   state: ContainerState,
   on: Record<string, unknown>,
   ops: Record<string, unknown>,
-  extra: { initial?: string; states?: Record<string, unknown> } = {},
+  /** More child states; they get the resting handlers, for states that also rest (backoff). */
+  extra: (resting: Record<string, unknown>) => Record<string, unknown> = () => ({}),
 ) {
   const common = shared(state);
+  // A refused request is journaled wherever the container rests.
+  const resting = { ...on, ...common.on, REJECT: rejected("rejected") };
   return {
-    initial: extra.initial ?? "idle",
+    initial: "idle",
     states: {
-      // A refused request is journaled wherever the container rests.
-      idle: { tags: settled, on: { ...on, ...common.on, REJECT: rejected("rejected") } },
+      idle: { tags: settled, on: resting },
       ...ops,
       ...common.states,
       rejected: commit(id(state), id(state)),
-      ...extra.states,
+      ...extra(resting),
     },
   };
 }
@@ -112,6 +114,7 @@ const policyRestart = containerSetup.assign(({ context }) => {
   const attempt = context.record.restartCount + 1;
   return {
     error: undefined,
+    journalFailed: false,
     facts: [],
     command: {
       type: "RESTART" as const,
@@ -208,7 +211,7 @@ export const containerMachine = containerSetup.createMachine({
         "cleanupContainer",
         "cleanup",
         factsFor.cleanup,
-        id("exited"),
+        id("exited", "check"),
         "stopped",
         id("stopped"),
         false,
@@ -222,33 +225,25 @@ export const containerMachine = containerSetup.createMachine({
         STOP: cancelRestart("cancelRestart"),
       },
       exited.ops,
-      {
-        initial: "check",
-        states: {
-          // Entered after every cleanup: the restart policy decides whether to run again.
-          check: { always: [{ guard: "restartDue", target: "backoff" }, { target: "idle" }] },
-          backoff: {
-            tags: settled,
-            after: { restartBackoff: { target: "policyRestart", actions: policyRestart } },
-            on: {
-              START: to("start"),
-              RESTART: to("restart"),
-              STOP: cancelRestart("cancelRestart"),
-              REMOVE: removeOp(),
-              REJECT: rejected("rejected"),
-            },
-          },
-          cancelRestart: commit(id("exited", "idle"), id("exited", "idle")),
-          policyRestart: operation(
-            "startContainer",
-            "restart",
-            factsFor.start,
-            id("running"),
-            "exited",
-            id("exited", "idle"),
-          ),
+      (resting) => ({
+        // Entered after the automatic cleanup of an exit: the restart policy decides whether to run again.
+        check: { always: [{ guard: "restartDue", target: "backoff" }, { target: "idle" }] },
+        // Rests like idle (any command is served), until the delay starts the policy's restart.
+        backoff: {
+          tags: settled,
+          after: { restartBackoff: { target: "policyRestart", actions: policyRestart } },
+          on: resting,
         },
-      },
+        cancelRestart: commit(id("exited", "idle"), id("exited", "idle")),
+        policyRestart: operation(
+          "startContainer",
+          "restart",
+          factsFor.start,
+          id("running"),
+          "exited",
+          id("exited", "idle"),
+        ),
+      }),
     ),
     removing: {
       initial: "idle",

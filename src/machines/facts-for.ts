@@ -33,7 +33,8 @@ const stopFacts = (out: StopOutput): Fact[] => [
 function startFacts(out: StartOutput, { record, command }: FactsContext): Fact[] {
   const restart = command.type === "RESTART";
   const byPolicy = restart && command.byPolicy === true;
-  const restartCount = byPolicy ? record.restartCount + 1 : restart ? 0 : record.restartCount;
+  // Only the policy counts; a user's start or restart begins the count again (as Podman does).
+  const restartCount = byPolicy ? record.restartCount + 1 : 0;
   return [
     ...(restart ? [fact("restart", { attempt: restartCount, policy: byPolicy })] : []),
     ...(out.stopped ? stopFacts(out.stopped) : []),

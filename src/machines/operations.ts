@@ -24,6 +24,8 @@ export interface ContainerContext {
   command?: ContainerCommand;
   facts: Fact[];
   error?: CommandError;
+  /** The journal refused a write during the last operation: live state and runtime may disagree. */
+  journalFailed?: boolean;
 }
 
 // Runtime effects are typed by output at the edges (factsFor, the providers); inside the
@@ -131,6 +133,7 @@ export function commit(target: string, fallback: string) {
       onError: {
         target: fallback,
         actions: assign({
+          journalFailed: true,
           error: ({ context, event }) => context.error ?? toCommandError(event.error),
         }),
       },
@@ -202,7 +205,10 @@ export function operation(
           },
           onError: {
             target: fallback,
-            actions: assign({ error: ({ event }) => toCommandError(event.error) }),
+            actions: assign({
+              journalFailed: true,
+              error: ({ event }) => toCommandError(event.error),
+            }),
           },
         },
       },
@@ -235,7 +241,12 @@ export function operation(
 }
 
 /** Takes a command in: it becomes the command in flight. */
-export const accept = s.assign(({ event }) => ({ command: event, facts: [], error: undefined }));
+export const accept = s.assign(({ event }) => ({
+  command: event,
+  facts: [],
+  error: undefined,
+  journalFailed: false,
+}));
 
 /** A guarded transition into an operation. */
 export const to = (target: string) => ({ guard: "allowed" as const, target, actions: accept });
@@ -255,6 +266,7 @@ export const record = (
   actions: s.assign(({ event }) => ({
     command: event,
     error: undefined,
+    journalFailed: false,
     facts: [...(request ? [requestFact(event)] : []), ...facts(event)],
   })),
 });
@@ -265,6 +277,7 @@ export const rejected = (target: string) => ({
   actions: s.assign(({ context, event }) => ({
     command: event,
     error: undefined,
+    journalFailed: false,
     facts:
       event.type === "REJECT"
         ? [rejectedFact(event.command, event.error, context.record.state)]

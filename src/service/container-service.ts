@@ -105,6 +105,7 @@ const RUNTIME_META = (): RequestMeta => ({ actor: "runtime:conmon", requestId: r
 const POLICY_META = (): RequestMeta => ({ actor: "policy:restart", requestId: randomUUID() });
 const RECONCILE_META = (): RequestMeta => ({ actor: "berth:reconcile", requestId: randomUUID() });
 const EXIT_STATES: ContainerState[] = ["stopped", "exited", "removed"];
+const MIN_WAIT_INTERVAL_MS = 50;
 
 const recordOf = (e: Entry) => e.actor.getSnapshot().context.record;
 
@@ -258,16 +259,17 @@ export class ContainerService {
     const print = fingerprint(command, args);
     const inflight = this.inflight.get(key);
     if (inflight) {
-      if (inflight.fingerprint !== print) sameRequestOrThrow(key, inflight, print);
+      sameRequestOrThrow(key, inflight, print);
       return inflight.answer;
     }
-    const raw = await this.deps.journal.getMeta(idempotencyMetaKey(key));
-    if (raw) {
+    // Registered before any await, so a concurrent retry always finds it.
+    const answer = (async () => {
+      const raw = await this.deps.journal.getMeta(idempotencyMetaKey(key));
+      if (!raw) return run();
       const stored = JSON.parse(raw) as IdempotencyRecord;
       sameRequestOrThrow(key, stored, print);
       return answerOf(await this.deps.journal.readStream(stored.container), stored.requestId);
-    }
-    const answer = run();
+    })();
     this.inflight.set(key, {
       container: "",
       requestId: meta.requestId,
@@ -309,6 +311,10 @@ export class ContainerService {
    * container between them. Stops at the first failure, naming the command.
    */
   batch(ref: string, bodies: CommandBody[], meta: RequestMeta): Promise<ContainerRecord> {
+    if (meta.idempotencyKey) {
+      // Each command of a batch is its own request in the journal; one key cannot answer for all.
+      return Promise.reject(new InvalidArgError("a batch does not take an idempotency key"));
+    }
     const entry = this.entry(ref);
     return entry.queue.run(async () => {
       let record = recordOf(entry);
@@ -342,19 +348,31 @@ export class ContainerService {
       forExit
         ? EXIT_STATES.includes(r.state) && r.exitCode !== undefined
         : conditions.includes(r.state);
-    return new Promise<number>((resolve) => {
-      const finish = (r: ContainerRecord) => {
+    const id = recordOf(entry).id;
+    return new Promise<number>((resolve, reject) => {
+      const finish = (answer: () => number) => {
         sub.unsubscribe();
         clearInterval(poll);
-        resolve(forExit ? (r.exitCode ?? -1) : -1);
+        try {
+          resolve(answer());
+        } catch (err) {
+          reject(err as Error);
+        }
       };
       const check = () => {
-        const snap = entry.actor.getSnapshot();
-        if (snap.hasTag("settled") && reached(snap.context.record)) finish(snap.context.record);
+        // Removed meanwhile: answer as for a tombstone, never hang.
+        const tombstone = this.registry.removed(id);
+        if (tombstone) return finish(() => this.exitOfRemoved(tombstone, forExit, conditions));
+        // The actor may have been replaced (journal failure): look it up each time.
+        const snap = this.entries.get(id)?.actor.getSnapshot();
+        if (snap?.hasTag("settled") && reached(snap.context.record)) {
+          const r = snap.context.record;
+          finish(() => (forExit ? (r.exitCode ?? -1) : -1));
+        }
       };
-      const sub = entry.actor.subscribe(check);
+      const sub = entry.actor.subscribe({ next: check, complete: check });
       // Events drive the wait; the interval (seed: WaitWithInterval) is a safety net.
-      const poll = setInterval(check, options.intervalMs ?? 1_000);
+      const poll = setInterval(check, Math.max(MIN_WAIT_INTERVAL_MS, options.intervalMs ?? 1_000));
       check();
     });
   }
@@ -421,6 +439,12 @@ export class ContainerService {
   ): Promise<ContainerRecord> {
     // A restart the policy began on its own finishes before the next command looks at the state.
     await settled(entry);
+    if (this.entries.get(recordOf(entry).id) !== entry) {
+      // Removed while this request waited in the queue: refuse it against the tombstone.
+      const err = new CtrRemovedError(`container ${recordOf(entry).id} has been removed`);
+      await this.rejectRemoved(recordOf(entry).id, body, meta, err);
+      throw err;
+    }
     const before = recordOf(entry);
     const refused =
       staleVersion(before, meta) ?? rejection(before, body) ?? this.dependencyProblem(before, body);
@@ -431,7 +455,6 @@ export class ContainerService {
       throw refused;
     }
     const done = await this.send(entry, { ...body, meta });
-    if (done.error?.code === "JOURNAL_WRITE") await this.afterJournalFailure(entry);
     if (done.error) throw errorFromWire(done.error);
     if (done.record.state === "removed") this.bury(done.record);
     return done.record;
@@ -489,7 +512,9 @@ export class ContainerService {
     conditions: ContainerState[],
   ): number {
     if (forExit && record.exitCode !== undefined) return record.exitCode;
-    if (!forExit && conditions.includes("removed")) return -1;
+    if (forExit)
+      throw new CtrRemovedError(`container ${record.id} was removed without ever exiting`);
+    if (conditions.includes("removed")) return -1;
     throw new InvalidArgError(
       `container ${record.id} has been removed and never reaches ${conditions.join("|")}`,
     );
@@ -507,9 +532,11 @@ export class ContainerService {
   }
 
   private bury(record: ContainerRecord) {
-    this.entries.get(record.id)?.actor.stop();
-    this.entries.delete(record.id);
+    // The tombstone first, so whoever hears the actor stop finds the container removed.
     this.registry.bury(record);
+    const entry = this.entries.get(record.id);
+    this.entries.delete(record.id);
+    entry?.actor.stop();
   }
 
   /**
@@ -518,7 +545,7 @@ export class ContainerService {
    * to what the journal holds, and a reconcile journals whatever the runtime
    * did, retried until the journal takes writes again.
    */
-  private async afterJournalFailure(entry: Entry) {
+  private async afterJournalFailure(entry: Entry, attempt = 1) {
     const id = recordOf(entry).id;
     const stored = (await this.deps.journal.projection(id).catch(() => undefined)) as
       ContainerRecord | undefined;
@@ -530,10 +557,11 @@ export class ContainerService {
       });
       entry.actor.start();
     }
-    this.reconcileUntilDurable(id, 1);
+    if (attempt <= 20) this.reconcileLater(id, attempt);
   }
 
-  private reconcileUntilDurable(id: string, attempt: number) {
+  /** A reconcile after a backoff; if the journal still fails, `send` schedules the next one. */
+  private reconcileLater(id: string, attempt: number) {
     const delay = Math.min(250 * 2 ** attempt, 10_000);
     setTimeout(() => {
       const entry = this.entries.get(id);
@@ -541,9 +569,7 @@ export class ContainerService {
       void entry.queue.run(async () => {
         await settled(entry);
         if (rejection(recordOf(entry), { type: "RECONCILE" })) return;
-        const done = await this.send(entry, { type: "RECONCILE", meta: RECONCILE_META() });
-        if (done.error?.code === "JOURNAL_WRITE" && attempt < 20)
-          this.reconcileUntilDurable(id, attempt + 1);
+        await this.send(entry, { type: "RECONCILE", meta: RECONCILE_META() }, attempt + 1);
       });
     }, delay).unref();
   }
@@ -564,30 +590,47 @@ export class ContainerService {
       .catch(() => undefined);
   }
 
-  private send(entry: Entry, command: ContainerCommand) {
+  /**
+   * Sends one command and waits until the machine rests again. Whoever sent it,
+   * a journal failure on the way resets the actor to the journal and schedules
+   * a reconcile (`attempt` counts those retries).
+   */
+  private async send(entry: Entry, command: ContainerCommand, attempt = 1) {
+    const done = await this.sendOnce(entry, command);
+    if (done.journalFailed || done.error?.code === "VERSION_CONFLICT") {
+      await this.afterJournalFailure(entry, attempt);
+    }
+    return done;
+  }
+
+  private sendOnce(entry: Entry, command: ContainerCommand) {
     const { actor } = entry;
-    return new Promise<{ record: ContainerRecord; error?: { code: string; message: string } }>(
-      (resolve, reject) => {
-        let left = false;
-        const sub = actor.subscribe({
-          next: (s) => {
-            if (!left && !s.hasTag("settled")) left = true;
-            if (left && s.hasTag("settled")) {
-              sub.unsubscribe();
-              resolve({ record: s.context.record, error: s.context.error });
-            }
-          },
-          error: (err) =>
-            reject(new InternalError(`container actor failed: ${String(err)}`, { cause: err })),
-        });
-        actor.send(command);
-        if (!left) {
-          sub.unsubscribe();
-          const where = JSON.stringify(actor.getSnapshot().value);
-          reject(new InternalError(`the machine ignored ${command.type} in ${where}`));
-        }
-      },
-    );
+    type Done = {
+      record: ContainerRecord;
+      error?: { code: string; message: string };
+      journalFailed?: boolean;
+    };
+    return new Promise<Done>((resolve, reject) => {
+      let left = false;
+      const sub = actor.subscribe({
+        next: (s) => {
+          if (!left && !s.hasTag("settled")) left = true;
+          if (left && s.hasTag("settled")) {
+            sub.unsubscribe();
+            const { record, error, journalFailed } = s.context;
+            resolve({ record, error, journalFailed });
+          }
+        },
+        error: (err) =>
+          reject(new InternalError(`container actor failed: ${String(err)}`, { cause: err })),
+      });
+      actor.send(command);
+      if (!left) {
+        sub.unsubscribe();
+        const where = JSON.stringify(actor.getSnapshot().value);
+        reject(new InternalError(`the machine ignored ${command.type} in ${where}`));
+      }
+    });
   }
 
   private nameTaken(name: string) {

@@ -30,7 +30,9 @@ export function startOrder(record: ContainerRecord, lookup: Lookup): ContainerRe
   const required = (of: ContainerRecord, dep: string) => {
     const d = lookup(dep);
     if (!d || d.state === "removed") {
-      throw new DependencyNotRunningError(`dependency ${dep} of container ${of.id} has been removed`);
+      throw new DependencyNotRunningError(
+        `dependency ${dep} of container ${of.id} has been removed`,
+      );
     }
     return d;
   };

@@ -5,7 +5,7 @@
  * journal, even after a crash between the effect and the reply.
  */
 import { createHash } from "node:crypto";
-import { errorFromWire, InvalidArgError } from "../errors.js";
+import { errorFromWire, InvalidArgError, RequestInterruptedError } from "../errors.js";
 import type { CloudEvent } from "../events/index.js";
 import { canonicalJson } from "../events/index.js";
 import { replay, type ContainerRecord } from "../machines/index.js";
@@ -41,6 +41,12 @@ export function answerOf(events: CloudEvent[], requestId: string): ContainerReco
   if (!last) throw new InvalidArgError(`request ${requestId} left no event to answer from`);
   const data = last.data as { outcome?: string; error?: { code: string; message: string } };
   if (data.outcome === "failure" && data.error) throw errorFromWire(data.error);
+  if (last.type === "io.berth.container.request") {
+    // Only the intent is there: the daemon stopped (or the journal failed) before the outcome.
+    throw new RequestInterruptedError(
+      `request ${requestId} was interrupted before its outcome was recorded; see the container's history`,
+    );
+  }
   const record = replay(events.filter((e) => e.version <= last.version));
   if (!record) throw new InvalidArgError(`request ${requestId} left no container to answer with`);
   return record;

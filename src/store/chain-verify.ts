@@ -41,6 +41,8 @@ export async function verifyChain(
         return bad("stored bytes are not valid JSON");
       }
     }
+    // The schema checks the shape; the hash is computed over the event exactly as stored,
+    // so an attribute added to the stored bytes breaks the chain too.
     const parsed = CloudEventSchema.safeParse(value);
     if (!parsed.success)
       return bad(`not a valid event: ${parsed.error.issues[0]?.message ?? "schema"}`);
@@ -49,7 +51,9 @@ export async function verifyChain(
       return bad(`expected seq ${prev.seq + 1}, found seq ${e.seq}`, e.seq);
     if (e.prevhash !== prev.hash)
       return bad(`prevhash does not match the hash of seq ${prev.seq}`, e.seq);
-    if (eventHash(e) !== e.hash) return bad("hash does not match the event's content", e.seq);
+    if (eventHash(value as CloudEvent) !== e.hash) {
+      return bad("hash does not match the event's content", e.seq);
+    }
     prev = { seq: e.seq, hash: e.hash };
   }
   if (prev.seq !== head.seq || prev.hash !== head.hash) {

@@ -20,6 +20,8 @@ export abstract class GroupCommitJournal {
   private readonly versions = new Map<string, number>();
   private queue: Waiter[] = [];
   private writing = false;
+  /** Set when a failed write was followed by a failed recovery: the in-memory head may be stale. */
+  private headUnknown = false;
   private readonly listeners = new Set<(events: CloudEvent[]) => void>();
 
   protected constructor(head: JournalHead) {
@@ -71,7 +73,13 @@ export abstract class GroupCommitJournal {
       while (this.queue.length > 0) {
         const group = this.queue;
         this.queue = [];
-        await this.commit(group);
+        await this.commit(group).catch((err: unknown) => {
+          // Anything unexpected fails this group's appends; it must never strand a caller.
+          const error = new JournalWriteError(`journal append failed: ${(err as Error).message}`, {
+            cause: err,
+          });
+          for (const w of group) w.reject(error);
+        });
       }
     } finally {
       this.writing = false;
@@ -79,6 +87,14 @@ export abstract class GroupCommitJournal {
   }
 
   private async commit(group: Waiter[]): Promise<void> {
+    // After a recovery that could not read the durable head, nothing is written until it can.
+    if (this.headUnknown) {
+      const durable = await this.recover();
+      if (!durable) throw new Error("the journal's durable head cannot be read yet");
+      this.current = durable;
+      this.versions.clear();
+      this.headUnknown = false;
+    }
     for (const w of group) await this.version(w.input.stream);
     const p = plan(
       this.current,
@@ -99,6 +115,8 @@ export abstract class GroupCommitJournal {
       if (durable) {
         this.current = durable;
         this.versions.clear();
+      } else {
+        this.headUnknown = true;
       }
       for (const placed of p.placed) waiterOf.get(placed.input)?.reject(error);
       return;

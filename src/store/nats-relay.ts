@@ -185,7 +185,7 @@ export class NatsRelay {
   }
 
   private async publishLoop(js: JetStreamClient, progressed: () => void): Promise<void> {
-    const { journal, prefix, host } = this.options;
+    const { prefix, host } = this.options;
     while (!this.stopped) {
       if (this.nc?.isClosed()) throw new Error("NATS connection closed");
       this.appended = false;

@@ -4,6 +4,7 @@
 import { execa } from "execa";
 import { runcStatus as runcStatusIn } from "../support/runc-view.js";
 import { existsSync } from "node:fs";
+import { connect } from "node:net";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -205,6 +206,30 @@ describe("operations on the real runtime", () => {
       data: { outcome: "failure" },
     });
     await berth.ok("rm", "-f", "-t", "0", id);
+  });
+
+  it("answers a wait on a container removed meanwhile instead of hanging", async () => {
+    const id = await sleeper();
+    const waiting = berth.cli("wait", id);
+    await new Promise((r) => setTimeout(r, 300));
+    await berth.ok("rm", id);
+    const r = await waiting;
+    expect(r.code).toBe(125);
+    expect(r.stderr).toContain("was removed without ever exiting");
+  });
+
+  it("answers a malformed request target with a typed error and keeps serving", async () => {
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(berth.socket);
+      let text = "";
+      socket.on("data", (d: Buffer) => (text += d.toString()));
+      socket.on("end", () => resolve(text));
+      socket.on("error", reject);
+      socket.end("GET /containers/%E0%A4%A HTTP/1.1\r\nHost: berth\r\nConnection: close\r\n\r\n");
+    });
+    expect(answer).toMatch(/^HTTP\/1.1 400/);
+    expect(answer).toContain("INVALID_ARG");
+    expect((await berth.cli("ps")).code).toBe(0);
   });
 
   it("answers refresh with NotImplemented", async () => {

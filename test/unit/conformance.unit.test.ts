@@ -5,8 +5,9 @@
  * Rows marked `berth:` are where the seed is silent or berth decides otherwise.
  */
 import { describe, expect, it } from "vitest";
+import { transition } from "xstate";
 import type { CommandBody, ContainerState } from "../../src/machines/index.js";
-import { rejection } from "../../src/machines/index.js";
+import { containerMachine, rejection } from "../../src/machines/index.js";
 import { given, recordIn } from "../support/given.js";
 
 const ID = "c".repeat(64);
@@ -236,5 +237,39 @@ describe("conformance with the seed API", () => {
         });
       }
     }
+  }
+});
+
+describe("the machine and the rules agree", () => {
+  const resting: [string, Record<string, string> | string, ContainerState][] = [
+    ...(
+      ["configured", "created", "running", "paused", "stopped", "exited", "removing"] as const
+    ).map(
+      (s) => [`${s}.idle`, { [s]: "idle" }, s] as [string, Record<string, string>, ContainerState],
+    ),
+    ["exited.backoff", { exited: "backoff" }, "exited"],
+  ];
+  const bodies: CommandBody[] = [...Object.values(ops), { type: "RECONCILE" }];
+  for (const [name, value, state] of resting) {
+    it(`handles every command the rules allow while resting in ${name}`, () => {
+      const record = recordIn(state, {
+        restartPolicy: { name: "always", maxRetries: 0 },
+        exitCode: 1,
+        checkpoint: "/ckpt",
+      });
+      const machine = containerMachine;
+      const snapshot = machine.resolveState({ value, context: { record, facts: [] } });
+      const ignored = bodies
+        .filter((b) => rejection(record, b) === undefined)
+        .filter((b) => {
+          const [next] = transition(machine, snapshot, {
+            ...b,
+            meta: { actor: "t", requestId: "r" },
+          } as never);
+          return JSON.stringify(next.value) === JSON.stringify(snapshot.value);
+        })
+        .map((b) => b.type);
+      expect(ignored).toEqual([]);
+    });
   }
 });

@@ -71,3 +71,16 @@ describe("restart policies", () => {
     ]);
   });
 });
+
+describe("restart count", () => {
+  it("starts again from zero when the user starts the container", async () => {
+    const exited = recordIn("exited", {
+      restartPolicy: { name: "on-failure", maxRetries: 1 },
+      restartCount: 1,
+      exitCode: 1,
+    });
+    expect(restartDue(exited)).toBe(false);
+    const then = await given(exited).when({ type: "START" });
+    expect(then.record.restartCount).toBe(0);
+  });
+});
