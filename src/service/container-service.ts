@@ -356,7 +356,7 @@ export class ContainerService {
         try {
           resolve(answer());
         } catch (err) {
-          reject(err as Error);
+          reject(asBerthError(err));
         }
       };
       const check = () => {

@@ -265,7 +265,7 @@ describe("the machine and the rules agree", () => {
           const [next] = transition(machine, snapshot, {
             ...b,
             meta: { actor: "t", requestId: "r" },
-          } as never);
+          });
           return JSON.stringify(next.value) === JSON.stringify(snapshot.value);
         })
         .map((b) => b.type);
