@@ -9,6 +9,7 @@ import type { ArtifactInfo } from "../effects/storage.js";
 import type { ExitInfo, ImageInfo, LogLine } from "../effects/types.js";
 import type { BerthError } from "../errors.js";
 import {
+  asBerthError,
   CtrHasDependentsError,
   CtrRemovedError,
   errorFromWire,
