@@ -11,6 +11,7 @@
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { ClassicLevel } from "classic-level";
 import { envelope } from "../src/events/index.js";
@@ -186,14 +187,26 @@ async function replayRates(root: string) {
   return { fold, raw, events };
 }
 
+const answers = (socket: string) =>
+  new Promise<boolean>((resolve) => {
+    const s = connect(socket);
+    s.once("connect", () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once("error", () => resolve(false));
+  });
+
 /** Spawns `berth serve` on a root; resolves with ms until its socket answers and its resident memory. */
 async function startDaemon(root: string): Promise<{ ms: number; rssMb: number }> {
   const socket = join(root, "..", "bench.sock");
+  // A socket left by the previous run would look like a daemon that started at once.
+  await rm(socket, { force: true });
   const t0 = performance.now();
   const p = spawn("node", [CLI, "serve", "--root", root, "--socket", socket, "--host", "bench"], {
     stdio: "ignore",
   });
-  while (!existsSync(socket)) {
+  while (!existsSync(socket) || !(await answers(socket))) {
     if (p.exitCode !== null) throw new Error(`daemon exited with ${p.exitCode}`);
     await new Promise((r) => setTimeout(r, 5));
   }
