@@ -71,6 +71,9 @@ export abstract class GroupCommitJournal {
     this.writing = true;
     try {
       while (this.queue.length > 0) {
+        // One turn of the event loop lets the writers just answered append again, so they join
+        // this group instead of trickling into the next one.
+        await new Promise((resolve) => setImmediate(resolve));
         const group = this.queue;
         this.queue = [];
         await this.commit(group).catch((err: unknown) => {
