@@ -4,9 +4,10 @@
  */
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { userInfo } from "node:os";
-import { createInterface } from "node:readline";
 import { DaemonUnreachableError, errorFromWire, InternalError } from "../errors.js";
 import type { CloudEvent } from "../events/index.js";
+import { toSearchParams, type EventQuery } from "./event-query.js";
+import { ndjsonEvents } from "./ndjson.js";
 
 export interface ClientOptions {
   socketPath: string;
@@ -34,6 +35,21 @@ export class BerthClient {
     return data;
   }
 
+  /** The lines of an NDJSON answer (exports, replay progress), as they arrive. */
+  async *lines(path: string): AsyncGenerator<string> {
+    const res = await this.open("GET", path);
+    if ((res.statusCode ?? 500) >= 400)
+      throw wireError(res.statusCode, (await readBuffer(res)).toString("utf8"));
+    res.setEncoding("utf8");
+    let rest = "";
+    for await (const chunk of res as AsyncIterable<string>) {
+      const parts = (rest + chunk).split("\n");
+      rest = parts.pop() ?? "";
+      for (const line of parts) if (line.trim() !== "") yield line;
+    }
+    if (rest.trim() !== "") yield rest;
+  }
+
   async call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const res = await this.open(method, path, body);
     const text = await readAll(res);
@@ -52,26 +68,41 @@ export class BerthClient {
     return parsed as T;
   }
 
-  /** Streams journal events as they are delivered. */
-  async *events(query: { after?: number; stream: boolean }): AsyncGenerator<CloudEvent> {
-    const qs = `after=${query.after ?? 0}&stream=${query.stream ? 1 : 0}`;
-    const res = await this.open("GET", `/events?${qs}`);
-    if ((res.statusCode ?? 500) >= 400) {
-      const wire = JSON.parse(await readAll(res)) as { error: { code: string; message: string } };
-      throw errorFromWire(wire.error);
-    }
-    for await (const line of createInterface({ input: res, crlfDelay: Infinity })) {
-      if (line.trim() !== "") yield JSON.parse(line) as CloudEvent;
-    }
+  /**
+   * Streams journal events (history, then live unless `follow` is false), in
+   * batches as they arrive. An error the daemon ends the stream with is thrown
+   * typed; aborting `signal` ends the stream.
+   */
+  async *eventBatches(query: EventQuery = {}, signal?: AbortSignal): AsyncGenerator<CloudEvent[]> {
+    const res = await this.open(
+      "GET",
+      `/events?${toSearchParams(query).toString()}`,
+      undefined,
+      signal,
+    );
+    if ((res.statusCode ?? 500) >= 400) throw wireError(res.statusCode, await readAll(res));
+    res.setEncoding("utf8");
+    yield* ndjsonEvents(res as AsyncIterable<string>);
   }
 
-  private open(method: string, path: string, body?: unknown): Promise<IncomingMessage> {
+  /** Streams journal events one by one; see `eventBatches`. */
+  async *events(query: EventQuery = {}, signal?: AbortSignal): AsyncGenerator<CloudEvent> {
+    for await (const batch of this.eventBatches(query, signal)) yield* batch;
+  }
+
+  private open(
+    method: string,
+    path: string,
+    body?: unknown,
+    signal?: AbortSignal,
+  ): Promise<IncomingMessage> {
     const payload =
       body === undefined ? undefined : Buffer.isBuffer(body) ? body : JSON.stringify(body);
     return new Promise((resolve, reject) => {
       const req = httpRequest(
         {
           socketPath: this.options.socketPath,
+          ...(signal ? { signal } : {}),
           method,
           path,
           headers: {

@@ -34,7 +34,7 @@ function conditions(url: URL): ContainerState[] {
 }
 
 /** Turns a batch entry into a command body, validating what it carries. */
-function toBody(entry: {
+export function toBody(entry: {
   type: string;
   timeout?: number;
   signal?: string | number;

@@ -9,6 +9,7 @@
  * emptied and the feed catches up from the journal again, at the consumer's
  * pace. Memory per consumer stays bounded whatever its speed.
  */
+import { InternalError } from "../errors.js";
 import type { CloudEvent } from "../events/index.js";
 import type { Journal } from "../store/index.js";
 import { ContainerDirectory, type EventFilter } from "./event-filter.js";
@@ -26,12 +27,12 @@ export interface FeedOptions {
   filter?: EventFilter;
   /** Live events queued for a consumer before it is sent back to the journal (default 4096). */
   liveBuffer?: number;
-  /** Events per history batch (default 512). */
+  /** Most events per batch (default 1000). */
   batch?: number;
 }
 
 const DEFAULT_LIVE_BUFFER = 4096;
-const DEFAULT_BATCH = 512;
+const DEFAULT_BATCH = 1_000;
 /**
  * Events are stamped just before they are appended, so their times follow
  * their sequence to within a few milliseconds. The `since` search starts this
@@ -117,11 +118,34 @@ export async function seqBefore(journal: Journal, sinceMs: number): Promise<numb
   return lo;
 }
 
-/** The feed in batches: each history batch, then whatever live events are ready at once. */
-export async function* eventBatches(
+/** One event as the feed passes it on: its sequence, its stored JSON, and the parsed event if needed. */
+export interface FeedEntry {
+  seq: number;
+  json: string;
+  event?: CloudEvent;
+}
+
+/** Each live event is serialized once, however many consumers it goes to. */
+const serialized = new WeakMap<CloudEvent, string>();
+function jsonOf(e: CloudEvent): string {
+  let json = serialized.get(e);
+  if (json === undefined) {
+    json = JSON.stringify(e);
+    serialized.set(e, json);
+  }
+  return json;
+}
+
+/**
+ * The feed in batches of entries: each history batch, then whatever live
+ * events are ready at once. History comes from `readRawBatches`, parsed only
+ * when a filter or a time bound must look inside; the global sequence is
+ * gapless, so the k-th event after `afterSeq` has sequence `afterSeq + k`.
+ */
+export async function* feedEntries(
   journal: Journal,
-  options: FeedOptions,
-): AsyncGenerator<CloudEvent[]> {
+  options: FeedOptions & { parse?: boolean },
+): AsyncGenerator<FeedEntry[]> {
   const { follow, signal, sinceMs, untilMs, filter } = options;
   const batchSize = options.batch ?? DEFAULT_BATCH;
   const tail = follow
@@ -129,6 +153,11 @@ export async function* eventBatches(
     : undefined;
   try {
     const directory = filter?.needsFacts ? await ContainerDirectory.load(journal) : undefined;
+    const parse =
+      options.parse === true ||
+      filter !== undefined ||
+      sinceMs !== undefined ||
+      untilMs !== undefined;
     let last = options.afterSeq;
     if (sinceMs !== undefined) last = Math.max(last, await seqBefore(journal, sinceMs));
     const end = follow ? Infinity : journal.head().seq;
@@ -145,15 +174,29 @@ export async function* eventBatches(
 
     catchUp: while (!signal.aborted) {
       tail?.restart();
-      let out: CloudEvent[] = [];
-      for await (const e of journal.read({ afterSeq: last })) {
-        if (e.seq > end || signal.aborted) break;
-        last = e.seq;
-        if (wanted(e)) out.push(e);
-        if (out.length >= batchSize) {
-          yield out;
-          out = [];
+      let out: FeedEntry[] = [];
+      let done = false;
+      for await (const chunk of journal.readRawBatches({ afterSeq: last })) {
+        for (const json of chunk) {
+          const seq = last + 1;
+          if (seq > end) {
+            done = true;
+            break;
+          }
+          last = seq;
+          if (parse || out.length === 0) {
+            const event = JSON.parse(json) as CloudEvent;
+            if (event.seq !== seq)
+              throw new InternalError(`journal read gave seq ${event.seq} where ${seq} was due`);
+            if (parse && !wanted(event)) continue;
+            out.push(parse ? { seq, json, event } : { seq, json });
+          } else out.push({ seq, json });
+          if (out.length >= batchSize) {
+            yield out;
+            out = [];
+          }
         }
+        if (done || signal.aborted) break;
       }
       if (out.length > 0) yield out;
       if (!tail || pastUntil()) return;
@@ -169,12 +212,22 @@ export async function* eventBatches(
         // Listeners run in sequence order, so a hole means events went missing: read them.
         if (fresh[0]!.seq !== last + 1) continue catchUp;
         last = fresh[fresh.length - 1]!.seq;
-        const out = fresh.filter(wanted);
-        if (out.length > 0) yield out;
+        const live = fresh.filter(wanted).map((e) => ({ seq: e.seq, json: jsonOf(e), event: e }));
+        if (live.length > 0) yield live;
       }
     }
   } finally {
     tail?.close();
+  }
+}
+
+/** The feed in batches of parsed events. */
+export async function* eventBatches(
+  journal: Journal,
+  options: FeedOptions,
+): AsyncGenerator<CloudEvent[]> {
+  for await (const entries of feedEntries(journal, { ...options, parse: true })) {
+    yield entries.map((x) => x.event ?? (JSON.parse(x.json) as CloudEvent));
   }
 }
 

@@ -12,7 +12,7 @@
 import { InvalidArgError } from "../errors.js";
 import type { CloudEvent } from "../events/index.js";
 import { actionOf } from "../events/index.js";
-import { ACTIONS } from "../machines/index.js";
+import { ACTIONS } from "../machines/facts.js";
 import type { Journal } from "../store/index.js";
 
 /** What a filter may ask about a container, fixed at create. */

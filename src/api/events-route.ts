@@ -13,9 +13,8 @@
  */
 import type { ServerResponse } from "node:http";
 import { asBerthError, SlowConsumerError, type BerthError } from "../errors.js";
-import type { CloudEvent } from "../events/index.js";
 import type { Journal } from "../store/index.js";
-import { eventBatches } from "./event-feed.js";
+import { feedEntries, type FeedEntry } from "./event-feed.js";
 import { fromSearchParams, resolveQuery } from "./event-query.js";
 import type { Handler } from "./router.js";
 
@@ -30,24 +29,26 @@ export interface EventsRouteOptions {
 
 const DEFAULT_STALL_MS = 30_000;
 const DEFAULT_HEARTBEAT_MS = 15_000;
+/** A disconnected consumer's socket is kept this many stall periods for it to read the error. */
+const STALLED_GRACE = 4;
 
 interface Format {
   contentType: string;
-  event(e: CloudEvent): string;
+  event(e: FeedEntry): string;
   error(e: BerthError): string;
   heartbeat: string;
 }
 
 const NDJSON: Format = {
   contentType: "application/x-ndjson",
-  event: (e) => `${JSON.stringify(e)}\n`,
+  event: (e) => `${e.json}\n`,
   error: (e) => `${JSON.stringify({ error: e.toJSON() })}\n`,
   heartbeat: "\n",
 };
 
 const SSE: Format = {
   contentType: "text/event-stream",
-  event: (e) => `id: ${e.seq}\ndata: ${JSON.stringify(e)}\n\n`,
+  event: (e) => `id: ${e.seq}\ndata: ${e.json}\n\n`,
   error: (e) => `event: berth-error\ndata: ${JSON.stringify({ error: e.toJSON() })}\n\n`,
   heartbeat: ":\n\n",
 };
@@ -106,7 +107,7 @@ export function eventsRoute(journal: Journal, options: EventsRouteOptions = {}):
       }
     }, heartbeatMs);
     try {
-      const feed = eventBatches(journal, {
+      const feed = feedEntries(journal, {
         ...query,
         signal: abort.signal,
         ...(options.liveBuffer !== undefined ? { liveBuffer: options.liveBuffer } : {}),
@@ -123,8 +124,9 @@ export function eventsRoute(journal: Journal, options: EventsRouteOptions = {}):
       const e = asBerthError(err);
       if (res.destroyed) return;
       res.end(format.error(e));
-      // A stalled consumer may never read the rest: let it go after one more stall period.
-      if (e instanceof SlowConsumerError) setTimeout(() => res.destroy(), stallMs).unref();
+      // The error waits behind what the consumer has not read. If it never reads, let it go.
+      if (e instanceof SlowConsumerError)
+        setTimeout(() => res.destroy(), STALLED_GRACE * stallMs).unref();
     } finally {
       clearInterval(heartbeat);
       abort.abort();

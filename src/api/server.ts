@@ -9,6 +9,7 @@ import { InvalidArgError } from "../errors.js";
 import type { ContainerService } from "../service/index.js";
 import type { Journal, RelayStatus } from "../store/index.js";
 import { attachHandler, installAttach, resizeHandler } from "./attach-route.js";
+import { auditRoutes } from "./audit-routes.js";
 import { containerRoutes } from "./container-routes.js";
 import { eventsRoute, type EventsRouteOptions } from "./events-route.js";
 import { healthRoute } from "./health-route.js";
@@ -41,6 +42,7 @@ function routes(deps: ApiDeps): Record<string, Handler> {
           version: deps.version,
           journal: journal.head(),
           relay: deps.relay?.status() ?? null,
+          natsApi: deps.natsApi?.status() ?? null,
         }),
       ),
     "POST /images": async ({ req, res }) => {
@@ -61,6 +63,7 @@ function routes(deps: ApiDeps): Record<string, Handler> {
     "POST /containers/:ref/resize": resizeHandler(deps),
     "POST /containers/:ref/attach": attachHandler(deps),
     ...containerRoutes(service),
+    ...auditRoutes(service, journal),
     "GET /events": eventsRoute(journal, deps.events),
     "GET /health": healthRoute(deps),
   };
@@ -70,12 +73,22 @@ function routes(deps: ApiDeps): Record<string, Handler> {
 export function apiServer(deps: ApiDeps): Server {
   const table = routes(deps);
   const server = createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://berth");
+    let url: URL;
+    let found: ReturnType<typeof match>;
     // The raw path, not url.pathname: URL resolves "..", which would turn a bad artifact name into another route.
     const path = (req.url ?? "/").split("?")[0] ?? "/";
     const meta = requestMeta(req);
     res.setHeader("x-request-id", meta.requestId);
-    const found = match(table, req.method ?? "GET", path);
+    try {
+      url = new URL(req.url ?? "/", "http://berth");
+      found = match(table, req.method ?? "GET", path);
+    } catch (err) {
+      // A malformed target (bad percent-encoding, say) is the client's error, never the daemon's end.
+      return sendError(
+        res,
+        new InvalidArgError(`malformed request target: ${String(err)}`, { cause: err }),
+      );
+    }
     if (!found) return sendError(res, new InvalidArgError(`no route ${req.method} ${path}`));
     found
       .handler({ req, res, url, ref: found.ref, name: found.name, meta })

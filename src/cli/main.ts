@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
+import type { ServeFlags } from "./serve.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
   version: string;
@@ -55,15 +56,20 @@ program
   .option("--nats <url...>", "NATS server URL(s) for the event relay")
   .option("--host <id>", "host id in event sources and subjects")
   .option("--prefix <prefix>", "NATS subject prefix", "berth")
-  .action(
-    async (
-      opts: { root: string; nats?: string[]; host?: string; prefix: string },
-      cmd: Command,
-    ) => {
-      const { serve } = await import("./serve.js");
-      await serve({ ...opts, socket: socketOf(cmd), version: pkg.version });
-    },
-  );
+  .option("--stream <name>", "JetStream stream for events", "BERTH")
+  .option("--stream-replicas <n>", "stream replicas in a JetStream cluster", (v) => Number(v))
+  .addOption(new Option("--nats-user <user>", "NATS user").env("BERTH_NATS_USER"))
+  .addOption(new Option("--nats-pass <password>", "NATS password").env("BERTH_NATS_PASS"))
+  .addOption(new Option("--nats-token <token>", "NATS token").env("BERTH_NATS_TOKEN"))
+  .option("--nats-creds <file>", "NATS credentials file (JWT and NKey seed)")
+  .option("--nats-tls-ca <file>", "CA certificate for the NATS servers (PEM)")
+  .option("--nats-tls-cert <file>", "client certificate for NATS (PEM)")
+  .option("--nats-tls-key <file>", "client certificate key for NATS (PEM)")
+  .option("--no-nats-api", "do not serve the control API over NATS request/reply")
+  .action(async (opts: ServeFlags, cmd: Command) => {
+    const { serve } = await import("./serve.js");
+    await serve({ ...opts, socket: socketOf(cmd), version: pkg.version });
+  });
 
 const image = program.command("image").description("manage images");
 image
@@ -223,9 +229,36 @@ program
   .action(verb("ps"));
 program
   .command("inspect")
-  .description("show a container's record")
+  .description(
+    "show a container's record (now, or --at a time or sequence, replayed from the journal)",
+  )
+  .option("--at <when>", "RFC3339 time, global sequence number, or a duration ago such as 10m")
   .argument("<container>")
   .action(verb("inspect"));
+const audit = program
+  .command("audit")
+  .description("prove who did what: verify and export the journal");
+audit
+  .command("verify")
+  .description("recompute the hash chain; report the first bad position (exit 1)")
+  .option("--root <dir>", "check a stopped daemon's root directly")
+  .action(verb("auditVerify"));
+audit
+  .command("export")
+  .description("write the journal as JSON Lines of CloudEvents: who, what, when, outcome")
+  .option("--since <when>", "RFC3339 time, sequence number, or duration ago (10m)")
+  .option("--until <when>", "RFC3339 time, sequence number, or duration ago")
+  .option("--container <container>", "only this container's events (removed ones too)")
+  .action(verb("auditExport"));
+program
+  .command("replay")
+  .description(
+    "rebuild every projection from the journal: compare (--verify) or replace (--rebuild)",
+  )
+  .option("--verify", "print any difference between stored projections and the journal's fold")
+  .option("--rebuild", "replace the stored projections (needs --root and a stopped daemon)")
+  .option("--root <dir>", "work on a stopped daemon's root directly")
+  .action(verb("replay"));
 program
   .command("logs")
   .description("show a container's output")
@@ -246,6 +279,14 @@ program
     "true",
   )
   .option("--after-seq <n>", "start after this global sequence", (v) => Number(v))
+  .option("--since <time>", "events since this time: RFC3339, Unix seconds, or a duration (10m)")
+  .option("--until <time>", "events until this time; a duration counts from now (ends a stream)")
+  .option(
+    "--filter <key=value>",
+    "container=, event=, image=, label=, type= (repeatable)",
+    collect,
+    [],
+  )
   .addOption(format())
   .action(verb("events"));
 program

@@ -2,19 +2,15 @@
  * `berth serve`: runs the daemon until SIGTERM or SIGINT, then shuts down cleanly.
  */
 import { startDaemon } from "../daemon/index.js";
+import { daemonOptions, type ServeFlags } from "./serve-options.js";
 
-export async function serve(opts: {
-  root: string;
-  socket: string;
-  nats?: string[];
-  host?: string;
-  prefix: string;
-  version: string;
-}): Promise<void> {
+export type { ServeFlags } from "./serve-options.js";
+
+export async function serve(opts: ServeFlags & { socket: string; version: string }): Promise<void> {
   const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
   let daemon;
   try {
-    daemon = await startDaemon({ ...opts, log });
+    daemon = await startDaemon(daemonOptions(opts, { ...opts, log }));
   } catch (err) {
     process.stderr.write(`Error: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exitCode = 125;

@@ -6,9 +6,12 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { BerthClient } from "../api/client.js";
+import type { EventQuery } from "../api/event-query.js";
+import { parseTimeArg } from "../api/event-time.js";
 import { CtrStateInvalidError, CtrStoppedError, InvalidArgError } from "../errors.js";
 import type { CloudEvent } from "../events/index.js";
 import type { ContainerRecord } from "../machines/index.js";
+import { inspectAt } from "./audit-verbs.js";
 import { eventLine, historyTable, psTable } from "./format.js";
 
 const client = (socket: string) => new BerthClient({ socketPath: socket });
@@ -224,7 +227,8 @@ export async function ps(s: string, opts: { all?: boolean } & FormatOpt) {
   else out(psTable(records));
 }
 
-export async function inspect(s: string, ref: string) {
+export async function inspect(s: string, ref: string, opts: { at?: string } = {}) {
+  if (opts.at !== undefined) return inspectAt(s, ref, opts.at);
   json(await client(s).call<ContainerRecord>("GET", `/containers/${enc(ref)}`));
 }
 
@@ -245,14 +249,39 @@ export async function history(s: string, ref: string, opts: FormatOpt) {
 
 export async function events(
   s: string,
-  opts: { stream: string | boolean; afterSeq?: number } & FormatOpt,
+  opts: {
+    stream: string | boolean;
+    afterSeq?: number;
+    since?: string;
+    until?: string;
+    filter?: string[];
+  } & FormatOpt,
 ) {
-  const stream = !(opts.stream === false || opts.stream === "false" || opts.stream === "0");
-  for await (const e of client(s).events({ after: opts.afterSeq, stream })) {
-    out(opts.format === "json" ? `${JSON.stringify(e)}\n` : eventLine(e));
+  const follow = !(opts.stream === false || opts.stream === "false" || opts.stream === "0");
+  // As in Podman, durations count from the client's clock: the daemon gets absolute times.
+  const now = Date.now();
+  const at = (raw: string | undefined, kind: "since" | "until") => {
+    if (raw === undefined) return undefined;
+    const ms = parseTimeArg(raw, kind, now);
+    return new Date(kind === "since" ? Math.ceil(ms) : Math.floor(ms)).toISOString();
+  };
+  const query: EventQuery = {
+    follow,
+    ...(opts.afterSeq !== undefined ? { afterSeq: opts.afterSeq } : {}),
+    ...(opts.since !== undefined ? { since: at(opts.since, "since") } : {}),
+    ...(opts.until !== undefined ? { until: at(opts.until, "until") } : {}),
+    ...(opts.filter?.length ? { filters: opts.filter } : {}),
+  };
+  const line = opts.format === "json" ? (e: CloudEvent) => `${JSON.stringify(e)}\n` : eventLine;
+  for await (const batch of client(s).eventBatches(query)) {
+    if (!process.stdout.write(batch.map(line).join(""))) {
+      await new Promise((resolve) => process.stdout.once("drain", resolve));
+    }
   }
 }
 
 export async function status(s: string) {
   json(await client(s).call("GET", "/status"));
 }
+
+export { auditExport, auditVerify, replay } from "./audit-verbs.js";

@@ -2,15 +2,24 @@
  * The composition root: one daemon owns one root. It takes the journal's lock
  * first, so a second daemon on the same root fails before touching anything.
  */
-import { mkdir } from "node:fs/promises";
+import { constants } from "node:fs";
+import { access, mkdir } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Server } from "node:http";
 import { apiServer, listenOnSocket } from "../api/index.js";
+import type { EventsRouteOptions } from "../api/events-route.js";
+import { NatsApi } from "../api/nats-api.js";
 import { ExitMonitor, LinuxCheckpointer, LinuxRuntime, LinuxStorage } from "../effects/index.js";
 import { InvalidArgError } from "../errors.js";
 import { ContainerService } from "../service/index.js";
-import { LevelJournal, NatsRelay } from "../store/index.js";
+import {
+  LevelJournal,
+  natsServers,
+  NatsRelay,
+  validateNatsAuth,
+  type NatsAuth,
+} from "../store/index.js";
 
 export interface DaemonOptions {
   root: string;
@@ -20,6 +29,14 @@ export interface DaemonOptions {
   host?: string;
   prefix?: string;
   stream?: string;
+  /** Replicas of the event stream in a JetStream cluster. */
+  streamReplicas?: number;
+  /** How to authenticate to NATS, and TLS. */
+  natsAuth?: NatsAuth;
+  /** Serve the control API over NATS request/reply when `nats` is set (default true). */
+  natsApi?: boolean;
+  /** Slow-consumer and keep-alive settings of `GET /events`. */
+  events?: EventsRouteOptions;
   version: string;
   log?: (line: string) => void;
 }
@@ -27,7 +44,25 @@ export interface DaemonOptions {
 export interface Daemon {
   service: ContainerService;
   relay?: NatsRelay;
+  natsApi?: NatsApi;
   close(): Promise<void>;
+}
+
+/** Fails early, before the root is touched, on NATS options that could never connect. */
+async function checkNats(options: DaemonOptions): Promise<string[] | undefined> {
+  if (!options.nats?.length) return undefined;
+  const auth = options.natsAuth ?? {};
+  validateNatsAuth(auth);
+  const files = [auth.credsFile, auth.tls?.caFile, auth.tls?.certFile, auth.tls?.keyFile];
+  for (const file of files) {
+    if (file === undefined) continue;
+    await access(file, constants.R_OK).catch((err: unknown) => {
+      throw new InvalidArgError(`cannot read NATS file ${file}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    });
+  }
+  return natsServers(options.nats);
 }
 
 const SUBJECT_TOKEN = /^[A-Za-z0-9_-]+$/;
@@ -50,6 +85,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         `invalid ${what} ${JSON.stringify(token)}: use letters, digits, _ or -`,
       );
   }
+  const servers = await checkNats(options);
   await mkdir(options.root, { recursive: true, mode: 0o700 });
   const journal = await LevelJournal.open(join(options.root, "journal"));
   const runtime = new LinuxRuntime({ root: options.root });
@@ -69,28 +105,54 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   });
   // Exits that happened while no daemon ran are dispatched by the first scan, now that actors listen.
   await exits.ready;
-  const relay = options.nats?.length
+  const relay = servers
     ? new NatsRelay({
         journal,
-        servers: options.nats,
+        servers,
         prefix,
         host,
         stream: options.stream ?? "BERTH",
+        replicas: options.streamReplicas,
+        auth: options.natsAuth,
         onError: (e) => log(`relay: ${e instanceof Error ? e.message : String(e)} (retrying)`),
       })
     : undefined;
   relay?.start();
-  const server: Server = apiServer({ service, journal, version: options.version, relay, runtime });
+  const natsApi =
+    servers && options.natsApi !== false
+      ? new NatsApi({
+          service,
+          journal,
+          relay,
+          version: options.version,
+          host,
+          prefix,
+          endpoint: { ...options.natsAuth, servers },
+          log,
+        })
+      : undefined;
+  natsApi?.start();
+  const server: Server = apiServer({
+    service,
+    journal,
+    version: options.version,
+    relay,
+    natsApi,
+    runtime,
+    ...(options.events ? { events: options.events } : {}),
+  });
   await listenOnSocket(server, options.socket);
   log(`berth ${options.version} serving on ${options.socket} (root ${options.root}, host ${host})`);
   return {
     service,
     relay,
+    natsApi,
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await natsApi?.close();
       await relay?.stop();
       await service.close();
       await exits.close();

@@ -11,4 +11,5 @@ export {
   type CliResult,
   type Nats,
 } from "./processes.js";
+export { startNatsCluster, type NatsCluster } from "./nats-cluster.js";
 export { repoRoot } from "./repo.js";

@@ -30,14 +30,16 @@ export async function freePort(): Promise<number> {
 export async function until(
   check: () => boolean | Promise<boolean>,
   timeoutMs = 10_000,
-  what = "condition",
+  what: string | (() => string) = "condition",
 ) {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     if (await check()) return;
     await new Promise((r) => setTimeout(r, 25));
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${typeof what === "string" ? what : what()}`,
+  );
 }
 
 const canConnect = (opts: { port: number } | { path: string }) =>
@@ -62,8 +64,11 @@ export interface Nats {
   stop(): Promise<void>;
 }
 
-/** A JetStream nats-server; `kill` and `start` make outages, its store dir survives them. */
-export async function startNats(): Promise<Nats> {
+/**
+ * A JetStream nats-server; `kill` and `start` make outages, its store dir survives them.
+ * `args` go to nats-server as well (authentication, TLS, cluster routes).
+ */
+export async function startNats(options: { args?: string[] } = {}): Promise<Nats> {
   const port = await freePort();
   const dir = await tempDir("berth-nats-");
   let proc: ChildProcess | undefined;
@@ -71,9 +76,8 @@ export async function startNats(): Promise<Nats> {
     url: `nats://127.0.0.1:${port}`,
     port,
     async start() {
-      proc = spawn("nats-server", ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", dir], {
-        stdio: "ignore",
-      });
+      const args = ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", dir];
+      proc = spawn("nats-server", [...args, ...(options.args ?? [])], { stdio: "ignore" });
       await until(() => canConnect({ port }), 10_000, "nats-server");
     },
     async kill() {
@@ -112,7 +116,9 @@ export interface Berth {
 }
 
 /** The real daemon (`berth serve`) in its own root, optionally relaying to NATS. */
-export async function startBerth(options: { nats?: string; host?: string } = {}): Promise<Berth> {
+export async function startBerth(
+  options: { nats?: string; host?: string; args?: string[] } = {},
+): Promise<Berth> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first`);
   const dir = await tempDir("berth-it-");
   const root = join(dir, "root");
@@ -143,6 +149,7 @@ export async function startBerth(options: { nats?: string; host?: string } = {})
         options.host ?? "testhost",
       ];
       if (options.nats) args.push("--nats", options.nats);
+      args.push(...(options.args ?? []));
       const p = spawn("node", [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
       proc = p;
       p.stdout?.on("data", (d: Buffer) => (output += d.toString()));

@@ -191,6 +191,7 @@ export class NatsRelay {
       this.appended = false;
       const batch = await this.nextBatch();
       if (batch.length === 0) {
+        progressed(); // connected, stream checked, nothing owed: a later failure starts its backoff afresh
         await this.pause(1_000, true);
         continue;
       }

@@ -5,10 +5,12 @@
 import { jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import type { CloudEvent } from "../../src/events/index.js";
+import { connectionOptions, type NatsAuth } from "../../src/store/index.js";
 
 export interface Delivered {
   event: CloudEvent;
   msgId: string | undefined;
+  contentType: string | undefined;
   subject: string;
   streamSeq: number;
 }
@@ -19,8 +21,9 @@ export async function readJetStream(
   atLeast: number,
   timeoutMs = 10_000,
   stream = "BERTH",
+  auth: NatsAuth = {},
 ): Promise<Delivered[]> {
-  const nc = await connect({ servers: url });
+  const nc = await connect(connectionOptions({ ...auth, servers: url }));
   try {
     const js = jetstream(nc);
     const end = Date.now() + timeoutMs;
@@ -36,6 +39,7 @@ export async function readJetStream(
           got.push({
             event: m.json<CloudEvent>(),
             msgId: m.headers?.get("Nats-Msg-Id"),
+            contentType: m.headers?.get("content-type"),
             subject: m.subject,
             streamSeq: m.seq,
           });

@@ -1,0 +1,85 @@
+/**
+ * Driving daemons through NATS: the control API each daemon serves on
+ * `<prefix>.<host>.api.v1.<verb>`. Answers come back as results or as the
+ * same typed errors as over the socket.
+ */
+import { randomUUID } from "node:crypto";
+import { connect, errors, headers, type NatsConnection } from "@nats-io/transport-node";
+import { errorFromWire, NatsUnavailableError } from "../errors.js";
+import { connectionOptions, type NatsEndpoint } from "../store/nats-options.js";
+import { apiSubject } from "../store/nats-stream.js";
+
+export interface FleetOptions extends NatsEndpoint {
+  /** Subject prefix (default berth). */
+  prefix?: string;
+  /** Who the requests are on behalf of; recorded as `declared:<actor>`. */
+  actor?: string;
+  /** How long to wait for an answer (default 30 s). */
+  timeoutMs?: number;
+}
+
+export interface CallOptions {
+  timeoutMs?: number;
+  requestId?: string;
+  idempotencyKey?: string;
+}
+
+type Answer<T> = { ok: true; result: T } | { error: { code: string; message: string } };
+
+export class FleetClient {
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly options: FleetOptions,
+  ) {}
+
+  static async connect(options: FleetOptions): Promise<FleetClient> {
+    const nc = await connect(
+      connectionOptions(options, {
+        reconnect: true,
+        maxReconnectAttempts: -1,
+        name: "berth-fleet",
+      }),
+    );
+    return new FleetClient(nc, options);
+  }
+
+  /**
+   * Calls `verb` on `host`: e.g. `call("h1", "start", { ref: "web" })`. Throws
+   * the daemon's typed error, or NatsUnavailableError if no daemon answers.
+   */
+  async call<T = unknown>(
+    host: string,
+    verb: string,
+    body: unknown = {},
+    opts: CallOptions = {},
+  ): Promise<T> {
+    const subject = apiSubject(this.options.prefix ?? "berth", host, verb);
+    const h = headers();
+    if (this.options.actor) h.set("Berth-Actor", this.options.actor);
+    h.set("Berth-Request-Id", opts.requestId ?? randomUUID());
+    if (opts.idempotencyKey) h.set("Idempotency-Key", opts.idempotencyKey);
+    let answer: Answer<T>;
+    try {
+      const msg = await this.nc.request(subject, JSON.stringify(body), {
+        timeout: opts.timeoutMs ?? this.options.timeoutMs ?? 30_000,
+        headers: h,
+      });
+      answer = msg.json<Answer<T>>();
+    } catch (err) {
+      const noResponders =
+        err instanceof errors.NoRespondersError ||
+        (err instanceof errors.RequestError && err.isNoResponders());
+      if (noResponders)
+        throw new NatsUnavailableError(`no berth daemon answers on ${subject}`, { cause: err });
+      if (err instanceof errors.TimeoutError)
+        throw new NatsUnavailableError(`no answer on ${subject} in time`, { cause: err });
+      throw err;
+    }
+    if ("error" in answer) throw errorFromWire(answer.error);
+    return answer.result;
+  }
+
+  async close(): Promise<void> {
+    await this.nc.close();
+  }
+}

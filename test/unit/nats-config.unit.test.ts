@@ -1,0 +1,174 @@
+/**
+ * How berth reaches NATS and what it asks of the stream: serve flags to daemon
+ * options, daemon options to nats.js connection options, and the stream check.
+ */
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { StorageType, type StreamConfig } from "@nats-io/jetstream";
+import { nanos, nkeys } from "@nats-io/transport-node";
+import { describe, expect, it } from "vitest";
+import { daemonOptions } from "../../src/cli/serve-options.js";
+import { InvalidArgError, StreamConfigError } from "../../src/errors.js";
+import {
+  connectionOptions,
+  DUPLICATE_WINDOW_MS,
+  natsServers,
+  RETRY_HORIZON_MS,
+  streamChanges,
+} from "../../src/store/index.js";
+import { newStreamConfig } from "../../src/store/nats-stream.js";
+
+const base = { root: "/r", prefix: "berth" };
+const rest = { socket: "/s.sock", version: "0.1.0" };
+
+describe("serve flags", () => {
+  it("map user, password, TLS files, stream and replicas onto the daemon's options", () => {
+    const o = daemonOptions(
+      {
+        ...base,
+        nats: ["nats://a:4222,nats://b:4222"],
+        host: "h1",
+        stream: "EVENTS",
+        streamReplicas: 3,
+        natsUser: "berth",
+        natsPass: "secret",
+        natsTlsCa: "/ca.pem",
+        natsTlsCert: "/cert.pem",
+        natsTlsKey: "/key.pem",
+      },
+      rest,
+    );
+    expect(o).toMatchObject({
+      nats: ["nats://a:4222,nats://b:4222"],
+      host: "h1",
+      stream: "EVENTS",
+      streamReplicas: 3,
+      natsApi: true,
+      natsAuth: {
+        user: "berth",
+        pass: "secret",
+        tls: { caFile: "/ca.pem", certFile: "/cert.pem", keyFile: "/key.pem" },
+      },
+    });
+  });
+
+  it("turn the NATS API off with --no-nats-api and refuse impossible replica counts", () => {
+    expect(daemonOptions({ ...base, natsApi: false }, rest).natsApi).toBe(false);
+    expect(daemonOptions({ ...base, natsToken: "t" }, rest).natsAuth).toEqual({ token: "t" });
+    expect(() => daemonOptions({ ...base, streamReplicas: 0 }, rest)).toThrow(
+      /--stream-replicas 0/,
+    );
+  });
+});
+
+describe("NATS connection options", () => {
+  it("split server lists given with commas or repeated flags", () => {
+    expect(natsServers(["nats://a:1,nats://b:2", "nats://c:3"])).toEqual([
+      "nats://a:1",
+      "nats://b:2",
+      "nats://c:3",
+    ]);
+    expect(() => natsServers([" , "])).toThrow(InvalidArgError);
+  });
+
+  it("carry user and password, or a token, and TLS files", () => {
+    expect(
+      connectionOptions({ servers: "nats://a:1", user: "u", pass: "p" }, { timeout: 5 }),
+    ).toEqual({
+      servers: ["nats://a:1"],
+      user: "u",
+      pass: "p",
+      timeout: 5,
+    });
+    expect(connectionOptions({ servers: "nats://a:1", token: "t" })).toMatchObject({ token: "t" });
+    expect(
+      connectionOptions({
+        servers: "nats://a:1",
+        tls: { caFile: "/ca", certFile: "/c", keyFile: "/k" },
+      }).tls,
+    ).toEqual({ caFile: "/ca", certFile: "/c", keyFile: "/k" });
+    expect(connectionOptions({ servers: "nats://a:1", tls: {} }).tls).toBeUndefined();
+  });
+
+  it("read a credentials file at each connect, so a rotated file is picked up", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "berth-creds-"));
+    const file = join(dir, "user.creds");
+    const creds = (jwt: string) =>
+      [
+        "-----BEGIN NATS USER JWT-----",
+        jwt,
+        "------END NATS USER JWT------",
+        "",
+        "-----BEGIN USER NKEY SEED-----",
+        new TextDecoder().decode(nkeys.createUser().getSeed()),
+        "------END USER NKEY SEED------",
+        "",
+      ].join("\n");
+    const o = connectionOptions({ servers: "nats://a:1", credsFile: file });
+    const sign = o.authenticator as unknown as (nonce?: string) => Record<string, string>;
+    await writeFile(file, creds("first.jwt.token"));
+    const first = sign("nonce");
+    expect(first.jwt).toBe("first.jwt.token");
+    expect(first.nkey).toMatch(/^U[A-Z0-9]{55}$/);
+    expect(typeof first.sig).toBe("string");
+    await writeFile(file, creds("second.jwt.token"));
+    expect(sign("nonce").jwt).toBe("second.jwt.token");
+  });
+
+  it("refuse two ways to authenticate, a user without password, a certificate without key", () => {
+    expect(() => connectionOptions({ servers: "x", user: "u", pass: "p", token: "t" })).toThrow(
+      /use one of user\/password, token, not several/,
+    );
+    expect(() => connectionOptions({ servers: "x", user: "u" })).toThrow(/needs a password/);
+    expect(() => connectionOptions({ servers: "x", tls: { certFile: "/c" } })).toThrow(
+      /needs its key/,
+    );
+  });
+});
+
+describe("event stream", () => {
+  const spec = { name: "BERTH", prefix: "berth" };
+  const existing = (over: Partial<StreamConfig>): StreamConfig =>
+    ({ ...newStreamConfig(spec), ...over }) as StreamConfig;
+
+  it("is created on four-token event subjects with file storage and a long duplicate window", () => {
+    expect(newStreamConfig({ ...spec, replicas: 3 })).toEqual({
+      name: "BERTH",
+      subjects: ["berth.*.*.*"],
+      storage: StorageType.File,
+      duplicate_window: nanos(DUPLICATE_WINDOW_MS),
+      num_replicas: 3,
+    });
+  });
+
+  it("keeps its duplicate window longer than the relay's retry horizon", () => {
+    expect(DUPLICATE_WINDOW_MS).toBeGreaterThan(RETRY_HORIZON_MS * 10);
+  });
+
+  it("is left alone when it already fits", () => {
+    expect(streamChanges(existing({}), spec)).toBeUndefined();
+  });
+
+  it("loses a catch-all subject that would capture the NATS API, and gets the window and replicas it needs", () => {
+    const changes = streamChanges(
+      existing({
+        subjects: ["berth.>", "other.>"],
+        duplicate_window: nanos(120_000),
+        num_replicas: 1,
+      }),
+      { ...spec, replicas: 3 },
+    );
+    expect(changes).toEqual({
+      subjects: ["other.>", "berth.*.*.*"],
+      duplicate_window: nanos(DUPLICATE_WINDOW_MS),
+      num_replicas: 3,
+    });
+  });
+
+  it("is refused with memory storage, which cannot be changed in place", () => {
+    expect(() => streamChanges(existing({ storage: StorageType.Memory }), spec)).toThrow(
+      StreamConfigError,
+    );
+  });
+});
