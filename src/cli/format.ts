@@ -38,6 +38,13 @@ export function psTable(records: ContainerRecord[]): string {
   );
 }
 
+/** "request STOP" for an intent, so a timeline says what was asked. */
+function actionLabel(e: CloudEvent): string {
+  const action = actionOf(e.type);
+  const command = (e.data as { command?: unknown }).command;
+  return action === "request" && typeof command === "string" ? `request ${command}` : action;
+}
+
 function outcomeOf(e: CloudEvent): string {
   const data = e.data as { outcome?: string; error?: { message?: string } };
   return data.outcome === "failure" ? `failure: ${data.error?.message ?? ""}` : "success";
@@ -50,7 +57,7 @@ export function historyTable(events: CloudEvent[]): string {
       String(e.version),
       String(e.seq),
       e.time,
-      actionOf(e.type),
+      actionLabel(e),
       outcomeOf(e),
       e.actor,
     ]),
@@ -65,5 +72,5 @@ export function eventLine(e: CloudEvent): string {
       : data.signal
         ? ` signal=${data.signal}`
         : "";
-  return `${e.time} #${e.seq} container ${actionOf(e.type)} ${short(e.subject)} v${e.version} (${outcomeOf(e)}${extra}, actor=${e.actor})\n`;
+  return `${e.time} #${e.seq} container ${actionLabel(e)} ${short(e.subject)} v${e.version} (${outcomeOf(e)}${extra}, actor=${e.actor})\n`;
 }
