@@ -107,6 +107,7 @@ const POLICY_META = (): RequestMeta => ({ actor: "policy:restart", requestId: ra
 const RECONCILE_META = (): RequestMeta => ({ actor: "berth:reconcile", requestId: randomUUID() });
 const EXIT_STATES: ContainerState[] = ["stopped", "exited", "removed"];
 const MIN_WAIT_INTERVAL_MS = 50;
+const RECONCILE_CONCURRENCY = 8;
 
 const recordOf = (e: Entry) => e.actor.getSnapshot().context.record;
 
@@ -152,15 +153,24 @@ export class ContainerService {
     }
     // One `runc list` instead of a `runc state` per container keeps start-up fast on big roots.
     const inRuntime = new Set(await deps.runtime.list().catch(() => []));
+    const toCheck: Entry[] = [];
     for (const entry of service.entries.values()) {
       const record = recordOf(entry);
       // What changed while no daemon watched is journaled with cause "reconcile".
       const check = runtimeMounted(record.state) || inRuntime.has(record.id);
-      if (check && record.state !== "removing") void service.reconcile(entry);
+      if (check && record.state !== "removing") toCheck.push(entry);
       if (restartDue(record)) {
         void service.observe(entry, { type: "RESTART", byPolicy: true, meta: POLICY_META() });
       }
     }
+    // A few at a time: thousands of running containers must not mean thousands of runc processes at once.
+    const next = async (): Promise<void> => {
+      const entry = toCheck.shift();
+      if (!entry) return;
+      await service.reconcile(entry);
+      return next();
+    };
+    for (let i = 0; i < RECONCILE_CONCURRENCY; i++) void next();
     return service;
   }
 
