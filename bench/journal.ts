@@ -38,6 +38,7 @@ function createFact(n: number) {
     stdin: false,
     restartPolicy: { name: "no", maxRetries: 0 },
     requires: [],
+    labels: {},
   });
 }
 

@@ -7,7 +7,6 @@
  * Events carry only the container id (`subject`). Name, image and labels come
  * from the container's create event: a `ContainerDirectory` is seeded from the
  * stored projections and learns from each create event the feed passes.
- * Containers have no labels yet, so a label filter matches nothing until they do.
  */
 import { InvalidArgError } from "../errors.js";
 import type { CloudEvent } from "../events/index.js";

@@ -18,6 +18,7 @@ export const CreateBody = z.object({
   stdin: z.boolean().optional(),
   restart: z.string().optional(),
   requires: z.array(z.string()).optional(),
+  labels: z.record(z.string(), z.string()).optional(),
 });
 
 export const StopBody = z.object({ timeout: z.number().int().nonnegative().optional() });

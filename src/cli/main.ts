@@ -92,6 +92,7 @@ program
     collect,
     [],
   )
+  .option("-l, --label <key=value>", "metadata for filters (repeatable)", collect, [])
   .argument("<image>")
   .argument("[command...]")
   .passThroughOptions()

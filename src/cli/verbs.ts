@@ -41,10 +41,24 @@ export async function create(
     interactive?: boolean;
     restart?: string;
     requires?: string[];
+    label?: string[];
   },
 ) {
-  const { tty, interactive, ...rest } = opts;
-  const body = { image, command, ...rest, terminal: tty ?? false, stdin: interactive ?? false };
+  const { tty, interactive, label, ...rest } = opts;
+  const labels = Object.fromEntries(
+    (label ?? []).map((l) => {
+      const at = l.indexOf("=");
+      return at < 0 ? [l, ""] : [l.slice(0, at), l.slice(at + 1)];
+    }),
+  );
+  const body = {
+    image,
+    command,
+    ...rest,
+    labels,
+    terminal: tty ?? false,
+    stdin: interactive ?? false,
+  };
   const record = await client(socket).call<ContainerRecord>("POST", "/containers", body);
   out(`${record.id}\n`);
 }

@@ -28,6 +28,8 @@ export function evolve(
     return {
       id: at.id,
       ...d,
+      // Journals written before labels existed have none.
+      labels: d.labels ?? {},
       state: "configured",
       createdAt: at.time,
       oomKilled: false,

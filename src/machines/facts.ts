@@ -40,6 +40,7 @@ export type CreateData = Pick<
   | "stdin"
   | "restartPolicy"
   | "requires"
+  | "labels"
 >;
 
 /** A failed effect or a rejected request: journaled so history shows the attempt; it changes no state. */

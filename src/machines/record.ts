@@ -40,6 +40,8 @@ export interface ContainerRecord {
   restartPolicy: RestartPolicy;
   /** Ids of containers that must run before this one (create --requires). */
   requires: string[];
+  /** Free-form key=value metadata (create --label), for filters. */
+  labels: Record<string, string>;
   state: ContainerState;
   createdAt: string;
   startedAt?: string;

@@ -52,7 +52,7 @@ import {
 import { Registry } from "./registry.js";
 import type { HostPorts } from "./runtime-effects.js";
 import { SerialQueue } from "./serial-queue.js";
-import { containerName, restartPolicy, seconds, signalName } from "./validate.js";
+import { containerName, labels, restartPolicy, seconds, signalName } from "./validate.js";
 
 /** What `create` needs; defaults follow Podman. */
 export interface CreateOptions {
@@ -69,6 +69,8 @@ export interface CreateOptions {
   restart?: string;
   /** Containers (id, prefix or name) that must be running before this one starts. */
   requires?: string[];
+  /** key=value metadata; keys are non-empty and have no "=". */
+  labels?: Record<string, string>;
 }
 
 /** The files and artifacts side of the host, beyond what the machine's effects use. */
@@ -204,6 +206,7 @@ export class ContainerService {
       stdin: options.stdin ?? false,
       restartPolicy: restartPolicy(options.restart),
       requires: (options.requires ?? []).map((ref) => this.registry.live(ref).id),
+      labels: labels(options.labels),
     };
     if (this.nameTaken(name))
       throw new NameInUseError(`the container name "${name}" is already in use`);

@@ -17,7 +17,7 @@ export {
   type RootfsStorage,
 } from "./runtime-effects.js";
 export { SerialQueue } from "./serial-queue.js";
-export { containerName, restartPolicy, seconds, signalName } from "./validate.js";
+export { containerName, labels, restartPolicy, seconds, signalName } from "./validate.js";
 export {
   foldJournal,
   rebuildProjections,

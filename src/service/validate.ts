@@ -46,6 +46,18 @@ export function restartPolicy(input = "no"): RestartPolicy {
   return { name: m[1] as RestartPolicy["name"], maxRetries: m[2] === undefined ? 0 : Number(m[2]) };
 }
 
+/** Labels as given to create: keys must be non-empty and free of "=". */
+export function labels(input: Record<string, string> = {}): Record<string, string> {
+  for (const key of Object.keys(input)) {
+    if (key === "" || key.includes("=")) {
+      throw new InvalidArgError(
+        `invalid label key ${JSON.stringify(key)}: it must be non-empty and have no "="`,
+      );
+    }
+  }
+  return { ...input };
+}
+
 /** A non-negative whole number of seconds. */
 export function seconds(input: number, what: string): number {
   if (!Number.isInteger(input) || input < 0) {

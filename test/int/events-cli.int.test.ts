@@ -23,7 +23,9 @@ beforeAll(async () => {
   berth = await startBerth();
   await berth.ok("image", "import", busyboxTar(), "busybox");
   await berth.ok("image", "import", busyboxTar(), "tools");
-  ids.web = (await berth.ok("create", "--name", "web", "busybox", "true")).trim();
+  ids.web = (
+    await berth.ok("create", "--name", "web", "--label", "tier=front", "busybox", "true")
+  ).trim();
   ids.db = (await berth.ok("create", "--name", "db", "tools", "true")).trim();
   await new Promise((r) => setTimeout(r, 50));
   between = new Date().toISOString();
@@ -60,8 +62,11 @@ describe("berth events", () => {
     expect(new Set(tools.map((e) => e.subject))).toEqual(new Set([ids.db]));
     expect(await events("--filter", "type=container")).toEqual(all);
     expect(await events("--filter", "type=image")).toEqual([]);
-    // Containers carry no labels yet, so a label filter matches nothing.
-    expect(await events("--filter", "label=tier=front")).toEqual([]);
+    const front = await events("--filter", "label=tier=front");
+    expect(front.length).toBeGreaterThan(0);
+    expect(new Set(front.map((e) => e.subject))).toEqual(new Set([ids.web]));
+    expect(await events("--filter", "label=tier")).toEqual(front);
+    expect(await events("--filter", "label=tier=back")).toEqual([]);
   });
 
   it("selects by time with --since and --until, as RFC3339 or durations", async () => {

@@ -34,6 +34,7 @@ export function recordIn(
     stdin: false,
     restartPolicy: { name: "no", maxRetries: 0 },
     requires: [],
+    labels: {},
     restartCount: 0,
     mountCount: 0,
     state,
