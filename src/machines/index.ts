@@ -48,5 +48,5 @@ export {
 export { eventType, replay, toFact, type StoredFact } from "./replay.js";
 export { restartDelayMs, restartDue } from "./restart-policy.js";
 export { committed } from "./restore.js";
-export { rejection, runtimeMounted } from "./rules.js";
+export { rejection, removedError, runtimeMounted } from "./rules.js";
 export { lifecycleDiagram, SHARED_EVENTS } from "./diagram.js";

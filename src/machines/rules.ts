@@ -21,6 +21,9 @@ const improper = (message: string) =>
 const q = (s: string) => JSON.stringify(s);
 const isIn = (state: ContainerState, ...states: ContainerState[]) => states.includes(state);
 
+/** The seed's ErrCtrRemoved: every command on a removed container gets it, however it was named. */
+export const removedError = () => new CtrRemovedError("container has already been removed");
+
 /** States in which the runtime holds the container's root filesystem mounted. */
 export const runtimeMounted = (state: ContainerState) =>
   isIn(state, "created", "running", "paused", "stopped");
@@ -41,7 +44,7 @@ type RuleRecord = Pick<
 /** Returns the error that rejects `command` for `record`, or undefined when it is allowed. */
 export function rejection(record: RuleRecord, command: CommandBody): BerthError | undefined {
   const { id, state } = record;
-  if (state === "removed") return new CtrRemovedError("container has already been removed");
+  if (state === "removed") return removedError();
   switch (command.type) {
     case "INIT":
       return isIn(state, "configured", "stopped", "exited")

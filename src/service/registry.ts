@@ -3,8 +3,8 @@
  * a name. Live containers come first; removed ones (tombstones) stay findable
  * so their history and exit code can still be read.
  */
-import { CtrRemovedError, NoSuchCtrError } from "../errors.js";
-import type { ContainerRecord } from "../machines/index.js";
+import { NoSuchCtrError } from "../errors.js";
+import { removedError, type ContainerRecord } from "../machines/index.js";
 
 export class Registry {
   private readonly tombstones = new Map<string, ContainerRecord>();
@@ -19,7 +19,7 @@ export class Registry {
   live(ref: string): ContainerRecord {
     const found = match(this.liveRecords(), ref);
     if (found) return found;
-    if (this.removed(ref)) throw new CtrRemovedError(`container ${ref} has been removed`);
+    if (this.removed(ref)) throw removedError();
     throw new NoSuchCtrError(`no container with name or ID ${JSON.stringify(ref)} found`);
   }
 
