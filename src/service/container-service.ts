@@ -253,8 +253,14 @@ export class ContainerService {
     meta: RequestMeta,
     options: { recursive?: boolean } = {},
   ): Promise<ContainerRecord> {
-    return this.idempotent(meta, body.type, argsOf(body), () =>
-      this.commandOnce(ref, body, meta, options),
+    // The container the key is for; an unknown ref keeps its text, which matches no stored id.
+    const target = meta.idempotencyKey ? (this.registry.find(ref)?.id ?? ref) : undefined;
+    return this.idempotent(
+      meta,
+      body.type,
+      argsOf(body),
+      () => this.commandOnce(ref, body, meta, options),
+      target,
     );
   }
 
@@ -267,13 +273,15 @@ export class ContainerService {
     command: string,
     args: unknown,
     run: () => Promise<ContainerRecord>,
+    /** The container a command targets (none for create). */
+    target?: string,
   ): Promise<ContainerRecord> {
     const key = meta.idempotencyKey;
     if (!key) return run();
     const print = fingerprint(command, args);
     const inflight = this.inflight.get(key);
     if (inflight) {
-      sameRequestOrThrow(key, inflight, print);
+      sameRequestOrThrow(key, inflight, print, target);
       return inflight.answer;
     }
     // Registered before any await, so a concurrent retry always finds it.
@@ -281,11 +289,11 @@ export class ContainerService {
       const raw = await this.deps.journal.getMeta(idempotencyMetaKey(key));
       if (!raw) return run();
       const stored = JSON.parse(raw) as IdempotencyRecord;
-      sameRequestOrThrow(key, stored, print);
+      sameRequestOrThrow(key, stored, print, target);
       return answerOf(await this.deps.journal.readStream(stored.container), stored.requestId);
     })();
     this.inflight.set(key, {
-      container: "",
+      container: target ?? "",
       requestId: meta.requestId,
       fingerprint: print,
       answer,

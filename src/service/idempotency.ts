@@ -24,8 +24,17 @@ export function fingerprint(command: string, args: unknown): string {
   return createHash("sha256").update(canonicalJson({ command, args })).digest("hex");
 }
 
-export function sameRequestOrThrow(key: string, stored: IdempotencyRecord, now: string): void {
-  if (stored.fingerprint !== now) {
+/**
+ * The fingerprint does not name the container, so a command also checks the
+ * container it targets: the same command on another container is another request.
+ */
+export function sameRequestOrThrow(
+  key: string,
+  stored: IdempotencyRecord,
+  now: string,
+  container?: string,
+): void {
+  if (stored.fingerprint !== now || (container !== undefined && stored.container !== container)) {
     throw new InvalidArgError(
       `idempotency key ${JSON.stringify(key)} was already used for a different request`,
     );
