@@ -66,6 +66,21 @@ program
   .option("--nats-tls-cert <file>", "client certificate for NATS (PEM)")
   .option("--nats-tls-key <file>", "client certificate key for NATS (PEM)")
   .option("--no-nats-api", "do not serve the control API over NATS request/reply")
+  .option(
+    "--events-stall-ms <ms>",
+    "GET /events: disconnect a consumer that reads nothing this long (default 30000)",
+    (v) => Number(v),
+  )
+  .option(
+    "--events-heartbeat-ms <ms>",
+    "GET /events: keep-alive after this much silence (default 15000)",
+    (v) => Number(v),
+  )
+  .option(
+    "--events-live-buffer <n>",
+    "GET /events: live events queued per consumer before it reads from the journal (default 4096)",
+    (v) => Number(v),
+  )
   .action(async (opts: ServeFlags, cmd: Command) => {
     const { serve } = await import("./serve.js");
     await serve({ ...opts, socket: socketOf(cmd), version: pkg.version });

@@ -1,6 +1,7 @@
 /**
  * `berth serve` flags to daemon options. Pure, so the mapping is unit-tested.
  */
+import type { EventsRouteOptions } from "../api/events-route.js";
 import type { DaemonOptions } from "../daemon/index.js";
 import { InvalidArgError } from "../errors.js";
 import type { NatsAuth } from "../store/index.js";
@@ -21,6 +22,20 @@ export interface ServeFlags {
   natsTlsKey?: string;
   /** Commander's `--no-nats-api` sets this to false. */
   natsApi?: boolean;
+  /** `GET /events`: disconnect a consumer that reads nothing for this long while output waits. */
+  eventsStallMs?: number;
+  /** `GET /events`: a keep-alive after this much silence. */
+  eventsHeartbeatMs?: number;
+  /** `GET /events`: live events queued per consumer before it is served from the journal again. */
+  eventsLiveBuffer?: number;
+}
+
+/** A whole number of at least 1 for `flag`, or undefined when the flag was not given. */
+function positive(flag: string, value: number | undefined, unit: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!(Number.isSafeInteger(value) && value >= 1))
+    throw new InvalidArgError(`invalid ${flag} ${value}: use a whole number of ${unit}, 1 or more`);
+  return value;
 }
 
 export function daemonOptions(
@@ -42,6 +57,14 @@ export function daemonOptions(
   const replicas = flags.streamReplicas;
   if (replicas !== undefined && !(Number.isInteger(replicas) && replicas >= 1 && replicas <= 5))
     throw new InvalidArgError(`invalid --stream-replicas ${replicas}: use 1 to 5`);
+  const stallMs = positive("--events-stall-ms", flags.eventsStallMs, "milliseconds");
+  const heartbeatMs = positive("--events-heartbeat-ms", flags.eventsHeartbeatMs, "milliseconds");
+  const liveBuffer = positive("--events-live-buffer", flags.eventsLiveBuffer, "events");
+  const events: EventsRouteOptions = {
+    ...(stallMs !== undefined ? { stallMs } : {}),
+    ...(heartbeatMs !== undefined ? { heartbeatMs } : {}),
+    ...(liveBuffer !== undefined ? { liveBuffer } : {}),
+  };
   return {
     root: flags.root,
     socket: rest.socket,
@@ -53,6 +76,7 @@ export function daemonOptions(
     ...(replicas !== undefined ? { streamReplicas: replicas } : {}),
     ...(Object.keys(natsAuth).length > 0 ? { natsAuth } : {}),
     natsApi: flags.natsApi !== false,
+    ...(Object.keys(events).length > 0 ? { events } : {}),
     ...(rest.log ? { log: rest.log } : {}),
   };
 }

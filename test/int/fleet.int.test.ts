@@ -102,6 +102,12 @@ describe("fleet", () => {
       await until(async () => (await status(berth)).relay.lag === 0, 30_000, "relay lag 0");
     }
     const expected = { h1: await journal(h1), h2: await journal(h2) };
+    // The journals are the expected answer, so first check they hold the workload at all: with
+    // both empty (a broken read), every comparison below would hold.
+    for (const host of ["h1", "h2"] as const) {
+      const removed = expected[host].filter((e) => e.type === "io.berth.container.remove");
+      expect(removed, host).toHaveLength(5);
+    }
     await until(
       () => seen.length >= expected.h1.length + expected.h2.length,
       30_000,

@@ -92,7 +92,7 @@ describe("event filters", () => {
     expect(
       parseFilters(["label=tier=front", "label=team=b"]).matches(event(ID, "start"), labelled),
     ).toBe(false);
-    // Containers have no labels yet, so today a label filter matches nothing.
+    // A container without labels matches no label filter.
     expect(parseFilters(["label=tier=front"]).matches(event(ID, "start"), facts)).toBe(false);
   });
 

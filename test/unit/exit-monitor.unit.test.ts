@@ -27,6 +27,21 @@ async function writeExit(id: string, code: number): Promise<void> {
   await fs.rename(tmp, path.join(dir, id));
 }
 
+const HOUR = 3_600_000;
+
+/** `promise`, or a failure naming `what` if it takes longer than `ms`. */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function monitorFor(rescanMs = 500): ExitMonitor {
   monitor = new ExitMonitor({ root, rescanMs });
   return monitor;
@@ -83,13 +98,28 @@ describe("ExitMonitor", () => {
     expect(order).toEqual(["listener", "waiter"]);
   });
 
-  it("resolves a wait at once when the exit is already known", async () => {
-    await writeExit("c1", 137);
-    const m = monitorFor();
+  it("hears an exit file written after it started through the directory watch, not a rescan", async () => {
+    // No rescan for an hour and no waitFor (which looks by itself): only the watch can report it.
+    const m = monitorFor(HOUR);
     await m.ready;
-    const begun = Date.now();
-    expect((await m.waitFor("c1", 5_000))?.exitCode).toBe(137);
-    expect(Date.now() - begun).toBeLessThan(200);
+    const heard = new Promise<[string, number]>((resolve) =>
+      m.onExit((id, exit) => resolve([id, exit.exitCode])),
+    );
+    await writeExit("c1", 9);
+    expect(await within(heard, 10_000, "the watch to report c1")).toEqual(["c1", 9]);
+  });
+
+  it("resolves a wait from an exit it already reported, without a rescan or a second report", async () => {
+    await writeExit("c1", 137);
+    const m = monitorFor(HOUR);
+    const heard: string[] = [];
+    m.onExit((id) => heard.push(id));
+    await m.ready;
+    expect(heard).toEqual(["c1"]);
+    // With the next rescan an hour away, a wait that needed one would time out (undefined), and
+    // one answered by a new report would show in the listener as a second c1.
+    expect((await m.waitFor("c1", 10_000))?.exitCode).toBe(137);
+    expect(heard).toEqual(["c1"]);
   });
 
   it("ignores conmon's temp files", async () => {

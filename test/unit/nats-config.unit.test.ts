@@ -62,6 +62,33 @@ describe("serve flags", () => {
   });
 });
 
+describe("serve flags for GET /events", () => {
+  it("map the stall limit, keep-alive interval and live buffer onto the events route's options", () => {
+    expect(
+      daemonOptions(
+        { ...base, eventsStallMs: 300, eventsHeartbeatMs: 100, eventsLiveBuffer: 32 },
+        rest,
+      ).events,
+    ).toEqual({ stallMs: 300, heartbeatMs: 100, liveBuffer: 32 });
+    expect(daemonOptions({ ...base, eventsLiveBuffer: 8 }, rest).events).toEqual({ liveBuffer: 8 });
+    expect(daemonOptions(base, rest)).not.toHaveProperty("events");
+  });
+
+  it("refuse values that are not whole numbers of at least 1, naming the flag", () => {
+    for (const bad of [0, -5, 1.5, Number.NaN]) {
+      expect(() => daemonOptions({ ...base, eventsStallMs: bad }, rest)).toThrow(
+        new RegExp(`^invalid --events-stall-ms ${bad}: use a whole number of milliseconds`),
+      );
+    }
+    expect(() => daemonOptions({ ...base, eventsHeartbeatMs: 0 }, rest)).toThrow(
+      /--events-heartbeat-ms 0/,
+    );
+    expect(() => daemonOptions({ ...base, eventsLiveBuffer: 0 }, rest)).toThrow(
+      /--events-live-buffer 0: use a whole number of events/,
+    );
+  });
+});
+
 describe("NATS connection options", () => {
   it("split server lists given with commas or repeated flags", () => {
     expect(natsServers(["nats://a:1,nats://b:2", "nats://c:3"])).toEqual([
