@@ -58,12 +58,14 @@ function live(
   ops: Record<string, unknown>,
   /** More child states; they get the resting handlers, for states that also rest (backoff). */
   extra: (resting: Record<string, unknown>) => Record<string, unknown> = () => ({}),
+  /** Where an operation that returns to this state lands. */
+  initial = "idle",
 ) {
   const common = shared(state);
   // A refused request is journaled wherever the container rests.
   const resting = { ...on, ...common.on, REJECT: rejected("rejected") };
   return {
-    initial: "idle",
+    initial,
     states: {
       idle: { tags: settled, on: resting },
       ...ops,
@@ -244,6 +246,10 @@ export const containerMachine = containerSetup.createMachine({
           id("exited", "idle"),
         ),
       }),
+      // A command served during the backoff (a sync, a mount, a refused request, a reconcile) comes
+      // back through the policy check, so the restart the policy owes is still made. Only a user's
+      // stop (cancelRestart) and a failed policy restart land in idle directly.
+      "check",
     ),
     removing: {
       initial: "idle",
