@@ -24,10 +24,25 @@ export interface ExitFiles {
  * file's mtime: conmon writes the file as the process is reaped.
  */
 export async function readExitFile(files: ExitFiles): Promise<ExitInfo | undefined> {
+  return readExitAt(files.exitFile, path.join(files.persist, "oom"));
+}
+
+/**
+ * The exit that `clearExitFiles` set aside: how the previous run ended. It is
+ * the only evidence of that exit code until its `died` event is journaled, so
+ * a reconcile after a crash between clearing and journaling reads it here.
+ */
+export function readPreviousExitFile(files: ExitFiles): Promise<ExitInfo | undefined> {
+  return readExitAt(previousExit(files), path.join(files.persist, "oom.prev"));
+}
+
+const previousExit = (files: ExitFiles) => path.join(files.persist, "exit.prev");
+
+async function readExitAt(file: string, oomMarker: string): Promise<ExitInfo | undefined> {
   let text: string;
   let mtime: Date;
   try {
-    const handle = await fs.open(files.exitFile, "r");
+    const handle = await fs.open(file, "r");
     try {
       // Stat the open file so the time and the code come from the same file.
       mtime = (await handle.stat()).mtime;
@@ -40,9 +55,9 @@ export async function readExitFile(files: ExitFiles): Promise<ExitInfo | undefin
     throw err;
   }
   return {
-    exitCode: parseExitCode(text, files.exitFile),
+    exitCode: parseExitCode(text, file),
     exitedAt: mtime.toISOString(),
-    oomKilled: await pathExists(path.join(files.persist, "oom")),
+    oomKilled: await pathExists(oomMarker),
   };
 }
 
@@ -55,11 +70,19 @@ export function parseExitCode(text: string, source = "exit file"): number {
   return Number(trimmed);
 }
 
-/** Forgets a previous exit (exit file, persisted exit and OOM marker). Idempotent. */
+/**
+ * Clears the way for a new run: the exit file and OOM marker are set aside
+ * (see `readPreviousExitFile`), not deleted, because the caller journals the
+ * old run's death only after the new run started. Idempotent.
+ */
 export async function clearExitFiles(files: ExitFiles): Promise<void> {
-  await Promise.all(
-    [files.exitFile, path.join(files.persist, "exit"), path.join(files.persist, "oom")].map((f) =>
-      fs.rm(f, { force: true }),
-    ),
-  );
+  await fs.mkdir(files.persist, { recursive: true });
+  const oom = path.join(files.persist, "oom");
+  if (await pathExists(files.exitFile)) {
+    await fs.rm(path.join(files.persist, "oom.prev"), { force: true });
+    // rename keeps the mtime, which is the exit time.
+    await fs.rename(files.exitFile, previousExit(files));
+    if (await pathExists(oom)) await fs.rename(oom, path.join(files.persist, "oom.prev"));
+  }
+  await Promise.all([path.join(files.persist, "exit"), oom].map((f) => fs.rm(f, { force: true })));
 }

@@ -7,7 +7,7 @@ import { CtrStateInvalidError, InternalError, NoSuchImageError } from "../errors
 import { attachSocketPath, controlFifoPath, openAttachSession, writeResize } from "./attach.js";
 import { writeBundle } from "./bundle.js";
 import { spawnConmon, waitConmonExit } from "./conmon.js";
-import { clearExitFiles, readExitFile } from "./exit-file.js";
+import { clearExitFiles, readExitFile, readPreviousExitFile } from "./exit-file.js";
 import { importImage, readImage } from "./image.js";
 import { readK8sLog } from "./logs.js";
 import { isMounted, mountOverlay, mountsUnder, unmountOverlay } from "./overlay.js";
@@ -171,7 +171,8 @@ export class LinuxRuntime implements ContainerRuntime {
   }
 
   /**
-   * Unmounts, then deletes the container dir and its exit file. Refuses while
+   * Unmounts, then deletes the container dir; the exit file stays until
+   * `discardExit`, after the removal is journaled. Refuses while
    * runc still knows the container or anything is mounted below the dir
    * (a recursive delete must never reach through a mount into other files),
    * and first lets conmon finish, so it cannot write exit files afterwards.
@@ -192,7 +193,10 @@ export class LinuxRuntime implements ContainerRuntime {
       );
     }
     await fs.rm(paths.dir, { recursive: true, force: true });
-    await fs.rm(paths.exitFile, { force: true });
+  }
+
+  async discardExit(id: string): Promise<void> {
+    await fs.rm(this.paths(this.checked(id)).exitFile, { force: true });
   }
 
   readExit(id: string): Promise<ExitInfo | undefined> {
@@ -201,6 +205,10 @@ export class LinuxRuntime implements ContainerRuntime {
 
   clearExit(id: string): Promise<void> {
     return clearExitFiles(this.paths(id));
+  }
+
+  readPreviousExit(id: string): Promise<ExitInfo | undefined> {
+    return readPreviousExitFile(this.paths(id));
   }
 
   readLogs(id: string): Promise<LogLine[]> {

@@ -112,12 +112,19 @@ export interface ContainerRuntime {
   state(id: string, signal?: AbortSignal): Promise<RuncState | undefined>;
   /** Unmount the overlay rootfs. Idempotent. */
   unmount(id: string, signal?: AbortSignal): Promise<void>;
-  /** Remove every file of the container (after unmount). Idempotent. */
+  /**
+   * Remove every file of the container (after unmount) but its exit file: that
+   * is the evidence of how it ended until the removal is journaled. Idempotent.
+   */
   removeFiles(id: string): Promise<void>;
+  /** Delete the exit file of a container whose removal is journaled. Idempotent. */
+  discardExit(id: string): Promise<void>;
   /** Exit file written by conmon, or undefined if the process has not exited. */
   readExit(id: string): Promise<ExitInfo | undefined>;
-  /** Forget a previous exit before the container runs again. */
+  /** Set a previous exit aside before the container runs again. */
   clearExit(id: string): Promise<void>;
+  /** The exit `clearExit` set aside: the last run's end, until a new run ends. */
+  readPreviousExit(id: string): Promise<ExitInfo | undefined>;
   readLogs(id: string): Promise<LogLine[]>;
   /**
    * Connects to the attach socket of a created or running container. Output

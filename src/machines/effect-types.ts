@@ -66,6 +66,11 @@ export interface SyncOutput {
    * between the effect and its facts); the reconcile deleted it.
    */
   orphanRemoved?: boolean;
+  /**
+   * runc runs a process the journal never recorded as started (a restart cut
+   * off after its start): the process the journal knows is gone.
+   */
+  replaced?: boolean;
 }
 
 export interface CheckpointOutput {

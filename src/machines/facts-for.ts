@@ -50,11 +50,12 @@ function syncFacts(out: SyncOutput, { record, command }: FactsContext): Fact[] {
   const gone = out.runtime === "stopped" || out.runtime === "absent";
   // A process berth knew is gone if runc has none, or holds a new, never-started one
   // (a restart that was cut off between create and start).
-  const lost = gone || out.runtime === "created" || out.runtime === "creating";
+  const lost = gone || out.runtime === "created" || out.runtime === "creating" || out.replaced;
   let state: ContainerState = record.state;
   if (record.state === "running" && out.runtime === "paused") state = "paused";
   if ((record.state === "paused" || record.state === "created") && out.runtime === "running")
     state = "running";
+  if (out.replaced) state = record.state;
   // A created container that runc no longer holds has left the runtime: configured again.
   if (record.state === "created" && gone) state = "configured";
   const died = (record.state === "running" || record.state === "paused") && lost;

@@ -29,6 +29,7 @@ import {
   fact,
   rejectedFact,
   rejection,
+  removedError,
   replay,
   runtimeMounted,
   restartDue,
@@ -150,8 +151,11 @@ export class ContainerService {
     const service = new ContainerService(deps);
     for (const raw of await deps.journal.projections()) {
       const record = raw as ContainerRecord;
-      if (record.state === "removed") service.registry.bury(record);
-      else service.spawn(record);
+      if (record.state === "removed") {
+        service.registry.bury(record);
+        // Left behind if the daemon died between journaling a removal and discarding the exit file.
+        void deps.runtime.discardExit(record.id).catch(() => undefined);
+      } else service.spawn(record);
     }
     // One `runc list` instead of a `runc state` per container keeps start-up fast on big roots.
     const inRuntime = new Set(await deps.runtime.list().catch(() => []));
@@ -463,7 +467,7 @@ export class ContainerService {
     await settled(entry);
     if (this.entries.get(recordOf(entry).id) !== entry) {
       // Removed while this request waited in the queue: refuse it against the tombstone.
-      const err = new CtrRemovedError(`container ${recordOf(entry).id} has been removed`);
+      const err = removedError();
       await this.rejectRemoved(recordOf(entry).id, body, meta, err);
       throw err;
     }
@@ -478,7 +482,11 @@ export class ContainerService {
     }
     const done = await this.send(entry, { ...body, meta });
     if (done.error) throw errorFromWire(done.error);
-    if (done.record.state === "removed") this.bury(done.record);
+    if (done.record.state === "removed") {
+      this.bury(done.record);
+      // Only now that the removal is durable may the evidence of how the container ended go.
+      await this.deps.runtime.discardExit(done.record.id).catch(() => undefined);
+    }
     return done.record;
   }
 

@@ -177,17 +177,25 @@ async function sync(
   const runtime = state?.status ?? "absent";
   // A created container whose process ended before it started: runc keeps it as stopped until deleted.
   if (record.state === "created" && runtime === "stopped") await h.runtime.delete(record.id, abort);
+  // A process other than the one the journal knows: a restart that was cut off after its start.
+  const replaced = record.state !== "created" && state !== undefined && state.pid !== record.pid;
   const lost =
     runtime === "stopped" ||
     runtime === "absent" ||
     runtime === "created" ||
-    runtime === "creating";
+    runtime === "creating" ||
+    replaced;
   if (record.state === "created" || !lost) return { runtime };
-  const exit = (await h.runtime.readExit(record.id)) ?? {
-    exitCode: -1,
-    exitedAt: new Date().toISOString(),
-    oomKilled: false,
-  };
+  // The run the journal knows ended at or after it started; a later exit belongs to a newer run.
+  const ofThisRun = (e: ExitInfo | undefined) =>
+    e && (!record.startedAt || e.exitedAt >= record.startedAt) ? e : undefined;
+  const exit = ofThisRun(await h.runtime.readExit(record.id)) ??
+    ofThisRun(await h.runtime.readPreviousExit(record.id)) ?? {
+      exitCode: -1,
+      exitedAt: new Date().toISOString(),
+      oomKilled: false,
+    };
+  return replaced ? { runtime, exit, replaced } : { runtime, exit };
   return { runtime, exit };
 }
 

@@ -91,6 +91,18 @@ describe("LinuxRuntime with runc and conmon", () => {
     expect((await rt.state(spec.id))?.status).toBe("stopped");
   });
 
+  it("sets the last exit aside when a new run is prepared, so a crash before its death is journaled cannot lose the code", async () => {
+    const spec = await run(["sh", "-c", "exit 3"]);
+    const exit = await monitor.waitFor(spec.id, 10_000);
+    expect(exit?.exitCode).toBe(3);
+    await rt.clearExit(spec.id);
+    expect(await rt.readExit(spec.id)).toBeUndefined();
+    // Same code and the same time: the exit time is the file's mtime, which the move keeps.
+    expect(await rt.readPreviousExit(spec.id)).toEqual(exit);
+    await rt.clearExit(spec.id);
+    expect(await rt.readPreviousExit(spec.id)).toEqual(exit);
+  });
+
   it("reports 137 for a container killed with SIGKILL", async () => {
     const spec = await run(["sleep", "1000"]);
     expect((await rt.state(spec.id))?.status).toBe("running");
@@ -109,7 +121,7 @@ describe("LinuxRuntime with runc and conmon", () => {
     expect((await monitor.waitFor(spec.id, 10_000))?.exitCode).toBe(137);
   });
 
-  it("leaves nothing behind after delete, unmount and removeFiles", async () => {
+  it("leaves nothing behind after delete, unmount, removeFiles and discardExit, and keeps the exit until the last", async () => {
     const spec = await run(["true"]);
     await monitor.waitFor(spec.id, 10_000);
     await rt.delete(spec.id);
@@ -120,6 +132,10 @@ describe("LinuxRuntime with runc and conmon", () => {
     await rt.removeFiles(spec.id);
     await rt.removeFiles(spec.id);
     expect(await exists(path.join(root, "containers", spec.id))).toBe(false);
+    // Until the removal is journaled, the exit file is the only record of how the process ended.
+    expect((await rt.readExit(spec.id))?.exitCode).toBe(0);
+    await rt.discardExit(spec.id);
+    await rt.discardExit(spec.id);
     expect(await exists(path.join(root, "exits", spec.id))).toBe(false);
     expect(await exists(path.join(root, "runc", spec.id))).toBe(false);
     expect(await mountsUnder(path.join(root, "containers", spec.id))).toEqual([]);

@@ -41,6 +41,16 @@ describe("container machine", () => {
     expect(actions(then.persisted)).toEqual(["died", "cleanup"]);
   });
 
+  it("journals the death of a process that a cut-off restart replaced, with the code it left, and cleans up", async () => {
+    const exit = { exitCode: 137, exitedAt: "2026-01-01T00:00:04.000Z", oomKilled: false };
+    const then = await given(recordIn("running", { pid: 42 }), {
+      syncContainer: () => Promise.resolve({ runtime: "running", exit, replaced: true }),
+    }).when({ type: "RECONCILE" });
+    expect(then.state).toBe("exited");
+    expect(then.record.exitCode).toBe(137);
+    expect(actions(then.persisted)).toEqual(["sync", "died", "cleanup"]);
+  });
+
   it("pauses a running container and unpauses a paused one", async () => {
     expect((await given(recordIn("running")).when({ type: "PAUSE" })).state).toBe("paused");
     expect((await given(recordIn("paused")).when({ type: "UNPAUSE" })).state).toBe("running");
