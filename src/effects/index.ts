@@ -23,7 +23,6 @@ export { attachSocketPath, controlFifoPath, resizeMessage } from "./attach.js";
 export { CONMON_PIPE, decodeConmonPacket, stdinPackets } from "./attach-frames.js";
 export { parseK8sLog } from "./logs.js";
 export { parseExitCode } from "./exit-file.js";
-export { normalizeSignal } from "./runc.js";
 export { runcError } from "./runc-errors.js";
 export {
   assertContainerId,

@@ -2,10 +2,10 @@
  * Direct runc calls (everything after create, which conmon runs). All use
  * berth's own `--root`, so berth never sees or touches other engines' containers.
  */
-import { constants } from "node:os";
 import { execa } from "execa";
 import { z } from "zod";
-import { InvalidArgError, OciRuntimeError } from "../errors.js";
+import { OciRuntimeError } from "../errors.js";
+import { signalName } from "../signals.js";
 import { throwIfAborted } from "./abort.js";
 import { parseJson } from "./fsutil.js";
 import { isNotExist, runcError } from "./runc-errors.js";
@@ -18,23 +18,6 @@ const StateSchema = z.object({
   status: z.enum(["creating", "created", "running", "paused", "stopped"]),
   pid: z.number().int(),
 });
-
-/**
- * Canonical form of a signal given as "SIGTERM", "term" or "15"; InvalidArgError
- * for anything the host does not know.
- */
-export function normalizeSignal(signal: string): string {
-  const trimmed = signal.trim();
-  if (/^\d+$/.test(trimmed)) {
-    const num = Number(trimmed);
-    if (num >= 1 && num <= 64) return String(num);
-  } else {
-    const upper = trimmed.toUpperCase();
-    const name = upper.startsWith("SIG") ? upper : `SIG${upper}`;
-    if (name in constants.signals) return name;
-  }
-  throw new InvalidArgError(`unknown signal ${JSON.stringify(signal)}`);
-}
 
 interface RunResult {
   ok: boolean;
@@ -82,7 +65,7 @@ export class Runc {
 
   /** `runc kill <id> <signal>`. */
   async kill(id: string, sig: string, signal?: AbortSignal): Promise<void> {
-    await this.expectOk("kill", id, ["kill", id, normalizeSignal(sig)], signal);
+    await this.expectOk("kill", id, ["kill", id, signalName(sig)], signal);
   }
 
   /** `runc pause`: freezes the container's cgroup. */

@@ -2,12 +2,13 @@
  * Input checks shared by the service's entry points. Bad input gets a typed
  * InvalidArgError before anything is journaled or run.
  */
-import { constants } from "node:os";
 import { InvalidArgError } from "../errors.js";
 import type { RestartPolicy } from "../machines/index.js";
 
+// The signal normaliser is shared with the runtime and the transports, so it lives outside the service.
+export { signalName } from "../signals.js";
+
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
-const signals = constants.signals as Record<string, number>;
 
 /** A container name as Podman accepts it. */
 export function containerName(name: string): string {
@@ -17,20 +18,6 @@ export function containerName(name: string): string {
     );
   }
   return name;
-}
-
-/** A signal by name ("TERM", "SIGTERM") or number ("15"), as its canonical name. */
-export function signalName(input: string | number): string {
-  const raw = String(input).trim().toUpperCase();
-  if (/^\d+$/.test(raw)) {
-    const n = Number(raw);
-    const found = Object.entries(signals).find(([, v]) => v === n);
-    if (found) return found[0];
-  } else {
-    const name = raw.startsWith("SIG") ? raw : `SIG${raw}`;
-    if (name in signals) return name;
-  }
-  throw new InvalidArgError(`invalid signal ${JSON.stringify(String(input))}`);
 }
 
 const POLICY = /^(no|always|unless-stopped|on-failure)(?::(\d+))?$/;

@@ -7,7 +7,6 @@ import {
   OciRuntimeError,
 } from "../../src/errors.js";
 import { runcError, runcMessages } from "../../src/effects/runc-errors.js";
-import { normalizeSignal } from "../../src/effects/runc.js";
 
 const logrus = (msg: string) => `time="2026-11-28T14:23:49Z" level=error msg="${msg}"\n`;
 
@@ -37,17 +36,5 @@ describe("runcError", () => {
 
   it("still gives a message when runc printed nothing", () => {
     expect(runcError("", "start", "abc").message).toContain("without a message");
-  });
-});
-
-describe("normalizeSignal", () => {
-  it("accepts names with or without SIG, any case, and numbers", () => {
-    expect(normalizeSignal("SIGTERM")).toBe("SIGTERM");
-    expect(normalizeSignal("kill")).toBe("SIGKILL");
-    expect(normalizeSignal("9")).toBe("9");
-  });
-
-  it.each(["BOGUS", "", "0", "65", "SIG"])("rejects %j", (sig) => {
-    expect(() => normalizeSignal(sig)).toThrow(InvalidArgError);
   });
 });
