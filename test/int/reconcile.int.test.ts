@@ -11,6 +11,7 @@
  * from outside would be a timing measurement. This file checks correctness.
  */
 import { existsSync } from "node:fs";
+import { readFile, rename } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -210,4 +211,42 @@ describe("reconciling more containers than run at once", () => {
       expect((await berth.cli("replay", "--verify")).code).toBe(0);
     },
   );
+});
+
+describe("a process the journal never recorded", () => {
+  it("journals the death of a process replaced behind the journal's back, with its exit code, and takes the unrecorded one down", async () => {
+    // What a restart cut off between its `runc start` and its journal write leaves: runc runs a
+    // new process under the same id while the journal still knows the old one. Made here by hand.
+    const { id } = await api().call<ContainerRecord>("POST", "/containers", {
+      image: "busybox",
+      command: ["sleep", "1000"],
+    });
+    const started = await post(id, "start");
+    await berth.kill("SIGKILL");
+    await runc("kill", id, "KILL");
+    const exitFile = join(berth.root, "exits", id);
+    await until(() => existsSync(exitFile), 10_000, `exit file of ${id}`);
+    // A new run sets the old exit aside (src/effects/exit-file.ts), so the exit monitor cannot see it.
+    await rename(exitFile, join(berth.root, "containers", id, "persist", "exit.prev"));
+    await runc("delete", id);
+    const bundle = join(berth.root, "containers", id, "bundle");
+    await execa("runc", ["--root", join(berth.root, "runc"), "run", "-d", "--bundle", bundle, id], {
+      stdio: "ignore",
+    });
+    const replacement = JSON.parse((await runc("state", id)).stdout) as { pid: number };
+    expect(replacement.pid).not.toBe(started.pid);
+
+    await berth.start();
+    await until(async () => (await inspect(id)).state === "exited", 20_000, `${id} to exit`);
+    const added = (await history(id)).slice(started.version);
+    expect(added.map(action)).toEqual(["sync", "died", "cleanup"]);
+    expect(added[0]).toMatchObject({ actor: "berth:reconcile", data: { cause: "reconcile" } });
+    // The code of the process the journal knew (SIGKILL), not the unknown -1.
+    expect(added[1]?.data).toMatchObject({ exitCode: 137, cause: "reconcile" });
+    expect(await runcStatus(berth.root, id)).toBe("absent");
+    // runc started it detached, so no one of ours reaps it: a zombie is a process that is gone.
+    const stat = await readFile(`/proc/${replacement.pid}/stat`, "utf8").catch(() => "");
+    expect(stat === "" || stat.split(") ")[1]?.startsWith("Z"), `left: ${stat}`).toBe(true);
+    await api().call("DELETE", `/containers/${id}`);
+  });
 });
