@@ -1,15 +1,28 @@
 /**
- * Routes for container operations beyond create/list: each parses and
- * validates its input, then hands a command to the service.
+ * The HTTP adapter of the operation table: each route names its operation and
+ * gathers the operation's raw input from the path, the query and the JSON
+ * body; the table validates and runs it. Artifacts (raw bytes) and refresh
+ * are HTTP-only and stay plain routes.
  */
+import type { z } from "zod";
 import { InvalidArgError } from "../errors.js";
-import type { CommandBody, ContainerState } from "../machines/index.js";
+import type { ContainerState } from "../machines/index.js";
 import { CONTAINER_STATES } from "../machines/index.js";
 import type { ContainerService } from "../service/index.js";
-import { signalName } from "../service/index.js";
 import { readBytes, readJson, sendJson } from "./http-io.js";
-import type { Handler } from "./router.js";
-import { BatchBody, CheckpointBody, EmptyBody, ExportBody, KillBody, StopBody } from "./schemas.js";
+import type { Operation } from "./operation.js";
+import { operationTable } from "./operation-table.js";
+import type { Handler, RouteContext } from "./router.js";
+import {
+  BatchBody,
+  CheckpointBody,
+  CreateBody,
+  EmptyBody,
+  ExportBody,
+  ImportImageBody,
+  KillBody,
+  StopBody,
+} from "./schemas.js";
 
 const flag = (url: URL, name: string) => ["1", "true"].includes(url.searchParams.get(name) ?? "");
 
@@ -33,112 +46,73 @@ function conditions(url: URL): ContainerState[] {
   });
 }
 
-/** Turns a batch entry into a command body, validating what it carries. */
-export function toBody(entry: {
-  type: string;
-  timeout?: number;
-  signal?: string | number;
-  force?: boolean;
-}): CommandBody {
-  switch (entry.type) {
-    case "INIT":
-    case "START":
-    case "PAUSE":
-    case "UNPAUSE":
-    case "CLEANUP":
-    case "MOUNT":
-    case "SYNC":
-      return { type: entry.type };
-    case "STOP":
-    case "RESTART":
-      return { type: entry.type, timeout: entry.timeout };
-    case "KILL":
-      return { type: "KILL", signal: signalName(entry.signal ?? "SIGKILL") };
-    case "UNMOUNT":
-      return { type: "UNMOUNT", force: entry.force ?? false };
-    default:
-      throw new InvalidArgError(`command ${JSON.stringify(entry.type)} cannot be batched`);
-  }
+type RawInput = (ctx: RouteContext) => Promise<object> | object;
+
+/** Serves `op` over HTTP: 201 for an operation that creates, 200 otherwise. */
+function serve(op: Operation, input: RawInput): Handler {
+  return async (ctx) => {
+    const answer = await op.run(await input(ctx), ctx.meta);
+    sendJson(ctx.res, op.answer === "created" ? 201 : 200, answer);
+  };
 }
 
+/**
+ * The body, checked against what this route's body may carry (so a body
+ * field the route never read is still ignored, as before), plus the path's
+ * container and any query values.
+ */
+const body =
+  (schema: z.ZodType<object>, query: (url: URL) => object = () => ({})): RawInput =>
+  async ({ req, ref, url }) => ({ ...(await readJson(req, schema)), ref, ...query(url) });
+
+/** The container in the path and the query values; the body is not read. */
+const pathAndQuery =
+  (query: (url: URL) => object = () => ({})): RawInput =>
+  ({ ref, url }) => ({ ref, ...query(url) });
+
+/** Routes for every operation of the table, and the HTTP-only artifact routes. */
 export function containerRoutes(service: ContainerService): Record<string, Handler> {
-  const simple =
-    (type: "INIT" | "PAUSE" | "UNPAUSE" | "CLEANUP" | "SYNC"): Handler =>
-    async ({ req, res, ref, meta }) => {
-      await readJson(req, EmptyBody);
-      sendJson(res, 200, await service.command(ref, { type }, meta));
-    };
+  const ops = operationTable(service);
+  const bodyOnly =
+    (schema: z.ZodType<object>): RawInput =>
+    ({ req }) =>
+      readJson(req, schema);
   return {
-    "POST /containers/:ref/init": simple("INIT"),
-    "POST /containers/:ref/pause": simple("PAUSE"),
-    "POST /containers/:ref/unpause": simple("UNPAUSE"),
-    "POST /containers/:ref/cleanup": simple("CLEANUP"),
-    "POST /containers/:ref/sync": simple("SYNC"),
-    "POST /containers/:ref/start": async ({ req, res, ref, url, meta }) => {
-      await readJson(req, EmptyBody);
-      sendJson(
-        res,
-        200,
-        await service.command(ref, { type: "START" }, meta, { recursive: flag(url, "recursive") }),
-      );
-    },
-    "POST /containers/:ref/stop": async ({ req, res, ref, meta }) => {
-      const { timeout } = await readJson(req, StopBody);
-      sendJson(res, 200, await service.command(ref, { type: "STOP", timeout }, meta));
-    },
-    "POST /containers/:ref/restart": async ({ req, res, ref, meta }) => {
-      const { timeout } = await readJson(req, StopBody);
-      sendJson(res, 200, await service.command(ref, { type: "RESTART", timeout }, meta));
-    },
-    "POST /containers/:ref/kill": async ({ req, res, ref, meta }) => {
-      const { signal } = await readJson(req, KillBody);
-      const body = { type: "KILL" as const, signal: signalName(signal ?? "SIGKILL") };
-      sendJson(res, 200, await service.command(ref, body, meta));
-    },
-    "POST /containers/:ref/mount": async ({ req, res, ref, meta }) => {
-      await readJson(req, EmptyBody);
-      const record = await service.command(ref, { type: "MOUNT" }, meta);
-      sendJson(res, 200, { path: service.rootfsPath(record.id), record });
-    },
-    "POST /containers/:ref/unmount": async ({ req, res, ref, url, meta }) => {
-      await readJson(req, EmptyBody);
-      sendJson(
-        res,
-        200,
-        await service.command(ref, { type: "UNMOUNT", force: flag(url, "force") }, meta),
-      );
-    },
-    "POST /containers/:ref/export": async ({ req, res, ref, meta }) => {
-      const { path } = await readJson(req, ExportBody);
-      sendJson(res, 200, await service.command(ref, { type: "EXPORT", path }, meta));
-    },
-    "POST /containers/:ref/checkpoint": async ({ req, res, ref, meta }) => {
-      const options = await readJson(req, CheckpointBody);
-      sendJson(res, 200, await service.command(ref, { type: "CHECKPOINT", options }, meta));
-    },
-    "POST /containers/:ref/restore": async ({ req, res, ref, meta }) => {
-      const options = await readJson(req, CheckpointBody);
-      sendJson(res, 200, await service.command(ref, { type: "RESTORE", options }, meta));
-    },
-    "POST /containers/:ref/batch": async ({ req, res, ref, meta }) => {
-      const { commands } = await readJson(req, BatchBody);
-      sendJson(res, 200, await service.batch(ref, commands.map(toBody), meta));
-    },
-    "DELETE /containers/:ref": async ({ res, ref, url, meta }) => {
-      const body = {
-        type: "REMOVE" as const,
-        force: flag(url, "force"),
-        timeout: number(url, "timeout"),
-      };
-      sendJson(res, 200, await service.command(ref, body, meta));
-    },
-    "POST /containers/:ref/wait": async ({ res, ref, url }) => {
-      const exitCode = await service.wait(ref, {
-        conditions: conditions(url),
-        intervalMs: number(url, "interval"),
-      });
-      sendJson(res, 200, { exitCode });
-    },
+    "POST /images": serve(ops.import, bodyOnly(ImportImageBody)),
+    "POST /containers": serve(ops.create, bodyOnly(CreateBody)),
+    "GET /containers": serve(ops.ps, ({ url }) => ({ all: url.searchParams.get("all") === "1" })),
+    "GET /containers/:ref": serve(ops.inspect, pathAndQuery()),
+    "GET /containers/:ref/logs": serve(ops.logs, pathAndQuery()),
+    "GET /containers/:ref/history": serve(ops.history, pathAndQuery()),
+    "POST /containers/:ref/init": serve(ops.init, body(EmptyBody)),
+    "POST /containers/:ref/pause": serve(ops.pause, body(EmptyBody)),
+    "POST /containers/:ref/unpause": serve(ops.unpause, body(EmptyBody)),
+    "POST /containers/:ref/cleanup": serve(ops.cleanup, body(EmptyBody)),
+    "POST /containers/:ref/sync": serve(ops.sync, body(EmptyBody)),
+    "POST /containers/:ref/start": serve(
+      ops.start,
+      body(EmptyBody, (url) => ({ recursive: flag(url, "recursive") })),
+    ),
+    "POST /containers/:ref/stop": serve(ops.stop, body(StopBody)),
+    "POST /containers/:ref/restart": serve(ops.restart, body(StopBody)),
+    "POST /containers/:ref/kill": serve(ops.kill, body(KillBody)),
+    "POST /containers/:ref/mount": serve(ops.mount, body(EmptyBody)),
+    "POST /containers/:ref/unmount": serve(
+      ops.unmount,
+      body(EmptyBody, (url) => ({ force: flag(url, "force") })),
+    ),
+    "POST /containers/:ref/export": serve(ops.export, body(ExportBody)),
+    "POST /containers/:ref/checkpoint": serve(ops.checkpoint, body(CheckpointBody)),
+    "POST /containers/:ref/restore": serve(ops.restore, body(CheckpointBody)),
+    "POST /containers/:ref/batch": serve(ops.batch, body(BatchBody)),
+    "DELETE /containers/:ref": serve(
+      ops.rm,
+      pathAndQuery((url) => ({ force: flag(url, "force"), timeout: number(url, "timeout") })),
+    ),
+    "POST /containers/:ref/wait": serve(
+      ops.wait,
+      pathAndQuery((url) => ({ conditions: conditions(url), interval: number(url, "interval") })),
+    ),
     "PUT /containers/:ref/artifacts/:name": async ({ req, res, ref, name }) => {
       sendJson(res, 201, await service.addArtifact(ref, name, await readBytes(req)));
     },

@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { z } from "zod";
 import { asBerthError, InvalidArgError } from "../errors.js";
+import { errorAnswer, parseInput } from "./operation.js";
 
 const MAX_BODY = 1 << 20;
 
@@ -31,12 +32,7 @@ export async function readJson<T extends z.ZodType>(
   } catch (err) {
     throw new InvalidArgError(`malformed JSON body: ${(err as Error).message}`, { cause: err });
   }
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`);
-    throw new InvalidArgError(`invalid request: ${issues.join("; ")}`, { cause: parsed.error });
-  }
-  return parsed.data;
+  return parseInput(schema, value);
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -54,5 +50,5 @@ export function sendError(res: ServerResponse, err: unknown): void {
     res.destroy(e);
     return;
   }
-  sendJson(res, e.status, { error: e.toJSON() });
+  sendJson(res, e.status, errorAnswer(e));
 }

@@ -5,9 +5,10 @@
  *   <prefix>.<host>.api.v1.<verb>     request: JSON body, e.g. {"ref": "web"}
  *
  * with `{"ok": true, "result": ...}` or `{"error": {"code", "message"}}`, the
- * same codes as the HTTP API. The verbs call the same service methods as the
- * HTTP routes. Headers: `Berth-Actor` (recorded as `declared:<actor>`, as over
- * HTTP), `Berth-Request-Id`, `Idempotency-Key`.
+ * same codes as the HTTP API. This is the NATS adapter of the operation table
+ * (operation-table.ts): a verb is an operation's name and the payload is its
+ * input. Headers: `Berth-Actor` (recorded as `declared:<actor>`, as over
+ * HTTP), `Berth-Request-Id`, `Idempotency-Key`, `If-Match`.
  *
  * Why `api.v1.<verb>` (five tokens) rather than `api.<verb>`: the event stream
  * listens on `<prefix>.*.*.*`, and NATS 2.9 cannot exclude subjects from a
@@ -17,7 +18,6 @@
  * Who may call it is NATS's business: grant publish on `<prefix>.<host>.api.>`
  * only to operators.
  */
-import { randomUUID } from "node:crypto";
 import {
   connect,
   headers as natsHeaders,
@@ -26,23 +26,14 @@ import {
   type NatsConnection,
   type Subscription,
 } from "@nats-io/transport-node";
-import { z } from "zod";
-import { asBerthError, InvalidArgError } from "../errors.js";
-import { CONTAINER_STATES, type ContainerState, type RequestMeta } from "../machines/index.js";
+import { InvalidArgError } from "../errors.js";
+import type { RequestMeta } from "../machines/index.js";
 import type { ContainerService } from "../service/index.js";
-import { signalName } from "../service/index.js";
 import type { Journal, NatsEndpoint, RelayStatus } from "../store/index.js";
 import { apiSubject, connectionOptions } from "../store/index.js";
-import { toBody } from "./container-routes.js";
-import {
-  BatchBody,
-  CheckpointBody,
-  CreateBody,
-  ExportBody,
-  ImportImageBody,
-  KillBody,
-  StopBody,
-} from "./schemas.js";
+import { errorAnswer } from "./operation.js";
+import { operationTable } from "./operation-table.js";
+import { buildRequestMeta, NATS_META_HEADERS, type HeaderReader } from "./request-meta.js";
 
 export interface NatsApiDeps {
   service: ContainerService;
@@ -57,29 +48,12 @@ export interface NatsApiDeps {
 
 type Verb = (body: unknown, meta: RequestMeta) => Promise<unknown>;
 
-function parse<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
-  const parsed = schema.safeParse(body);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`);
-    throw new InvalidArgError(`invalid request: ${issues.join("; ")}`, { cause: parsed.error });
-  }
-  return parsed.data;
-}
-
-const Ref = z.object({ ref: z.string().min(1) });
-const Flags = z.object({ force: z.boolean().optional() });
-const WaitBody = z.object({
-  conditions: z.array(z.enum(CONTAINER_STATES as unknown as [ContainerState])).optional(),
-  interval: z.number().int().nonnegative().optional(),
-});
-
+/**
+ * The verbs: the daemon's own `ping` and `status`, then every operation of
+ * the table under its own name, with the JSON payload as its input.
+ */
 function verbs(deps: NatsApiDeps): Record<string, Verb> {
-  const { service } = deps;
-  const simple =
-    (type: "INIT" | "PAUSE" | "UNPAUSE" | "CLEANUP" | "SYNC"): Verb =>
-    async (body, meta) =>
-      service.command(parse(Ref, body).ref, { type }, meta);
-  return {
+  const daemonVerbs: Record<string, Verb> = {
     ping: () => Promise.resolve({ version: deps.version, host: deps.host }),
     status: () =>
       Promise.resolve({
@@ -88,92 +62,25 @@ function verbs(deps: NatsApiDeps): Record<string, Verb> {
         journal: deps.journal.head(),
         relay: deps.relay?.status() ?? null,
       }),
-    ps: (body) =>
-      Promise.resolve(
-        service.list(parse(z.object({ all: z.boolean().optional() }), body).all ?? false),
-      ),
-    inspect: (body) => Promise.resolve(service.inspect(parse(Ref, body).ref)),
-    logs: (body) => service.logs(parse(Ref, body).ref),
-    history: (body) => service.history(parse(Ref, body).ref),
-    import: (body) => {
-      const { tar, name } = parse(ImportImageBody, body);
-      return service.importImage(tar, name);
-    },
-    create: (body, meta) => service.create(parse(CreateBody, body), meta),
-    init: simple("INIT"),
-    pause: simple("PAUSE"),
-    unpause: simple("UNPAUSE"),
-    cleanup: simple("CLEANUP"),
-    sync: simple("SYNC"),
-    start: (body, meta) => {
-      const { ref, recursive } = parse(Ref.extend({ recursive: z.boolean().optional() }), body);
-      return service.command(ref, { type: "START" }, meta, { recursive: recursive ?? false });
-    },
-    stop: (body, meta) => {
-      const { ref, timeout } = parse(Ref.extend(StopBody.shape), body);
-      return service.command(ref, { type: "STOP", timeout }, meta);
-    },
-    restart: (body, meta) => {
-      const { ref, timeout } = parse(Ref.extend(StopBody.shape), body);
-      return service.command(ref, { type: "RESTART", timeout }, meta);
-    },
-    kill: (body, meta) => {
-      const { ref, signal } = parse(Ref.extend(KillBody.shape), body);
-      return service.command(ref, { type: "KILL", signal: signalName(signal ?? "SIGKILL") }, meta);
-    },
-    rm: (body, meta) => {
-      const { ref, force, timeout } = parse(Ref.extend(Flags.shape).extend(StopBody.shape), body);
-      return service.command(ref, { type: "REMOVE", force: force ?? false, timeout }, meta);
-    },
-    mount: async (body, meta) => {
-      const record = await service.command(parse(Ref, body).ref, { type: "MOUNT" }, meta);
-      return { path: service.rootfsPath(record.id), record };
-    },
-    unmount: (body, meta) => {
-      const { ref, force } = parse(Ref.extend(Flags.shape), body);
-      return service.command(ref, { type: "UNMOUNT", force: force ?? false }, meta);
-    },
-    export: (body, meta) => {
-      const { ref, path } = parse(Ref.extend(ExportBody.shape), body);
-      return service.command(ref, { type: "EXPORT", path }, meta);
-    },
-    checkpoint: (body, meta) => {
-      const { ref, ...options } = parse(Ref.extend(CheckpointBody.shape), body);
-      return service.command(ref, { type: "CHECKPOINT", options }, meta);
-    },
-    restore: (body, meta) => {
-      const { ref, ...options } = parse(Ref.extend(CheckpointBody.shape), body);
-      return service.command(ref, { type: "RESTORE", options }, meta);
-    },
-    batch: (body, meta) => {
-      const { ref, commands } = parse(Ref.extend(BatchBody.shape), body);
-      return service.batch(ref, commands.map(toBody), meta);
-    },
-    wait: async (body) => {
-      const { ref, conditions, interval } = parse(Ref.extend(WaitBody.shape), body);
-      const exitCode = await service.wait(ref, {
-        ...(conditions ? { conditions } : {}),
-        ...(interval !== undefined ? { intervalMs: interval } : {}),
-      });
-      return { exitCode };
-    },
+  };
+  const operations = Object.values(operationTable(deps.service));
+  return {
+    ...daemonVerbs,
+    ...Object.fromEntries(operations.map((op) => [op.name, (body, meta) => op.run(body, meta)])),
   };
 }
 
-/** Who asked: the same rules as over HTTP, from NATS headers. */
+/**
+ * Who asked, from NATS headers, by the rules every transport shares (see
+ * request-meta.ts): the actor is declared, never proven, and If-Match works
+ * as over HTTP.
+ */
 export function natsRequestMeta(h: MsgHdrs | undefined): RequestMeta {
-  const header = (name: string) => {
+  const read: HeaderReader = (name) => {
     const v = h?.get(name);
     return v ? v : undefined;
   };
-  const declared = header("Berth-Actor");
-  const key = header("Idempotency-Key");
-  return {
-    actor: declared ? `declared:${declared}` : "anonymous",
-    requestId: header("Berth-Request-Id") ?? randomUUID(),
-    client: "nats",
-    ...(key ? { idempotencyKey: key } : {}),
-  };
+  return buildRequestMeta(read, NATS_META_HEADERS, "nats");
 }
 
 const RETRY_MS = 1_000;
@@ -280,7 +187,7 @@ export class NatsApi {
       }
       reply = { ok: true, result: (await fn(body, meta)) ?? null };
     } catch (err) {
-      reply = { error: asBerthError(err).toJSON() };
+      reply = errorAnswer(err);
     }
     const h = natsHeaders();
     h.set("Berth-Request-Id", meta.requestId);

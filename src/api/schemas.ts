@@ -1,7 +1,11 @@
 /**
- * Request bodies, validated at the edge so the service only sees well-formed input.
+ * Request bodies and operation inputs, validated at the edge so the service
+ * only sees well-formed input. The `*Body` schemas are what an HTTP body may
+ * carry; the `*Input` schemas are an operation's whole input, which a NATS
+ * payload carries as is and an HTTP adapter gathers from path, query and body.
  */
 import { z } from "zod";
+import { CONTAINER_STATES, type ContainerState } from "../machines/index.js";
 
 export const ImportImageBody = z.object({
   tar: z.string().min(1),
@@ -44,4 +48,22 @@ export const BatchBody = z.object({
       }),
     )
     .min(1),
+});
+
+/** The container an operation acts on: an id, a unique id prefix, or a name. */
+export const RefInput = z.object({ ref: z.string().min(1) });
+const ForceFlag = z.object({ force: z.boolean().optional() });
+
+export const ListInput = z.object({ all: z.boolean().optional() });
+export const StartInput = RefInput.extend({ recursive: z.boolean().optional() });
+export const StopInput = RefInput.extend(StopBody.shape);
+export const KillInput = RefInput.extend(KillBody.shape);
+export const RemoveInput = RefInput.extend(ForceFlag.shape).extend(StopBody.shape);
+export const UnmountInput = RefInput.extend(ForceFlag.shape);
+export const ExportInput = RefInput.extend(ExportBody.shape);
+export const CheckpointInput = RefInput.extend(CheckpointBody.shape);
+export const BatchInput = RefInput.extend(BatchBody.shape);
+export const WaitInput = RefInput.extend({
+  conditions: z.array(z.enum(CONTAINER_STATES as unknown as [ContainerState])).optional(),
+  interval: z.number().int().nonnegative().optional(),
 });

@@ -1,6 +1,7 @@
 /**
- * The daemon's HTTP API on a unix socket (mode 0600). Routes parse and
- * validate, name the actor and request id, and hand over to the service.
+ * The daemon's HTTP API on a unix socket (mode 0600). The operations come
+ * from the shared operation table (see container-routes.ts); the daemon's own
+ * routes (ping, status, events, audit, attach, health) are served here.
  */
 import { chmod, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
@@ -13,10 +14,9 @@ import { auditRoutes } from "./audit-routes.js";
 import { containerRoutes } from "./container-routes.js";
 import { eventsRoute, type EventsRouteOptions } from "./events-route.js";
 import { healthRoute } from "./health-route.js";
-import { readJson, sendError, sendJson } from "./http-io.js";
+import { sendError, sendJson } from "./http-io.js";
 import { requestMeta } from "./request-meta.js";
 import { match, type Handler } from "./router.js";
-import { CreateBody, ImportImageBody } from "./schemas.js";
 
 export interface ApiDeps {
   service: ContainerService;
@@ -45,21 +45,6 @@ function routes(deps: ApiDeps): Record<string, Handler> {
           natsApi: deps.natsApi?.status() ?? null,
         }),
       ),
-    "POST /images": async ({ req, res }) => {
-      const body = await readJson(req, ImportImageBody);
-      sendJson(res, 201, await service.importImage(body.tar, body.name));
-    },
-    "POST /containers": async ({ req, res, meta }) => {
-      sendJson(res, 201, await service.create(await readJson(req, CreateBody), meta));
-    },
-    "GET /containers": ({ res, url }) =>
-      Promise.resolve(sendJson(res, 200, service.list(url.searchParams.get("all") === "1"))),
-    "GET /containers/:ref": ({ res, ref }) =>
-      Promise.resolve(sendJson(res, 200, service.inspect(ref))),
-    "GET /containers/:ref/logs": async ({ res, ref }) =>
-      sendJson(res, 200, await service.logs(ref)),
-    "GET /containers/:ref/history": async ({ res, ref }) =>
-      sendJson(res, 200, await service.history(ref)),
     "POST /containers/:ref/resize": resizeHandler(deps),
     "POST /containers/:ref/attach": attachHandler(deps),
     ...containerRoutes(service),

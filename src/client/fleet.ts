@@ -22,6 +22,8 @@ export interface CallOptions {
   timeoutMs?: number;
   requestId?: string;
   idempotencyKey?: string;
+  /** The container version the request is based on: a stale one gets VersionConflictError. */
+  ifMatch?: number;
 }
 
 type Answer<T> = { ok: true; result: T } | { error: { code: string; message: string } };
@@ -58,6 +60,7 @@ export class FleetClient {
     if (this.options.actor) h.set("Berth-Actor", this.options.actor);
     h.set("Berth-Request-Id", opts.requestId ?? randomUUID());
     if (opts.idempotencyKey) h.set("Idempotency-Key", opts.idempotencyKey);
+    if (opts.ifMatch !== undefined) h.set("If-Match", String(opts.ifMatch));
     let answer: Answer<T>;
     try {
       const msg = await this.nc.request(subject, JSON.stringify(body), {

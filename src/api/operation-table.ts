@@ -1,0 +1,130 @@
+/**
+ * The one table of container and image operations. Every transport (HTTP on
+ * the socket, NATS request/reply, and any later one) adapts this table rather
+ * than mapping verbs to the service itself, so an operation's input, rules
+ * and answer are written once.
+ */
+import type { ContainerService } from "../service/index.js";
+import { signalName } from "../signals.js";
+import { batchCommand } from "./batch-commands.js";
+import { defineOperation, type Operation } from "./operation.js";
+import {
+  BatchInput,
+  CheckpointInput,
+  CreateBody,
+  ExportInput,
+  ImportImageBody,
+  KillInput,
+  ListInput,
+  RefInput,
+  RemoveInput,
+  StartInput,
+  StopInput,
+  UnmountInput,
+  WaitInput,
+} from "./schemas.js";
+
+/** The names of the operations, which are also the NATS verbs. */
+export const OPERATION_NAMES = [
+  "ps",
+  "inspect",
+  "logs",
+  "history",
+  "import",
+  "create",
+  "init",
+  "pause",
+  "unpause",
+  "cleanup",
+  "sync",
+  "start",
+  "stop",
+  "restart",
+  "kill",
+  "rm",
+  "mount",
+  "unmount",
+  "export",
+  "checkpoint",
+  "restore",
+  "batch",
+  "wait",
+] as const;
+
+export type OperationName = (typeof OPERATION_NAMES)[number];
+
+/** Every operation, by name, bound to the service that carries it out. */
+export type OperationTable = Readonly<Record<OperationName, Operation>>;
+
+/** Builds the operation table over `service`. */
+export function operationTable(service: ContainerService): OperationTable {
+  const simple = (name: OperationName, type: "INIT" | "PAUSE" | "UNPAUSE" | "CLEANUP" | "SYNC") =>
+    defineOperation(name, RefInput, ({ ref }, meta) => service.command(ref, { type }, meta));
+  const checkpoint = (name: OperationName, type: "CHECKPOINT" | "RESTORE") =>
+    defineOperation(name, CheckpointInput, ({ ref, ...options }, meta) =>
+      service.command(ref, { type, options }, meta),
+    );
+  return {
+    ps: defineOperation("ps", ListInput, ({ all }) => Promise.resolve(service.list(all ?? false))),
+    inspect: defineOperation("inspect", RefInput, ({ ref }) =>
+      Promise.resolve(service.inspect(ref)),
+    ),
+    logs: defineOperation("logs", RefInput, ({ ref }) => service.logs(ref)),
+    history: defineOperation("history", RefInput, ({ ref }) => service.history(ref)),
+    import: defineOperation(
+      "import",
+      ImportImageBody,
+      ({ tar, name }) => service.importImage(tar, name),
+      "created",
+    ),
+    create: defineOperation(
+      "create",
+      CreateBody,
+      (options, meta) => service.create(options, meta),
+      "created",
+    ),
+    init: simple("init", "INIT"),
+    pause: simple("pause", "PAUSE"),
+    unpause: simple("unpause", "UNPAUSE"),
+    cleanup: simple("cleanup", "CLEANUP"),
+    sync: simple("sync", "SYNC"),
+    start: defineOperation("start", StartInput, ({ ref, recursive }, meta) =>
+      service.command(ref, { type: "START" }, meta, { recursive: recursive ?? false }),
+    ),
+    stop: defineOperation("stop", StopInput, ({ ref, timeout }, meta) =>
+      service.command(ref, { type: "STOP", timeout }, meta),
+    ),
+    restart: defineOperation("restart", StopInput, ({ ref, timeout }, meta) =>
+      service.command(ref, { type: "RESTART", timeout }, meta),
+    ),
+    kill: defineOperation("kill", KillInput, ({ ref, signal }, meta) =>
+      service.command(ref, { type: "KILL", signal: signalName(signal ?? "SIGKILL") }, meta),
+    ),
+    rm: defineOperation("rm", RemoveInput, ({ ref, force, timeout }, meta) =>
+      service.command(ref, { type: "REMOVE", force: force ?? false, timeout }, meta),
+    ),
+    // The answer names where the root filesystem is mounted, beside the record.
+    mount: defineOperation("mount", RefInput, async ({ ref }, meta) => {
+      const record = await service.command(ref, { type: "MOUNT" }, meta);
+      return { path: service.rootfsPath(record.id), record };
+    }),
+    unmount: defineOperation("unmount", UnmountInput, ({ ref, force }, meta) =>
+      service.command(ref, { type: "UNMOUNT", force: force ?? false }, meta),
+    ),
+    export: defineOperation("export", ExportInput, ({ ref, path }, meta) =>
+      service.command(ref, { type: "EXPORT", path }, meta),
+    ),
+    checkpoint: checkpoint("checkpoint", "CHECKPOINT"),
+    restore: checkpoint("restore", "RESTORE"),
+    batch: defineOperation("batch", BatchInput, ({ ref, commands }, meta) =>
+      service.batch(ref, commands.map(batchCommand), meta),
+    ),
+    wait: defineOperation("wait", WaitInput, async ({ ref, conditions, interval }) => {
+      const exitCode = await service.wait(ref, {
+        ...(conditions ? { conditions } : {}),
+        ...(interval !== undefined ? { intervalMs: interval } : {}),
+      });
+      return { exitCode };
+    }),
+  };
+}
