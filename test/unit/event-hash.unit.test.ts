@@ -147,6 +147,18 @@ describe("the event hash, against known answers", () => {
       expect(eventHash(JSON.parse(JSON.stringify(event)) as CloudEvent)).toBe(hash);
     }
   });
+
+  it("hashes a value that JSON changes on its way to disk as it will be read back: a Date as its ISO string, undefined in an array as null, NaN as null", () => {
+    // Data written with such values was hashed one way and verified another: a chain broken by its writer.
+    const odd = {
+      ...died,
+      data: { ...died.data, at: new Date("2026-05-01T12:00:04.000Z"), list: [1, undefined, NaN] },
+    };
+    const stored = JSON.parse(JSON.stringify(odd)) as CloudEvent;
+    expect(stored.data).toMatchObject({ at: "2026-05-01T12:00:04.000Z", list: [1, null, null] });
+    expect(eventHash(odd as unknown as CloudEvent)).toBe(eventHash(stored));
+    expect(canonicalJson([undefined, () => 1])).toBe("[null,null]");
+  });
 });
 
 describe("the hash chain, against known answers", () => {
