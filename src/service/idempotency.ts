@@ -9,6 +9,7 @@ import { errorFromWire, InvalidArgError, RequestInterruptedError } from "../erro
 import type { CloudEvent } from "../events/index.js";
 import { canonicalJson } from "../events/index.js";
 import { replay, type ContainerRecord } from "../machines/index.js";
+import type { Journal } from "../store/index.js";
 
 /** What the journal keeps for a key. */
 export interface IdempotencyRecord {
@@ -59,4 +60,51 @@ export function answerOf(events: CloudEvent[], requestId: string): ContainerReco
   const record = replay(events.filter((e) => e.version <= last.version));
   if (!record) throw new InvalidArgError(`request ${requestId} left no container to answer with`);
   return record;
+}
+
+/**
+ * Runs each request once per idempotency key: a retry while it runs waits for
+ * it; a retry afterwards gets the answer rebuilt from the journal.
+ */
+export class IdempotentRequests {
+  private readonly inflight = new Map<
+    string,
+    IdempotencyRecord & { answer: Promise<ContainerRecord> }
+  >();
+
+  constructor(private readonly journal: Journal) {}
+
+  /**
+   * `command` and `args` identify what was asked; `target` is the container a
+   * command names (none for create).
+   */
+  async run(
+    key: string | undefined,
+    requestId: string,
+    request: { command: string; args: unknown; target?: string },
+    run: () => Promise<ContainerRecord>,
+  ): Promise<ContainerRecord> {
+    if (!key) return run();
+    const { target } = request;
+    const print = fingerprint(request.command, request.args);
+    const inflight = this.inflight.get(key);
+    if (inflight) {
+      sameRequestOrThrow(key, inflight, print, target);
+      return inflight.answer;
+    }
+    // Registered before any await, so a concurrent retry always finds it.
+    const answer = (async () => {
+      const raw = await this.journal.getMeta(idempotencyMetaKey(key));
+      if (!raw) return run();
+      const stored = JSON.parse(raw) as IdempotencyRecord;
+      sameRequestOrThrow(key, stored, print, target);
+      return answerOf(await this.journal.readStream(stored.container), stored.requestId);
+    })();
+    this.inflight.set(key, { container: target ?? "", requestId, fingerprint: print, answer });
+    try {
+      return await answer;
+    } finally {
+      this.inflight.delete(key);
+    }
+  }
 }

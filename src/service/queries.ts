@@ -1,0 +1,61 @@
+/**
+ * Read-only questions about containers: list, inspect (now or at a point in
+ * the journal), history, logs and the root filesystem's path. None of them
+ * waits in a container's queue.
+ */
+import type { LogLine } from "../effects/types.js";
+import { InvalidArgError } from "../errors.js";
+import type { CloudEvent } from "../events/index.js";
+import { replay, type ContainerRecord } from "../machines/index.js";
+import type { Journal } from "../store/index.js";
+import type { ActorPool } from "./actor-pool.js";
+import type { RootfsStorage } from "./runtime-effects.js";
+
+/** Live containers, newest first; with `all` false, only running and paused ones. */
+export function listContainers(pool: ActorPool, all: boolean): ContainerRecord[] {
+  return pool
+    .records()
+    .filter((r) => all || r.state === "running" || r.state === "paused")
+    .sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
+}
+
+/** What the queries read besides the pool. */
+export interface QueryDeps {
+  journal: Journal;
+  runtime: { readLogs(id: string): Promise<LogLine[]> };
+  storage: RootfsStorage;
+}
+
+/** The queries over one pool and its journal. */
+export class ContainerQueries {
+  constructor(
+    private readonly pool: ActorPool,
+    private readonly deps: QueryDeps,
+  ) {}
+
+  /** A container's record; removed ones stay answerable by id, name or prefix. */
+  inspect(ref: string): ContainerRecord {
+    return this.pool.registry.find(ref) ?? this.pool.registry.live(ref);
+  }
+
+  /** Where `mount` makes the container's root filesystem visible. */
+  rootfsPath(ref: string): string {
+    return this.deps.storage.rootfsPath(this.inspect(ref).id);
+  }
+
+  logs(ref: string): Promise<LogLine[]> {
+    return this.deps.runtime.readLogs(this.inspect(ref).id);
+  }
+
+  history(ref: string): Promise<CloudEvent[]> {
+    return this.deps.journal.readStream(this.inspect(ref).id);
+  }
+
+  /** Time travel: the container as the fold of its events up to a point, without any effect. */
+  async inspectAt(ref: string, upTo: (e: CloudEvent) => boolean): Promise<ContainerRecord> {
+    const events = (await this.history(ref)).filter(upTo);
+    const record = replay(events);
+    if (!record) throw new InvalidArgError(`container ${ref} did not exist yet at that point`);
+    return record;
+  }
+}

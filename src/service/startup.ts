@@ -1,0 +1,54 @@
+/**
+ * Start-up: restore every container from its projection without running an
+ * effect, resume restarts a policy still owes, and reconcile with the runtime.
+ */
+import { randomUUID } from "node:crypto";
+import type { ContainerRuntime } from "../effects/types.js";
+import { restartDue, runtimeMounted, type ContainerRecord } from "../machines/index.js";
+import type { Journal } from "../store/index.js";
+import { reconcileMeta, recordOf, type ActorPool, type Entry } from "./actor-pool.js";
+
+/** A restart the policy owes is the policy's doing, not a user's. */
+export const policyMeta = () => ({ actor: "policy:restart", requestId: randomUUID() });
+
+/** How many containers are reconciled at once. */
+const RECONCILE_CONCURRENCY = 8;
+
+/**
+ * Fills the pool from the journal's projections, then starts (without
+ * awaiting) the owed restarts and the reconciles of containers the runtime
+ * may hold.
+ */
+export async function restoreAndReconcile(
+  pool: ActorPool,
+  deps: { journal: Journal; runtime: ContainerRuntime },
+): Promise<void> {
+  for (const raw of await deps.journal.projections()) {
+    const record = raw as ContainerRecord;
+    if (record.state === "removed") {
+      pool.registry.bury(record);
+      // Left behind if the daemon died between journaling a removal and discarding the exit file.
+      void deps.runtime.discardExit(record.id).catch(() => undefined);
+    } else pool.spawn(record);
+  }
+  // One `runc list` instead of a `runc state` per container keeps start-up fast on big roots.
+  const inRuntime = new Set(await deps.runtime.list().catch(() => []));
+  const toCheck: Entry[] = [];
+  for (const entry of pool.all()) {
+    const record = recordOf(entry);
+    // What changed while no daemon watched is journaled with cause "reconcile".
+    const check = runtimeMounted(record.state) || inRuntime.has(record.id);
+    if (check && record.state !== "removing") toCheck.push(entry);
+    if (restartDue(record)) {
+      void pool.observe(entry, { type: "RESTART", byPolicy: true, meta: policyMeta() });
+    }
+  }
+  // A few at a time: thousands of running containers must not mean thousands of runc processes at once.
+  const next = async (): Promise<void> => {
+    const entry = toCheck.shift();
+    if (!entry) return;
+    await pool.observe(entry, { type: "RECONCILE", meta: reconcileMeta() });
+    return next();
+  };
+  for (let i = 0; i < RECONCILE_CONCURRENCY; i++) void next();
+}
