@@ -3,6 +3,7 @@
  * receives and what it resolves with. Providers implement them; `factsFor`
  * turns their outputs into facts.
  */
+import type { PromiseActorLogic } from "xstate";
 import type { Created, ExitInfo } from "../effects/types.js";
 import type { ContainerCommand, RequestMeta } from "./commands.js";
 import type { FactPosition } from "./evolve.js";
@@ -83,7 +84,38 @@ export interface CommandError {
   message: string;
 }
 
-/** The runtime effects the machine names; `persist` (the journal) is the other one. */
+/**
+ * What each runtime effect the machine names resolves with. The machine's
+ * setup, its providers and `factsFor` are all typed from this one map, so an
+ * effect whose output does not fit the mapper it feeds fails to compile.
+ */
+export interface EffectOutputs {
+  initContainer: Created;
+  startContainer: StartOutput;
+  stopContainer: StopOutput;
+  killContainer: void;
+  pauseContainer: void;
+  resumeContainer: void;
+  cleanupContainer: void;
+  removeContainer: RemoveOutput;
+  mountContainer: MountOutput;
+  unmountContainer: void;
+  exportContainer: ExportOutput;
+  syncContainer: SyncOutput;
+  checkpointContainer: CheckpointOutput;
+  restoreContainer: CheckpointOutput;
+}
+
+/** The name of a runtime effect; `persist` (the journal) is the other effect. */
+export type EffectKey = keyof EffectOutputs;
+
+/** The actor logic that implements one named effect. */
+export type EffectLogic<K extends EffectKey> = PromiseActorLogic<EffectOutputs[K], EffectInput>;
+
+/** A full set of runtime effects, as a provider hands them to the machine. */
+export type EffectActors = { [K in EffectKey]: EffectLogic<K> };
+
+/** The runtime effects the machine names, in a stable order. */
 export const EFFECTS = [
   "initContainer",
   "startContainer",
@@ -99,6 +131,4 @@ export const EFFECTS = [
   "syncContainer",
   "checkpointContainer",
   "restoreContainer",
-] as const;
-
-export type EffectKey = (typeof EFFECTS)[number];
+] as const satisfies readonly EffectKey[];

@@ -7,8 +7,11 @@ import { assign, fromPromise, setup } from "xstate";
 import type { CommandBody, ContainerCommand } from "./commands.js";
 import type {
   CommandError,
+  EffectActors,
   EffectInput,
   EffectKey,
+  EffectLogic,
+  EffectOutputs,
   PersistInput,
   PersistOutput,
 } from "./effect-types.js";
@@ -28,10 +31,10 @@ export interface ContainerContext {
   journalFailed?: boolean;
 }
 
-// Runtime effects are typed by output at the edges (factsFor, the providers); inside the
-// machine they are one kind, so one generic operation can invoke any of them.
-const notProvided = (name: string) =>
-  fromPromise<unknown, EffectInput>(() =>
+// Each placeholder carries its effect's output type, so `.provide()` only accepts an
+// implementation whose output fits, and `operation` can check the mapper it feeds.
+const notProvided = <K extends EffectKey>(name: K): EffectLogic<K> =>
+  fromPromise<EffectOutputs[K], EffectInput>(() =>
     Promise.reject(new Error(`effect ${name} was not provided`)),
   );
 
@@ -75,7 +78,7 @@ const effects = {
   syncContainer: notProvided("syncContainer"),
   checkpointContainer: notProvided("checkpointContainer"),
   restoreContainer: notProvided("restoreContainer"),
-} satisfies Record<EffectKey, unknown>;
+} satisfies EffectActors;
 
 export const containerSetup = setup({
   types: {
@@ -175,10 +178,11 @@ export function rejectedFact(body: CommandBody, error: CommandError, state: Cont
  * into facts, persist them. A failed effect is persisted as a failure fact and
  * the container stays in `stay`; if the intent cannot be persisted, no effect runs.
  */
-export function operation(
-  src: EffectKey,
+export function operation<K extends EffectKey>(
+  src: K,
   action: Action,
-  toFacts: (output: never, ctx: FactsContext) => Fact[],
+  /** Typed by the effect's output: a mapper that expects another effect's output fails to compile. */
+  toFacts: (output: NoInfer<EffectOutputs[K]>, ctx: FactsContext) => Fact[],
   target: string,
   stay: ContainerState,
   fallback: string = id(stay),
@@ -220,7 +224,8 @@ export function operation(
             target: "commit",
             actions: assign({
               facts: ({ context, event }) =>
-                toFacts(event.output as never, {
+                // xstate types the output of a generic `src` as any effect's; K names the one invoked.
+                toFacts(event.output as EffectOutputs[K], {
                   record: context.record,
                   command: commandOf(context),
                 }),

@@ -10,8 +10,8 @@ import {
   runtimeMounted,
   type CheckpointOutput,
   type ContainerRecord,
+  type EffectActors,
   type EffectInput,
-  type EffectKey,
   type ExportOutput,
   type MountOutput,
   type RemoveOutput,
@@ -196,14 +196,14 @@ async function sync(
       oomKilled: false,
     };
   return replaced ? { runtime, exit, replaced } : { runtime, exit };
-  return { runtime, exit };
 }
 
 /** Every effect the machine names, bound to the host ports. */
 export function runtimeEffects(h: HostPorts) {
   const { runtime: rt } = h;
+  // Each effect keeps its own output type; `satisfies EffectActors` checks it against the machine's.
   const effect = <T>(fn: (input: EffectInput, abort: AbortSignal) => Promise<T>) =>
-    fromPromise<unknown, EffectInput>(({ input, signal }) => fn(input, signal));
+    fromPromise<T, EffectInput>(({ input, signal }) => fn(input, signal));
   const effects = {
     initContainer: effect(async ({ record }, abort) => {
       await rt.clearExit(record.id);
@@ -250,6 +250,6 @@ export function runtimeEffects(h: HostPorts) {
     restoreContainer: effect(async ({ record }): Promise<CheckpointOutput> => ({
       path: await h.checkpointer.restore(record.id),
     })),
-  } satisfies Record<EffectKey, unknown>;
+  } satisfies EffectActors;
   return effects;
 }

@@ -7,6 +7,11 @@ import { createActor, fromPromise, waitFor } from "xstate";
 import {
   containerMachine,
   committed,
+  EFFECTS,
+  type EffectActors,
+  type EffectKey,
+  type EffectLogic,
+  type EffectOutputs,
   type CommandBody,
   type RequestMeta,
   type ContainerRecord,
@@ -46,9 +51,15 @@ export function recordIn(
   };
 }
 
-type Effects = Partial<Record<string, (input: EffectInput) => Promise<unknown>>>;
+/** In-memory effects, each resolving with the output its real provider would. */
+type Fakes = { [K in EffectKey]: (input: EffectInput) => Promise<EffectOutputs[K]> };
+/**
+ * A test's overrides. They may answer what no real runtime would (a stale pid, an
+ * odd runc status) to drive the machine into corners, so only the defaults are typed.
+ */
+type Effects = Partial<Record<EffectKey, (input: EffectInput) => Promise<unknown>>>;
 
-const defaults: Effects = {
+const defaults: Fakes = {
   initContainer: () => Promise.resolve({ pid: 42, conmonPid: 41 }),
   startContainer: ({ record }) =>
     Promise.resolve({
@@ -78,7 +89,7 @@ const defaults: Effects = {
   unmountContainer: () => Promise.resolve(),
   exportContainer: ({ command }) =>
     Promise.resolve({ path: command.type === "EXPORT" ? command.path : "", bytes: 10 }),
-  syncContainer: () => Promise.resolve({ runtime: "absent" }),
+  syncContainer: () => Promise.resolve({ runtime: "absent" as const }),
   checkpointContainer: () =>
     Promise.reject(Object.assign(new Error("criu check failed"), { code: "UNSUPPORTED" })),
   restoreContainer: () =>
@@ -103,13 +114,14 @@ export function given(record: ContainerRecord, effects: Effects = {}, persistFai
       until?: ContainerState,
     ): Promise<Outcome> {
       const persisted: Fact[] = [];
-      const all = { ...defaults, ...effects };
-      const actors = Object.fromEntries(
-        Object.entries(all).map(([k, fn]) => [
-          k,
-          fromPromise<unknown, EffectInput>(({ input }) => fn!(input)),
-        ]),
-      );
+      const fake = <K extends EffectKey>(key: K): EffectLogic<K> =>
+        fromPromise<EffectOutputs[K], EffectInput>(({ input }) => {
+          const override = effects[key];
+          return override
+            ? (override(input) as Promise<EffectOutputs[K]>)
+            : (defaults[key] as (input: EffectInput) => Promise<EffectOutputs[K]>)(input);
+        });
+      const actors = Object.fromEntries(EFFECTS.map((key) => [key, fake(key)])) as EffectActors;
       const machine = containerMachine.provide({
         actors: {
           ...actors,
