@@ -20,11 +20,11 @@ import { Worker } from "node:worker_threads";
 import { jetstream, jetstreamManager, StorageType } from "@nats-io/jetstream";
 import { connect, headers, nanos } from "@nats-io/transport-node";
 import { ClassicLevel } from "classic-level";
-import { eventBatches } from "../src/api/event-feed.js";
-import { eventsRoute } from "../src/api/events-route.js";
-import type { UnplacedEvent } from "../src/events/index.js";
+import { eventsRoute } from "../src/api/index.js";
+import { eventBatches, type UnplacedEvent } from "../src/events/index.js";
 import { startNats, tempDir, until, type Nats } from "../src/harness/index.js";
-import { LevelJournal, NatsRelay, type Journal } from "../src/store/index.js";
+import { NatsRelay } from "../src/nats/index.js";
+import { LevelJournal, type Journal } from "../src/store/index.js";
 import { median, percentile, printTable } from "./stats.js";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);

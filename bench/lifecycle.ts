@@ -7,7 +7,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { BerthClient } from "../src/api/client.js";
+import { BerthClient } from "../src/client/index.js";
 import { ExitMonitor, LinuxRuntime, type ContainerSpec } from "../src/effects/index.js";
 import { busyboxTar, cleanRoot, startBerth, tempDir } from "../src/harness/index.js";
 import type { ContainerRecord } from "../src/machines/index.js";

@@ -6,7 +6,7 @@
  */
 import type { TerminalSize } from "../effects/index.js";
 import { InvalidArgError } from "../errors.js";
-import { DEFAULT_DETACH_KEYS, parseDetachKeys } from "./detach-keys.js";
+import { DEFAULT_DETACH_KEYS, parseDetachKeys } from "../client/index.js";
 
 export interface AttachOptions {
   /** Stream live output (and input). Default true, as in Podman. */

@@ -8,8 +8,7 @@ import type { Readable, Writable } from "node:stream";
 import type { AttachSession, LogLine } from "../effects/index.js";
 import type { AttachOptions } from "./attach-options.js";
 import type { OpenedAttach } from "./attach-open.js";
-import { DetachScanner } from "./detach-keys.js";
-import { muxFrame } from "./mux-frames.js";
+import { DetachScanner, muxFrame } from "../client/index.js";
 
 /** The client's side of the stream. */
 export interface AttachIo {

@@ -14,11 +14,11 @@ import { attachOptions, requiredTerminalSize } from "./attach-options.js";
 import { openAttach } from "./attach-open.js";
 import { pumpAttach } from "./attach-pump.js";
 import { readJson, sendJson } from "./http-io.js";
-import { MULTIPLEXED_STREAM, RAW_STREAM } from "./mux-frames.js";
+import { MULTIPLEXED_STREAM, RAW_STREAM } from "../client/index.js";
 import { requestMeta } from "./request-meta.js";
 import type { Handler } from "./router.js";
 import { EmptyBody } from "./schemas.js";
-import type { ApiDeps } from "./server.js";
+import type { ApiDeps } from "./api-deps.js";
 
 const ATTACH_PATH = /^\/containers\/([^/]+)\/attach$/;
 

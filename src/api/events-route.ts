@@ -14,8 +14,7 @@
 import type { ServerResponse } from "node:http";
 import { asBerthError, SlowConsumerError, type BerthError } from "../errors.js";
 import type { Journal } from "../store/index.js";
-import { feedEntries, type FeedEntry } from "./event-feed.js";
-import { fromSearchParams, resolveQuery } from "./event-query.js";
+import { feedEntries, fromSearchParams, resolveQuery, type FeedEntry } from "../events/index.js";
 import type { Handler } from "./router.js";
 
 export interface EventsRouteOptions {

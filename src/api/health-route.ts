@@ -3,7 +3,8 @@
  * NATS being away does not make berth unhealthy (events wait in the journal),
  * so it shows as `"status": "degraded"` with the relay's lag, still a 200.
  */
-import type { Journal, RelayStatus } from "../store/index.js";
+import type { RelayStatus } from "../nats/index.js";
+import type { Journal } from "../store/index.js";
 import { sendJson } from "./http-io.js";
 import type { Handler } from "./router.js";
 

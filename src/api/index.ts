@@ -1,3 +1,17 @@
-export { BerthClient, type ClientOptions } from "./client.js";
-export { eventFeed, type FeedOptions } from "./event-feed.js";
-export { apiServer, listenOnSocket, type ApiDeps } from "./server.js";
+/**
+ * The transports: the HTTP API on the unix socket and the NATS request/reply
+ * API, both adapters over one operation table (operation-table.ts), plus the
+ * daemon's own routes (status, events, audit, attach, health).
+ */
+export { apiServer, listenOnSocket } from "./server.js";
+export type { ApiDeps } from "./api-deps.js";
+export type { Handler, RouteContext } from "./router.js";
+export { eventsRoute, type EventsRouteOptions } from "./events-route.js";
+export { NatsApi, natsRequestMeta, type NatsApiDeps } from "./nats-api.js";
+export {
+  OPERATION_NAMES,
+  operationTable,
+  type OperationName,
+  type OperationTable,
+} from "./operation-table.js";
+export type { AnswerKind, Operation } from "./operation.js";

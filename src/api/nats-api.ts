@@ -29,8 +29,13 @@ import {
 import { InvalidArgError } from "../errors.js";
 import type { RequestMeta } from "../machines/index.js";
 import type { ContainerService } from "../service/index.js";
-import type { Journal, NatsEndpoint, RelayStatus } from "../store/index.js";
-import { apiSubject, connectionOptions } from "../store/index.js";
+import {
+  apiSubject,
+  connectionOptions,
+  type NatsEndpoint,
+  type RelayStatus,
+} from "../nats/index.js";
+import type { Journal } from "../store/index.js";
 import { errorAnswer } from "./operation.js";
 import { operationTable } from "./operation-table.js";
 import { buildRequestMeta, NATS_META_HEADERS, type HeaderReader } from "./request-meta.js";

@@ -5,31 +5,16 @@
  */
 import { chmod, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
-import type { ContainerRuntime } from "../effects/index.js";
 import { InvalidArgError } from "../errors.js";
-import type { ContainerService } from "../service/index.js";
-import type { Journal, RelayStatus } from "../store/index.js";
+import type { ApiDeps } from "./api-deps.js";
 import { attachHandler, installAttach, resizeHandler } from "./attach-route.js";
 import { auditRoutes } from "./audit-routes.js";
 import { containerRoutes } from "./container-routes.js";
-import { eventsRoute, type EventsRouteOptions } from "./events-route.js";
+import { eventsRoute } from "./events-route.js";
 import { healthRoute } from "./health-route.js";
 import { sendError, sendJson } from "./http-io.js";
 import { requestMeta } from "./request-meta.js";
 import { match, type Handler } from "./router.js";
-
-export interface ApiDeps {
-  service: ContainerService;
-  journal: Journal;
-  version: string;
-  relay?: { status(): RelayStatus };
-  /** The NATS request/reply API, when the daemon serves one. */
-  natsApi?: { status(): { connected: boolean; subject: string } };
-  /** Slow-consumer and keep-alive settings of `GET /events`. */
-  events?: EventsRouteOptions;
-  /** The host runtime, for the attach and resize routes that stream outside the actor. */
-  runtime: ContainerRuntime;
-}
 
 function routes(deps: ApiDeps): Record<string, Handler> {
   const { service, journal } = deps;

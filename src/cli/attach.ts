@@ -6,10 +6,14 @@
  * container's, unless the user detached, which exits 0.
  */
 import type { Socket } from "node:net";
-import { openAttachConnection } from "../api/attach-client.js";
-import { BerthClient } from "../api/client.js";
-import { DEFAULT_DETACH_KEYS, DetachScanner, parseDetachKeys } from "../api/detach-keys.js";
-import { MuxDecoder } from "../api/mux-frames.js";
+import {
+  BerthClient,
+  DEFAULT_DETACH_KEYS,
+  DetachScanner,
+  MuxDecoder,
+  openAttachConnection,
+  parseDetachKeys,
+} from "../client/index.js";
 import { InternalError } from "../errors.js";
 import type { ContainerRecord } from "../machines/index.js";
 

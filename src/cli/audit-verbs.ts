@@ -3,7 +3,7 @@
  * or with `--root` straight on a journal whose daemon is stopped.
  */
 import { join } from "node:path";
-import { BerthClient } from "../api/client.js";
+import { BerthClient } from "../client/index.js";
 import { InvalidArgError, RootLockedError } from "../errors.js";
 import type { ProjectionReport } from "../service/index.js";
 import type { ChainReport, Journal } from "../store/index.js";

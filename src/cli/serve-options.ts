@@ -1,10 +1,10 @@
 /**
  * `berth serve` flags to daemon options. Pure, so the mapping is unit-tested.
  */
-import type { EventsRouteOptions } from "../api/events-route.js";
+import type { EventsRouteOptions } from "../api/index.js";
 import type { DaemonOptions } from "../daemon/index.js";
 import { InvalidArgError } from "../errors.js";
-import type { NatsAuth } from "../store/index.js";
+import type { NatsAuth } from "../nats/index.js";
 
 export interface ServeFlags {
   root: string;

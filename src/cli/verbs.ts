@@ -5,11 +5,9 @@
  */
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { BerthClient } from "../api/client.js";
-import type { EventQuery } from "../api/event-query.js";
-import { parseTimeArg } from "../api/event-time.js";
+import { BerthClient } from "../client/index.js";
 import { CtrStateInvalidError, CtrStoppedError, InvalidArgError } from "../errors.js";
-import type { CloudEvent } from "../events/index.js";
+import { parseTimeArg, type CloudEvent, type EventQuery } from "../events/index.js";
 import type { ContainerRecord } from "../machines/index.js";
 import { inspectAt } from "./audit-verbs.js";
 import { eventLine, historyTable, psTable } from "./format.js";

@@ -6,8 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { connect, errors, headers, type NatsConnection } from "@nats-io/transport-node";
 import { errorFromWire, NatsUnavailableError } from "../errors.js";
-import { connectionOptions, type NatsEndpoint } from "../store/nats-options.js";
-import { apiSubject } from "../store/nats-stream.js";
+import { apiSubject, connectionOptions, type NatsEndpoint } from "../nats/index.js";
 
 export interface FleetOptions extends NatsEndpoint {
   /** Subject prefix (default berth). */

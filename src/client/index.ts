@@ -6,9 +6,11 @@
  * - `natsSubscribe`: the same events from JetStream, for one host or a fleet.
  * - `FleetClient`: the control API over NATS request/reply.
  * - `BerthClient`: the control API over the unix socket.
+ * - The attach stream's wire format (frames, detach keys), which the CLI
+ *   speaks and the daemon's attach route answers in.
  */
-export { BerthClient, type ClientOptions } from "../api/client.js";
-export type { EventQuery } from "../api/event-query.js";
+export { BerthClient, type ClientOptions } from "./berth-client.js";
+export type { EventQuery } from "../events/index.js";
 export {
   BerthError,
   DaemonUnreachableError,
@@ -17,9 +19,24 @@ export {
   SlowConsumerError,
   type ErrorCode,
 } from "../errors.js";
-export { actionOf, CloudEventSchema, type CloudEvent } from "../events/envelope.js";
-export type { NatsAuth, NatsEndpoint, NatsTls } from "../store/nats-options.js";
-export { apiSubject } from "../store/nats-stream.js";
+export { actionOf, CloudEventSchema, type CloudEvent } from "../events/index.js";
+export type { NatsAuth, NatsEndpoint, NatsTls } from "../nats/index.js";
+export { apiSubject } from "../nats/index.js";
 export { FleetClient, type CallOptions, type FleetOptions } from "./fleet.js";
 export { natsSubscribe, type NatsDelivery, type NatsSubscribeOptions } from "./nats-subscribe.js";
 export { subscribe, type SubscribeOptions } from "./subscribe.js";
+export { openAttachConnection, type AttachConnection } from "./attach-client.js";
+export {
+  DEFAULT_DETACH_KEYS,
+  DetachScanner,
+  parseDetachKeys,
+  type ScanResult,
+} from "./detach-keys.js";
+export {
+  MULTIPLEXED_STREAM,
+  muxFrame,
+  MuxDecoder,
+  RAW_STREAM,
+  type MuxFrame,
+  type MuxStream,
+} from "./mux-frames.js";

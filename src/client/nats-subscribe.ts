@@ -9,9 +9,13 @@
  */
 import { DeliverPolicy, jetstream, type ConsumerMessages } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { CloudEventSchema, type CloudEvent } from "../events/envelope.js";
-import { connectionOptions, type NatsEndpoint } from "../store/nats-options.js";
-import { eventSubjects, hostSubjects } from "../store/nats-stream.js";
+import { CloudEventSchema, type CloudEvent } from "../events/index.js";
+import {
+  connectionOptions,
+  eventSubjects,
+  hostSubjects,
+  type NatsEndpoint,
+} from "../nats/index.js";
 
 export interface NatsSubscribeOptions extends NatsEndpoint {
   /** Stream name (default BERTH). */

@@ -4,11 +4,15 @@
  * yielded whenever the connection drops (daemon restart, slow-consumer
  * disconnect), so the consumer sees every event once, in order.
  */
-import { BerthClient } from "../api/client.js";
-import { resolveQuery, type EventQuery } from "../api/event-query.js";
-import { parseTimeArg } from "../api/event-time.js";
 import { BerthError, InternalError } from "../errors.js";
-import { CloudEventSchema, type CloudEvent } from "../events/envelope.js";
+import {
+  CloudEventSchema,
+  parseTimeArg,
+  resolveQuery,
+  type CloudEvent,
+  type EventQuery,
+} from "../events/index.js";
+import { BerthClient } from "./berth-client.js";
 
 export interface SubscribeOptions extends EventQuery {
   socketPath: string;

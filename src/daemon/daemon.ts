@@ -7,19 +7,12 @@ import { access, mkdir } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Server } from "node:http";
-import { apiServer, listenOnSocket } from "../api/index.js";
-import type { EventsRouteOptions } from "../api/events-route.js";
-import { NatsApi } from "../api/nats-api.js";
+import { apiServer, listenOnSocket, NatsApi, type EventsRouteOptions } from "../api/index.js";
 import { ExitMonitor, LinuxCheckpointer, LinuxRuntime, LinuxStorage } from "../effects/index.js";
 import { InvalidArgError } from "../errors.js";
 import { ContainerService } from "../service/index.js";
-import {
-  LevelJournal,
-  natsServers,
-  NatsRelay,
-  validateNatsAuth,
-  type NatsAuth,
-} from "../store/index.js";
+import { natsServers, NatsRelay, validateNatsAuth, type NatsAuth } from "../nats/index.js";
+import { LevelJournal } from "../store/index.js";
 
 export interface DaemonOptions {
   root: string;

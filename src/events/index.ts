@@ -1,3 +1,33 @@
+/**
+ * Events: the CloudEvents envelope and its hash chain, and the ways to read
+ * them back (the feed of history then live, Podman's filters, the events
+ * query and its time forms). No I/O of its own: the feed reads through the
+ * `EventLog` port, which the journal implements.
+ */
 export { actionOf, CloudEventSchema, type CloudEvent, type UnplacedEvent } from "./envelope.js";
 export { canonicalJson, eventHash, GENESIS_HASH } from "./hash.js";
 export { envelope, type EnvelopeContext } from "./build.js";
+export type { EventLog, LogReadOptions } from "./log.js";
+export {
+  eventBatches,
+  eventFeed,
+  feedEntries,
+  seqBefore,
+  SINCE_SLACK_MS,
+  type FeedEntry,
+  type FeedOptions,
+} from "./feed.js";
+export {
+  ContainerDirectory,
+  parseFilters,
+  type ContainerFacts,
+  type EventFilter,
+} from "./filter.js";
+export {
+  fromSearchParams,
+  resolveQuery,
+  toSearchParams,
+  type EventQuery,
+  type ResolvedQuery,
+} from "./query.js";
+export { parseDuration, parseTimeArg } from "./time.js";

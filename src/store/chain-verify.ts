@@ -5,8 +5,7 @@
  * a removed event and swapped events each break one of these at a position
  * that is reported.
  */
-import { CloudEventSchema, type CloudEvent } from "../events/envelope.js";
-import { eventHash, GENESIS_HASH } from "../events/hash.js";
+import { CloudEventSchema, eventHash, GENESIS_HASH, type CloudEvent } from "../events/index.js";
 import type { JournalHead } from "./journal.js";
 
 export interface ChainReport {

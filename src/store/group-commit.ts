@@ -4,7 +4,7 @@
  * throughput grows with concurrency while every append still resolves only
  * after its own events are on disk.
  */
-import type { CloudEvent } from "../events/envelope.js";
+import type { CloudEvent } from "../events/index.js";
 import { JournalWriteError } from "../errors.js";
 import type { AppendInput, JournalHead } from "./journal.js";
 import { plan, type Plan } from "./sequencer.js";

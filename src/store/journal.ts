@@ -4,7 +4,7 @@
  * sequence and each stream's versions are gapless, and the projection is
  * written in the same batch as the events it reflects.
  */
-import type { CloudEvent, UnplacedEvent } from "../events/envelope.js";
+import type { CloudEvent, EventLog, LogReadOptions, UnplacedEvent } from "../events/index.js";
 
 /** One append: events for one stream, the version the caller built them on, and the new projection. */
 export interface AppendInput {
@@ -24,35 +24,25 @@ export interface JournalHead {
   hash: string;
 }
 
-export interface ReadOptions {
-  /** Read events with seq greater than this (default 0: from the start). */
-  afterSeq?: number;
-  /** Stop after this many events. */
-  limit?: number;
-}
+/** Where a read starts and how much it reads (the same options as the event log's). */
+export type ReadOptions = LogReadOptions;
 
-export interface Journal {
+/** The event log's read side (see src/events/log.ts) plus appends, streams, projections and meta. */
+export interface Journal extends EventLog {
   /** Appends atomically; resolves with the placed events once they are synced to disk. */
   append(input: AppendInput): Promise<CloudEvent[]>;
-  /** Events in global order. */
-  read(options?: ReadOptions): AsyncIterable<CloudEvent>;
   /** Events as stored, unparsed, in stored order: what an audit must look at. */
   readRaw(options?: ReadOptions): AsyncIterable<string>;
-  /** The same in chunks, for whole-journal folds where a per-event await would dominate. */
-  readRawBatches(options?: ReadOptions): AsyncIterable<string[]>;
   /** One stream's events in version order. */
   readStream(stream: string): Promise<CloudEvent[]>;
   head(): JournalHead;
   /** The stream's current version: 0 if it has no events. */
   version(stream: string): Promise<number>;
   projection(stream: string): Promise<unknown>;
-  projections(): Promise<unknown[]>;
   /** Replaces every projection at once (replay --rebuild); streams not in `next` lose theirs. */
   replaceProjections(next: Map<string, unknown>): Promise<void>;
   /** Small durable values owned by other parts, such as the relay's cursor. */
   getMeta(key: string): Promise<string | undefined>;
   setMeta(key: string, value: string): Promise<void>;
-  /** Called with each appended batch after it is durable, in sequence order. */
-  subscribe(listener: (events: CloudEvent[]) => void): () => void;
   close(): Promise<void>;
 }

@@ -3,8 +3,8 @@
  * the events, the stream index, the projections and the head.
  */
 import { ClassicLevel } from "classic-level";
-import type { CloudEvent } from "../events/envelope.js";
-import { GENESIS_HASH } from "../events/hash.js";
+import type { CloudEvent } from "../events/index.js";
+import { GENESIS_HASH } from "../events/index.js";
 import { InternalError, RootLockedError } from "../errors.js";
 import { GroupCommitJournal } from "./group-commit.js";
 import type { Journal, JournalHead, ReadOptions } from "./journal.js";

@@ -2,8 +2,8 @@
  * The in-memory adapter: same contract, no durability. For pure tests and
  * for measuring what the disk costs.
  */
-import type { CloudEvent } from "../events/envelope.js";
-import { GENESIS_HASH } from "../events/hash.js";
+import type { CloudEvent } from "../events/index.js";
+import { GENESIS_HASH } from "../events/index.js";
 import { GroupCommitJournal } from "./group-commit.js";
 import type { Journal, ReadOptions } from "./journal.js";
 import type { Plan } from "./sequencer.js";

@@ -3,8 +3,8 @@
  * global sequence and stream versions, and chains hashes. Pure, so a failed
  * write leaves the in-memory head untouched.
  */
-import type { CloudEvent } from "../events/envelope.js";
-import { eventHash } from "../events/hash.js";
+import type { CloudEvent } from "../events/index.js";
+import { eventHash } from "../events/index.js";
 import { VersionConflictError } from "../errors.js";
 import type { AppendInput, JournalHead } from "./journal.js";
 

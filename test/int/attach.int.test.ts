@@ -7,7 +7,7 @@ import { connect, type Socket } from "node:net";
 import { request } from "node:http";
 import { runcStatus as runcStatusIn } from "../support/runc-view.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BerthClient } from "../../src/api/client.js";
+import { BerthClient } from "../../src/client/index.js";
 import type { CloudEvent } from "../../src/events/index.js";
 import {
   busyboxTar,

@@ -13,7 +13,7 @@
  */
 import { request, type IncomingMessage } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BerthClient } from "../../src/api/client.js";
+import { BerthClient } from "../../src/client/index.js";
 import { subscribe } from "../../src/client/index.js";
 import { InvalidArgError, SlowConsumerError } from "../../src/errors.js";
 import type { CloudEvent } from "../../src/events/index.js";

@@ -8,7 +8,7 @@
  */
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BerthClient } from "../../src/api/client.js";
+import { BerthClient } from "../../src/client/index.js";
 import type { CloudEvent } from "../../src/events/index.js";
 import { replay, type ContainerRecord } from "../../src/machines/index.js";
 import { busyboxTar, startBerth, until, type Berth } from "../../src/harness/index.js";

@@ -15,7 +15,7 @@ import { readFile, rename } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BerthClient } from "../../src/api/client.js";
+import { BerthClient } from "../../src/client/index.js";
 import type { CloudEvent } from "../../src/events/index.js";
 import type { ContainerRecord } from "../../src/machines/index.js";
 import { busyboxTar, startBerth, until, type Berth } from "../../src/harness/index.js";

@@ -10,7 +10,8 @@ import { connect, nanos } from "@nats-io/transport-node";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CloudEvent } from "../../src/events/index.js";
 import { startNats, tempDir, until, type Nats } from "../../src/harness/index.js";
-import { LevelJournal, NatsRelay, type RelayOptions } from "../../src/store/index.js";
+import { NatsRelay, type RelayOptions } from "../../src/nats/index.js";
+import { LevelJournal } from "../../src/store/index.js";
 import { EventWriter } from "../support/events.js";
 import { readJetStream } from "../support/jetstream.js";
 

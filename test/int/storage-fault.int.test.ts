@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { runcStatus as runcStatusIn } from "../support/runc-view.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BerthClient } from "../../src/api/client.js";
+import { BerthClient } from "../../src/client/index.js";
 import type { CloudEvent } from "../../src/events/index.js";
 import type { ContainerRecord } from "../../src/machines/index.js";
 import { busyboxTar, cleanRoot, startBerth, until, type Berth } from "../../src/harness/index.js";

@@ -5,7 +5,7 @@
 import { jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import type { CloudEvent } from "../../src/events/index.js";
-import { connectionOptions, type NatsAuth } from "../../src/store/index.js";
+import { connectionOptions, type NatsAuth } from "../../src/nats/index.js";
 
 export interface Delivered {
   event: CloudEvent;

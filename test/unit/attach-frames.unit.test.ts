@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MuxDecoder, muxFrame } from "../../src/api/mux-frames.js";
+import { MuxDecoder, muxFrame } from "../../src/client/index.js";
 import {
   CONMON_PIPE,
   decodeConmonPacket,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_DETACH_KEYS, DetachScanner, parseDetachKeys } from "../../src/api/detach-keys.js";
+import { DEFAULT_DETACH_KEYS, DetachScanner, parseDetachKeys } from "../../src/client/index.js";
 import { InvalidArgError } from "../../src/errors.js";
 
 const CTRL_P = 0x10;

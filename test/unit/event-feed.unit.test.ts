@@ -4,9 +4,14 @@
  * instead of dropping it, resume points, time bounds and filters.
  */
 import { describe, expect, it } from "vitest";
-import { eventBatches, eventFeed, seqBefore, type FeedOptions } from "../../src/api/event-feed.js";
-import { parseFilters } from "../../src/api/event-filter.js";
-import type { CloudEvent } from "../../src/events/index.js";
+import {
+  eventBatches,
+  eventFeed,
+  parseFilters,
+  seqBefore,
+  type CloudEvent,
+  type FeedOptions,
+} from "../../src/events/index.js";
 import { MemoryJournal } from "../../src/store/index.js";
 import { EventWriter } from "../support/events.js";
 

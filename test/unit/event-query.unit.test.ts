@@ -3,9 +3,15 @@
  * query's wire form shared by the CLI, the route and the client library.
  */
 import { describe, expect, it } from "vitest";
-import { ContainerDirectory, parseFilters } from "../../src/api/event-filter.js";
-import { fromSearchParams, resolveQuery, toSearchParams } from "../../src/api/event-query.js";
-import { parseDuration, parseTimeArg } from "../../src/api/event-time.js";
+import {
+  ContainerDirectory,
+  fromSearchParams,
+  parseDuration,
+  parseFilters,
+  parseTimeArg,
+  resolveQuery,
+  toSearchParams,
+} from "../../src/events/index.js";
 import { InvalidArgError } from "../../src/errors.js";
 import type { CloudEvent } from "../../src/events/index.js";
 

@@ -14,10 +14,10 @@ import {
   connectionOptions,
   DUPLICATE_WINDOW_MS,
   natsServers,
+  newStreamConfig,
   RETRY_HORIZON_MS,
   streamChanges,
-} from "../../src/store/index.js";
-import { newStreamConfig } from "../../src/store/nats-stream.js";
+} from "../../src/nats/index.js";
 
 const base = { root: "/r", prefix: "berth" };
 const rest = { socket: "/s.sock", version: "0.1.0" };

@@ -9,10 +9,9 @@
  * stored projections and learns from each create event the feed passes.
  */
 import { InvalidArgError } from "../errors.js";
-import type { CloudEvent } from "../events/index.js";
-import { actionOf } from "../events/index.js";
-import { ACTIONS } from "../machines/facts.js";
-import type { Journal } from "../store/index.js";
+import { ACTIONS } from "../machines/index.js";
+import { actionOf, type CloudEvent } from "./envelope.js";
+import type { EventLog } from "./log.js";
 
 /** What a filter may ask about a container, fixed at create. */
 export interface ContainerFacts {
@@ -49,7 +48,7 @@ export class ContainerDirectory {
   private readonly byId = new Map<string, ContainerFacts>();
 
   /** Seeded from the projections, which every container keeps, removed ones included. */
-  static async load(journal: Journal): Promise<ContainerDirectory> {
+  static async load(journal: EventLog): Promise<ContainerDirectory> {
     const dir = new ContainerDirectory();
     for (const raw of await journal.projections()) {
       const r = raw as { id?: unknown; name?: unknown; image?: unknown; labels?: unknown };

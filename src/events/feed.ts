@@ -10,9 +10,9 @@
  * pace. Memory per consumer stays bounded whatever its speed.
  */
 import { InternalError } from "../errors.js";
-import type { CloudEvent } from "../events/index.js";
-import type { Journal } from "../store/index.js";
-import { ContainerDirectory, type EventFilter } from "./event-filter.js";
+import type { CloudEvent } from "./envelope.js";
+import { ContainerDirectory, type EventFilter } from "./filter.js";
+import type { EventLog } from "./log.js";
 
 export interface FeedOptions {
   /** Deliver events with a sequence greater than this. */
@@ -50,7 +50,7 @@ class LiveTail {
   private readonly off: () => void;
 
   constructor(
-    journal: Journal,
+    journal: EventLog,
     private readonly limit: number,
   ) {
     this.off = journal.subscribe((events) => {
@@ -99,13 +99,13 @@ class LiveTail {
   }
 }
 
-async function eventAt(journal: Journal, seq: number): Promise<CloudEvent | undefined> {
+async function eventAt(journal: EventLog, seq: number): Promise<CloudEvent | undefined> {
   for await (const e of journal.read({ afterSeq: seq - 1, limit: 1 })) return e;
   return undefined;
 }
 
 /** The last sequence stamped before `sinceMs - SINCE_SLACK_MS`, by binary search over the journal. */
-export async function seqBefore(journal: Journal, sinceMs: number): Promise<number> {
+export async function seqBefore(journal: EventLog, sinceMs: number): Promise<number> {
   const target = sinceMs - SINCE_SLACK_MS;
   let lo = 0;
   let hi = journal.head().seq;
@@ -143,7 +143,7 @@ function jsonOf(e: CloudEvent): string {
  * gapless, so the k-th event after `afterSeq` has sequence `afterSeq + k`.
  */
 export async function* feedEntries(
-  journal: Journal,
+  journal: EventLog,
   options: FeedOptions & { parse?: boolean },
 ): AsyncGenerator<FeedEntry[]> {
   const { follow, signal, sinceMs, untilMs, filter } = options;
@@ -223,7 +223,7 @@ export async function* feedEntries(
 
 /** The feed in batches of parsed events. */
 export async function* eventBatches(
-  journal: Journal,
+  journal: EventLog,
   options: FeedOptions,
 ): AsyncGenerator<CloudEvent[]> {
   for await (const entries of feedEntries(journal, { ...options, parse: true })) {
@@ -233,7 +233,7 @@ export async function* eventBatches(
 
 /** The feed one event at a time. */
 export async function* eventFeed(
-  journal: Journal,
+  journal: EventLog,
   options: FeedOptions,
 ): AsyncGenerator<CloudEvent> {
   for await (const batch of eventBatches(journal, options)) yield* batch;

@@ -15,9 +15,9 @@ import {
 import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
 import type { CloudEvent } from "../events/index.js";
 import { actionOf } from "../events/index.js";
-import type { Journal } from "./journal.js";
-import { connectionOptions, type NatsAuth } from "./nats-options.js";
-import { ensureStream, hostSubjects, RELAY_TIMING } from "./nats-stream.js";
+import type { Journal } from "../store/index.js";
+import { connectionOptions, type NatsAuth } from "./options.js";
+import { ensureStream, hostSubjects, RELAY_TIMING } from "./stream.js";
 
 export interface RelayOptions {
   journal: Journal;

@@ -6,11 +6,11 @@
  *
  * `after` resumes after a global sequence (an SSE client's Last-Event-ID
  * header counts as `after`); `stream=0` stops at the present; `since` and
- * `until` take Podman's time forms (see event-time.ts); `filter` is repeated.
+ * `until` take Podman's time forms (see time.ts); `filter` is repeated.
  */
 import { InvalidArgError } from "../errors.js";
-import { parseFilters, type EventFilter } from "./event-filter.js";
-import { parseTimeArg } from "./event-time.js";
+import { parseFilters, type EventFilter } from "./filter.js";
+import { parseTimeArg } from "./time.js";
 
 export interface EventQuery {
   /** Deliver events after this global sequence. */

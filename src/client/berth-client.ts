@@ -6,7 +6,7 @@ import { request as httpRequest, type IncomingMessage } from "node:http";
 import { userInfo } from "node:os";
 import { DaemonUnreachableError, errorFromWire, InternalError } from "../errors.js";
 import type { CloudEvent } from "../events/index.js";
-import { toSearchParams, type EventQuery } from "./event-query.js";
+import { toSearchParams, type EventQuery } from "../events/index.js";
 import { ndjsonEvents } from "./ndjson.js";
 
 export interface ClientOptions {
