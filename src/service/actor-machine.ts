@@ -3,15 +3,9 @@
  * the runtime effects and the journal for `persist`.
  */
 import { fromPromise } from "xstate";
-import { envelope } from "../events/index.js";
-import {
-  applyFacts,
-  containerMachine,
-  type PersistInput,
-  type PersistOutput,
-} from "../machines/index.js";
+import { containerMachine, type PersistInput, type PersistOutput } from "../machines/index.js";
 import type { Journal } from "../store/index.js";
-import { fingerprint, idempotencyMetaKey, type IdempotencyRecord } from "./idempotency.js";
+import { persistFacts } from "./fact-append.js";
 import { runtimeEffects, type HostPorts } from "./runtime-effects.js";
 
 export interface MachineDeps extends HostPorts {
@@ -23,44 +17,9 @@ export function provideMachine(deps: MachineDeps) {
   return containerMachine.provide({
     actors: {
       ...runtimeEffects(deps),
-      persist: fromPromise<PersistOutput, PersistInput>(async ({ input }) => {
-        const at = {
-          id: input.record.id,
-          time: new Date().toISOString(),
-          version: input.record.version + 1,
-        };
-        // A reconcile that found nothing to correct has nothing to make durable.
-        if (input.facts.length === 0) return at;
-        await deps.journal.append({
-          stream: at.id,
-          expectedVersion: input.record.version,
-          events: input.facts.map((f) =>
-            envelope(f, { host: deps.host, subject: at.id, time: at.time, meta: input.meta }),
-          ),
-          projection: applyFacts(input.record, input.facts, at),
-          meta: idempotencyEntry(input),
-        });
-        return at;
-      }),
+      persist: fromPromise<PersistOutput, PersistInput>(({ input }) => persistFacts(deps, input)),
     },
   });
 }
 
 export type ProvidedMachine = ReturnType<typeof provideMachine>;
-
-/** With a request's first event (its intent or refusal), the idempotency key goes into the same batch. */
-function idempotencyEntry({
-  facts,
-  meta,
-  record,
-}: PersistInput): Record<string, string> | undefined {
-  const first = facts[0];
-  if (!meta.idempotencyKey || first?.action !== "request") return undefined;
-  const data = first.data as { command?: string; args?: unknown };
-  const entry: IdempotencyRecord = {
-    container: record.id,
-    requestId: meta.requestId,
-    fingerprint: fingerprint(data.command ?? "", data.args ?? {}),
-  };
-  return { [idempotencyMetaKey(meta.idempotencyKey)]: JSON.stringify(entry) };
-}
