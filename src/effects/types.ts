@@ -3,6 +3,10 @@
  * The machine names these effects; `LinuxRuntime` implements them with conmon,
  * runc and overlayfs, and pure machine tests swap in a fake.
  */
+import type { Created, ExitInfo } from "../machines/index.js";
+
+// The machine's port types, which these adapters produce; re-exported for the adapters' callers.
+export type { Created, ExitInfo };
 
 /** What a container is made from; fixed at create time. */
 export interface ContainerSpec {
@@ -28,22 +32,6 @@ export interface ImageInfo {
   digest: string;
   size: number;
   importedAt: string;
-}
-
-/** The result of creating the container in the OCI runtime through conmon. */
-export interface Created {
-  /** PID of the container's init process, as conmon reports it. */
-  pid: number;
-  conmonPid: number;
-}
-
-/** How a container process ended, read from conmon's exit file. */
-export interface ExitInfo {
-  exitCode: number;
-  /** RFC3339 time the exit file was written. */
-  exitedAt: string;
-  /** True when the kernel OOM-killed the container. */
-  oomKilled: boolean;
 }
 
 /** runc's own view of a container (`runc state`). */

@@ -11,7 +11,7 @@ import type {
   StartOutput,
   StopOutput,
   SyncOutput,
-} from "./effect-types.js";
+} from "./ports.js";
 import { fact, type Fact } from "./facts.js";
 import type { ContainerRecord, ContainerState } from "./record.js";
 import { runtimeMounted } from "./rules.js";

@@ -10,11 +10,13 @@ export {
   EFFECTS,
   type CheckpointOutput,
   type CommandError,
+  type Created,
   type EffectActors,
   type EffectInput,
   type EffectKey,
   type EffectLogic,
   type EffectOutputs,
+  type ExitInfo,
   type ExportOutput,
   type MountOutput,
   type PersistInput,
@@ -23,7 +25,7 @@ export {
   type StartOutput,
   type StopOutput,
   type SyncOutput,
-} from "./effect-types.js";
+} from "./ports.js";
 export { evolve, type FactPosition } from "./evolve.js";
 export {
   ACTIONS,

@@ -14,7 +14,7 @@ import type {
   EffectOutputs,
   PersistInput,
   PersistOutput,
-} from "./effect-types.js";
+} from "./ports.js";
 import { evolve, type FactPosition } from "./evolve.js";
 import { fact, type Action, type Fact } from "./facts.js";
 import type { FactsContext } from "./facts-for.js";

@@ -3,7 +3,7 @@
  * `fromPromise` whose AbortSignal reaches the processes it runs.
  */
 import { fromPromise } from "xstate";
-import type { ContainerRuntime, ContainerSpec, ExitInfo } from "../effects/types.js";
+import type { ContainerRuntime, ContainerSpec } from "../effects/types.js";
 import { OciRuntimeError } from "../errors.js";
 import {
   keepsMount,
@@ -12,6 +12,7 @@ import {
   type ContainerRecord,
   type EffectActors,
   type EffectInput,
+  type ExitInfo,
   type ExportOutput,
   type MountOutput,
   type RemoveOutput,

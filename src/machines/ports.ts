@@ -1,14 +1,30 @@
 /**
- * The contracts between the machine and its named effects: what each effect
- * receives and what it resolves with. Providers implement them; `factsFor`
- * turns their outputs into facts.
+ * The machine's ports: what each named effect receives and resolves with, and
+ * the runtime facts those outputs carry. The domain owns these types; the
+ * adapters in src/effects and the providers in src/service implement them, and
+ * `factsFor` turns the outputs into facts.
  */
 import type { PromiseActorLogic } from "xstate";
-import type { Created, ExitInfo } from "../effects/types.js";
 import type { ContainerCommand, RequestMeta } from "./commands.js";
 import type { FactPosition } from "./evolve.js";
 import type { Fact } from "./facts.js";
 import type { ContainerRecord } from "./record.js";
+
+/** The result of creating the container in the OCI runtime through conmon. */
+export interface Created {
+  /** PID of the container's init process, as conmon reports it. */
+  pid: number;
+  conmonPid: number;
+}
+
+/** How a container process ended, read from conmon's exit file. */
+export interface ExitInfo {
+  exitCode: number;
+  /** RFC3339 time the exit file was written. */
+  exitedAt: string;
+  /** True when the kernel OOM-killed the container. */
+  oomKilled: boolean;
+}
 
 /** What every runtime effect receives: the record as committed and the command being served. */
 export interface EffectInput {
