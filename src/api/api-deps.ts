@@ -3,7 +3,6 @@
  * and the attach route need it, and the server imports the attach route:
  * declared in either, it would tie the two into an import cycle.
  */
-import type { ContainerRuntime } from "../effects/index.js";
 import type { RelayStatus } from "../nats/index.js";
 import type { ContainerService } from "../service/index.js";
 import type { Journal } from "../store/index.js";
@@ -18,6 +17,4 @@ export interface ApiDeps {
   natsApi?: { status(): { connected: boolean; subject: string } };
   /** Slow-consumer and keep-alive settings of `GET /events`. */
   events?: EventsRouteOptions;
-  /** The host runtime, for the attach and resize routes that stream outside the actor. */
-  runtime: ContainerRuntime;
 }

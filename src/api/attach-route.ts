@@ -9,7 +9,7 @@
  */
 import { STATUS_CODES, type IncomingMessage, type Server } from "node:http";
 import type { Duplex } from "node:stream";
-import { asBerthError, CtrStateInvalidError, InvalidArgError } from "../errors.js";
+import { asBerthError, InvalidArgError } from "../errors.js";
 import { attachOptions, requiredTerminalSize } from "./attach-options.js";
 import { openAttach } from "./attach-open.js";
 import { pumpAttach } from "./attach-pump.js";
@@ -65,7 +65,7 @@ async function upgradeAttach(deps: ApiDeps, req: IncomingMessage, socket: Duplex
       throw new InvalidArgError(`no upgrade route ${req.method} ${url.pathname}`);
     }
     const options = attachOptions(url.searchParams);
-    const opened = await openAttach(deps, decodeURIComponent(ref), options, meta);
+    const opened = await openAttach(deps.service, decodeURIComponent(ref), options, meta);
     socket.write(upgradeHead(opened.record.terminal, meta.requestId));
     upgraded = true;
     await pumpAttach({ input: socket, head, output: socket }, opened, options, () =>
@@ -95,7 +95,7 @@ export function installAttach(server: Server, deps: ApiDeps): void {
 export function attachHandler(deps: ApiDeps): Handler {
   return async ({ req, res, url, ref, meta }) => {
     const options = { ...attachOptions(url.searchParams), stdin: false };
-    const opened = await openAttach(deps, ref, options, meta);
+    const opened = await openAttach(deps.service, ref, options, meta);
     res.writeHead(200, { "content-type": contentType(opened.record.terminal) });
     res.flushHeaders();
     await pumpAttach({ input: req, output: res }, opened, options, () =>
@@ -106,24 +106,14 @@ export function attachHandler(deps: ApiDeps): Handler {
 }
 
 /**
- * Handler for `POST /containers/:ref/resize?h=&w=`: writes the size to conmon's
- * control fifo. Like the seed's AttachResize, only created or running
- * containers; and only those with a terminal, as there is nothing to resize otherwise.
+ * Handler for `POST /containers/:ref/resize?h=&w=`: the service writes the
+ * size to conmon's control fifo (see `ContainerService.resizeTerminal`).
  */
 export function resizeHandler(deps: ApiDeps): Handler {
   return async ({ req, res, url, ref }) => {
     await readJson(req, EmptyBody);
     const size = requiredTerminalSize(url.searchParams);
-    const record = deps.service.inspect(ref);
-    if (record.state !== "created" && record.state !== "running") {
-      throw new CtrStateInvalidError(
-        "can only resize created or running containers: container state improper",
-      );
-    }
-    if (!record.terminal) {
-      throw new InvalidArgError(`container ${record.id} has no terminal to resize`);
-    }
-    await deps.runtime.resize(record.id, size);
+    await deps.service.resizeTerminal(ref, size);
     sendJson(res, 200, {});
   };
 }

@@ -131,7 +131,6 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     version: options.version,
     relay,
     natsApi,
-    runtime,
     ...(options.events ? { events: options.events } : {}),
   });
   await listenOnSocket(server, options.socket);

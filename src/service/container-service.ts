@@ -4,13 +4,14 @@
  */
 import { randomUUID } from "node:crypto";
 import type { ArtifactInfo } from "../effects/storage.js";
-import type { ExitInfo, ImageInfo, LogLine } from "../effects/types.js";
+import type { ExitInfo, ImageInfo, LogLine, TerminalSize } from "../effects/types.js";
 import { NotImplementedError } from "../errors.js";
 import type { CloudEvent } from "../events/index.js";
 import type { CommandBody, ContainerRecord, RequestMeta } from "../machines/index.js";
 import type { Journal } from "../store/index.js";
 import { provideMachine } from "./actor-machine.js";
 import { ActorPool, recordOf } from "./actor-pool.js";
+import { AttachOperations, type Attached } from "./attach.js";
 import { CommandPath } from "./command-path.js";
 import { ContainerCreation, type CreateOptions } from "./create.js";
 import { IdempotentRequests } from "./idempotency.js";
@@ -19,6 +20,7 @@ import type { HostPorts } from "./runtime-effects.js";
 import { restoreAndReconcile } from "./startup.js";
 import { waitFor, type WaitOptions } from "./wait.js";
 
+export type { Attached } from "./attach.js";
 export type { CreateOptions } from "./create.js";
 export type { WaitOptions } from "./wait.js";
 
@@ -53,6 +55,7 @@ export class ContainerService {
   private readonly commands: CommandPath;
   private readonly creation: ContainerCreation;
   private readonly queries: ContainerQueries;
+  private readonly attaching: AttachOperations;
   private readonly stopWatching: () => void;
 
   private constructor(private readonly deps: ServiceDeps) {
@@ -61,6 +64,7 @@ export class ContainerService {
     this.commands = new CommandPath(this.pool, this.requests, deps);
     this.creation = new ContainerCreation(this.pool, deps);
     this.queries = new ContainerQueries(this.pool, deps);
+    this.attaching = new AttachOperations(this.pool, this.commands, this.queries, deps.runtime);
     this.stopWatching = deps.exits.onExit((id, exit) => {
       const entry = this.pool.byId(id);
       if (entry) void this.pool.observe(entry, { type: "EXITED", exit, meta: runtimeMeta() });
@@ -117,6 +121,28 @@ export class ContainerService {
    */
   batch(ref: string, bodies: CommandBody[], meta: RequestMeta): Promise<ContainerRecord> {
     return this.commands.batch(ref, bodies, meta);
+  }
+
+  /**
+   * Attaches to a created or running container: journals `attach`, sets the
+   * terminal size if one is given, and connects to the container's monitor.
+   */
+  attach(ref: string, meta: RequestMeta, size?: TerminalSize): Promise<Attached> {
+    return this.attaching.attach(ref, meta, size);
+  }
+
+  /**
+   * Starts a container with a session attached before its process runs, so
+   * no output is lost. The cleanup, init, attach and start it needs run as one
+   * sequence in the container's queue: no other request runs between them.
+   */
+  startAndAttach(ref: string, meta: RequestMeta, size?: TerminalSize): Promise<Attached> {
+    return this.attaching.startAndAttach(ref, meta, size);
+  }
+
+  /** Resizes the terminal of a created or running container that has one. */
+  resizeTerminal(ref: string, size: TerminalSize): Promise<void> {
+    return this.attaching.resize(ref, size);
   }
 
   /**

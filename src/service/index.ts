@@ -1,6 +1,7 @@
 export {
   ContainerService,
   type ArtifactStore,
+  type Attached,
   type CreateOptions,
   type ServiceDeps,
   type WaitOptions,
