@@ -11,7 +11,15 @@ import { CONTAINER_STATES, type ContainerState } from "./record.js";
 import type { ContainerCommand } from "./commands.js";
 import { fact } from "./facts.js";
 import { factsFor } from "./facts-for.js";
-import { commit, containerSetup, id, operation, record, rejected, to } from "./operations.js";
+import {
+  commit,
+  containerSetup,
+  enterOperation,
+  journalOnly,
+  operation,
+  rejected,
+  stateId,
+} from "./operations.js";
 
 const settled = ["settled"] as const;
 
@@ -19,37 +27,60 @@ const settled = ["settled"] as const;
 function shared(state: ContainerState) {
   return {
     on: {
-      MOUNT: to("mount"),
-      UNMOUNT: to("unmount"),
-      EXPORT: to("export"),
-      SYNC: to("sync"),
-      RECONCILE: to("reconcile"),
+      MOUNT: enterOperation("mount"),
+      UNMOUNT: enterOperation("unmount"),
+      EXPORT: enterOperation("export"),
+      SYNC: enterOperation("sync"),
+      RECONCILE: enterOperation("reconcile"),
     },
     states: {
-      mount: operation("mountContainer", "mount", factsFor.mount, id(state), state),
-      unmount: operation("unmountContainer", "unmount", factsFor.unmount, id(state), state),
-      export: operation("exportContainer", "export", factsFor.export, id(state), state),
-      sync: operation("syncContainer", "sync", factsFor.sync, id("route"), state),
+      mount: operation({
+        effect: "mountContainer",
+        action: "mount",
+        toFacts: factsFor.mount,
+        onSuccess: stateId(state),
+        stay: state,
+      }),
+      unmount: operation({
+        effect: "unmountContainer",
+        action: "unmount",
+        toFacts: factsFor.unmount,
+        onSuccess: stateId(state),
+        stay: state,
+      }),
+      export: operation({
+        effect: "exportContainer",
+        action: "export",
+        toFacts: factsFor.export,
+        onSuccess: stateId(state),
+        stay: state,
+      }),
+      sync: operation({
+        effect: "syncContainer",
+        action: "sync",
+        toFacts: factsFor.sync,
+        onSuccess: stateId("route"),
+        stay: state,
+      }),
       // berth's own check, not a request: no intent, and nothing journaled when all agrees.
-      reconcile: operation(
-        "syncContainer",
-        "sync",
-        factsFor.sync,
-        id("route"),
-        state,
-        id(state),
-        false,
-      ),
+      reconcile: operation({
+        effect: "syncContainer",
+        action: "sync",
+        toFacts: factsFor.sync,
+        onSuccess: stateId("route"),
+        stay: state,
+        intent: false,
+      }),
     },
   };
 }
 
-const removeOp = () => to(id("removing", "remove"));
+const enterRemoval = () => enterOperation(stateId("removing", "remove"));
 const died = (target: string) =>
-  record(target, (e: ContainerCommand) => (e.type === "EXITED" ? [fact("died", e.exit)] : []));
-const attached = (target: string) => record(target, () => [fact("attach", {})], true);
+  journalOnly(target, (e: ContainerCommand) => (e.type === "EXITED" ? [fact("died", e.exit)] : []));
+const attached = (target: string) => journalOnly(target, () => [fact("attach", {})], true);
 const cancelRestart = (target: string) =>
-  record(target, () => [fact("stop", { signal: "none", timeout: 0, escalated: false })], true);
+  journalOnly(target, () => [fact("stop", { signal: "none", timeout: 0, escalated: false })], true);
 
 /** A state at rest (`idle`) with its own operations and the shared ones. */
 function live(
@@ -70,33 +101,64 @@ function live(
       idle: { tags: settled, on: resting },
       ...ops,
       ...common.states,
-      rejected: commit(id(state), id(state)),
+      rejected: commit(stateId(state), stateId(state)),
       ...extra(resting),
     },
   };
 }
 
 const start = (stay: ContainerState) =>
-  operation("startContainer", "start", factsFor.start, id("running"), stay);
+  operation({
+    effect: "startContainer",
+    action: "start",
+    toFacts: factsFor.start,
+    onSuccess: stateId("running"),
+    stay,
+  });
 const restart = (stay: ContainerState) =>
-  operation("startContainer", "restart", factsFor.start, id("running"), stay);
+  operation({
+    effect: "startContainer",
+    action: "restart",
+    toFacts: factsFor.start,
+    onSuccess: stateId("running"),
+    stay,
+  });
 const init = (stay: ContainerState) =>
-  operation("initContainer", "init", factsFor.init, id("created"), stay);
-const cleanup = (stay: ContainerState, target: string) =>
-  operation("cleanupContainer", "cleanup", factsFor.cleanup, target, stay);
+  operation({
+    effect: "initContainer",
+    action: "init",
+    toFacts: factsFor.init,
+    onSuccess: stateId("created"),
+    stay,
+  });
+const cleanup = (stay: ContainerState, onSuccess: string) =>
+  operation({
+    effect: "cleanupContainer",
+    action: "cleanup",
+    toFacts: factsFor.cleanup,
+    onSuccess,
+    stay,
+  });
+/** CRIU's restore of a checkpoint (not the daemon's rehydration of actors). */
 const restore = (stay: ContainerState) =>
-  operation("restoreContainer", "restore", factsFor.restore, id("running"), stay);
+  operation({
+    effect: "restoreContainer",
+    action: "restore",
+    toFacts: factsFor.restore,
+    onSuccess: stateId("running"),
+    stay,
+  });
 
 /** Out of the runtime (configured, stopped, exited): init, start, restart, cleanup, restore, remove. */
 function startable(state: ContainerState, cleanupTarget: string) {
   return {
     on: {
-      INIT: to("init"),
-      START: to("start"),
-      RESTART: to("restart"),
-      CLEANUP: to("cleanup"),
-      RESTORE: to("restore"),
-      REMOVE: removeOp(),
+      INIT: enterOperation("init"),
+      START: enterOperation("start"),
+      RESTART: enterOperation("restart"),
+      CLEANUP: enterOperation("cleanup"),
+      RESTORE: enterOperation("restore"),
+      REMOVE: enterRemoval(),
     },
     ops: {
       init: init(state),
@@ -108,9 +170,9 @@ function startable(state: ContainerState, cleanupTarget: string) {
   };
 }
 
-const configured = startable("configured", id("configured"));
-const stopped = startable("stopped", id("exited"));
-const exited = startable("exited", id("exited"));
+const configured = startable("configured", stateId("configured"));
+const stopped = startable("stopped", stateId("exited"));
+const exited = startable("exited", stateId("exited"));
 
 const policyRestart = containerSetup.assign(({ context }) => {
   const attempt = context.record.restartCount + 1;
@@ -139,85 +201,113 @@ export const containerMachine = containerSetup.createMachine({
     created: live(
       "created",
       {
-        START: to("start"),
-        RESTART: to("restart"),
-        STOP: to("stop"),
-        CLEANUP: to("cleanup"),
+        START: enterOperation("start"),
+        RESTART: enterOperation("restart"),
+        STOP: enterOperation("stop"),
+        CLEANUP: enterOperation("cleanup"),
         ATTACH: attached("attach"),
-        RESTORE: to("restore"),
-        REMOVE: removeOp(),
+        RESTORE: enterOperation("restore"),
+        REMOVE: enterRemoval(),
       },
       {
         start: start("created"),
         restart: restart("created"),
-        stop: operation(
-          "stopContainer",
-          "stop",
-          factsFor.stop,
-          id("stopped", "autoCleanup"),
-          "created",
-        ),
-        cleanup: cleanup("created", id("configured")),
-        attach: commit(id("created"), id("created")),
+        stop: operation({
+          effect: "stopContainer",
+          action: "stop",
+          toFacts: factsFor.stop,
+          onSuccess: stateId("stopped", "autoCleanup"),
+          stay: "created",
+        }),
+        cleanup: cleanup("created", stateId("configured")),
+        attach: commit(stateId("created"), stateId("created")),
         restore: restore("created"),
       },
     ),
     running: live(
       "running",
       {
-        STOP: to("stop"),
-        KILL: to("kill"),
-        PAUSE: to("pause"),
-        RESTART: to("restart"),
+        STOP: enterOperation("stop"),
+        KILL: enterOperation("kill"),
+        PAUSE: enterOperation("pause"),
+        RESTART: enterOperation("restart"),
         ATTACH: attached("attach"),
-        CHECKPOINT: to("checkpoint"),
+        CHECKPOINT: enterOperation("checkpoint"),
         EXITED: died("exit"),
-        REMOVE: removeOp(),
+        REMOVE: enterRemoval(),
       },
       {
-        stop: operation(
-          "stopContainer",
-          "stop",
-          factsFor.stop,
-          id("stopped", "autoCleanup"),
-          "running",
-        ),
-        kill: operation("killContainer", "kill", factsFor.kill, id("running"), "running"),
-        pause: operation("pauseContainer", "pause", factsFor.pause, id("paused"), "running"),
+        stop: operation({
+          effect: "stopContainer",
+          action: "stop",
+          toFacts: factsFor.stop,
+          onSuccess: stateId("stopped", "autoCleanup"),
+          stay: "running",
+        }),
+        kill: operation({
+          effect: "killContainer",
+          action: "kill",
+          toFacts: factsFor.kill,
+          onSuccess: stateId("running"),
+          stay: "running",
+        }),
+        pause: operation({
+          effect: "pauseContainer",
+          action: "pause",
+          toFacts: factsFor.pause,
+          onSuccess: stateId("paused"),
+          stay: "running",
+        }),
         restart: restart("running"),
-        attach: commit(id("running"), id("running")),
-        checkpoint: operation(
-          "checkpointContainer",
-          "checkpoint",
-          factsFor.checkpoint,
-          id("route"),
-          "running",
-        ),
-        exit: commit(id("stopped", "autoCleanup"), id("running")),
+        attach: commit(stateId("running"), stateId("running")),
+        checkpoint: operation({
+          effect: "checkpointContainer",
+          action: "checkpoint",
+          toFacts: factsFor.checkpoint,
+          onSuccess: stateId("route"),
+          stay: "running",
+        }),
+        exit: commit(stateId("stopped", "autoCleanup"), stateId("running")),
       },
     ),
     paused: live(
       "paused",
-      { UNPAUSE: to("unpause"), KILL: to("kill"), EXITED: died("exit"), REMOVE: removeOp() },
       {
-        unpause: operation("resumeContainer", "unpause", factsFor.unpause, id("running"), "paused"),
-        kill: operation("killContainer", "kill", factsFor.kill, id("paused"), "paused"),
-        exit: commit(id("stopped", "autoCleanup"), id("paused")),
+        UNPAUSE: enterOperation("unpause"),
+        KILL: enterOperation("kill"),
+        EXITED: died("exit"),
+        REMOVE: enterRemoval(),
+      },
+      {
+        unpause: operation({
+          effect: "resumeContainer",
+          action: "unpause",
+          toFacts: factsFor.unpause,
+          onSuccess: stateId("running"),
+          stay: "paused",
+        }),
+        kill: operation({
+          effect: "killContainer",
+          action: "kill",
+          toFacts: factsFor.kill,
+          onSuccess: stateId("paused"),
+          stay: "paused",
+        }),
+        exit: commit(stateId("stopped", "autoCleanup"), stateId("paused")),
       },
     ),
     stopped: live("stopped", stopped.on, {
       ...stopped.ops,
       // Reached on its own after every exit, as conmon's exit command runs `podman cleanup`;
       // part of the request or observation that ended the process, so no intent of its own.
-      autoCleanup: operation(
-        "cleanupContainer",
-        "cleanup",
-        factsFor.cleanup,
-        id("exited", "check"),
-        "stopped",
-        id("stopped"),
-        false,
-      ),
+      autoCleanup: operation({
+        effect: "cleanupContainer",
+        action: "cleanup",
+        toFacts: factsFor.cleanup,
+        onSuccess: stateId("exited", "check"),
+        stay: "stopped",
+        intent: false,
+      }),
     }),
     exited: live(
       "exited",
@@ -236,15 +326,15 @@ export const containerMachine = containerSetup.createMachine({
           after: { restartBackoff: { target: "policyRestart", actions: policyRestart } },
           on: resting,
         },
-        cancelRestart: commit(id("exited", "idle"), id("exited", "idle")),
-        policyRestart: operation(
-          "startContainer",
-          "restart",
-          factsFor.start,
-          id("running"),
-          "exited",
-          id("exited", "idle"),
-        ),
+        cancelRestart: commit(stateId("exited", "idle"), stateId("exited", "idle")),
+        policyRestart: operation({
+          effect: "startContainer",
+          action: "restart",
+          toFacts: factsFor.start,
+          onSuccess: stateId("running"),
+          stay: "exited",
+          onFailure: stateId("exited", "idle"),
+        }),
       }),
       // A command served during the backoff (a sync, a mount, a refused request, a reconcile) comes
       // back through the policy check, so the restart the policy owes is still made. Only a user's
@@ -254,9 +344,18 @@ export const containerMachine = containerSetup.createMachine({
     removing: {
       initial: "idle",
       states: {
-        idle: { tags: settled, on: { REMOVE: to("remove"), REJECT: rejected("rejected") } },
-        rejected: commit(id("removing"), id("removing")),
-        remove: operation("removeContainer", "remove", factsFor.remove, id("removed"), "removing"),
+        idle: {
+          tags: settled,
+          on: { REMOVE: enterOperation("remove"), REJECT: rejected("rejected") },
+        },
+        rejected: commit(stateId("removing"), stateId("removing")),
+        remove: operation({
+          effect: "removeContainer",
+          action: "remove",
+          toFacts: factsFor.remove,
+          onSuccess: stateId("removed"),
+          stay: "removing",
+        }),
       },
     },
     removed: { type: "final", tags: settled },
@@ -265,7 +364,7 @@ export const containerMachine = containerSetup.createMachine({
       always: CONTAINER_STATES.filter((s) => s !== "removed").map((state) => ({
         guard: ({ context }: { context: { record: { state: ContainerState } } }) =>
           context.record.state === state,
-        target: state === "stopped" ? id("stopped", "autoCleanup") : id(state),
+        target: state === "stopped" ? stateId("stopped", "autoCleanup") : stateId(state),
       })),
     },
   },

@@ -40,14 +40,15 @@ export function evolve(
     };
   }
   if (!record) throw new InternalError(`event ${fact.action} before create`);
-  const next = apply(record, fact);
-  // apply returns a fresh object whenever it changes something; only then may it be finished in place.
+  const next = applySuccess(record, fact);
+  // applySuccess returns a fresh object whenever it changes something; only then may it be finished in place.
   if (next === record) return { ...record, version: at.version };
   next.version = at.version;
   return next;
 }
 
-function apply(r: ContainerRecord, f: Fact): ContainerRecord {
+/** The record after one success fact other than create (which starts a record instead). */
+function applySuccess(r: ContainerRecord, f: Fact): ContainerRecord {
   switch (f.action) {
     case "init": {
       const d = f.data as { pid: number; conmonPid: number };

@@ -52,6 +52,6 @@ export {
 } from "./record.js";
 export { eventType, replay, toFact, type StoredFact } from "./replay.js";
 export { restartDelayMs, restartDue } from "./restart-policy.js";
-export { committed } from "./restore.js";
+export { committed } from "./rehydrate.js";
 export { rejection, removedError, runtimeMounted } from "./rules.js";
 export { lifecycleDiagram, SHARED_EVENTS } from "./diagram.js";

@@ -102,15 +102,16 @@ export const containerSetup = setup({
   },
 });
 
-const s = containerSetup;
-
 /** `#ctr.<state>[.<child>]`: the id of a state node, for targets outside the current parent. */
-export const id = (state: ContainerState | "route", child?: string) =>
+export const stateId = (state: ContainerState | "route", child?: string) =>
   `#ctr.${state}${child ? `.${child}` : ""}`;
 
-/** Makes the facts durable, then moves to `target`; on failure returns to `fallback`. */
-export function commit(target: string, fallback: string) {
-  return s.createStateConfig({
+/**
+ * Makes the facts durable, then moves to `onSuccess`. After a failed effect (its
+ * failure fact made durable) or a failed journal write, goes to `onFailure` instead.
+ */
+export function commit(onSuccess: string, onFailure: string) {
+  return containerSetup.createStateConfig({
     invoke: {
       src: "persist",
       input: ({ context }) => ({
@@ -121,20 +122,20 @@ export function commit(target: string, fallback: string) {
       onDone: [
         {
           guard: "failed",
-          target: fallback,
+          target: onFailure,
           actions: assign({
             record: ({ context, event }) => applyFacts(context.record, context.facts, event.output),
           }),
         },
         {
-          target,
+          target: onSuccess,
           actions: assign({
             record: ({ context, event }) => applyFacts(context.record, context.facts, event.output),
           }),
         },
       ],
       onError: {
-        target: fallback,
+        target: onFailure,
         actions: assign({
           journalFailed: true,
           error: ({ context, event }) => context.error ?? toCommandError(event.error),
@@ -173,23 +174,39 @@ export function rejectedFact(body: CommandBody, error: CommandError, state: Cont
   };
 }
 
+/** What one operation runs, how its outcome becomes facts, and where it lands. */
+export interface OperationOptions<K extends EffectKey> {
+  /** The named effect to run. */
+  effect: K;
+  /** The action a failed effect is journaled under. */
+  action: Action;
+  /** Typed by the effect's output: a mapper that expects another effect's output fails to compile. */
+  toFacts: (output: NoInfer<EffectOutputs[K]>, ctx: FactsContext) => Fact[];
+  /** Where the container goes once the facts are durable. */
+  onSuccess: string;
+  /** The committed state a failed effect leaves the container in (named in its failure fact). */
+  stay: ContainerState;
+  /** Where a failed effect or journal write lands; by default `stay` at rest. */
+  onFailure?: string;
+  /** False for follow-ups that are part of an earlier request or observation (the automatic cleanup). */
+  intent?: boolean;
+}
+
 /**
  * One operation: persist the intent, run the named effect, turn its output
  * into facts, persist them. A failed effect is persisted as a failure fact and
  * the container stays in `stay`; if the intent cannot be persisted, no effect runs.
  */
-export function operation<K extends EffectKey>(
-  src: K,
-  action: Action,
-  /** Typed by the effect's output: a mapper that expects another effect's output fails to compile. */
-  toFacts: (output: NoInfer<EffectOutputs[K]>, ctx: FactsContext) => Fact[],
-  target: string,
-  stay: ContainerState,
-  fallback: string = id(stay),
-  /** False for follow-ups that are part of an earlier request or observation (the automatic cleanup). */
+export function operation<K extends EffectKey>({
+  effect,
+  action,
+  toFacts,
+  onSuccess,
+  stay,
+  onFailure = stateId(stay),
   intent = true,
-) {
-  return s.createStateConfig({
+}: OperationOptions<K>) {
+  return containerSetup.createStateConfig({
     initial: intent ? "intent" : "effect",
     states: {
       intent: {
@@ -208,7 +225,7 @@ export function operation<K extends EffectKey>(
             }),
           },
           onError: {
-            target: fallback,
+            target: onFailure,
             actions: assign({
               journalFailed: true,
               error: ({ event }) => toCommandError(event.error),
@@ -218,7 +235,7 @@ export function operation<K extends EffectKey>(
       },
       effect: {
         invoke: {
-          src,
+          src: effect,
           input: ({ context }) => ({ record: context.record, command: commandOf(context) }),
           onDone: {
             target: "commit",
@@ -240,35 +257,39 @@ export function operation<K extends EffectKey>(
           },
         },
       },
-      commit: commit(target, fallback),
+      commit: commit(onSuccess, onFailure),
     },
   });
 }
 
 /** Takes a command in: it becomes the command in flight. */
-export const accept = s.assign(({ event }) => ({
+export const accept = containerSetup.assign(({ event }) => ({
   command: event,
   facts: [],
   error: undefined,
   journalFailed: false,
 }));
 
-/** A guarded transition into an operation. */
-export const to = (target: string) => ({ guard: "allowed" as const, target, actions: accept });
+/** A transition, guarded by the rules, that takes the command in and enters its operation. */
+export const enterOperation = (target: string) => ({
+  guard: "allowed" as const,
+  target,
+  actions: accept,
+});
 
 /**
  * A transition that records facts without an effect: an exit the runtime
  * reported, or (with `request`) a user's command such as attach, whose intent
  * goes into the same batch.
  */
-export const record = (
+export const journalOnly = (
   target: string,
   facts: (event: ContainerCommand) => Fact[],
   request = false,
 ) => ({
   guard: "allowed" as const,
   target,
-  actions: s.assign(({ event }) => ({
+  actions: containerSetup.assign(({ event }) => ({
     command: event,
     error: undefined,
     journalFailed: false,
@@ -279,7 +300,7 @@ export const record = (
 /** A refused request, journaled as an audit record in whatever state the container is. */
 export const rejected = (target: string) => ({
   target,
-  actions: s.assign(({ context, event }) => ({
+  actions: containerSetup.assign(({ context, event }) => ({
     command: event,
     error: undefined,
     journalFailed: false,

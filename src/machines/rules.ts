@@ -18,7 +18,7 @@ import { restartDue } from "./restart-policy.js";
 /** libpod wraps ErrCtrStateInvalid, whose text ends every state error. */
 const improper = (message: string) =>
   new CtrStateInvalidError(`${message}: container state improper`);
-const q = (s: string) => JSON.stringify(s);
+const quoted = (text: string) => JSON.stringify(text);
 const isIn = (state: ContainerState, ...states: ContainerState[]) => states.includes(state);
 
 /** The seed's ErrCtrRemoved: every command on a removed container gets it, however it was named. */
@@ -72,11 +72,15 @@ export function rejection(record: RuleRecord, command: CommandBody): BerthError 
         ? undefined
         : improper(`can only kill running containers. ${id} is in state ${state}`);
     case "PAUSE":
-      if (state === "paused") return improper(`${q(id)} is already paused`);
+      if (state === "paused") return improper(`${quoted(id)} is already paused`);
       // The seed quotes the state here, not the id; kept for fidelity.
-      return state === "running" ? undefined : improper(`${q(state)} is not running, can't pause`);
+      return state === "running"
+        ? undefined
+        : improper(`${quoted(state)} is not running, can't pause`);
     case "UNPAUSE":
-      return state === "paused" ? undefined : improper(`${q(id)} is not paused, can't unpause`);
+      return state === "paused"
+        ? undefined
+        : improper(`${quoted(id)} is not paused, can't unpause`);
     case "ATTACH":
       return isIn(state, "created", "running")
         ? undefined
@@ -96,7 +100,7 @@ export function rejection(record: RuleRecord, command: CommandBody): BerthError 
     }
     case "EXPORT":
       if (!command.path.startsWith("/")) {
-        return new InvalidArgError(`export path ${q(command.path)} must be absolute`);
+        return new InvalidArgError(`export path ${quoted(command.path)} must be absolute`);
       }
       // The seed's message says "mount" here too; kept.
       return state === "removing"
@@ -114,7 +118,7 @@ export function rejection(record: RuleRecord, command: CommandBody): BerthError 
     case "CHECKPOINT":
       return state === "running"
         ? undefined
-        : improper(`${q(state)} is not running, cannot checkpoint`);
+        : improper(`${quoted(state)} is not running, cannot checkpoint`);
     case "RESTORE":
       if (isIn(state, "running", "paused"))
         return improper(`container ${id} is running or paused, cannot restore`);

@@ -3,7 +3,7 @@
  * `fromPromise` whose AbortSignal reaches the processes it runs.
  */
 import { fromPromise } from "xstate";
-import type { ContainerRuntime, ContainerSpec } from "../effects/types.js";
+import type { ContainerRuntime, ContainerSpec } from "../effects/index.js";
 import { OciRuntimeError } from "../errors.js";
 import {
   keepsMount,
