@@ -27,14 +27,10 @@ import {
   type Subscription,
 } from "@nats-io/transport-node";
 import { InvalidArgError } from "../errors.js";
+import { apiSubject } from "../events/index.js";
 import type { RequestMeta } from "../machines/index.js";
+import { connectionOptions, type NatsEndpoint, type RelayStatus } from "../nats/index.js";
 import type { ContainerService } from "../service/index.js";
-import {
-  apiSubject,
-  connectionOptions,
-  type NatsEndpoint,
-  type RelayStatus,
-} from "../nats/index.js";
 import type { Journal } from "../store/index.js";
 import { errorAnswer } from "./operation.js";
 import { operationTable } from "./operation-table.js";

@@ -4,9 +4,21 @@
  * same typed errors as over the socket.
  */
 import { randomUUID } from "node:crypto";
-import { connect, errors, headers, type NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { errorFromWire, NatsUnavailableError } from "../errors.js";
-import { apiSubject, connectionOptions, type NatsEndpoint } from "../nats/index.js";
+import { apiSubject } from "../events/index.js";
+import type { NatsEndpoint } from "../nats/index.js";
+
+/**
+ * NATS loads when a fleet client connects, not when berth/client is imported:
+ * the CLI imports this folder for the socket client on every verb, and a verb
+ * should not pay for loading the NATS libraries it never uses.
+ */
+const loadNats = async () => ({
+  transport: await import("@nats-io/transport-node"),
+  plumbing: await import("../nats/index.js"),
+});
+type Nats = Awaited<ReturnType<typeof loadNats>>;
 
 export interface FleetOptions extends NatsEndpoint {
   /** Subject prefix (default berth). */
@@ -31,17 +43,19 @@ export class FleetClient {
   private constructor(
     private readonly nc: NatsConnection,
     private readonly options: FleetOptions,
+    private readonly nats: Nats,
   ) {}
 
   static async connect(options: FleetOptions): Promise<FleetClient> {
-    const nc = await connect(
-      connectionOptions(options, {
+    const nats = await loadNats();
+    const nc = await nats.transport.connect(
+      nats.plumbing.connectionOptions(options, {
         reconnect: true,
         maxReconnectAttempts: -1,
         name: "berth-fleet",
       }),
     );
-    return new FleetClient(nc, options);
+    return new FleetClient(nc, options, nats);
   }
 
   /**
@@ -54,6 +68,7 @@ export class FleetClient {
     body: unknown = {},
     opts: CallOptions = {},
   ): Promise<T> {
+    const { errors, headers } = this.nats.transport;
     const subject = apiSubject(this.options.prefix ?? "berth", host, verb);
     const h = headers();
     if (this.options.actor) h.set("Berth-Actor", this.options.actor);

@@ -21,7 +21,7 @@ export {
 } from "../errors.js";
 export { actionOf, CloudEventSchema, type CloudEvent } from "../events/index.js";
 export type { NatsAuth, NatsEndpoint, NatsTls } from "../nats/index.js";
-export { apiSubject } from "../nats/index.js";
+export { apiSubject } from "../events/index.js";
 export { FleetClient, type CallOptions, type FleetOptions } from "./fleet.js";
 export { natsSubscribe, type NatsDelivery, type NatsSubscribeOptions } from "./nats-subscribe.js";
 export { subscribe, type SubscribeOptions } from "./subscribe.js";

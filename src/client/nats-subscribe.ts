@@ -7,15 +7,9 @@
  * wait on forever.
  * Resume a later subscription with the `streamSeq` of the last delivery.
  */
-import { DeliverPolicy, jetstream, type ConsumerMessages } from "@nats-io/jetstream";
-import { connect } from "@nats-io/transport-node";
-import { CloudEventSchema, type CloudEvent } from "../events/index.js";
-import {
-  connectionOptions,
-  eventSubjects,
-  hostSubjects,
-  type NatsEndpoint,
-} from "../nats/index.js";
+import type { ConsumerMessages } from "@nats-io/jetstream";
+import { CloudEventSchema, eventSubjects, hostSubjects, type CloudEvent } from "../events/index.js";
+import type { NatsEndpoint } from "../nats/index.js";
 
 export interface NatsSubscribeOptions extends NatsEndpoint {
   /** Stream name (default BERTH). */
@@ -55,6 +49,10 @@ export async function* natsSubscribe(options: NatsSubscribeOptions): AsyncGenera
   const heartbeatMs = options.heartbeatMs ?? 5_000;
   const validate = options.validate ?? true;
   const { signal } = options;
+  // Loaded here, not at import: the CLI imports berth/client's folder on every verb (see fleet.ts).
+  const { connect } = await import("@nats-io/transport-node");
+  const { DeliverPolicy, jetstream } = await import("@nats-io/jetstream");
+  const { connectionOptions } = await import("../nats/index.js");
   const nc = await connect(
     connectionOptions(options, {
       reconnect: true,

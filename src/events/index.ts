@@ -1,7 +1,7 @@
 /**
- * Events: the CloudEvents envelope and its hash chain, and the ways to read
+ * Events: the CloudEvents envelope and its hash chain, the ways to read
  * them back (the feed of history then live, Podman's filters, the events
- * query and its time forms). No I/O of its own: the feed reads through the
+ * query and its time forms), and the NATS subjects they travel on. No I/O of its own: the feed reads through the
  * `EventLog` port, which the journal implements.
  */
 export { actionOf, CloudEventSchema, type CloudEvent, type UnplacedEvent } from "./envelope.js";
@@ -31,3 +31,4 @@ export {
   type ResolvedQuery,
 } from "./query.js";
 export { parseDuration, parseTimeArg } from "./time.js";
+export { apiSubject, eventSubjects, hostSubjects } from "./subjects.js";

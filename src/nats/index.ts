@@ -1,8 +1,8 @@
 /**
  * NATS plumbing shared by the daemon and the client library: connection
- * options (auth, TLS), the JetStream stream and its subjects, and the relay
- * that publishes the journal to it. The request/reply API is a transport and
- * lives with the others in src/api.
+ * options (auth, TLS), the JetStream stream, and the relay that publishes
+ * the journal to it. The subjects are named in src/events (subjects.ts); the
+ * request/reply API is a transport and lives with the others in src/api.
  */
 export {
   connectionOptions,
@@ -13,11 +13,8 @@ export {
   type NatsTls,
 } from "./options.js";
 export {
-  apiSubject,
   DUPLICATE_WINDOW_MS,
   ensureStream,
-  eventSubjects,
-  hostSubjects,
   newStreamConfig,
   RELAY_TIMING,
   RETRY_HORIZON_MS,

@@ -14,10 +14,10 @@ import {
 } from "@nats-io/jetstream";
 import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
 import type { CloudEvent } from "../events/index.js";
-import { actionOf } from "../events/index.js";
+import { actionOf, hostSubjects } from "../events/index.js";
 import type { Journal } from "../store/index.js";
 import { connectionOptions, type NatsAuth } from "./options.js";
-import { ensureStream, hostSubjects, RELAY_TIMING } from "./stream.js";
+import { ensureStream, RELAY_TIMING } from "./stream.js";
 
 export interface RelayOptions {
   journal: Journal;

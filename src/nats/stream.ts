@@ -1,11 +1,6 @@
 /**
  * The JetStream stream berth publishes to, created or checked at relay start.
- *
- * Subjects: events are `<prefix>.<host>.<containerId>.<action>`, exactly four
- * tokens, so the stream listens on `<prefix>.*.*.*`. The NATS API lives on
- * five-token subjects (`<prefix>.<host>.api.v1.<verb>`) that the stream never
- * captures: a captured request would be stored as if it were an event and
- * answered by JetStream with a publish acknowledgement.
+ * Its subjects are named in src/events/subjects.ts.
  */
 import {
   JetStreamApiCodes,
@@ -17,6 +12,7 @@ import {
 } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
 import { StreamConfigError } from "../errors.js";
+import { eventSubjects } from "../events/index.js";
 
 /** The relay's timeouts and its longest wait between two attempts. */
 export const RELAY_TIMING = {
@@ -50,16 +46,6 @@ export interface StreamSpec {
   /** Replicas in a JetStream cluster; unset keeps an existing stream's and creates with 1. */
   replicas?: number;
 }
-
-/** The stream subject that holds every host's events. */
-export const eventSubjects = (prefix: string) => `${prefix}.*.*.*`;
-
-/** The request subject of one verb of the NATS control API on one host (five tokens: see above). */
-export const apiSubject = (prefix: string, host: string, verb: string) =>
-  `${prefix}.${host}.api.v1.${verb}`;
-
-/** The subject that holds one host's events. */
-export const hostSubjects = (prefix: string, host: string) => `${prefix}.${host}.*.*`;
 
 export function newStreamConfig(spec: StreamSpec): Partial<StreamConfig> & { name: string } {
   return {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CloudEvent } from "../../src/events/index.js";
 import type { ContainerRecord } from "../../src/machines/index.js";
 import { busyboxTar, startBerth, startNats, until, type Berth } from "../../src/harness/index.js";
-import { apiSubject } from "../../src/nats/index.js";
+import { apiSubject } from "../../src/events/index.js";
 
 interface Meta {
   ifMatch?: number | string;

@@ -10,7 +10,8 @@
  *   docs/architecture.md (dynamic and type-only imports included: a
  *   dependency is one however it is written), and every edge of the diagram
  *   is used, so the diagram cannot drift from the code.
- * - one import style: another folder is imported through its index.ts.
+ * - one import style: another folder is imported through its index.ts, and
+ *   every folder but the two programs (src/cli, src/demo) has one.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -217,6 +218,19 @@ describe("the import graph of src/", () => {
       shared.filter((s) => !layers.has(s)),
       "shared modules that do not exist",
     ).toEqual([]);
+  });
+
+  it("gives every folder an index.ts, except the programs src/cli and src/demo", () => {
+    const folders = new Set(
+      files
+        .map((f) => rel(f).split("/"))
+        .filter((p) => p.length > 2)
+        .map((p) => p[1]!),
+    );
+    const missing = [...folders].filter(
+      (f) => !["cli", "demo"].includes(f) && !files.includes(join(SRC, f, "index.ts")),
+    );
+    expect(missing, "folders without an index.ts").toEqual([]);
   });
 
   it("reaches another folder only through its index.ts", () => {
