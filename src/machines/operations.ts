@@ -4,6 +4,7 @@
  * persists the facts and only then moves to the target state.
  */
 import { assign, fromPromise, setup } from "xstate";
+import type { BerthError } from "../errors.js";
 import type { CommandBody, ContainerCommand } from "./commands.js";
 import type {
   CommandError,
@@ -16,6 +17,7 @@ import type {
   PersistOutput,
 } from "./ports.js";
 import { evolve, type FactPosition } from "./evolve.js";
+import { journaledError, typedError } from "./failures.js";
 import { fact, type Action, type Fact } from "./facts.js";
 import type { FactsContext } from "./facts-for.js";
 import type { ContainerRecord, ContainerState } from "./record.js";
@@ -26,7 +28,11 @@ export interface ContainerContext {
   record: ContainerRecord;
   command?: ContainerCommand;
   facts: Fact[];
-  error?: CommandError;
+  /**
+   * Why the last command failed, as thrown (class, stack and `cause` kept) for
+   * the live answer; its failure fact journals only `{code, message}`.
+   */
+  error?: BerthError;
   /** The journal refused a write during the last operation: live state and runtime may disagree. */
   journalFailed?: boolean;
 }
@@ -37,14 +43,6 @@ const notProvided = <K extends EffectKey>(name: K): EffectLogic<K> =>
   fromPromise<EffectOutputs[K], EffectInput>(() =>
     Promise.reject(new Error(`effect ${name} was not provided`)),
   );
-
-export function toCommandError(err: unknown): CommandError {
-  if (typeof err === "object" && err !== null && "code" in err && "message" in err) {
-    const { code, message } = err;
-    if (typeof code === "string" && typeof message === "string") return { code, message };
-  }
-  return { code: "INTERNAL", message: err instanceof Error ? err.message : String(err) };
-}
 
 /** Folds facts that `persist` placed at `at` into the record. */
 export function applyFacts(
@@ -138,7 +136,7 @@ export function commit(onSuccess: string, onFailure: string) {
         target: onFailure,
         actions: assign({
           journalFailed: true,
-          error: ({ context, event }) => context.error ?? toCommandError(event.error),
+          error: ({ context, event }) => context.error ?? typedError(event.error),
         }),
       },
     },
@@ -228,7 +226,7 @@ export function operation<K extends EffectKey>({
             target: onFailure,
             actions: assign({
               journalFailed: true,
-              error: ({ event }) => toCommandError(event.error),
+              error: ({ event }) => typedError(event.error),
             }),
           },
         },
@@ -251,8 +249,11 @@ export function operation<K extends EffectKey>({
           onError: {
             target: "commit",
             actions: assign(({ event }) => {
-              const error = toCommandError(event.error);
-              return { error, facts: [failure(action, error, stay)] };
+              const journaled = journaledError(event.error);
+              return {
+                error: typedError(event.error),
+                facts: [failure(action, journaled, stay)],
+              };
             }),
           },
         },

@@ -94,7 +94,7 @@ export interface CheckpointOutput {
   path: string;
 }
 
-/** An error the machine keeps for the caller of the command that failed. */
+/** An error's wire form: what a failure fact journals, and what the HTTP API answers. */
 export interface CommandError {
   code: string;
   message: string;

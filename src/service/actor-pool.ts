@@ -4,7 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { createActor, waitFor, type Actor } from "xstate";
-import { InternalError } from "../errors.js";
+import { InternalError, type BerthError } from "../errors.js";
 import {
   committed,
   rejection,
@@ -27,7 +27,8 @@ export interface Entry {
 /** What the machine reports once it rests again after a command. */
 export interface Settled {
   record: ContainerRecord;
-  error?: { code: string; message: string };
+  /** The failure as thrown, class and cause intact. */
+  error?: BerthError;
   journalFailed?: boolean;
 }
 

@@ -4,7 +4,7 @@
  * and answers once its facts are durable.
  */
 import type { ContainerRuntime } from "../effects/types.js";
-import { CtrRemovedError, errorFromWire, InvalidArgError } from "../errors.js";
+import { CtrRemovedError, InvalidArgError } from "../errors.js";
 import {
   argsOf,
   removedError,
@@ -96,7 +96,7 @@ export class CommandPath {
     }
     await refuseIfForbidden(this.pool, entry, body, meta);
     const done = await this.pool.send(entry, { ...body, meta });
-    if (done.error) throw errorFromWire(done.error);
+    if (done.error) throw done.error;
     if (done.record.state === "removed") {
       this.pool.bury(done.record);
       // Only now that the removal is durable may the evidence of how the container ended go.

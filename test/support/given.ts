@@ -4,6 +4,7 @@
  * what it persisted. Pure machine tests only; no runtime.
  */
 import { createActor, fromPromise, waitFor } from "xstate";
+import type { BerthError } from "../../src/errors.js";
 import {
   containerMachine,
   committed,
@@ -99,7 +100,10 @@ const defaults: Fakes = {
 export interface Outcome {
   state: ContainerState;
   record: ContainerRecord;
+  /** The failure's wire form, as its failure fact journals it. */
   error?: { code: string; message: string };
+  /** The failure as the machine keeps it for the caller: class, stack and cause intact. */
+  thrown?: BerthError;
   persisted: Fact[];
   /** The machine ignored the command: no transition was taken. */
   ignored: boolean;
@@ -154,7 +158,8 @@ export function given(record: ContainerRecord, effects: Effects = {}, persistFai
       return {
         state: snap.context.record.state,
         record: snap.context.record,
-        error: snap.context.error,
+        error: snap.context.error?.toJSON(),
+        thrown: snap.context.error,
         persisted,
         ignored,
       };

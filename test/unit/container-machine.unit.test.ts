@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { InternalError, OciRuntimeError, UnsupportedError } from "../../src/errors.js";
 import { given, recordIn } from "../support/given.js";
 
 const actions = (facts: { action: string }[]) => facts.map((f) => f.action);
@@ -95,6 +96,38 @@ describe("container machine", () => {
       action: "pause",
       data: { outcome: "failure", error: then.error, state: "running" },
     });
+  });
+
+  it("keeps a failed effect's error, class, stack and cause, for the caller; journals only its code and message", async () => {
+    const freezer = new Error("EBUSY writing freezer.state");
+    const thrown = new OciRuntimeError("freezer busy", { cause: freezer });
+    const failing = { pauseContainer: () => Promise.reject(thrown) };
+    const then = await given(recordIn("running"), failing).when({ type: "PAUSE" });
+    expect(then.thrown).toBe(thrown);
+    expect(then.thrown?.cause).toBe(freezer);
+    expect(then.persisted[1]?.data).toEqual({
+      outcome: "failure",
+      error: { code: "OCI_RUNTIME", message: "freezer busy" },
+      state: "running",
+    });
+  });
+
+  it("gives an error that is not berth's the class its code names, keeping it as the cause", async () => {
+    const criu = Object.assign(new Error("criu check failed"), { code: "UNSUPPORTED" });
+    const failing = { checkpointContainer: () => Promise.reject(criu) };
+    const then = await given(recordIn("running"), failing).when({
+      type: "CHECKPOINT",
+      options: {},
+    });
+    expect(then.thrown).toBeInstanceOf(UnsupportedError);
+    expect(then.thrown?.message).toBe("criu check failed");
+    expect(then.thrown?.cause).toBe(criu);
+    const plain = new Error("disk on fire");
+    const broken = { pauseContainer: () => Promise.reject(plain) };
+    const worse = await given(recordIn("running"), broken).when({ type: "PAUSE" });
+    expect(worse.thrown).toBeInstanceOf(InternalError);
+    expect(worse.thrown?.cause).toBe(plain);
+    expect(worse.error).toEqual({ code: "INTERNAL", message: "disk on fire" });
   });
 
   it("leaves a container whose removal failed in removing, so remove can be retried", async () => {
