@@ -35,13 +35,7 @@ export type ContainerCommand =
   | { type: "RECONCILE"; meta: RequestMeta }
   | { type: "CHECKPOINT"; options: CheckpointOptions; meta: RequestMeta }
   | { type: "RESTORE"; options: CheckpointOptions; meta: RequestMeta }
-  | { type: "EXITED"; exit: ExitInfo; meta: RequestMeta }
-  | {
-      type: "REJECT";
-      command: CommandBody;
-      error: { code: string; message: string };
-      meta: RequestMeta;
-    };
+  | { type: "EXITED"; exit: ExitInfo; meta: RequestMeta };
 
 /** The seed's ContainerCheckpointOptions that apply to a single host. */
 export interface CheckpointOptions {

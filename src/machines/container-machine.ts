@@ -8,7 +8,7 @@
  * The machine holds no I/O. Real effects arrive through `.provide()`.
  */
 import { CONTAINER_STATES, type ContainerState } from "./record.js";
-import type { ContainerCommand } from "./commands.js";
+import type { CommandType, ContainerCommand } from "./commands.js";
 import { fact } from "./facts.js";
 import { factsFor } from "./facts-for.js";
 import {
@@ -17,7 +17,7 @@ import {
   enterOperation,
   journalOnly,
   operation,
-  rejected,
+  refuse,
   stateId,
 } from "./operations.js";
 
@@ -82,6 +82,39 @@ const attached = (target: string) => journalOnly(target, () => [fact("attach", {
 const cancelRestart = (target: string) =>
   journalOnly(target, () => [fact("stop", { signal: "none", timeout: 0, escalated: false })], true);
 
+/** Every kind of command a request can be; a new command type must be listed here to compile. */
+const REQUEST_TYPES = Object.keys({
+  INIT: true,
+  START: true,
+  STOP: true,
+  KILL: true,
+  PAUSE: true,
+  UNPAUSE: true,
+  CLEANUP: true,
+  REMOVE: true,
+  RESTART: true,
+  ATTACH: true,
+  MOUNT: true,
+  UNMOUNT: true,
+  EXPORT: true,
+  SYNC: true,
+  CHECKPOINT: true,
+  RESTORE: true,
+} satisfies Record<Exclude<CommandType, "EXITED" | "RECONCILE">, true>);
+
+/**
+ * A resting state's handlers, with the refusal ahead of each: the rules decide
+ * before any operation starts, and a refused request is journaled wherever the
+ * container rests, even for commands the state has no operation for.
+ */
+function refusingFirst(on: Record<string, unknown>): Record<string, unknown> {
+  const handlers: Record<string, unknown> = { ...on };
+  for (const type of REQUEST_TYPES) {
+    handlers[type] = type in on ? [refuse("refused"), on[type]] : refuse("refused");
+  }
+  return handlers;
+}
+
 /** A state at rest (`idle`) with its own operations and the shared ones. */
 function live(
   state: ContainerState,
@@ -93,15 +126,14 @@ function live(
   initial = "idle",
 ) {
   const common = shared(state);
-  // A refused request is journaled wherever the container rests.
-  const resting = { ...on, ...common.on, REJECT: rejected("rejected") };
+  const resting = refusingFirst({ ...on, ...common.on });
   return {
     initial,
     states: {
       idle: { tags: settled, on: resting },
       ...ops,
       ...common.states,
-      rejected: commit(stateId(state), stateId(state)),
+      refused: commit(stateId(state), stateId(state)),
       ...extra(resting),
     },
   };
@@ -194,7 +226,7 @@ const policyRestart = containerSetup.assign(({ context }) => {
 /** The container lifecycle: libpod's states, each operation a child of where it starts. */
 export const containerMachine = containerSetup.createMachine({
   id: "ctr",
-  context: ({ input }) => ({ record: input.record, facts: [] }),
+  context: ({ input }) => ({ record: input.record, facts: [], peers: input.peers }),
   initial: "configured",
   states: {
     configured: live("configured", configured.on, configured.ops),
@@ -344,11 +376,8 @@ export const containerMachine = containerSetup.createMachine({
     removing: {
       initial: "idle",
       states: {
-        idle: {
-          tags: settled,
-          on: { REMOVE: enterOperation("remove"), REJECT: rejected("rejected") },
-        },
-        rejected: commit(stateId("removing"), stateId("removing")),
+        idle: { tags: settled, on: refusingFirst({ REMOVE: enterOperation("remove") }) },
+        refused: commit(stateId("removing"), stateId("removing")),
         remove: operation({
           effect: "removeContainer",
           action: "remove",

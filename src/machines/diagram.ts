@@ -4,7 +4,7 @@
  */
 import { containerMachine } from "./container-machine.js";
 
-type Transition = { target?: string | string[] };
+type Transition = { target?: string | string[]; guard?: unknown };
 interface Node {
   config: {
     on?: Record<string, Transition | Transition[]>;
@@ -17,6 +17,8 @@ interface Node {
 const first = <T>(v: T | T[] | undefined): T | undefined => (Array.isArray(v) ? v[0] : v);
 const last = <T>(v: T | T[] | undefined): T | undefined => (Array.isArray(v) ? v[v.length - 1] : v);
 const targetOf = (t: Transition | Transition[] | undefined) => first(first(t)?.target);
+/** The refusal the rules may take ahead of a command's own transition (see `refuse`). */
+const isRefusal = (t: Transition) => t.guard === "refused";
 /** "#ctr.stopped.cleanup" -> ["stopped", "cleanup"] */
 const path = (target: string) => target.replace(/^#ctr\./, "").split(".");
 
@@ -59,12 +61,18 @@ export function lifecycleDiagram(): string {
   const lines = ["stateDiagram-v2", "  [*] --> configured: create"];
   for (const [name, state] of Object.entries(root.states)) {
     for (const [childName, child] of Object.entries(state.states)) {
+      let refuses = false;
       for (const [event, t] of Object.entries(child.config.on ?? {})) {
+        const handlers = Array.isArray(t) ? t : [t];
+        refuses ||= handlers.some(isRefusal);
         if (SHARED_EVENTS.includes(event)) continue;
-        const target = targetOf(t);
+        const target = targetOf(handlers.filter((h) => !isRefusal(h)));
         const line = target ? edge(root, name, event, target) : undefined;
         if (line && !lines.includes(line)) lines.push(line);
       }
+      // Every request can be refused, so one arrow per state says so instead of one per command.
+      const refused = `  ${name} --> ${name}: refused request (journaled)`;
+      if (refuses && !lines.includes(refused)) lines.push(refused);
       for (const [delay, t] of Object.entries(child.config.after ?? {})) {
         const target = targetOf(t);
         const line = target

@@ -19,6 +19,7 @@ export {
   type ExitInfo,
   type ExportOutput,
   type MountOutput,
+  type Peers,
   type PersistInput,
   type PersistOutput,
   type RemoveOutput,
@@ -53,5 +54,14 @@ export {
 export { eventType, replay, toFact, type StoredFact } from "./replay.js";
 export { restartDelayMs, restartDue } from "./restart-policy.js";
 export { committed } from "./rehydrate.js";
-export { rejection, removedError, runtimeMounted } from "./rules.js";
+export {
+  dependencyError,
+  dependencyRefusal,
+  isRequest,
+  refusal,
+  rejection,
+  removedError,
+  runtimeMounted,
+  versionConflict,
+} from "./rules.js";
 export { lifecycleDiagram, SHARED_EVENTS } from "./diagram.js";

@@ -13,6 +13,7 @@ import type {
   EffectKey,
   EffectLogic,
   EffectOutputs,
+  Peers,
   PersistInput,
   PersistOutput,
 } from "./ports.js";
@@ -22,8 +23,9 @@ import { fact, type Action, type Fact } from "./facts.js";
 import type { FactsContext } from "./facts-for.js";
 import type { ContainerRecord, ContainerState } from "./record.js";
 import { restartDelayMs, restartDue } from "./restart-policy.js";
-import { rejection } from "./rules.js";
+import { isRequest, refusal, rejection } from "./rules.js";
 
+/** The machine's context: the committed record and the command in flight with its outcome. */
 export interface ContainerContext {
   record: ContainerRecord;
   command?: ContainerCommand;
@@ -35,7 +37,12 @@ export interface ContainerContext {
   error?: BerthError;
   /** The journal refused a write during the last operation: live state and runtime may disagree. */
   journalFailed?: boolean;
+  /** Other containers, for the dependency rules; none known when absent. */
+  peers?: Peers;
 }
+
+/** With no registry to ask (a bare machine in a test), no other container is known. */
+const NO_PEERS: Peers = { find: () => undefined, live: () => [] };
 
 // Each placeholder carries its effect's output type, so `.provide()` only accepts an
 // implementation whose output fits, and `operation` can check the mapper it feeds.
@@ -82,7 +89,7 @@ export const containerSetup = setup({
   types: {
     context: {} as ContainerContext,
     events: {} as ContainerCommand,
-    input: {} as { record: ContainerRecord },
+    input: {} as { record: ContainerRecord; peers?: Peers },
   },
   actors: {
     ...effects,
@@ -91,7 +98,9 @@ export const containerSetup = setup({
     ),
   },
   guards: {
+    // Observations reach an operation by the state rules alone; a request is refused first (`refuse`).
     allowed: ({ context, event }) => rejection(context.record, event) === undefined,
+    refused: ({ context, event }) => refusalOf(context, event) !== undefined,
     failed: ({ context }) => context.error !== undefined,
     restartDue: ({ context }) => restartDue(context.record),
   },
@@ -298,16 +307,26 @@ export const journalOnly = (
   })),
 });
 
-/** A refused request, journaled as an audit record in whatever state the container is. */
-export const rejected = (target: string) => ({
+/** Why a request is refused in this context; observations are never refused, only ignored. */
+function refusalOf(context: ContainerContext, event: ContainerCommand): BerthError | undefined {
+  return isRequest(event) ? refusal(context.record, event, context.peers ?? NO_PEERS) : undefined;
+}
+
+/**
+ * A request the rules refuse: journaled as an audit record (a failed
+ * `request`) in whatever state the container is, which stays as it was. The
+ * refusal's typed error is the answer, whether or not the record could be written.
+ */
+export const refuse = (target: string) => ({
+  guard: "refused" as const,
   target,
-  actions: containerSetup.assign(({ context, event }) => ({
-    command: event,
-    error: undefined,
-    journalFailed: false,
-    facts:
-      event.type === "REJECT"
-        ? [rejectedFact(event.command, event.error, context.record.state)]
-        : [],
-  })),
+  actions: containerSetup.assign(({ context, event }) => {
+    const error = refusalOf(context, event);
+    return {
+      command: event,
+      error,
+      journalFailed: false,
+      facts: error ? [rejectedFact(event, error.toJSON(), context.record.state)] : [],
+    };
+  }),
 });

@@ -26,6 +26,17 @@ export interface ExitInfo {
   oomKilled: boolean;
 }
 
+/**
+ * What the rules may read about other containers (create --requires): the
+ * service's registry, read-only. Asked while a command is being decided.
+ */
+export interface Peers {
+  /** A container by id, live or removed; undefined when berth never knew it. */
+  find(id: string): ContainerRecord | undefined;
+  /** Every live container. */
+  live(): ContainerRecord[];
+}
+
 /** What every runtime effect receives: the record as committed and the command being served. */
 export interface EffectInput {
   record: ContainerRecord;

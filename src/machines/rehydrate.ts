@@ -6,15 +6,22 @@
  * provided machine.
  */
 import type { ContainerContext } from "./operations.js";
+import type { Peers } from "./ports.js";
 import type { ContainerRecord } from "./record.js";
 
-/** The resting snapshot of `record`'s committed state, for `machine.resolveState`. */
-export function committed(record: ContainerRecord): {
+/**
+ * The resting snapshot of `record`'s committed state, for `machine.resolveState`;
+ * `peers` lets the rules see the containers this one requires or is required by.
+ */
+export function committed(
+  record: ContainerRecord,
+  peers?: Peers,
+): {
   value: string | Record<string, string>;
   context: ContainerContext;
 } {
   return {
     value: record.state === "removed" ? "removed" : { [record.state]: "idle" },
-    context: { record, facts: [] },
+    context: { record, facts: [], ...(peers ? { peers } : {}) },
   };
 }

@@ -1,17 +1,22 @@
 /**
- * Which command is allowed in which state, with the seed API's error messages
- * (libpod's container_api.go). Pure, so the machine's guards, the service and
- * the conformance table share one source. Where the seed is silent or berth
- * departs from it, the comment says so.
+ * Which command is allowed, with the seed API's error messages (libpod's
+ * container_api.go): in which state, on which version (If-Match), with which
+ * dependencies. Pure, so the machine (which refuses on its own), the service's
+ * checks of observations and the conformance table share one source. Where the
+ * seed is silent or berth departs from it, the comment says so.
  */
 import {
+  CtrHasDependentsError,
   CtrRemovedError,
   CtrStateInvalidError,
   CtrStoppedError,
+  DependencyNotRunningError,
   InvalidArgError,
+  VersionConflictError,
   type BerthError,
 } from "../errors.js";
-import type { CommandBody } from "./commands.js";
+import type { CommandBody, RequestMeta } from "./commands.js";
+import type { Peers } from "./ports.js";
 import type { ContainerRecord, ContainerState } from "./record.js";
 import { restartDue } from "./restart-policy.js";
 
@@ -134,8 +139,6 @@ export function rejection(record: RuleRecord, command: CommandBody): BerthError 
             `cannot remove container ${id} as it is ${state} - running or paused containers cannot be removed without force`,
           )
         : undefined;
-    case "REJECT":
-      return undefined;
     case "EXITED":
       if (!isIn(state, "running", "paused")) {
         return improper(`container ${id} is not running, its exit is already known`);
@@ -147,4 +150,80 @@ export function rejection(record: RuleRecord, command: CommandBody): BerthError 
           )
         : undefined;
   }
+}
+
+/**
+ * Whether a command is a request someone made, whose refusal is journaled and
+ * answered. The rest are observations (an exit, berth's reconcile, a restart
+ * the policy owes): one that no longer applies is dropped without a trace.
+ */
+export function isRequest(command: CommandBody): boolean {
+  if (command.type === "EXITED" || command.type === "RECONCILE") return false;
+  return !(command.type === "RESTART" && command.byPolicy === true);
+}
+
+/** If-Match: the request was built on a version that is no longer current. */
+export function versionConflict(
+  record: Pick<ContainerRecord, "id" | "version">,
+  meta: Pick<RequestMeta, "expectedVersion">,
+): BerthError | undefined {
+  if (meta.expectedVersion === undefined || meta.expectedVersion === record.version) {
+    return undefined;
+  }
+  return new VersionConflictError(
+    `container ${record.id} is at version ${record.version}, the request expected ${meta.expectedVersion}`,
+  );
+}
+
+/** The seed's error when dependencies are down and the start is not recursive. */
+export function dependencyError(
+  record: Pick<ContainerRecord, "id">,
+  down: string[],
+): DependencyNotRunningError {
+  return new DependencyNotRunningError(
+    `some dependencies of container ${record.id} are not started: ${down.join(",")}`,
+  );
+}
+
+/** Dependencies down for a start, or dependents still there for a removal. */
+export function dependencyRefusal(
+  record: ContainerRecord,
+  command: CommandBody,
+  peers: Peers,
+): BerthError | undefined {
+  if (command.type === "START" || command.type === "INIT" || command.type === "RESTART") {
+    // A removed or unknown dependency counts as not running.
+    const down = record.requires.filter((id) => peers.find(id)?.state !== "running");
+    if (down.length > 0) return dependencyError(record, down);
+  }
+  if (command.type === "REMOVE") {
+    // Named newest first, as `ps` lists them.
+    const dependents = peers
+      .live()
+      .filter((r) => r.requires.includes(record.id))
+      .sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
+    if (dependents.length > 0) {
+      const ids = dependents.map((d) => d.id).join(",");
+      return new CtrHasDependentsError(
+        `container ${record.id} has dependent containers which must be removed before it: ${ids}`,
+      );
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Why a user's request is refused, or undefined when it may run: a stale
+ * If-Match first, then the state, then the dependencies.
+ */
+export function refusal(
+  record: ContainerRecord,
+  command: CommandBody & { meta: Pick<RequestMeta, "expectedVersion"> },
+  peers: Peers,
+): BerthError | undefined {
+  return (
+    versionConflict(record, command.meta) ??
+    rejection(record, command) ??
+    dependencyRefusal(record, command, peers)
+  );
 }

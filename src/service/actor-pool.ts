@@ -10,6 +10,7 @@ import {
   rejection,
   type ContainerCommand,
   type ContainerRecord,
+  type Peers,
   type RequestMeta,
 } from "../machines/index.js";
 import type { Journal } from "../store/index.js";
@@ -52,6 +53,11 @@ export class ActorPool {
   private readonly entries = new Map<string, Entry>();
   /** Live containers are the pool's; removed ones are tombstones kept by the registry. */
   readonly registry = new Registry(() => this.records());
+  /** What each machine's dependency rules read about the other containers. */
+  private readonly peers: Peers = {
+    find: (id) => this.registry.find(id),
+    live: () => this.records(),
+  };
 
   constructor(
     private readonly machine: ProvidedMachine,
@@ -125,7 +131,9 @@ export class ActorPool {
    */
   async send(entry: Entry, command: ContainerCommand, attempt = 1): Promise<Settled> {
     const done = await sendOnce(entry, command);
-    if (done.journalFailed || done.error?.code === "VERSION_CONFLICT") {
+    // The journal's own version conflict sets journalFailed; a VERSION_CONFLICT error alone is
+    // the machine refusing a stale If-Match, which leaves actor and journal in step.
+    if (done.journalFailed) {
       await this.afterJournalFailure(entry, attempt);
     }
     return done;
@@ -133,7 +141,7 @@ export class ActorPool {
 
   private actorAt(record: ContainerRecord): Entry["actor"] {
     const actor = createActor(this.machine, {
-      snapshot: this.machine.resolveState(committed(record)),
+      snapshot: this.machine.resolveState(committed(record, this.peers)),
       input: { record },
     });
     actor.start();

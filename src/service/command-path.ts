@@ -16,7 +16,7 @@ import { recordOf, settled, type ActorPool, type Entry } from "./actor-pool.js";
 import { startOrder } from "./dependencies.js";
 import type { AppendDeps } from "./fact-append.js";
 import type { IdempotentRequests } from "./idempotency.js";
-import { journalRefusalOfRemoved, refuseIfForbidden } from "./refusal.js";
+import { journalRefusalOfRemoved } from "./refusal.js";
 
 /** What the command path uses besides the pool. */
 export interface CommandDeps extends AppendDeps {
@@ -94,7 +94,7 @@ export class CommandPath {
       await journalRefusalOfRemoved(this.pool, this.deps, recordOf(entry).id, body, meta, err);
       throw err;
     }
-    await refuseIfForbidden(this.pool, entry, body, meta);
+    // The machine refuses on its own: a refused request comes back with its error, journaled.
     const done = await this.pool.send(entry, { ...body, meta });
     if (done.error) throw done.error;
     if (done.record.state === "removed") {

@@ -1,26 +1,12 @@
 /**
- * Dependencies between containers (create --requires): which are not
- * running, and in which order a recursive start brings them up.
+ * Dependencies between containers (create --requires): in which order a
+ * recursive start brings them up. Whether they allow a command is a rule
+ * (machines/rules.ts).
  */
 import { DependencyNotRunningError, InvalidArgError } from "../errors.js";
 import type { ContainerRecord } from "../machines/index.js";
 
 type Lookup = (id: string) => ContainerRecord | undefined;
-
-/** The required containers that are not running (a removed one counts as not running). */
-export function notRunning(record: ContainerRecord, lookup: Lookup): string[] {
-  return record.requires.filter((id) => lookup(id)?.state !== "running");
-}
-
-/** The seed's error when dependencies are down and the start is not recursive. */
-export function dependencyError(
-  record: ContainerRecord,
-  down: string[],
-): DependencyNotRunningError {
-  return new DependencyNotRunningError(
-    `some dependencies of container ${record.id} are not started: ${down.join(",")}`,
-  );
-}
 
 /** Every dependency of `record`, deepest first, each once; a cycle is an error. */
 export function startOrder(record: ContainerRecord, lookup: Lookup): ContainerRecord[] {

@@ -7,7 +7,7 @@ export {
   type WaitOptions,
 } from "./container-service.js";
 export { provideMachine, type MachineDeps, type ProvidedMachine } from "./actor-machine.js";
-export { dependencyError, notRunning, startOrder } from "./dependencies.js";
+export { startOrder } from "./dependencies.js";
 export { Registry } from "./registry.js";
 export {
   runtimeEffects,

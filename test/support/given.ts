@@ -13,6 +13,7 @@ import {
   type EffectKey,
   type EffectLogic,
   type EffectOutputs,
+  type Peers,
   type CommandBody,
   type RequestMeta,
   type ContainerRecord,
@@ -110,7 +111,13 @@ export interface Outcome {
 }
 
 /** Starts a scenario from a committed record. */
-export function given(record: ContainerRecord, effects: Effects = {}, persistFails = false) {
+export function given(
+  record: ContainerRecord,
+  effects: Effects = {},
+  persistFails = false,
+  /** The other containers the dependency rules see; none by default. */
+  peers?: Peers,
+) {
   return {
     /** Sends one command; resolves when the machine is at rest again (in `until`, if given). */
     async when(
@@ -143,7 +150,7 @@ export function given(record: ContainerRecord, effects: Effects = {}, persistFai
         },
       });
       const actor = createActor(machine, {
-        snapshot: machine.resolveState(committed(record)),
+        snapshot: machine.resolveState(committed(record, peers)),
         input: { record },
       }).start();
       const before = actor.getSnapshot();

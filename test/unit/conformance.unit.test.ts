@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { transition } from "xstate";
 import type { CommandBody, ContainerState } from "../../src/machines/index.js";
-import { containerMachine, rejection } from "../../src/machines/index.js";
+import { argsOf, containerMachine, rejection } from "../../src/machines/index.js";
 import { given, recordIn } from "../support/given.js";
 
 const ID = "c".repeat(64);
@@ -226,7 +226,23 @@ describe("conformance with the seed API", () => {
           const err = rejection(record, command);
           expect(err?.message).toBe(expected.error);
           expect(err?.code).toBe(expected.code);
-          if (state !== "removed") expect((await given(record).when(command)).ignored).toBe(true);
+          if (state === "removed") return;
+          // The machine refuses on its own: the refusal journaled, the state kept, the rule's error.
+          const then = await given(record).when(command);
+          expect(then.state).toBe(state);
+          expect(then.error).toEqual({ code: expected.code, message: expected.error });
+          expect(then.persisted).toEqual([
+            {
+              action: "request",
+              data: {
+                outcome: "failure",
+                error: then.error,
+                state,
+                command: command.type,
+                args: argsOf(command),
+              },
+            },
+          ]);
         });
       } else {
         it(`${op} on a ${state} container fails with ${expected.fails} and stays ${expected.stays}`, async () => {

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { InternalError, OciRuntimeError, UnsupportedError } from "../../src/errors.js";
+import {
+  CtrHasDependentsError,
+  CtrStateInvalidError,
+  DependencyNotRunningError,
+  InternalError,
+  OciRuntimeError,
+  UnsupportedError,
+  VersionConflictError,
+} from "../../src/errors.js";
 import { given, recordIn } from "../support/given.js";
 
 const actions = (facts: { action: string }[]) => facts.map((f) => f.action);
@@ -76,11 +84,12 @@ describe("container machine", () => {
     expect(actions(then.persisted)).toEqual(["request", "stop", "died", "cleanup", "remove"]);
   });
 
-  it("ignores a remove of a running container without force", async () => {
+  it("refuses a remove of a running container without force, journaling only the refusal", async () => {
     const then = await given(recordIn("running")).when({ type: "REMOVE", force: false });
-    expect(then.ignored).toBe(true);
     expect(then.state).toBe("running");
-    expect(then.persisted).toEqual([]);
+    expect(then.thrown).toBeInstanceOf(CtrStateInvalidError);
+    expect(actions(then.persisted)).toEqual(["request"]);
+    expect(then.persisted[0]?.data.outcome).toBe("failure");
   });
 
   it("journals a failed effect as a failure and keeps the state", async () => {
@@ -189,7 +198,8 @@ describe("container machine, issue 3 operations", () => {
     const undone = await given(mounted.record).when({ type: "UNMOUNT", force: false });
     expect(undone.record.mountCount).toBe(0);
     const refused = await given(undone.record).when({ type: "UNMOUNT", force: false });
-    expect(refused.ignored).toBe(true);
+    expect(refused.error?.code).toBe("CTR_STATE_INVALID");
+    expect(refused.record.mountCount).toBe(0);
   });
 
   it("turns a sync that finds the process gone into died and cleanup", async () => {
@@ -251,20 +261,59 @@ describe("container machine, intents and rejections", () => {
     });
   });
 
-  it("journals a rejected request as an audit record and keeps the state", async () => {
-    const error = { code: "CTR_STATE_INVALID", message: "nope" };
-    const then = await given(recordIn("exited")).when({
-      type: "REJECT",
-      command: { type: "PAUSE" },
-      error,
-    });
+  it("refuses a request the rules forbid on its own: an audit record, the state kept, the rule's error", async () => {
+    const then = await given(recordIn("exited")).when({ type: "PAUSE" });
     expect(then.state).toBe("exited");
     expect(then.record.version).toBe(4);
+    expect(then.thrown).toBeInstanceOf(CtrStateInvalidError);
+    const error = {
+      code: "CTR_STATE_INVALID",
+      message: `"exited" is not running, can't pause: container state improper`,
+    };
+    expect(then.error).toEqual(error);
     expect(then.persisted).toEqual([
       {
         action: "request",
         data: { outcome: "failure", error, state: "exited", command: "PAUSE", args: {} },
       },
     ]);
+  });
+
+  it("refuses a stale If-Match before the state rules, with VERSION_CONFLICT", async () => {
+    const meta = { actor: "uid:0", requestId: "r-2", expectedVersion: 2 };
+    const then = await given(recordIn("running")).when({ type: "PAUSE", meta });
+    expect(then.state).toBe("running");
+    expect(then.thrown).toBeInstanceOf(VersionConflictError);
+    expect(then.persisted).toMatchObject([
+      { action: "request", data: { outcome: "failure", command: "PAUSE" } },
+    ]);
+  });
+
+  it("refuses a start while a required container is down, and a removal while one requires it", async () => {
+    const db = recordIn("exited", { id: "d".repeat(64), createdAt: "2026-01-01T00:00:01.000Z" });
+    const web = recordIn("configured", { requires: [db.id] });
+    const peers = { find: (id: string) => (id === db.id ? db : undefined), live: () => [db, web] };
+    const start = await given(web, {}, false, peers).when({ type: "START" });
+    expect(start.thrown).toBeInstanceOf(DependencyNotRunningError);
+    expect(start.state).toBe("configured");
+    const remove = await given(db, {}, false, peers).when({ type: "REMOVE", force: false });
+    expect(remove.thrown).toBeInstanceOf(CtrHasDependentsError);
+    expect(remove.error?.message).toBe(
+      `container ${db.id} has dependent containers which must be removed before it: ${web.id}`,
+    );
+    expect(remove.state).toBe("exited");
+  });
+
+  it("answers the refusal even when the journal cannot record it", async () => {
+    const then = await given(recordIn("exited"), {}, true).when({ type: "PAUSE" });
+    expect(then.state).toBe("exited");
+    expect(then.thrown).toBeInstanceOf(CtrStateInvalidError);
+  });
+
+  it("drops an observation that no longer applies without journaling anything", async () => {
+    const exit = { exitCode: 0, exitedAt: "2026-01-01T00:00:05.000Z", oomKilled: false };
+    const then = await given(recordIn("exited")).when({ type: "EXITED", exit });
+    expect(then.ignored).toBe(true);
+    expect(then.persisted).toEqual([]);
   });
 });
