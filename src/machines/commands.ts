@@ -2,7 +2,7 @@
  * Commands a caller can send to a container, and the one observation the
  * runtime sends (the process exited). Each carries who asked and why.
  */
-import type { ExitInfo } from "./ports.js";
+import type { ExitInfo } from "./exit.js";
 
 /** Who asked for a change, and under which request. */
 export interface RequestMeta {

@@ -60,6 +60,7 @@ export {
   isRequest,
   refusal,
   rejection,
+  resizeRefusal,
   removedError,
   runtimeMounted,
   versionConflict,

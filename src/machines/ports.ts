@@ -6,6 +6,7 @@
  */
 import type { PromiseActorLogic } from "xstate";
 import type { ContainerCommand, RequestMeta } from "./commands.js";
+import type { ExitInfo } from "./exit.js";
 import type { FactPosition } from "./evolve.js";
 import type { Fact } from "./facts.js";
 import type { ContainerRecord } from "./record.js";
@@ -15,15 +16,6 @@ export interface Created {
   /** PID of the container's init process, as conmon reports it. */
   pid: number;
   conmonPid: number;
-}
-
-/** How a container process ended, read from conmon's exit file. */
-export interface ExitInfo {
-  exitCode: number;
-  /** RFC3339 time the exit file was written. */
-  exitedAt: string;
-  /** True when the kernel OOM-killed the container. */
-  oomKilled: boolean;
 }
 
 /**
@@ -159,3 +151,5 @@ export const EFFECTS = [
   "checkpointContainer",
   "restoreContainer",
 ] as const satisfies readonly EffectKey[];
+
+export type { ExitInfo } from "./exit.js";

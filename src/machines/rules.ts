@@ -46,6 +46,22 @@ type RuleRecord = Pick<
   | "restartCount"
 >;
 
+/**
+ * The seed's AttachResize: only created or running containers, and only those
+ * with a terminal (berth: the seed leaves that to the runtime's error). Not a
+ * command: a resize changes no state and is not journaled.
+ */
+export function resizeRefusal(
+  record: Pick<ContainerRecord, "id" | "state" | "terminal">,
+): BerthError | undefined {
+  if (!isIn(record.state, "created", "running")) {
+    return improper("can only resize created or running containers");
+  }
+  return record.terminal
+    ? undefined
+    : new InvalidArgError(`container ${record.id} has no terminal to resize`);
+}
+
 /** Returns the error that rejects `command` for `record`, or undefined when it is allowed. */
 export function rejection(record: RuleRecord, command: CommandBody): BerthError | undefined {
   const { id, state } = record;

@@ -4,9 +4,14 @@
  * never touch the runtime. Start-and-attach holds the container's queue for
  * its whole sequence, so no other request runs between its steps.
  */
-import type { AttachSession, ContainerRuntime, TerminalSize } from "../effects/types.js";
-import { CtrStateInvalidError, InvalidArgError } from "../errors.js";
-import { rejection, type ContainerRecord, type RequestMeta } from "../machines/index.js";
+import type { AttachSession, ContainerRuntime, TerminalSize } from "../effects/index.js";
+import { InvalidArgError } from "../errors.js";
+import {
+  rejection,
+  resizeRefusal,
+  type ContainerRecord,
+  type RequestMeta,
+} from "../machines/index.js";
 import { recordOf, settled, type ActorPool } from "./actor-pool.js";
 import type { CommandPath } from "./command-path.js";
 import type { ContainerQueries } from "./queries.js";
@@ -85,14 +90,8 @@ export class AttachOperations {
    */
   async resize(ref: string, size: TerminalSize): Promise<void> {
     const record = this.queries.inspect(ref);
-    if (record.state !== "created" && record.state !== "running") {
-      throw new CtrStateInvalidError(
-        "can only resize created or running containers: container state improper",
-      );
-    }
-    if (!record.terminal) {
-      throw new InvalidArgError(`container ${record.id} has no terminal to resize`);
-    }
+    const refused = resizeRefusal(record);
+    if (refused) throw refused;
     await this.runtime.resize(record.id, size);
   }
 }

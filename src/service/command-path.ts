@@ -3,7 +3,7 @@
  * container, waits in the container's queue, is refused or sent to the actor,
  * and answers once its facts are durable.
  */
-import type { ContainerRuntime } from "../effects/types.js";
+import type { ContainerRuntime } from "../effects/index.js";
 import { CtrRemovedError, InvalidArgError } from "../errors.js";
 import {
   argsOf,

@@ -3,8 +3,7 @@
  * public method to the module that does that job.
  */
 import { randomUUID } from "node:crypto";
-import type { ArtifactInfo } from "../effects/storage.js";
-import type { ExitInfo, ImageInfo, LogLine, TerminalSize } from "../effects/types.js";
+import type { ArtifactInfo, ExitInfo, ImageInfo, LogLine, TerminalSize } from "../effects/index.js";
 import { NotImplementedError } from "../errors.js";
 import type { CloudEvent } from "../events/index.js";
 import type { CommandBody, ContainerRecord, RequestMeta } from "../machines/index.js";

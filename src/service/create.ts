@@ -3,7 +3,7 @@
  * and journals the container's first fact before spawning its actor.
  */
 import { randomBytes } from "node:crypto";
-import type { ContainerRuntime } from "../effects/types.js";
+import type { ContainerRuntime } from "../effects/index.js";
 import { InvalidArgError, NameInUseError, NoSuchImageError } from "../errors.js";
 import {
   fact,

@@ -3,7 +3,7 @@
  * the journal), history, logs and the root filesystem's path. None of them
  * waits in a container's queue.
  */
-import type { LogLine } from "../effects/types.js";
+import type { LogLine } from "../effects/index.js";
 import { InvalidArgError } from "../errors.js";
 import type { CloudEvent } from "../events/index.js";
 import { replay, type ContainerRecord } from "../machines/index.js";

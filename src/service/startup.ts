@@ -3,7 +3,7 @@
  * effect, resume restarts a policy still owes, and reconcile with the runtime.
  */
 import { randomUUID } from "node:crypto";
-import type { ContainerRuntime } from "../effects/types.js";
+import type { ContainerRuntime } from "../effects/index.js";
 import { restartDue, runtimeMounted, type ContainerRecord } from "../machines/index.js";
 import type { Journal } from "../store/index.js";
 import { reconcileMeta, recordOf, type ActorPool, type Entry } from "./actor-pool.js";
