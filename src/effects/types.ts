@@ -3,27 +3,20 @@
  * The machine names these effects; `LinuxRuntime` implements them with conmon,
  * runc and overlayfs, and pure machine tests swap in a fake.
  */
-import type { Created, ExitInfo } from "../machines/index.js";
+import type { ContainerRecord, Created, ExitInfo } from "../machines/index.js";
 
 // The machine's port types, which these adapters produce; re-exported for the adapters' callers.
 export type { Created, ExitInfo };
 
-/** What a container is made from; fixed at create time. */
-export interface ContainerSpec {
-  /** 64 hex chars. */
-  id: string;
-  name: string;
-  image: string;
-  command: string[];
-  /** Signal name such as "SIGTERM". */
-  stopSignal: string;
-  /** Seconds between the stop signal and SIGKILL. */
-  stopTimeout: number;
-  /** Allocate a terminal for the process (OCI process.terminal, conmon -t). */
-  terminal: boolean;
-  /** Keep the process's stdin open for attach (conmon -i). */
-  stdin: boolean;
-}
+/**
+ * What a container is made from, fixed at create time: the part of the
+ * record the runtime needs (a terminal is OCI process.terminal and conmon -t,
+ * stdin is conmon -i).
+ */
+export type ContainerSpec = Pick<
+  ContainerRecord,
+  "id" | "name" | "image" | "command" | "stopSignal" | "stopTimeout" | "terminal" | "stdin"
+>;
 
 /** An imported image: a read-only layer folder. */
 export interface ImageInfo {
