@@ -9,6 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BerthClient } from "../../src/client/index.js";
 import type { CloudEvent } from "../../src/events/index.js";
 import type { ContainerRecord } from "../../src/machines/index.js";
 import { busyboxTar, startBerth, until, type Berth } from "../../src/harness/index.js";
@@ -229,6 +230,30 @@ describe("operations on the real runtime", () => {
     });
     expect(answer).toMatch(/^HTTP\/1.1 400/);
     expect(answer).toContain("INVALID_ARG");
+    expect((await berth.cli("ps")).code).toBe(0);
+  });
+
+  it("answers a name that matches no container with NO_SUCH_CTR on every route, and keeps serving", async () => {
+    // A typo once threw outside the router's error handling and took the daemon down.
+    const client = new BerthClient({ socketPath: berth.socket });
+    const routes: [string, string][] = [
+      ["GET", "/containers/nosuch"],
+      ["GET", "/containers/nosuch/logs"],
+      ["GET", "/containers/nosuch/history"],
+      ["GET", "/containers/nosuch?at=1"],
+      ["POST", "/containers/nosuch/start"],
+      ["POST", "/containers/nosuch/wait"],
+      ["POST", "/containers/nosuch/resize?h=10&w=10"],
+      ["DELETE", "/containers/nosuch"],
+    ];
+    for (const [method, path] of routes) {
+      const err = await client.call(method, path).then(
+        () => undefined,
+        (e: { code?: string }) => e.code,
+      );
+      expect(err, `${method} ${path}`).toBe("NO_SUCH_CTR");
+    }
+    expect((await berth.cli("inspect", "nosuch")).code).toBe(125);
     expect((await berth.cli("ps")).code).toBe(0);
   });
 
