@@ -97,6 +97,12 @@ export class RootLockedError extends BerthError {
   readonly status = 503;
 }
 
+/** A live daemon already answers on the socket this one was told to serve. */
+export class SocketInUseError extends BerthError {
+  readonly code = "SOCKET_IN_USE";
+  readonly status = 503;
+}
+
 /** The CLI could not reach the daemon's socket. */
 export class DaemonUnreachableError extends BerthError {
   readonly code = "DAEMON_UNREACHABLE";
@@ -165,6 +171,7 @@ const registry = {
   JOURNAL_WRITE: JournalWriteError,
   VERSION_CONFLICT: VersionConflictError,
   ROOT_LOCKED: RootLockedError,
+  SOCKET_IN_USE: SocketInUseError,
   DAEMON_UNREACHABLE: DaemonUnreachableError,
   NATS_UNAVAILABLE: NatsUnavailableError,
   DEPENDENCY_NOT_RUNNING: DependencyNotRunningError,

@@ -3,9 +3,10 @@
  * from the shared operation table (see container-routes.ts); the daemon's own
  * routes (ping, status, events, audit, attach, health) are served here.
  */
-import { chmod, rm } from "node:fs/promises";
+import { chmod, lstat, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
-import { InvalidArgError } from "../errors.js";
+import { connect } from "node:net";
+import { InvalidArgError, SocketInUseError } from "../errors.js";
 import type { ApiDeps } from "./api-deps.js";
 import { attachHandler, installAttach, resizeHandler } from "./attach-route.js";
 import { auditRoutes } from "./audit-routes.js";
@@ -69,8 +70,43 @@ export function apiServer(deps: ApiDeps): Server {
 }
 
 /** Listens on a unix socket only the daemon's user can open. */
-export async function listenOnSocket(server: Server, socketPath: string): Promise<void> {
+/**
+ * Makes sure `socketPath` may be served: nothing there, or a socket nobody
+ * answers on (a daemon that died). A live daemon's socket is never unlinked
+ * (it would run on, unreachable), and a path that is not a socket is never
+ * deleted: the operator named it as a socket, not as a file to remove.
+ */
+export async function claimSocketPath(socketPath: string): Promise<void> {
+  const found = await lstat(socketPath).catch((err: unknown) => {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  });
+  if (!found) return;
+  if (!found.isSocket()) {
+    throw new InvalidArgError(
+      `--socket ${socketPath} exists and is not a socket; refusing to replace it`,
+    );
+  }
+  if (await answers(socketPath)) {
+    throw new SocketInUseError(
+      `a daemon already serves ${socketPath}: stop it, or give this one another --socket`,
+    );
+  }
   await rm(socketPath, { force: true });
+}
+
+const answers = (socketPath: string) =>
+  new Promise<boolean>((resolve) => {
+    const probe = connect(socketPath);
+    probe.once("connect", () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once("error", () => resolve(false));
+  });
+
+export async function listenOnSocket(server: Server, socketPath: string): Promise<void> {
+  await claimSocketPath(socketPath);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(socketPath, () => {

@@ -7,7 +7,13 @@ import { access, mkdir } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Server } from "node:http";
-import { apiServer, listenOnSocket, NatsApi, type EventsRouteOptions } from "../api/index.js";
+import {
+  apiServer,
+  claimSocketPath,
+  listenOnSocket,
+  NatsApi,
+  type EventsRouteOptions,
+} from "../api/index.js";
 import { ExitMonitor, LinuxCheckpointer, LinuxRuntime, LinuxStorage } from "../effects/index.js";
 import { InvalidArgError } from "../errors.js";
 import { ContainerService } from "../service/index.js";
@@ -79,6 +85,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       );
   }
   const servers = await checkNats(options);
+  // Before the root is touched: a second daemon on a live socket must change nothing.
+  await claimSocketPath(options.socket);
   await mkdir(options.root, { recursive: true, mode: 0o700 });
   const journal = await LevelJournal.open(join(options.root, "journal"));
   const runtime = new LinuxRuntime({ root: options.root });

@@ -2,6 +2,8 @@
  * Nothing is lost: the journal survives SIGKILL of the daemon, NATS receives
  * every journal event exactly once and in order, also across an outage.
  */
+import { existsSync } from "node:fs";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { execa } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
@@ -160,6 +162,36 @@ describe("durability", () => {
     expect(second.exitCode).toBe(125);
     expect(second.stderr).toContain("another berth daemon owns this root");
     expect(JSON.parse(await berth.ok("ps", "--format", "json"))).toEqual([]);
+  });
+
+  it("refuses a second daemon on a live daemon's socket, leaving the first reachable and the second's root untouched", async () => {
+    const { berth } = await setup(false);
+    const otherRoot = `${berth.root}-second`;
+    const second = await execa(
+      "node",
+      [CLI, "serve", "--root", otherRoot, "--socket", berth.socket],
+      { reject: false, timeout: 30_000 },
+    );
+    expect(second.exitCode).toBe(125);
+    expect(second.stderr).toContain(`a daemon already serves ${berth.socket}`);
+    expect(existsSync(otherRoot)).toBe(false);
+    // The socket was not unlinked: the first daemon still answers on it.
+    expect(JSON.parse(await berth.ok("ps", "--format", "json"))).toEqual([]);
+  });
+
+  it("refuses a --socket path that is not a socket instead of deleting it", async () => {
+    const { berth } = await setup(false);
+    const file = `${berth.root}-not-a-socket`;
+    await writeFile(file, "keep me");
+    const r = await execa(
+      "node",
+      [CLI, "serve", "--root", `${berth.root}-third`, "--socket", file],
+      { reject: false, timeout: 30_000 },
+    );
+    expect(r.exitCode).toBe(125);
+    expect(r.stderr).toContain("is not a socket");
+    expect(await readFile(file, "utf8")).toBe("keep me");
+    await rm(file);
   });
 
   it("answers malformed JSON with a typed 400 and changes nothing", async () => {
