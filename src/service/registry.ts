@@ -17,44 +17,54 @@ export class Registry {
 
   /** A live container, or a typed error saying why there is none. */
   live(ref: string): ContainerRecord {
-    const found = match(this.liveRecords(), ref);
-    if (found) return found;
-    if (this.removed(ref)) throw removedError();
+    const found = this.resolve(ref);
+    if (found && !this.isTombstone(found)) return found;
+    if (found) throw removedError();
     throw new NoSuchCtrError(`no container with name or ID ${JSON.stringify(ref)} found`);
   }
 
   /** A removed container matching `ref`, when no live one does. */
   removed(ref: string): ContainerRecord | undefined {
-    if (match(this.liveRecords(), ref, false)) return undefined;
-    return match([...this.tombstones.values()], ref, false);
+    const found = this.resolve(ref);
+    return found && this.isTombstone(found) ? found : undefined;
   }
 
   /** Live first, then removed; undefined when nothing matches. */
   find(ref: string): ContainerRecord | undefined {
-    return (
-      match(this.liveRecords(), ref, false) ?? match([...this.tombstones.values()], ref, false)
-    );
+    return this.resolve(ref);
+  }
+
+  private isTombstone(record: ContainerRecord): boolean {
+    return this.tombstones.get(record.id) === record;
+  }
+
+  /**
+   * One resolution for every lookup: exact id, then name (live before removed),
+   * then an id prefix over live and removed together, so a prefix that fits
+   * several containers is an error even when only one of them is live (or
+   * only one removed), never a silent pick.
+   */
+  private resolve(ref: string): ContainerRecord | undefined {
+    const live = this.liveRecords();
+    const liveIds = new Set(live.map((r) => r.id));
+    const removed = [...this.tombstones.values()].filter((t) => !liveIds.has(t.id));
+    const exact = (records: ContainerRecord[]) =>
+      records.find((r) => r.id === ref) ?? newestNamed(records, ref);
+    const found = exact(live) ?? exact(removed);
+    if (found || ref.length === 0) return found;
+    const byPrefix = [...live, ...removed].filter((r) => r.id.startsWith(ref));
+    if (byPrefix.length > 1) {
+      throw new NoSuchCtrError(
+        `more than one container matches ${JSON.stringify(ref)}: use more of the id`,
+      );
+    }
+    return byPrefix[0];
   }
 }
 
-/** Exact id, then name (the newest, for tombstones), then a unique prefix of the id. */
-function match(
-  records: ContainerRecord[],
-  ref: string,
-  strict = true,
-): ContainerRecord | undefined {
-  const byId = records.find((r) => r.id === ref);
-  if (byId) return byId;
-  const byName = records
-    .filter((r) => r.name === ref)
-    .sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
-  if (byName[0]) return byName[0];
-  if (ref.length === 0) return undefined;
-  const byPrefix = records.filter((r) => r.id.startsWith(ref));
-  if (byPrefix.length > 1 && strict) {
-    throw new NoSuchCtrError(
-      `more than one container matches ${JSON.stringify(ref)}: use more of the id`,
-    );
-  }
-  return byPrefix.length === 1 ? byPrefix[0] : undefined;
+/** The newest container with this name (names are reused once a container is removed). */
+function newestNamed(records: ContainerRecord[], name: string): ContainerRecord | undefined {
+  return records
+    .filter((r) => r.name === name)
+    .sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1))[0];
 }

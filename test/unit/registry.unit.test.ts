@@ -1,0 +1,69 @@
+/**
+ * Resolving what a user types (id, name, id prefix) over live and removed
+ * containers: an ambiguous prefix is an error everywhere, never a silent pick
+ * of the one removed (or the one live) container among several matches.
+ */
+import { describe, expect, it } from "vitest";
+import { Registry } from "../../src/service/registry.js";
+import { recordIn } from "../support/given.js";
+
+const idOf = (prefix: string) => prefix.padEnd(64, "0");
+const live = (prefix: string, name = `live-${prefix}`) =>
+  recordIn("running", { id: idOf(prefix), name });
+const removed = (prefix: string, name = `gone-${prefix}`) =>
+  recordIn("removed", { id: idOf(prefix), name });
+
+function registry(lives: ReturnType<typeof live>[], tombs: ReturnType<typeof removed>[]) {
+  const r = new Registry(() => lives);
+  for (const t of tombs) r.bury(t);
+  return r;
+}
+
+const codeOf = (fn: () => unknown) => {
+  try {
+    fn();
+    return "no error";
+  } catch (err) {
+    return (err as { code?: string }).code;
+  }
+};
+
+describe("finding a container by what a user types", () => {
+  it("refuses a prefix that fits five live containers and one removed one, on every lookup", () => {
+    const r = registry(
+      ["11", "12", "13", "14", "15"].map((p) => live(p)),
+      [removed("16")],
+    );
+    expect(codeOf(() => r.find("1"))).toBe("NO_SUCH_CTR");
+    expect(codeOf(() => r.live("1"))).toBe("NO_SUCH_CTR");
+    expect(codeOf(() => r.removed("1"))).toBe("NO_SUCH_CTR");
+  });
+
+  it("refuses a prefix that fits one live and one removed container", () => {
+    const r = registry([live("1a")], [removed("1b")]);
+    expect(() => r.find("1")).toThrow(/more than one container matches "1"/);
+  });
+
+  it("finds a removed container by a prefix only it has, and says it was removed when a live one is wanted", () => {
+    const r = registry([live("2a")], [removed("3a")]);
+    expect(r.removed("3")?.id).toBe(idOf("3a"));
+    expect(r.find("3")?.id).toBe(idOf("3a"));
+    expect(codeOf(() => r.live("3"))).toBe("CTR_REMOVED");
+    expect(r.removed("2")).toBeUndefined();
+    expect(r.live("2").id).toBe(idOf("2a"));
+  });
+
+  it("prefers the live container when a removed one had the same name", () => {
+    const r = registry([live("4a", "web")], [removed("4b", "web")]);
+    expect(r.find("web")?.id).toBe(idOf("4a"));
+    expect(r.live("web").id).toBe(idOf("4a"));
+    expect(r.removed("web")).toBeUndefined();
+  });
+
+  it("takes an exact id or name before any prefix", () => {
+    const r = registry([live("5a", "5")], [removed("5b")]);
+    expect(r.find("5")?.id).toBe(idOf("5a"));
+    expect(r.find(idOf("5b"))?.id).toBe(idOf("5b"));
+    expect(codeOf(() => r.live("nosuch"))).toBe("NO_SUCH_CTR");
+  });
+});
