@@ -67,6 +67,10 @@ export class ContainerService {
     this.stopWatching = deps.exits.onExit((id, exit) => {
       const entry = this.pool.byId(id);
       if (entry) void this.pool.observe(entry, { type: "EXITED", exit, meta: runtimeMeta() });
+      // An exit file that outlived its container's journaled removal (the daemon died in between)
+      // is evidence of nothing any more; the monitor's scan finds it, so only real leftovers cost.
+      else if (this.pool.registry.removed(id))
+        void deps.runtime.discardExit(id).catch(() => undefined);
     });
   }
 

@@ -25,11 +25,8 @@ export async function restoreAndReconcile(
 ): Promise<void> {
   for (const raw of await deps.journal.projections()) {
     const record = raw as ContainerRecord;
-    if (record.state === "removed") {
-      pool.registry.bury(record);
-      // Left behind if the daemon died between journaling a removal and discarding the exit file.
-      void deps.runtime.discardExit(record.id).catch(() => undefined);
-    } else pool.spawn(record);
+    if (record.state === "removed") pool.registry.bury(record);
+    else pool.spawn(record);
   }
   // One `runc list` instead of a `runc state` per container keeps start-up fast on big roots.
   const inRuntime = new Set(await deps.runtime.list().catch(() => []));

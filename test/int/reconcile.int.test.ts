@@ -11,7 +11,7 @@
  * from outside would be a timing measurement. This file checks correctness.
  */
 import { existsSync } from "node:fs";
-import { readFile, rename } from "node:fs/promises";
+import { readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -248,5 +248,23 @@ describe("a process the journal never recorded", () => {
     const stat = await readFile(`/proc/${replacement.pid}/stat`, "utf8").catch(() => "");
     expect(stat === "" || stat.split(") ")[1]?.startsWith("Z"), `left: ${stat}`).toBe(true);
     await api().call("DELETE", `/containers/${id}`);
+  });
+});
+
+describe("an exit file that outlived its container", () => {
+  it("is discarded once the daemon is back, when the container's removal is already journaled", async () => {
+    // What a daemon killed between journaling a removal and discarding the exit file leaves.
+    const { id } = await api().call<ContainerRecord>("POST", "/containers", {
+      image: "busybox",
+      command: ["sleep", "1000"],
+    });
+    await api().call("DELETE", `/containers/${id}`);
+    await berth.kill("SIGKILL");
+    const exitFile = join(berth.root, "exits", id);
+    await writeFile(exitFile, "137");
+    await berth.start();
+    await until(() => !existsSync(exitFile), 10_000, `${id}'s exit file to go`);
+    expect((await inspect(id)).state).toBe("removed");
+    expect((await history(id)).map(action).at(-1)).toBe("remove");
   });
 });
