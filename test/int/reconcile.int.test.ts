@@ -15,10 +15,10 @@ import { readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BerthClient } from "../../src/client/index.js";
 import type { CloudEvent } from "../../src/events/index.js";
 import type { ContainerRecord } from "../../src/machines/index.js";
 import { busyboxTar, startBerth, until, type Berth } from "../../src/harness/index.js";
+import { daemonApi } from "../support/daemon-api.js";
 import { runcStatus } from "../support/runc-view.js";
 
 let berth: Berth;
@@ -32,12 +32,8 @@ afterAll(async () => {
   await berth?.stop();
 });
 
-const api = () => new BerthClient({ socketPath: berth.socket, actor: "test" });
-const inspect = (ref: string) => api().call<ContainerRecord>("GET", `/containers/${ref}`);
-const history = (ref: string) => api().call<CloudEvent[]>("GET", `/containers/${ref}/history`);
-const post = (ref: string, verb: string, body: unknown = {}) =>
-  api().call<ContainerRecord>("POST", `/containers/${ref}/${verb}`, body);
-const action = (e: CloudEvent) => e.type.replace("io.berth.container.", "");
+const { api, inspect, history, post, action } = daemonApi(() => berth.socket);
+
 const runc = (...args: string[]) => execa("runc", ["--root", join(berth.root, "runc"), ...args]);
 
 async function journal(): Promise<CloudEvent[]> {
