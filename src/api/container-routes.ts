@@ -26,13 +26,16 @@ import {
 
 const flag = (url: URL, name: string) => ["1", "true"].includes(url.searchParams.get(name) ?? "");
 
+/**
+ * A whole number from the query, in plain digits: `1e21`, `0x10` or `1.0`
+ * are refused here, and the operation's schema bounds the value.
+ */
 function number(url: URL, name: string): number | undefined {
   const raw = url.searchParams.get(name);
   if (raw === null || raw === "") return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0)
-    throw new InvalidArgError(`invalid ${name} ${JSON.stringify(raw)}`);
-  return n;
+  if (!/^\d{1,16}$/.test(raw))
+    throw new InvalidArgError(`invalid ${name} ${JSON.stringify(raw)}: use a whole number`);
+  return Number(raw);
 }
 
 function conditions(url: URL): ContainerState[] {
@@ -57,9 +60,8 @@ function serve(op: Operation, input: RawInput): Handler {
 }
 
 /**
- * The body, checked against what this route's body may carry (so a body
- * field the route never read is still ignored, as before), plus the path's
- * container and any query values.
+ * The body, checked against what this route's body may carry (a field it
+ * does not name is refused), plus the path's container and any query values.
  */
 const body =
   (schema: z.ZodType<object>, query: (url: URL) => object = () => ({})): RawInput =>

@@ -7,6 +7,7 @@
 import type { z } from "zod";
 import { asBerthError, InvalidArgError } from "../errors.js";
 import type { RequestMeta } from "../machines/index.js";
+import { unknownFields } from "./bounds.js";
 
 /**
  * How a successful answer is to be read: `created` for an operation that
@@ -30,9 +31,15 @@ export interface Operation {
  */
 export function parseInput<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
   const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`);
-    throw new InvalidArgError(`invalid request: ${issues.join("; ")}`, { cause: parsed.error });
+  // zod drops fields it does not know; a caller's typo must be refused, not ignored.
+  const unknown = unknownFields(schema, value);
+  if (!parsed.success || unknown.length > 0) {
+    const issues = (parsed.error?.issues ?? []).map(
+      (i) => `${i.path.join(".") || "body"}: ${i.message}`,
+    );
+    throw new InvalidArgError(`invalid request: ${[...issues, ...unknown].join("; ")}`, {
+      cause: parsed.error,
+    });
   }
   return parsed.data;
 }

@@ -6,6 +6,21 @@
  */
 import { z } from "zod";
 import { CONTAINER_STATES, type ContainerState } from "../machines/index.js";
+import {
+  intervalMs,
+  MAX_IMAGE_LENGTH,
+  MAX_LABEL_KEY_LENGTH,
+  MAX_LABEL_VALUE_LENGTH,
+  refString,
+  signalInput,
+  timeoutSeconds,
+} from "./bounds.js";
+
+/** A command line: its first element names the program, so it cannot be empty. */
+const commandLine = z
+  .array(z.string())
+  .min(1)
+  .refine((argv) => argv[0] !== "", "the program (first element) must not be empty");
 
 export const ImportImageBody = z.object({
   tar: z.string().min(1),
@@ -13,20 +28,22 @@ export const ImportImageBody = z.object({
 });
 
 export const CreateBody = z.object({
-  image: z.string().min(1),
-  command: z.array(z.string()).min(1),
+  image: z.string().min(1).max(MAX_IMAGE_LENGTH),
+  command: commandLine,
   name: z.string().optional(),
   stopSignal: z.string().optional(),
-  stopTimeout: z.number().int().nonnegative().optional(),
+  stopTimeout: timeoutSeconds().optional(),
   terminal: z.boolean().optional(),
   stdin: z.boolean().optional(),
   restart: z.string().optional(),
-  requires: z.array(z.string()).optional(),
-  labels: z.record(z.string(), z.string()).optional(),
+  requires: z.array(refString()).optional(),
+  labels: z
+    .record(z.string().max(MAX_LABEL_KEY_LENGTH), z.string().max(MAX_LABEL_VALUE_LENGTH))
+    .optional(),
 });
 
-export const StopBody = z.object({ timeout: z.number().int().nonnegative().optional() });
-export const KillBody = z.object({ signal: z.union([z.string(), z.number()]).optional() });
+export const StopBody = z.object({ timeout: timeoutSeconds().optional() });
+export const KillBody = z.object({ signal: signalInput().optional() });
 export const EmptyBody = z.object({});
 export const ExportBody = z.object({ path: z.string().min(1) });
 export const CheckpointBody = z.object({
@@ -42,8 +59,8 @@ export const BatchBody = z.object({
     .array(
       z.object({
         type: z.string(),
-        timeout: z.number().int().nonnegative().optional(),
-        signal: z.union([z.string(), z.number()]).optional(),
+        timeout: timeoutSeconds().optional(),
+        signal: signalInput().optional(),
         force: z.boolean().optional(),
       }),
     )
@@ -51,7 +68,7 @@ export const BatchBody = z.object({
 });
 
 /** The container an operation acts on: an id, a unique id prefix, or a name. */
-export const RefInput = z.object({ ref: z.string().min(1) });
+export const RefInput = z.object({ ref: refString() });
 const ForceFlag = z.object({ force: z.boolean().optional() });
 
 export const ListInput = z.object({ all: z.boolean().optional() });
@@ -65,5 +82,5 @@ export const CheckpointInput = RefInput.extend(CheckpointBody.shape);
 export const BatchInput = RefInput.extend(BatchBody.shape);
 export const WaitInput = RefInput.extend({
   conditions: z.array(z.enum(CONTAINER_STATES as unknown as [ContainerState])).optional(),
-  interval: z.number().int().nonnegative().optional(),
+  interval: intervalMs().optional(),
 });

@@ -18,7 +18,15 @@ export {
   type RootfsStorage,
 } from "./runtime-effects.js";
 export { SerialQueue } from "./serial-queue.js";
-export { containerName, labels, restartPolicy, seconds, signalName } from "./validate.js";
+export {
+  containerName,
+  labels,
+  MAX_RESTART_RETRIES,
+  MAX_TIMEOUT_SECONDS,
+  restartPolicy,
+  seconds,
+  signalName,
+} from "./validate.js";
 export {
   foldJournal,
   rebuildProjections,

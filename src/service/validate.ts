@@ -22,6 +22,15 @@ export function containerName(name: string): string {
 
 const POLICY = /^(no|always|unless-stopped|on-failure)(?::(\d+))?$/;
 
+/** The most retries `on-failure:N` may ask for; more is a typo, not a policy. */
+export const MAX_RESTART_RETRIES = 1_000;
+
+/**
+ * The longest timeout in seconds: Node's timers hold at most 2^31-1 ms, and a
+ * longer delay fires at once (a patient stop would become an instant SIGKILL).
+ */
+export const MAX_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1_000);
+
 /** A restart policy as Podman writes it: no, always, unless-stopped, on-failure[:N]. */
 export function restartPolicy(input = "no"): RestartPolicy {
   const m = POLICY.exec(input);
@@ -30,7 +39,13 @@ export function restartPolicy(input = "no"): RestartPolicy {
       `invalid restart policy ${JSON.stringify(input)}: use no, always, unless-stopped or on-failure[:N]`,
     );
   }
-  return { name: m[1] as RestartPolicy["name"], maxRetries: m[2] === undefined ? 0 : Number(m[2]) };
+  const maxRetries = m[2] === undefined ? 0 : Number(m[2]);
+  if (maxRetries > MAX_RESTART_RETRIES) {
+    throw new InvalidArgError(
+      `invalid restart policy ${JSON.stringify(input)}: on-failure allows at most ${MAX_RESTART_RETRIES} retries`,
+    );
+  }
+  return { name: m[1] as RestartPolicy["name"], maxRetries };
 }
 
 /** Labels as given to create: keys must be non-empty and free of "=". */
@@ -45,11 +60,11 @@ export function labels(input: Record<string, string> = {}): Record<string, strin
   return { ...input };
 }
 
-/** A non-negative whole number of seconds. */
+/** A whole number of seconds from 0 to MAX_TIMEOUT_SECONDS. */
 export function seconds(input: number, what: string): number {
-  if (!Number.isInteger(input) || input < 0) {
+  if (!Number.isInteger(input) || input < 0 || input > MAX_TIMEOUT_SECONDS) {
     throw new InvalidArgError(
-      `invalid ${what} ${JSON.stringify(input)}: must be a whole number of seconds >= 0`,
+      `invalid ${what} ${JSON.stringify(input)}: must be a whole number of seconds from 0 to ${MAX_TIMEOUT_SECONDS}`,
     );
   }
   return input;
