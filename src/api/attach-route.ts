@@ -16,7 +16,7 @@ import { pumpAttach } from "./attach-pump.js";
 import { readJson, sendJson } from "./http-io.js";
 import { MULTIPLEXED_STREAM, RAW_STREAM } from "../client/index.js";
 import { requestMeta } from "./request-meta.js";
-import type { Handler } from "./router.js";
+import { decodeSegment, type Handler } from "./router.js";
 import { EmptyBody } from "./schemas.js";
 import type { ApiDeps } from "./api-deps.js";
 
@@ -65,7 +65,7 @@ async function upgradeAttach(deps: ApiDeps, req: IncomingMessage, socket: Duplex
       throw new InvalidArgError(`no upgrade route ${req.method} ${url.pathname}`);
     }
     const options = attachOptions(url.searchParams);
-    const opened = await openAttach(deps.service, decodeURIComponent(ref), options, meta);
+    const opened = await openAttach(deps.service, decodeSegment(ref), options, meta);
     socket.write(upgradeHead(opened.record.terminal, meta.requestId));
     upgraded = true;
     await pumpAttach({ input: socket, head, output: socket }, opened, options, () =>

@@ -3,6 +3,7 @@
  * container and `:name` an artifact.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { InvalidArgError } from "../errors.js";
 import type { RequestMeta } from "../machines/index.js";
 
 export interface RouteContext {
@@ -18,12 +19,23 @@ export interface RouteContext {
 
 export type Handler = (ctx: RouteContext) => Promise<void>;
 
+/** One percent-decoded path segment; bad encoding (`%ZZ`) is the caller's mistake, a 400. */
+export function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch (err) {
+    throw new InvalidArgError(`malformed percent-encoding in ${JSON.stringify(segment)}`, {
+      cause: err,
+    });
+  }
+}
+
 export function match(
   table: Record<string, Handler>,
   method: string,
   path: string,
 ): { handler: Handler; ref: string; name: string } | undefined {
-  const parts = path.split("/").map((p) => decodeURIComponent(p));
+  const parts = path.split("/").map(decodeSegment);
   let ref = "";
   let name = "";
   const pattern = [...parts];
