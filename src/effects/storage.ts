@@ -3,9 +3,9 @@
  * path for `mount`, a tar export of it, and named artifacts. Every path is
  * built with `safeJoin`, so nothing is ever written outside the container's folder.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { execa } from "execa";
 import { InvalidArgError, NoSuchArtifactError, OciRuntimeError } from "../errors.js";
 import { containerPaths, layout, safeJoin, type Layout } from "./paths.js";
@@ -65,10 +65,16 @@ export class LinuxStorage {
   async addArtifact(id: string, name: string, data: Buffer): Promise<ArtifactInfo> {
     const file = this.artifactPath(id, name);
     await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-    // Write then rename, so a reader never sees half an artifact.
-    const tmp = `${file}.tmp-${process.pid}`;
-    await writeFile(tmp, data, { mode: 0o640 });
-    await rename(tmp, file);
+    // Write then rename, so a reader never sees half an artifact. The temp name starts with
+    // a dot, which no artifact name may, so it can never be (or overwrite) another artifact.
+    const tmp = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString("hex")}.tmp`);
+    try {
+      await writeFile(tmp, data, { mode: 0o640 });
+      await rename(tmp, file);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
     return { name, bytes: data.length, sha256: createHash("sha256").update(data).digest("hex") };
   }
 
