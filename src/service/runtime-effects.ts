@@ -95,6 +95,24 @@ async function stopProcess(
   return { signal, timeout, escalated: timeout > 0, exit };
 }
 
+/**
+ * Mounts the rootfs and creates the container in runc. When the create fails
+ * (a program that cannot exec, say), a mount this call made is undone: the
+ * failure is journaled with the record's mountCount unchanged, so a rootfs
+ * left mounted would be one the record does not know about.
+ */
+async function prepareAndCreate(rt: ContainerRuntime, record: ContainerRecord, abort: AbortSignal) {
+  const mountedBefore = record.mountCount > 0 || runtimeMounted(record.state);
+  await rt.prepare(specOf(record), abort);
+  try {
+    return await rt.create(specOf(record), abort);
+  } catch (err) {
+    // Not under `abort`: the unmount must run even when the caller gave up.
+    if (!mountedBefore) await rt.unmount(record.id).catch(() => undefined);
+    throw err;
+  }
+}
+
 const timeoutOf = ({ record, command }: EffectInput) =>
   "timeout" in command && command.timeout !== undefined ? command.timeout : record.stopTimeout;
 
@@ -112,8 +130,7 @@ async function start(h: HostPorts, input: EffectInput, abort: AbortSignal): Prom
   let created;
   if (record.state !== "created") {
     await rt.clearExit(record.id);
-    await rt.prepare(specOf(record), abort);
-    created = await rt.create(specOf(record), abort);
+    created = await prepareAndCreate(rt, record, abort);
   }
   // Taken before the process starts, so its exit can never look older than the run.
   const startedAt = new Date().toISOString();
@@ -208,8 +225,7 @@ export function runtimeEffects(h: HostPorts) {
   const effects = {
     initContainer: effect(async ({ record }, abort) => {
       await rt.clearExit(record.id);
-      await rt.prepare(specOf(record), abort);
-      return rt.create(specOf(record), abort);
+      return prepareAndCreate(rt, record, abort);
     }),
     startContainer: effect((input, abort) => start(h, input, abort)),
     stopContainer: effect((input, abort) => stopProcess(h, input.record, timeoutOf(input), abort)),
