@@ -5,7 +5,33 @@ import type { ContainerRecord } from "../machines/index.js";
 import type { CloudEvent } from "../events/index.js";
 import { actionOf } from "../events/index.js";
 
-export function table(header: string[], rows: string[][]): string {
+/**
+ * Control characters that a terminal would act on: C0 (ESC, BEL, CR, ...),
+ * DEL, C1 (including the one-byte CSI), and the bidi overrides and isolates
+ * that reorder what is shown. A container's command, name, labels and the
+ * actor are chosen by callers, so they must never reach the terminal raw.
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * `text` with every control character shown as an escape, `\x1b` style for
+ * one byte and `\u202e` style beyond, as Docker's `strconv.Quote`d columns
+ * do (a tab too, which would break a table's columns); everything else is
+ * unchanged. Every table and line
+ * printer of the CLI goes through it.
+ */
+export function printable(text: string): string {
+  return text.replace(UNPRINTABLE, (c) => {
+    const code = c.charCodeAt(0);
+    return code <= 0xff
+      ? `\\x${code.toString(16).padStart(2, "0")}`
+      : `\\u${code.toString(16).padStart(4, "0")}`;
+  });
+}
+
+export function table(header: string[], rawRows: string[][]): string {
+  const rows = rawRows.map((r) => r.map(printable));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: string[]) =>
     cells
@@ -72,5 +98,6 @@ export function eventLine(e: CloudEvent): string {
       : data.signal
         ? ` signal=${data.signal}`
         : "";
-  return `${e.time} #${e.seq} container ${actionLabel(e)} ${short(e.subject)} v${e.version} (${outcomeOf(e)}${extra}, actor=${e.actor})\n`;
+  const line = `${e.time} #${e.seq} container ${actionLabel(e)} ${short(e.subject)} v${e.version} (${outcomeOf(e)}${extra}, actor=${e.actor})`;
+  return `${printable(line)}\n`;
 }
