@@ -5,7 +5,10 @@
  */
 import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
+import { endQuietlyOnClosedPipe } from "./closed-pipe.js";
 import type { ServeFlags } from "./serve.js";
+
+endQuietlyOnClosedPipe();
 
 const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
   version: string;
