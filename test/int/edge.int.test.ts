@@ -3,11 +3,12 @@
  * 400 and lose nothing, a failed init leaves nothing mounted, and an upload
  * never overwrites another artifact.
  */
+import { spawn } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { containerPaths, layout } from "../../src/effects/index.js";
-import { busyboxTar, startBerth, type Berth } from "../../src/harness/index.js";
+import { busyboxTar, CLI, startBerth, type Berth } from "../../src/harness/index.js";
 import type { ContainerRecord } from "../../src/machines/index.js";
 import { daemonApi } from "../support/daemon-api.js";
 import { rawRequest } from "../support/raw-http.js";
@@ -54,10 +55,12 @@ describe("caller mistakes at the edge", () => {
     expect((await raw("POST", "/containers/%ZZ/attach")).status).toBe(400);
   });
 
-  it("refuses a timeout of 1e21 in the query and leaves the container in place", async () => {
+  it("refuses query timeouts that are not plain digits or that a timer cannot hold, and removes nothing", async () => {
     const id = await create(["sleep", "1000"]);
-    const answer = await raw("DELETE", `/containers/${id}?timeout=1e21`);
-    expect(answer.status).toBe(400);
+    for (const timeout of ["1e21", "1e3", "0x10", "2147484"]) {
+      const answer = await raw("DELETE", `/containers/${id}?timeout=${timeout}`);
+      expect({ timeout, status: answer.status }).toEqual({ timeout, status: 400 });
+    }
     expect((await inspect(id)).state).toBe("configured");
   });
 
@@ -112,5 +115,27 @@ describe("artifacts", () => {
     expect((await raw("GET", `/containers/${id}/artifacts/x`)).body).toBe("new x");
     const folder = join(containerPaths(layout(berth.root), id).dir, "artifacts");
     expect((await readdir(folder)).sort()).toEqual([neighbour, "x"].sort());
+  });
+});
+
+describe("the CLI on a closed pipe", () => {
+  it("berth events ends quietly with exit 0 once its reader has gone", async () => {
+    // As `berth events | head -1`: read the first output, close the pipe, then make an event.
+    const cli = spawn("node", [CLI, "events"], {
+      env: { ...process.env, BERTH_SOCKET: berth.socket },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    cli.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => cli.once("exit", resolve));
+    await create(["true"]);
+    await new Promise((resolve) => cli.stdout.once("data", resolve));
+    cli.stdout.destroy();
+    // Each new event is another write into the closed pipe, until the CLI notices.
+    let code: number | null | undefined;
+    void exited.then((c) => (code = c));
+    for (let i = 0; i < 50 && code === undefined; i++) await create(["true"]);
+    expect(await exited).toBe(0);
+    expect(stderr).toBe("");
   });
 });
