@@ -93,7 +93,11 @@ export async function startNats(options: { args?: string[] } = {}): Promise<Nats
       await rm(dir, { recursive: true, force: true });
     },
   };
-  await nats.start();
+  // A server that never came up still leaves its store dir behind unless it goes here.
+  await nats.start().catch(async (err: unknown) => {
+    await nats.stop();
+    throw err;
+  });
   return nats;
 }
 
@@ -177,7 +181,11 @@ export async function startBerth(
     },
     log: () => output,
   };
-  await berth.start();
+  // A daemon that never came up still leaves its folder behind unless it goes here.
+  await berth.start().catch(async (err: unknown) => {
+    await berth.stop();
+    throw err;
+  });
   return berth;
 }
 

@@ -4,6 +4,7 @@
  * exactly-once across a server killed mid-stream, and no republish after a
  * lost cursor.
  */
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { jetstreamManager, StorageType } from "@nats-io/jetstream";
 import { connect, nanos } from "@nats-io/transport-node";
@@ -24,6 +25,7 @@ async function setup(options: Partial<RelayOptions> = {}) {
   const nats = await startNats();
   cleanup.push(() => nats.stop());
   const dir = await tempDir("berth-relay-");
+  cleanup.push(() => rm(dir, { recursive: true, force: true }));
   const journal = await LevelJournal.open(join(dir, "journal"));
   const errors: string[] = [];
   const relay = (extra: Partial<RelayOptions> = {}) =>

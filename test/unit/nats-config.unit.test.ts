@@ -2,12 +2,12 @@
  * How berth reaches NATS and what it asks of the stream: serve flags to daemon
  * options, daemon options to nats.js connection options, and the stream check.
  */
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { StorageType, type StreamConfig } from "@nats-io/jetstream";
 import { nanos, nkeys } from "@nats-io/transport-node";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { daemonOptions } from "../../src/cli/serve-options.js";
 import { InvalidArgError, StreamConfigError } from "../../src/errors.js";
 import {
@@ -120,6 +120,7 @@ describe("NATS connection options", () => {
 
   it("read a credentials file at each connect, so a rotated file is picked up", async () => {
     const dir = await mkdtemp(join(tmpdir(), "berth-creds-"));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
     const file = join(dir, "user.creds");
     const creds = (jwt: string) =>
       [
