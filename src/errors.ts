@@ -157,6 +157,12 @@ export class RequestInterruptedError extends BerthError {
   readonly status = 409;
 }
 
+/** `GET /events` already serves as many subscribers as the daemon allows; retry later. */
+export class TooManySubscribersError extends BerthError {
+  readonly code = "TOO_MANY_SUBSCRIBERS";
+  readonly status = 503;
+}
+
 const registry = {
   CTR_STATE_INVALID: CtrStateInvalidError,
   CTR_STOPPED: CtrStoppedError,
@@ -181,6 +187,7 @@ const registry = {
   REQUEST_INTERRUPTED: RequestInterruptedError,
   SLOW_CONSUMER: SlowConsumerError,
   STREAM_CONFIG: StreamConfigError,
+  TOO_MANY_SUBSCRIBERS: TooManySubscribersError,
 } as const satisfies Record<string, new (message: string) => BerthError>;
 
 /** Every stable error code berth can answer with. */

@@ -10,11 +10,18 @@
  * for `stallMs` while output waits is disconnected: the stream ends with an
  * error record (`SLOW_CONSUMER`) after what it had not read yet, and it can
  * resume after the last sequence it received.
+ *
+ * Memory: each subscriber holds at most `bufferBytes` (one event larger than
+ * a fifth of it may add its size): a fifth each for its live queue and the
+ * batch in hand, and the rest for that batch's write and the socket's own
+ * high-water mark. At most `maxSubscribers` are served at once; one more is
+ * refused with TOO_MANY_SUBSCRIBERS (503) before any event is read for it.
  */
 import type { ServerResponse } from "node:http";
-import { asBerthError, SlowConsumerError, type BerthError } from "../errors.js";
+import { asBerthError, InvalidArgError, SlowConsumerError, type BerthError } from "../errors.js";
 import type { Journal } from "../store/index.js";
 import { feedEntries, fromSearchParams, resolveQuery, type FeedEntry } from "../events/index.js";
+import { EventSubscribers } from "./event-subscribers.js";
 import type { Handler } from "./router.js";
 
 export interface EventsRouteOptions {
@@ -24,6 +31,25 @@ export interface EventsRouteOptions {
   heartbeatMs?: number;
   /** Live events queued per consumer before it catches up from the journal (default 4096). */
   liveBuffer?: number;
+  /** Bytes held per consumer, live queue and output together (default 512 KiB, at least 64 KiB). */
+  bufferBytes?: number;
+  /** Consumers served at once; one more gets TOO_MANY_SUBSCRIBERS (default 256). */
+  maxSubscribers?: number;
+}
+
+const DEFAULT_BUFFER_BYTES = 512 * 1024;
+/** Four times Node's default socket high-water mark (16 KiB), so a quarter of the budget covers it. */
+export const MIN_BUFFER_BYTES = 64 * 1024;
+const DEFAULT_MAX_SUBSCRIBERS = 256;
+
+/** The subscriber set for these options (its bounds, defaults filled in). */
+export function eventSubscribers(options: EventsRouteOptions = {}): EventSubscribers {
+  const bufferBytes = options.bufferBytes ?? DEFAULT_BUFFER_BYTES;
+  if (bufferBytes < MIN_BUFFER_BYTES)
+    throw new InvalidArgError(
+      `events buffer of ${bufferBytes} bytes: use ${MIN_BUFFER_BYTES} or more`,
+    );
+  return new EventSubscribers(options.maxSubscribers ?? DEFAULT_MAX_SUBSCRIBERS, bufferBytes);
 }
 
 const DEFAULT_STALL_MS = 30_000;
@@ -75,9 +101,17 @@ function drained(res: ServerResponse, ms: number): Promise<void> {
   });
 }
 
-export function eventsRoute(journal: Journal, options: EventsRouteOptions = {}): Handler {
+export function eventsRoute(
+  journal: Journal,
+  options: EventsRouteOptions = {},
+  subscribers: EventSubscribers = eventSubscribers(options),
+): Handler {
   const stallMs = options.stallMs ?? DEFAULT_STALL_MS;
   const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+  // A fifth each for the live queue and the batch in hand; the write of that batch
+  // (a fifth and its framing) and the socket's own high-water mark (16 KiB, at most a
+  // quarter) fit in what is left, with room for the framing of the other two.
+  const fifth = Math.floor(subscribers.bufferBytes / 5);
   return async ({ req, res, url }) => {
     const sse =
       url.searchParams.get("format") === "sse" ||
@@ -90,6 +124,7 @@ export function eventsRoute(journal: Journal, options: EventsRouteOptions = {}):
       ),
     );
     const format = sse ? SSE : NDJSON;
+    const subscriber = subscribers.admit(res);
     const abort = new AbortController();
     res.on("close", () => abort.abort());
     res.writeHead(200, {
@@ -110,12 +145,22 @@ export function eventsRoute(journal: Journal, options: EventsRouteOptions = {}):
         ...query,
         signal: abort.signal,
         ...(options.liveBuffer !== undefined ? { liveBuffer: options.liveBuffer } : {}),
+        liveBufferBytes: fifth,
+        batchBytes: fifth,
+        meter: subscriber.meter,
       });
+      // Each batch (at most a fifth of the budget, unless one event is larger) is one
+      // write, made only after the socket took the last one, and it counts as held
+      // until then.
       for await (const batch of feed) {
         let chunk = "";
         for (const e of batch) chunk += format.event(e);
+        subscriber.inHand = Buffer.byteLength(chunk);
         lastWrite = Date.now();
-        if (!res.write(chunk)) await drained(res, stallMs);
+        const more = res.write(chunk);
+        chunk = "";
+        if (!more) await drained(res, stallMs);
+        subscriber.inHand = 0;
         if (abort.signal.aborted) break;
       }
       res.end();

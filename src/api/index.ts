@@ -6,7 +6,8 @@
 export { apiServer, claimSocketPath, listenOnSocket } from "./server.js";
 export type { ApiDeps } from "./api-deps.js";
 export type { Handler, RouteContext } from "./router.js";
-export { eventsRoute, type EventsRouteOptions } from "./events-route.js";
+export { eventsRoute, MIN_BUFFER_BYTES, type EventsRouteOptions } from "./events-route.js";
+export type { SubscriberStats } from "./event-subscribers.js";
 export { NatsApi, natsRequestMeta, type NatsApiDeps } from "./nats-api.js";
 export {
   OPERATION_NAMES,

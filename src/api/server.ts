@@ -11,7 +11,7 @@ import type { ApiDeps } from "./api-deps.js";
 import { attachHandler, installAttach, resizeHandler } from "./attach-route.js";
 import { auditRoutes } from "./audit-routes.js";
 import { containerRoutes } from "./container-routes.js";
-import { eventsRoute } from "./events-route.js";
+import { eventSubscribers, eventsRoute } from "./events-route.js";
 import { healthRoute } from "./health-route.js";
 import { sendError, sendJson } from "./http-io.js";
 import { requestMeta } from "./request-meta.js";
@@ -19,6 +19,7 @@ import { match, type Handler } from "./router.js";
 
 function routes(deps: ApiDeps): Record<string, Handler> {
   const { service, journal } = deps;
+  const subscribers = eventSubscribers(deps.events);
   return {
     "GET /_ping": ({ res }) =>
       Promise.resolve(sendJson(res, 200, { ok: true, version: deps.version })),
@@ -29,13 +30,14 @@ function routes(deps: ApiDeps): Record<string, Handler> {
           journal: journal.head(),
           relay: deps.relay?.status() ?? null,
           natsApi: deps.natsApi?.status() ?? null,
+          events: subscribers.stats(),
         }),
       ),
     "POST /containers/:ref/resize": resizeHandler(deps),
     "POST /containers/:ref/attach": attachHandler(deps),
     ...containerRoutes(service),
     ...auditRoutes(service, journal),
-    "GET /events": eventsRoute(journal, deps.events),
+    "GET /events": eventsRoute(journal, deps.events, subscribers),
     "GET /health": healthRoute(deps),
   };
 }

@@ -84,6 +84,16 @@ program
     "GET /events: live events queued per consumer before it reads from the journal (default 4096)",
     (v) => Number(v),
   )
+  .option(
+    "--events-max-subscribers <n>",
+    "GET /events: consumers served at once; more are refused with 503 (default 256)",
+    (v) => Number(v),
+  )
+  .option(
+    "--events-buffer-bytes <n>",
+    "GET /events: bytes held per consumer, queued and unsent (default 524288, at least 65536)",
+    (v) => Number(v),
+  )
   .action(async (opts: ServeFlags, cmd: Command) => {
     const { serve } = await import("./serve.js");
     await serve({ ...opts, socket: socketOf(cmd), version: pkg.version });

@@ -1,7 +1,7 @@
 /**
  * `berth serve` flags to daemon options. Pure, so the mapping is unit-tested.
  */
-import type { EventsRouteOptions } from "../api/index.js";
+import { MIN_BUFFER_BYTES, type EventsRouteOptions } from "../api/index.js";
 import type { DaemonOptions } from "../daemon/index.js";
 import { InvalidArgError } from "../errors.js";
 import type { NatsAuth } from "../nats/index.js";
@@ -28,6 +28,10 @@ export interface ServeFlags {
   eventsHeartbeatMs?: number;
   /** `GET /events`: live events queued per consumer before it is served from the journal again. */
   eventsLiveBuffer?: number;
+  /** `GET /events`: consumers served at once. */
+  eventsMaxSubscribers?: number;
+  /** `GET /events`: bytes held per consumer. */
+  eventsBufferBytes?: number;
 }
 
 /** A whole number of at least 1 for `flag`, or undefined when the flag was not given. */
@@ -60,10 +64,22 @@ export function daemonOptions(
   const stallMs = positive("--events-stall-ms", flags.eventsStallMs, "milliseconds");
   const heartbeatMs = positive("--events-heartbeat-ms", flags.eventsHeartbeatMs, "milliseconds");
   const liveBuffer = positive("--events-live-buffer", flags.eventsLiveBuffer, "events");
+  const maxSubscribers = positive(
+    "--events-max-subscribers",
+    flags.eventsMaxSubscribers,
+    "subscribers",
+  );
+  const bufferBytes = positive("--events-buffer-bytes", flags.eventsBufferBytes, "bytes");
+  if (bufferBytes !== undefined && bufferBytes < MIN_BUFFER_BYTES)
+    throw new InvalidArgError(
+      `invalid --events-buffer-bytes ${bufferBytes}: use ${MIN_BUFFER_BYTES} or more`,
+    );
   const events: EventsRouteOptions = {
     ...(stallMs !== undefined ? { stallMs } : {}),
     ...(heartbeatMs !== undefined ? { heartbeatMs } : {}),
     ...(liveBuffer !== undefined ? { liveBuffer } : {}),
+    ...(maxSubscribers !== undefined ? { maxSubscribers } : {}),
+    ...(bufferBytes !== undefined ? { bufferBytes } : {}),
   };
   return {
     root: flags.root,

@@ -7,7 +7,9 @@
  * sequence). The queue is bounded: a consumer that falls more than
  * `liveBuffer` events behind is not dropped and loses nothing, the queue is
  * emptied and the feed catches up from the journal again, at the consumer's
- * pace. Memory per consumer stays bounded whatever its speed.
+ * pace. The queue is bounded in bytes as well as in events, and history is
+ * read and yielded in chunks bounded the same way, so memory per consumer
+ * stays bounded whatever its speed and whatever the size of the events.
  */
 import { InternalError } from "../errors.js";
 import type { CloudEvent } from "./envelope.js";
@@ -29,10 +31,26 @@ export interface FeedOptions {
   liveBuffer?: number;
   /** Most events per batch (default 1000). */
   batch?: number;
+  /** Bytes of live events queued for a consumer before it is sent back to the journal (default 512 KiB). */
+  liveBufferBytes?: number;
+  /** Most bytes of events' JSON per history batch (default 256 KiB); one event alone may exceed it. */
+  batchBytes?: number;
+  /** Updated as the live queue grows and empties, for whoever accounts for the consumer's memory. */
+  meter?: FeedMeter;
+}
+
+/** What one consumer's feed holds in memory right now. */
+export interface FeedMeter {
+  /** Bytes (of the events' JSON) in the consumer's live queue. */
+  liveBytes: number;
 }
 
 const DEFAULT_LIVE_BUFFER = 4096;
 const DEFAULT_BATCH = 1_000;
+const DEFAULT_LIVE_BUFFER_BYTES = 512 * 1024;
+const DEFAULT_BATCH_BYTES = 256 * 1024;
+/** Events per journal read: a reader holds one such chunk while its consumer is slow. */
+const READ_CHUNK = 64;
 /**
  * Events are stamped just before they are appended, so their times follow
  * their sequence to within a few milliseconds. The `since` search starts this
@@ -52,27 +70,39 @@ class LiveTail {
   constructor(
     journal: EventLog,
     private readonly limit: number,
+    private readonly limitBytes: number,
+    private readonly meter: FeedMeter,
   ) {
     this.off = journal.subscribe((events) => {
       if (!this.overflowed) {
-        if (this.queue.length + events.length > this.limit) {
-          this.queue = [];
+        let bytes = this.meter.liveBytes;
+        for (const e of events) bytes += sizeOf(e);
+        if (this.queue.length + events.length > this.limit || bytes > this.limitBytes) {
+          this.empty();
           this.overflowed = true;
-        } else for (const e of events) this.queue.push(e);
+        } else {
+          for (const e of events) this.queue.push(e);
+          this.meter.liveBytes = bytes;
+        }
       }
       this.wake?.();
     });
   }
 
+  private empty(): void {
+    this.queue = [];
+    this.meter.liveBytes = 0;
+  }
+
   /** Forgets the queue before a catch-up read; what arrives from now on is queued again. */
   restart(): void {
-    this.queue = [];
+    this.empty();
     this.overflowed = false;
   }
 
   take(): CloudEvent[] {
     const q = this.queue;
-    this.queue = [];
+    this.empty();
     return q;
   }
 
@@ -95,6 +125,7 @@ class LiveTail {
 
   close(): void {
     this.off();
+    this.empty();
     this.wake?.();
   }
 }
@@ -125,16 +156,19 @@ export interface FeedEntry {
   event?: CloudEvent;
 }
 
-/** Each live event is serialized once, however many consumers it goes to. */
-const serialized = new WeakMap<CloudEvent, string>();
-function jsonOf(e: CloudEvent): string {
-  let json = serialized.get(e);
-  if (json === undefined) {
-    json = JSON.stringify(e);
-    serialized.set(e, json);
+/** Each live event is serialized (and measured) once, however many consumers it goes to. */
+const serialized = new WeakMap<CloudEvent, { json: string; bytes: number }>();
+function serializedOf(e: CloudEvent): { json: string; bytes: number } {
+  let s = serialized.get(e);
+  if (s === undefined) {
+    const json = JSON.stringify(e);
+    s = { json, bytes: Buffer.byteLength(json) };
+    serialized.set(e, s);
   }
-  return json;
+  return s;
 }
+const jsonOf = (e: CloudEvent) => serializedOf(e).json;
+const sizeOf = (e: CloudEvent) => serializedOf(e).bytes;
 
 /**
  * The feed in batches of entries: each history batch, then whatever live
@@ -148,8 +182,14 @@ export async function* feedEntries(
 ): AsyncGenerator<FeedEntry[]> {
   const { follow, signal, sinceMs, untilMs, filter } = options;
   const batchSize = options.batch ?? DEFAULT_BATCH;
+  const batchBytes = options.batchBytes ?? DEFAULT_BATCH_BYTES;
   const tail = follow
-    ? new LiveTail(journal, options.liveBuffer ?? DEFAULT_LIVE_BUFFER)
+    ? new LiveTail(
+        journal,
+        options.liveBuffer ?? DEFAULT_LIVE_BUFFER,
+        options.liveBufferBytes ?? DEFAULT_LIVE_BUFFER_BYTES,
+        options.meter ?? { liveBytes: 0 },
+      )
     : undefined;
   try {
     const directory = filter?.needsFacts ? await ContainerDirectory.load(journal) : undefined;
@@ -175,8 +215,9 @@ export async function* feedEntries(
     catchUp: while (!signal.aborted) {
       tail?.restart();
       let out: FeedEntry[] = [];
+      let outBytes = 0;
       let done = false;
-      for await (const chunk of journal.readRawBatches({ afterSeq: last })) {
+      for await (const chunk of journal.readRawBatches({ afterSeq: last, chunk: READ_CHUNK })) {
         for (const json of chunk) {
           const seq = last + 1;
           if (seq > end) {
@@ -184,6 +225,13 @@ export async function* feedEntries(
             break;
           }
           last = seq;
+          // A batch stays within its bytes: it goes before the event that would overfill it.
+          const size = Buffer.byteLength(json);
+          if (out.length > 0 && outBytes + size > batchBytes) {
+            yield out;
+            out = [];
+            outBytes = 0;
+          }
           if (parse || out.length === 0) {
             const event = JSON.parse(json) as CloudEvent;
             if (event.seq !== seq)
@@ -191,9 +239,11 @@ export async function* feedEntries(
             if (parse && !wanted(event)) continue;
             out.push(parse ? { seq, json, event } : { seq, json });
           } else out.push({ seq, json });
+          outBytes += size;
           if (out.length >= batchSize) {
             yield out;
             out = [];
+            outBytes = 0;
           }
         }
         if (done || signal.aborted) break;

@@ -15,6 +15,7 @@ export {
   seqBefore,
   SINCE_SLACK_MS,
   type FeedEntry,
+  type FeedMeter,
   type FeedOptions,
 } from "./feed.js";
 export {

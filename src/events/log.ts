@@ -12,6 +12,8 @@ export interface LogReadOptions {
   afterSeq?: number;
   /** Stop after this many events. */
   limit?: number;
+  /** Most events per chunk of `readRawBatches` (default 1000): what one reader holds at a time. */
+  chunk?: number;
 }
 
 /** A journal seen only for reading: history, the live tail and the stored projections. */

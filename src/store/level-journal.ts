@@ -124,7 +124,7 @@ export class LevelJournal extends GroupCommitJournal implements Journal {
     const it = (await this.ready()).values({ ...range, limit: options.limit ?? -1 });
     try {
       for (;;) {
-        const batch = await it.nextv(1_000);
+        const batch = await it.nextv(options.chunk ?? 1_000);
         if (batch.length === 0) return;
         yield batch;
       }

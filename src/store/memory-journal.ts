@@ -48,7 +48,8 @@ export class MemoryJournal extends GroupCommitJournal implements Journal {
   async *readRawBatches(options: ReadOptions = {}): AsyncIterable<string[]> {
     const all: string[] = [];
     for await (const e of this.readRaw(options)) all.push(e);
-    for (let i = 0; i < all.length; i += 1_000) yield all.slice(i, i + 1_000);
+    const chunk = options.chunk ?? 1_000;
+    for (let i = 0; i < all.length; i += chunk) yield all.slice(i, i + chunk);
   }
 
   replaceProjections(next: Map<string, unknown>): Promise<void> {

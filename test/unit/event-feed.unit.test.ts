@@ -99,6 +99,55 @@ describe("event feed", () => {
     expect(reads).toBe(2);
   });
 
+  it("bounds a stalled consumer's live queue and each batch in bytes, and still loses nothing", async () => {
+    const journal = new MemoryJournal();
+    const writer = new EventWriter(journal);
+    const id = await writer.create("big");
+    for (let i = 0; i < 30; i++) await writer.put(id, "sync", { pad: "x".repeat(300) });
+    let reads = 0;
+    const read = journal.readRawBatches.bind(journal);
+    journal.readRawBatches = (o) => {
+      reads += 1;
+      return read(o);
+    };
+    const meter = { liveBytes: 0 };
+    const abort = new AbortController();
+    const feed = eventBatches(journal, {
+      afterSeq: 0,
+      follow: true,
+      signal: abort.signal,
+      liveBuffer: 100_000, // far more events than the bytes allow: the bytes must be the bound
+      liveBufferBytes: 4_096,
+      batchBytes: 2_048,
+      meter,
+    });
+    const bytes = (batch: CloudEvent[]) =>
+      batch.reduce((n, e) => n + Buffer.byteLength(JSON.stringify(e)), 0);
+    const got: number[] = [];
+    const sizes: number[] = [];
+    const first = (await feed.next()).value as CloudEvent[];
+    got.push(...first.map((e) => e.seq));
+    sizes.push(bytes(first));
+    // The consumer stalls while far more than 4 KB of events arrives.
+    let most = 0;
+    for (let i = 0; i < 200; i++) {
+      await writer.put(id, "sync", { pad: "y".repeat(300) });
+      most = Math.max(most, meter.liveBytes);
+    }
+    for await (const batch of feed) {
+      got.push(...batch.map((e) => e.seq));
+      sizes.push(bytes(batch));
+      if (got.length >= 231) abort.abort();
+    }
+    expect(got).toEqual(range(1, 231));
+    expect(most).toBeGreaterThan(0);
+    expect(most).toBeLessThanOrEqual(4_096);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(2_048);
+    // The overflowing live queue was dropped and the gap read back from the journal.
+    expect(reads).toBeGreaterThanOrEqual(2);
+    expect(meter.liveBytes).toBe(0);
+  });
+
   it("resumes exactly after the given sequence", async () => {
     const journal = new MemoryJournal();
     await new EventWriter(journal).many(40);

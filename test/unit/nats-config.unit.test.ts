@@ -89,6 +89,20 @@ describe("serve flags for GET /events", () => {
   });
 });
 
+describe("serve flags bounding GET /events memory", () => {
+  it("map the subscriber limit and the per-subscriber bytes, and refuse a buffer under 64 KiB", () => {
+    expect(
+      daemonOptions({ ...base, eventsMaxSubscribers: 16, eventsBufferBytes: 65_536 }, rest).events,
+    ).toEqual({ maxSubscribers: 16, bufferBytes: 65_536 });
+    expect(() => daemonOptions({ ...base, eventsBufferBytes: 65_535 }, rest)).toThrow(
+      /--events-buffer-bytes 65535: use 65536 or more/,
+    );
+    expect(() => daemonOptions({ ...base, eventsMaxSubscribers: 0 }, rest)).toThrow(
+      /--events-max-subscribers 0: use a whole number of subscribers/,
+    );
+  });
+});
+
 describe("NATS connection options", () => {
   it("split server lists given with commas or repeated flags", () => {
     expect(natsServers(["nats://a:1,nats://b:2", "nats://c:3"])).toEqual([
