@@ -163,6 +163,24 @@ export class TooManySubscribersError extends BerthError {
   readonly status = 503;
 }
 
+/** A `--socket` that is not a path (a port number, `host:port`, a URL): berth serves only a unix socket. */
+export class SocketPathError extends BerthError {
+  readonly code = "SOCKET_PATH";
+  readonly status = 400;
+}
+
+/** The root is not the daemon's own (another owner) or cannot be made private (0700). */
+export class RootPermissionError extends BerthError {
+  readonly code = "ROOT_PERMISSION";
+  readonly status = 503;
+}
+
+/** A request body (an uploaded archive) is larger than the daemon accepts. */
+export class PayloadTooLargeError extends BerthError {
+  readonly code = "PAYLOAD_TOO_LARGE";
+  readonly status = 413;
+}
+
 const registry = {
   CTR_STATE_INVALID: CtrStateInvalidError,
   CTR_STOPPED: CtrStoppedError,
@@ -188,6 +206,9 @@ const registry = {
   SLOW_CONSUMER: SlowConsumerError,
   STREAM_CONFIG: StreamConfigError,
   TOO_MANY_SUBSCRIBERS: TooManySubscribersError,
+  SOCKET_PATH: SocketPathError,
+  ROOT_PERMISSION: RootPermissionError,
+  PAYLOAD_TOO_LARGE: PayloadTooLargeError,
 } as const satisfies Record<string, new (message: string) => BerthError>;
 
 /** Every stable error code berth can answer with. */

@@ -6,7 +6,8 @@
 import { chmod, lstat, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { connect } from "node:net";
-import { InvalidArgError, SocketInUseError } from "../errors.js";
+import { resolve as resolvePath } from "node:path";
+import { InvalidArgError, SocketInUseError, SocketPathError } from "../errors.js";
 import type { ApiDeps } from "./api-deps.js";
 import { attachHandler, installAttach, resizeHandler } from "./attach-route.js";
 import { auditRoutes } from "./audit-routes.js";
@@ -71,14 +72,32 @@ export function apiServer(deps: ApiDeps): Server {
   return server;
 }
 
-/** Listens on a unix socket only the daemon's user can open. */
+/** A scheme such as `tcp://` or `http://`. */
+const URL_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
+
+/**
+ * The socket as an absolute path. Node's `listen` takes a string of digits as
+ * a TCP port, so `--socket 9999` once served the whole API on `*:9999`; a
+ * socket must therefore name a folder (`/run/berth.sock`, `./berth.sock`):
+ * a bare word, a number, `host:port` or a URL is refused. berth offers no TCP.
+ */
+export function checkedSocketPath(value: string): string {
+  if (!value.includes("/") || URL_SCHEME.test(value) || value.includes("\0")) {
+    throw new SocketPathError(
+      `--socket ${JSON.stringify(value)} is not a path: berth serves only a unix socket (no TCP); give a path such as /run/berth/berth.sock or ./berth.sock`,
+    );
+  }
+  return resolvePath(value);
+}
+
 /**
  * Makes sure `socketPath` may be served: nothing there, or a socket nobody
  * answers on (a daemon that died). A live daemon's socket is never unlinked
  * (it would run on, unreachable), and a path that is not a socket is never
  * deleted: the operator named it as a socket, not as a file to remove.
  */
-export async function claimSocketPath(socketPath: string): Promise<void> {
+export async function claimSocketPath(socket: string): Promise<void> {
+  const socketPath = checkedSocketPath(socket);
   const found = await lstat(socketPath).catch((err: unknown) => {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw err;
@@ -107,15 +126,29 @@ const answers = (socketPath: string) =>
     probe.once("error", () => resolve(false));
   });
 
-export async function listenOnSocket(server: Server, socketPath: string): Promise<void> {
-  await claimSocketPath(socketPath);
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(socketPath, () => {
-      server.off("error", reject);
-      resolve();
+/** Listens on a unix socket only the daemon's user can open. */
+export async function listenOnSocket(server: Server, socket: string): Promise<void> {
+  const path = checkedSocketPath(socket);
+  await claimSocketPath(path);
+  // The socket is born 0600 (umask), so no one else can connect before the chmod below.
+  const umask = process.umask(0o177);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(path, () => {
+        server.off("error", reject);
+        resolve();
+      });
     });
-  });
-  await chmod(socketPath, 0o600);
+  } finally {
+    process.umask(umask);
+  }
+  try {
+    await chmod(path, 0o600);
+  } catch (err) {
+    // Never serve on a socket whose mode is not known to be private.
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    throw err;
+  }
 }
 export type { Handler, RouteContext } from "./router.js";

@@ -3,7 +3,7 @@
  * first, so a second daemon on the same root fails before touching anything.
  */
 import { constants } from "node:fs";
-import { access, mkdir } from "node:fs/promises";
+import { access } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Server } from "node:http";
@@ -19,6 +19,7 @@ import { InvalidArgError } from "../errors.js";
 import { ContainerService } from "../service/index.js";
 import { natsServers, NatsRelay, validateNatsAuth, type NatsAuth } from "../nats/index.js";
 import { LevelJournal } from "../store/index.js";
+import { makeRootPrivate } from "./root-perms.js";
 
 export interface DaemonOptions {
   root: string;
@@ -87,7 +88,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const servers = await checkNats(options);
   // Before the root is touched: a second daemon on a live socket must change nothing.
   await claimSocketPath(options.socket);
-  await mkdir(options.root, { recursive: true, mode: 0o700 });
+  const tightened = await makeRootPrivate(options.root);
+  if (tightened.length > 0) log(`made private (0700): ${tightened.join(", ")}`);
   const journal = await LevelJournal.open(join(options.root, "journal"));
   const runtime = new LinuxRuntime({ root: options.root });
   const exits = new ExitMonitor({

@@ -11,6 +11,7 @@
  */
 export { busyboxTar } from "./image.js";
 export {
+  canConnect,
   cleanRoot,
   CLI,
   freePort,

@@ -42,7 +42,8 @@ export async function until(
   );
 }
 
-const canConnect = (opts: { port: number } | { path: string }) =>
+/** True when something accepts a connection on the TCP port or unix socket. */
+export const canConnect = (opts: { port: number } | { path: string }) =>
   new Promise<boolean>((resolve) => {
     const s = netConnect(opts as never);
     s.once("connect", () => {
