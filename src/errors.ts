@@ -181,6 +181,36 @@ export class PayloadTooLargeError extends BerthError {
   readonly status = 413;
 }
 
+/** A NATS API request that proves no allowed identity: unsigned, badly signed, stale, replayed or an unknown key. */
+export class UnauthenticatedError extends BerthError {
+  readonly code = "UNAUTHENTICATED";
+  readonly status = 401;
+}
+
+/** The verified caller's role does not allow the operation. */
+export class ForbiddenError extends BerthError {
+  readonly code = "FORBIDDEN";
+  readonly status = 403;
+}
+
+/** Too many requests are in flight; this one was refused at once rather than queued. */
+export class BusyError extends BerthError {
+  readonly code = "BUSY";
+  readonly status = 429;
+}
+
+/** The answer is larger than the transport can carry (NATS max_payload); use the socket API. */
+export class AnswerTooLargeError extends BerthError {
+  readonly code = "ANSWER_TOO_LARGE";
+  readonly status = 413;
+}
+
+/** Another live daemon already serves this host id on the same NATS (it holds the host lease). */
+export class HostInUseError extends BerthError {
+  readonly code = "HOST_IN_USE";
+  readonly status = 503;
+}
+
 const registry = {
   CTR_STATE_INVALID: CtrStateInvalidError,
   CTR_STOPPED: CtrStoppedError,
@@ -209,6 +239,11 @@ const registry = {
   SOCKET_PATH: SocketPathError,
   ROOT_PERMISSION: RootPermissionError,
   PAYLOAD_TOO_LARGE: PayloadTooLargeError,
+  UNAUTHENTICATED: UnauthenticatedError,
+  FORBIDDEN: ForbiddenError,
+  BUSY: BusyError,
+  ANSWER_TOO_LARGE: AnswerTooLargeError,
+  HOST_IN_USE: HostInUseError,
 } as const satisfies Record<string, new (message: string) => BerthError>;
 
 /** Every stable error code berth can answer with. */

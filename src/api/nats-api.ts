@@ -7,16 +7,24 @@
  * with `{"ok": true, "result": ...}` or `{"error": {"code", "message"}}`, the
  * same codes as the HTTP API. This is the NATS adapter of the operation table
  * (operation-table.ts): a verb is an operation's name and the payload is its
- * input. Headers: `Berth-Actor` (recorded as `declared:<actor>`, as over
- * HTTP), `Berth-Request-Id`, `Idempotency-Key`, `If-Match`.
+ * input. Headers: `Berth-Request-Id`, `Idempotency-Key`, `If-Match`, and the
+ * signature headers (src/nats/request-signature.ts).
+ *
+ * Every request must be signed with a user NKey on the allow-list
+ * (`--nats-api-keys`); the actor recorded is that verified identity, and a
+ * `Berth-Actor` header is ignored. Each verb needs a role (nats-roles.ts).
+ * Refusals (unsigned, forbidden, busy) are answered and logged, not
+ * journaled: the caller is not proven, and journaling what any bus client
+ * sends would let it fill the disk.
  *
  * Why `api.v1.<verb>` (five tokens) rather than `api.<verb>`: the event stream
  * listens on `<prefix>.*.*.*`, and NATS 2.9 cannot exclude subjects from a
  * stream, so a four-token request subject would be stored as an event and
  * answered by JetStream.
  *
- * Who may call it is NATS's business: grant publish on `<prefix>.<host>.api.>`
- * only to operators.
+ * Requests in flight are bounded: over the bound, a request is answered BUSY
+ * at once rather than queued. An answer larger than the connection's
+ * max_payload is replaced by ANSWER_TOO_LARGE.
  */
 import {
   connect,
@@ -26,12 +34,27 @@ import {
   type NatsConnection,
   type Subscription,
 } from "@nats-io/transport-node";
-import { InvalidArgError } from "../errors.js";
+import {
+  AnswerTooLargeError,
+  BerthError,
+  BusyError,
+  ForbiddenError,
+  InvalidArgError,
+} from "../errors.js";
 import { apiSubject } from "../events/index.js";
 import type { RequestMeta } from "../machines/index.js";
-import { connectionOptions, type NatsEndpoint, type RelayStatus } from "../nats/index.js";
+import {
+  connectionOptions,
+  keyActor,
+  roleAllows,
+  type ApiKey,
+  type NatsEndpoint,
+  type RelayStatus,
+  RequestVerifier,
+} from "../nats/index.js";
 import type { ContainerService } from "../service/index.js";
 import type { Journal } from "../store/index.js";
+import { VERB_ROLES } from "./nats-roles.js";
 import { errorAnswer } from "./operation.js";
 import { operationTable } from "./operation-table.js";
 import { buildRequestMeta, NATS_META_HEADERS, type HeaderReader } from "./request-meta.js";
@@ -44,8 +67,17 @@ export interface NatsApiDeps {
   host: string;
   prefix: string;
   endpoint: NatsEndpoint;
+  /** The allow-list: who may call, by user NKey public key. */
+  keys: ReadonlyMap<string, ApiKey>;
+  /** Requests answered at once with BUSY beyond this many in flight (default 64). */
+  maxInFlight?: number;
   log?: (line: string) => void;
 }
+
+/** The default bound on requests in flight. */
+export const DEFAULT_MAX_IN_FLIGHT = 64;
+/** Room kept for the answer's headers when checking its size against max_payload. */
+const HEADER_ROOM = 512;
 
 type Verb = (body: unknown, meta: RequestMeta) => Promise<unknown>;
 
@@ -71,17 +103,19 @@ function verbs(deps: NatsApiDeps): Record<string, Verb> {
   };
 }
 
-/**
- * Who asked, from NATS headers, by the rules every transport shares (see
- * request-meta.ts): the actor is declared, never proven, and If-Match works
- * as over HTTP.
- */
-export function natsRequestMeta(h: MsgHdrs | undefined): RequestMeta {
-  const read: HeaderReader = (name) => {
+function headerReader(h: MsgHdrs | undefined): HeaderReader {
+  return (name) => {
     const v = h?.get(name);
     return v ? v : undefined;
   };
-  return buildRequestMeta(read, NATS_META_HEADERS, "nats");
+}
+
+/**
+ * Who asked, from NATS headers, by the rules every transport shares (see
+ * request-meta.ts), with the verified `actor` in place of any declared one.
+ */
+export function natsRequestMeta(h: MsgHdrs | undefined, actor: string): RequestMeta {
+  return { ...buildRequestMeta(headerReader(h), NATS_META_HEADERS, "nats"), actor };
 }
 
 const RETRY_MS = 1_000;
@@ -95,10 +129,14 @@ export class NatsApi {
   private retry: (() => void) | undefined;
   private readonly table: Record<string, Verb>;
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly verifier: RequestVerifier;
+  private readonly maxInFlight: number;
   readonly subject: string;
 
   constructor(private readonly deps: NatsApiDeps) {
     this.table = verbs(deps);
+    this.verifier = new RequestVerifier(deps.keys);
+    this.maxInFlight = deps.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
     this.subject = apiSubject(deps.prefix, deps.host, "*");
   }
 
@@ -143,7 +181,11 @@ export class NatsApi {
         }
         this.nc = nc;
         this.sub = nc.subscribe(this.subject, {
-          callback: (_err, msg) => this.track(this.handle(msg)),
+          callback: (_err, msg) => {
+            // Checked before any work, so a flood costs one small answer per request.
+            if (this.inFlight.size >= this.maxInFlight) this.refuse(msg);
+            else this.track(this.handle(msg));
+          },
         });
         log?.(`NATS API on ${this.subject}`);
         return;
@@ -165,12 +207,35 @@ export class NatsApi {
     void p.finally(() => this.inFlight.delete(p));
   }
 
+  private refuse(msg: Msg): void {
+    const busy = new BusyError(
+      `${this.inFlight.size} requests in flight (the bound is ${this.maxInFlight}): retry later`,
+    );
+    this.answer(msg, errorAnswer(busy), headerReader(msg.headers)("Berth-Request-Id"));
+  }
+
+  /** The verified caller, if its role allows `verb`; throws UnauthenticatedError or ForbiddenError. */
+  private authorize(msg: Msg, verb: string): ApiKey {
+    const caller = this.verifier.verify(msg.subject, headerReader(msg.headers), msg.data);
+    const needed = (VERB_ROLES as Record<string, (typeof VERB_ROLES)[keyof typeof VERB_ROLES]>)[
+      verb
+    ];
+    if (needed !== undefined && !roleAllows(caller.role, needed))
+      throw new ForbiddenError(
+        `${keyActor(caller)} has role ${caller.role}; ${verb} needs ${needed}`,
+      );
+    return caller;
+  }
+
   private async handle(msg: Msg): Promise<void> {
     if (!msg.reply) return;
     const verb = msg.subject.slice(msg.subject.lastIndexOf(".") + 1);
-    const meta = natsRequestMeta(msg.headers);
     let reply: unknown;
+    let requestId: string | undefined;
     try {
+      const caller = this.authorize(msg, verb);
+      const meta = natsRequestMeta(msg.headers, keyActor(caller));
+      requestId = meta.requestId;
       const fn = this.table[verb];
       if (!fn)
         throw new InvalidArgError(
@@ -188,13 +253,29 @@ export class NatsApi {
       }
       reply = { ok: true, result: (await fn(body, meta)) ?? null };
     } catch (err) {
+      if (err instanceof BerthError && (err.status === 401 || err.status === 403))
+        this.deps.log?.(`NATS API: refused ${msg.subject}: ${err.message}`);
       reply = errorAnswer(err);
     }
+    this.answer(msg, reply, requestId);
+  }
+
+  /** Answers `msg`, or ANSWER_TOO_LARGE when the answer would not fit in one NATS message. */
+  private answer(msg: Msg, reply: unknown, requestId: string | undefined): void {
     const h = natsHeaders();
-    h.set("Berth-Request-Id", meta.requestId);
+    if (requestId) h.set("Berth-Request-Id", requestId);
     h.set("content-type", "application/json");
+    let data = JSON.stringify(reply);
+    const limit = this.nc?.info?.max_payload;
+    const size = Buffer.byteLength(data);
+    if (limit !== undefined && size + HEADER_ROOM > limit) {
+      const tooLarge = new AnswerTooLargeError(
+        `the answer is ${size} bytes, more than this NATS connection carries (max_payload ${limit}): use the socket API, or ask for less`,
+      );
+      data = JSON.stringify(errorAnswer(tooLarge));
+    }
     try {
-      msg.respond(JSON.stringify(reply), { headers: h });
+      msg.respond(data, { headers: h });
     } catch (err) {
       this.deps.log?.(`NATS API: cannot answer ${msg.subject}: ${String(err)}`);
     }

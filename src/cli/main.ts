@@ -68,7 +68,13 @@ program
   .option("--nats-tls-ca <file>", "CA certificate for the NATS servers (PEM)")
   .option("--nats-tls-cert <file>", "client certificate for NATS (PEM)")
   .option("--nats-tls-key <file>", "client certificate key for NATS (PEM)")
-  .option("--no-nats-api", "do not serve the control API over NATS request/reply")
+  .option("--nats-api", "serve the control API over NATS request/reply (needs --nats-api-keys)")
+  .option("--nats-api-keys <file>", "NATS API allow-list: user NKey, name, role per line (or JSON)")
+  .option(
+    "--nats-api-max-inflight <n>",
+    "NATS API: requests in flight before BUSY answers (default 64)",
+    (v) => Number(v),
+  )
   .option(
     "--events-stall-ms <ms>",
     "GET /events: disconnect a consumer that reads nothing this long (default 30000)",

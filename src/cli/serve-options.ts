@@ -20,8 +20,12 @@ export interface ServeFlags {
   natsTlsCa?: string;
   natsTlsCert?: string;
   natsTlsKey?: string;
-  /** Commander's `--no-nats-api` sets this to false. */
+  /** `--nats-api`: serve the control API over NATS (off unless given). */
   natsApi?: boolean;
+  /** `--nats-api-keys FILE`: who may call the NATS API, with which role. */
+  natsApiKeys?: string;
+  /** `--nats-api-max-inflight N`: requests in flight before BUSY answers. */
+  natsApiMaxInflight?: number;
   /** `GET /events`: disconnect a consumer that reads nothing for this long while output waits. */
   eventsStallMs?: number;
   /** `GET /events`: a keep-alive after this much silence. */
@@ -74,6 +78,7 @@ export function daemonOptions(
     throw new InvalidArgError(
       `invalid --events-buffer-bytes ${bufferBytes}: use ${MIN_BUFFER_BYTES} or more`,
     );
+  const maxInFlight = positive("--nats-api-max-inflight", flags.natsApiMaxInflight, "requests");
   const events: EventsRouteOptions = {
     ...(stallMs !== undefined ? { stallMs } : {}),
     ...(heartbeatMs !== undefined ? { heartbeatMs } : {}),
@@ -91,7 +96,9 @@ export function daemonOptions(
     ...(flags.stream !== undefined ? { stream: flags.stream } : {}),
     ...(replicas !== undefined ? { streamReplicas: replicas } : {}),
     ...(Object.keys(natsAuth).length > 0 ? { natsAuth } : {}),
-    natsApi: flags.natsApi !== false,
+    natsApi: flags.natsApi === true,
+    ...(flags.natsApiKeys !== undefined ? { natsApiKeys: flags.natsApiKeys } : {}),
+    ...(maxInFlight !== undefined ? { natsApiMaxInFlight: maxInFlight } : {}),
     ...(Object.keys(events).length > 0 ? { events } : {}),
     ...(rest.log ? { log: rest.log } : {}),
   };

@@ -1,7 +1,9 @@
 /**
  * Driving daemons through NATS: the control API each daemon serves on
  * `<prefix>.<host>.api.v1.<verb>`. Answers come back as results or as the
- * same typed errors as over the socket.
+ * same typed errors as over the socket. Each request is signed with the
+ * caller's user NKey seed (`nkeySeed`, `nkeySeedFile`, or BERTH_NKEY_SEED);
+ * the daemon records that verified identity as the actor.
  */
 import { randomUUID } from "node:crypto";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -23,8 +25,12 @@ type Nats = Awaited<ReturnType<typeof loadNats>>;
 export interface FleetOptions extends NatsEndpoint {
   /** Subject prefix (default berth). */
   prefix?: string;
-  /** Who the requests are on behalf of; recorded as `declared:<actor>`. */
+  /** Sent as `Berth-Actor`; daemons ignore it and record the verified NKey instead. */
   actor?: string;
+  /** The user NKey seed (`SU...`) that signs requests. */
+  nkeySeed?: string;
+  /** A file holding that seed; without either, BERTH_NKEY_SEED, else requests go unsigned. */
+  nkeySeedFile?: string;
   /** How long to wait for an answer (default 30 s). */
   timeoutMs?: number;
 }
@@ -44,10 +50,15 @@ export class FleetClient {
     private readonly nc: NatsConnection,
     private readonly options: FleetOptions,
     private readonly nats: Nats,
+    private readonly signer: InstanceType<Nats["plumbing"]["RequestSigner"]> | undefined,
   ) {}
 
   static async connect(options: FleetOptions): Promise<FleetClient> {
     const nats = await loadNats();
+    const signer =
+      options.nkeySeed !== undefined
+        ? new nats.plumbing.RequestSigner(options.nkeySeed)
+        : await nats.plumbing.RequestSigner.fromFileOrEnv(options.nkeySeedFile);
     const nc = await nats.transport.connect(
       nats.plumbing.connectionOptions(options, {
         reconnect: true,
@@ -55,7 +66,7 @@ export class FleetClient {
         name: "berth-fleet",
       }),
     );
-    return new FleetClient(nc, options, nats);
+    return new FleetClient(nc, options, nats, signer);
   }
 
   /**
@@ -75,9 +86,12 @@ export class FleetClient {
     h.set("Berth-Request-Id", opts.requestId ?? randomUUID());
     if (opts.idempotencyKey) h.set("Idempotency-Key", opts.idempotencyKey);
     if (opts.ifMatch !== undefined) h.set("If-Match", String(opts.ifMatch));
+    const payload = new TextEncoder().encode(JSON.stringify(body));
+    const signed = this.signer?.headers(subject, payload, (name) => h.get(name) || undefined);
+    for (const [name, value] of Object.entries(signed ?? {})) h.set(name, value);
     let answer: Answer<T>;
     try {
-      const msg = await this.nc.request(subject, JSON.stringify(body), {
+      const msg = await this.nc.request(subject, payload, {
         timeout: opts.timeoutMs ?? this.options.timeoutMs ?? 30_000,
         headers: h,
       });

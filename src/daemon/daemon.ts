@@ -17,7 +17,14 @@ import {
 import { ExitMonitor, LinuxCheckpointer, LinuxRuntime, LinuxStorage } from "../effects/index.js";
 import { InvalidArgError } from "../errors.js";
 import { ContainerService } from "../service/index.js";
-import { natsServers, NatsRelay, validateNatsAuth, type NatsAuth } from "../nats/index.js";
+import {
+  loadApiKeys,
+  natsServers,
+  NatsRelay,
+  validateNatsAuth,
+  type ApiKey,
+  type NatsAuth,
+} from "../nats/index.js";
 import { LevelJournal } from "../store/index.js";
 import { makeRootPrivate } from "./root-perms.js";
 
@@ -33,8 +40,12 @@ export interface DaemonOptions {
   streamReplicas?: number;
   /** How to authenticate to NATS, and TLS. */
   natsAuth?: NatsAuth;
-  /** Serve the control API over NATS request/reply when `nats` is set (default true). */
+  /** Serve the control API over NATS request/reply (needs `nats` and `natsApiKeys`; default false). */
   natsApi?: boolean;
+  /** The NATS API's allow-list file: user NKeys, names and roles (see src/nats/api-keys.ts). */
+  natsApiKeys?: string;
+  /** The NATS API's bound on requests in flight (default 64). */
+  natsApiMaxInFlight?: number;
   /** Slow-consumer and keep-alive settings of `GET /events`. */
   events?: EventsRouteOptions;
   version: string;
@@ -65,6 +76,17 @@ async function checkNats(options: DaemonOptions): Promise<string[] | undefined> 
   return natsServers(options.nats);
 }
 
+/** The NATS API's allow-list, when the API is on; refuses an API nobody could call or that has no NATS. */
+async function natsApiKeys(options: DaemonOptions): Promise<Map<string, ApiKey> | undefined> {
+  if (!options.natsApi) return undefined;
+  if (!options.nats?.length) throw new InvalidArgError("--nats-api needs --nats <url>");
+  if (options.natsApiKeys === undefined)
+    throw new InvalidArgError(
+      "--nats-api needs --nats-api-keys FILE: the NKeys allowed to call it, with their roles",
+    );
+  return loadApiKeys(options.natsApiKeys);
+}
+
 const SUBJECT_TOKEN = /^[A-Za-z0-9_-]+$/;
 
 /** A host id usable as one NATS subject token. */
@@ -86,6 +108,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       );
   }
   const servers = await checkNats(options);
+  const keys = await natsApiKeys(options);
   // Before the root is touched: a second daemon on a live socket must change nothing.
   await claimSocketPath(options.socket);
   const tightened = await makeRootPrivate(options.root);
@@ -122,7 +145,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     : undefined;
   relay?.start();
   const natsApi =
-    servers && options.natsApi !== false
+    servers && keys
       ? new NatsApi({
           service,
           journal,
@@ -131,6 +154,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           host,
           prefix,
           endpoint: { ...options.natsAuth, servers },
+          keys,
+          ...(options.natsApiMaxInFlight !== undefined
+            ? { maxInFlight: options.natsApiMaxInFlight }
+            : {}),
           log,
         })
       : undefined;

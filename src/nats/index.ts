@@ -22,3 +22,16 @@ export {
   type StreamSpec,
 } from "./stream.js";
 export { NatsRelay, subjectOf, type RelayOptions, type RelayStatus } from "./relay.js";
+export {
+  API_ROLES,
+  keyActor,
+  loadApiKeys,
+  parseApiKeys,
+  roleAllows,
+  type ApiKey,
+  type ApiRole,
+} from "./api-keys.js";
+export { ReplayGuard, type ReplayVerdict } from "./replay-guard.js";
+export { SIGNATURE_HEADERS, SIGNED_META_HEADERS, signedText } from "./request-signature.js";
+export { RequestSigner } from "./request-signer.js";
+export { DEFAULT_SKEW_MS, RequestVerifier } from "./request-verifier.js";

@@ -21,6 +21,7 @@ import {
   until,
   type Berth,
 } from "../../src/harness/index.js";
+import { testKeys } from "../support/nats-keys.js";
 
 const running: { stop(): Promise<void> }[] = [];
 afterAll(async () => {
@@ -60,8 +61,14 @@ describe("fleet", () => {
     running.push(cluster);
     const servers = cluster.urls.join(",");
     const hosts: Record<string, Berth> = {};
+    const keys = await testKeys();
+    running.push(keys);
     for (const host of ["h1", "h2"]) {
-      const berth = await startBerth({ nats: servers, host, args: ["--stream-replicas", "3"] });
+      const berth = await startBerth({
+        nats: servers,
+        host,
+        args: ["--stream-replicas", "3", ...keys.args],
+      });
       running.push(berth);
       await berth.ok("image", "import", busyboxTar(), "busybox");
       hosts[host] = berth;
@@ -129,7 +136,10 @@ describe("fleet", () => {
     );
 
     // The fleet is also driven through the cluster, host by host.
-    const fleet = await FleetClient.connect({ servers: cluster.urls });
+    const fleet = await FleetClient.connect({
+      servers: cluster.urls,
+      nkeySeed: keys.readOnly.seed,
+    });
     running.push({ stop: () => fleet.close() });
     for (const host of ["h1", "h2"]) {
       expect(await fleet.call(host, "ping")).toMatchObject({ host });

@@ -10,6 +10,8 @@ import type { CloudEvent } from "../../src/events/index.js";
 import type { ContainerRecord } from "../../src/machines/index.js";
 import { busyboxTar, startBerth, startNats, until, type Berth } from "../../src/harness/index.js";
 import { apiSubject } from "../../src/events/index.js";
+import { RequestSigner } from "../../src/nats/index.js";
+import { testKeys, type TestKeys } from "../support/nats-keys.js";
 
 interface Meta {
   ifMatch?: number | string;
@@ -22,6 +24,7 @@ type Answer = { result: unknown } | { error: { code: string; message: string } }
 const running: { stop(): Promise<void> }[] = [];
 let berth: Berth;
 let nc: NatsConnection;
+let keys: TestKeys;
 
 /** An HTTP request on the daemon's socket, as the same client (actor) as over NATS. */
 function overHttp(method: string, path: string, body: unknown, meta: Meta = {}) {
@@ -65,7 +68,15 @@ async function overNats(verb: string, body: unknown, meta: Meta = {}): Promise<A
   h.set("Berth-Actor", "ops");
   if (meta.ifMatch !== undefined) h.set("If-Match", String(meta.ifMatch));
   if (meta.key) h.set("Idempotency-Key", meta.key);
-  const msg = await nc.request(apiSubject("berth", "h1", verb), JSON.stringify(body), {
+  const subject = apiSubject("berth", "h1", verb);
+  const payload = new TextEncoder().encode(JSON.stringify(body));
+  const signed = new RequestSigner(keys.operator.seed).headers(
+    subject,
+    payload,
+    (name) => h.get(name) || undefined,
+  );
+  for (const [name, value] of Object.entries(signed)) h.set(name, value);
+  const msg = await nc.request(subject, payload, {
     headers: h,
     timeout: 30_000,
   });
@@ -114,7 +125,9 @@ const intents = (events: CloudEvent[], command: string) =>
 beforeAll(async () => {
   const nats = await startNats();
   running.push(nats);
-  berth = await startBerth({ nats: nats.url, host: "h1" });
+  keys = await testKeys();
+  running.push(keys);
+  berth = await startBerth({ nats: nats.url, host: "h1", args: keys.args });
   running.push(berth);
   await berth.ok("image", "import", busyboxTar(), "busybox");
   nc = await connect({ servers: nats.url });

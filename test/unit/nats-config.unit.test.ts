@@ -31,6 +31,9 @@ describe("serve flags", () => {
         host: "h1",
         stream: "EVENTS",
         streamReplicas: 3,
+        natsApi: true,
+        natsApiKeys: "/keys",
+        natsApiMaxInflight: 8,
         natsUser: "berth",
         natsPass: "secret",
         natsTlsCa: "/ca.pem",
@@ -45,6 +48,8 @@ describe("serve flags", () => {
       stream: "EVENTS",
       streamReplicas: 3,
       natsApi: true,
+      natsApiKeys: "/keys",
+      natsApiMaxInFlight: 8,
       natsAuth: {
         user: "berth",
         pass: "secret",
@@ -53,8 +58,11 @@ describe("serve flags", () => {
     });
   });
 
-  it("turn the NATS API off with --no-nats-api and refuse impossible replica counts", () => {
-    expect(daemonOptions({ ...base, natsApi: false }, rest).natsApi).toBe(false);
+  it("leave the NATS API off without --nats-api and refuse impossible replica counts and bounds", () => {
+    expect(daemonOptions(base, rest).natsApi).toBe(false);
+    expect(() => daemonOptions({ ...base, natsApiMaxInflight: 0 }, rest)).toThrow(
+      /--nats-api-max-inflight 0/,
+    );
     expect(daemonOptions({ ...base, natsToken: "t" }, rest).natsAuth).toEqual({ token: "t" });
     expect(() => daemonOptions({ ...base, streamReplicas: 0 }, rest)).toThrow(
       /--stream-replicas 0/,
