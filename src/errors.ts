@@ -157,6 +157,15 @@ export class RequestInterruptedError extends BerthError {
   readonly status = 409;
 }
 
+/**
+ * The host's default seccomp profile is missing or unusable, so a container
+ * cannot get its default sandbox; berth refuses rather than run it unconfined.
+ */
+export class SeccompProfileError extends BerthError {
+  readonly code = "SECCOMP_PROFILE";
+  readonly status = 500;
+}
+
 const registry = {
   CTR_STATE_INVALID: CtrStateInvalidError,
   CTR_STOPPED: CtrStoppedError,
@@ -181,6 +190,7 @@ const registry = {
   REQUEST_INTERRUPTED: RequestInterruptedError,
   SLOW_CONSUMER: SlowConsumerError,
   STREAM_CONFIG: StreamConfigError,
+  SECCOMP_PROFILE: SeccompProfileError,
 } as const satisfies Record<string, new (message: string) => BerthError>;
 
 /** Every stable error code berth can answer with. */

@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { CONTAINER_STATES, type ContainerState } from "../machines/index.js";
+import { SandboxFields } from "./sandbox-schema.js";
 
 export const ImportImageBody = z.object({
   tar: z.string().min(1),
@@ -23,6 +24,7 @@ export const CreateBody = z.object({
   restart: z.string().optional(),
   requires: z.array(z.string()).optional(),
   labels: z.record(z.string(), z.string()).optional(),
+  ...SandboxFields,
 });
 
 export const StopBody = z.object({ timeout: z.number().int().nonnegative().optional() });
