@@ -28,7 +28,7 @@ import { join } from "node:path";
 import { ClassicLevel } from "classic-level";
 import { envelope } from "../src/events/index.js";
 import { CLI, tempDir } from "../src/harness/index.js";
-import { applyFacts, evolve, fact, type Fact } from "../src/machines/index.js";
+import { applyFacts, DEFAULT_SANDBOX, evolve, fact, type Fact } from "../src/machines/index.js";
 import { foldJournal } from "../src/service/index.js";
 import { LevelJournal } from "../src/store/index.js";
 import { median, printTable } from "./stats.js";
@@ -66,6 +66,7 @@ function createFact(n: number) {
     restartPolicy: { name: "no", maxRetries: 0 },
     requires: [],
     labels: {},
+    sandbox: DEFAULT_SANDBOX,
   });
 }
 const syncFact = () => fact("request", { command: "SYNC", args: {} });

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { BerthClient } from "../src/client/index.js";
 import { ExitMonitor, LinuxRuntime, type ContainerSpec } from "../src/effects/index.js";
 import { busyboxTar, cleanRoot, startBerth, tempDir } from "../src/harness/index.js";
-import type { ContainerRecord } from "../src/machines/index.js";
+import { DEFAULT_SANDBOX, type ContainerRecord } from "../src/machines/index.js";
 import { median, printTable, timed } from "./stats.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
@@ -28,6 +28,7 @@ async function floorRound(rt: LinuxRuntime, exits: ExitMonitor, samples: Map<str
     stopTimeout: 10,
     terminal: false,
     stdin: false,
+    sandbox: DEFAULT_SANDBOX,
   };
   const t0 = performance.now();
   await timed(samples, "create", () => Promise.resolve());

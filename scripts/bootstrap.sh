@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes a fresh Debian machine ready for berth, idempotently:
-#   system packages (runc, conmon, nats-server, busybox-static) via apt-get,
+#   system packages (runc, conmon, nats-server, busybox-static, and
+#   golang-github-containers-common for its seccomp.json) via apt-get,
 #   node_modules via npm ci when package-lock.json changed,
 #   and the busybox image tarball that the tests and the demo import.
 set -euo pipefail
@@ -23,6 +24,8 @@ done
 if command -v busybox >/dev/null 2>&1 && ldd "$(command -v busybox)" >/dev/null 2>&1; then
   need+=(busybox-static)
 fi
+# Podman's default seccomp profile, which berth applies to every container unless told otherwise.
+[[ -f /usr/share/containers/seccomp.json ]] || need+=(golang-github-containers-common)
 if ((${#need[@]})); then
   say "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -211,6 +211,15 @@ export class HostInUseError extends BerthError {
   readonly status = 503;
 }
 
+/**
+ * The host's default seccomp profile is missing or unusable, so a container
+ * cannot get its default sandbox; berth refuses rather than run it unconfined.
+ */
+export class SeccompProfileError extends BerthError {
+  readonly code = "SECCOMP_PROFILE";
+  readonly status = 500;
+}
+
 const registry = {
   CTR_STATE_INVALID: CtrStateInvalidError,
   CTR_STOPPED: CtrStoppedError,
@@ -244,6 +253,7 @@ const registry = {
   BUSY: BusyError,
   ANSWER_TOO_LARGE: AnswerTooLargeError,
   HOST_IN_USE: HostInUseError,
+  SECCOMP_PROFILE: SeccompProfileError,
 } as const satisfies Record<string, new (message: string) => BerthError>;
 
 /** Every stable error code berth can answer with. */

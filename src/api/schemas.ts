@@ -15,6 +15,7 @@ import {
   signalInput,
   timeoutSeconds,
 } from "./bounds.js";
+import { SandboxFields } from "./sandbox-schema.js";
 
 /** A command line: its first element names the program, so it cannot be empty. */
 const commandLine = z
@@ -40,6 +41,7 @@ export const CreateBody = z.object({
   labels: z
     .record(z.string().max(MAX_LABEL_KEY_LENGTH), z.string().max(MAX_LABEL_VALUE_LENGTH))
     .optional(),
+  ...SandboxFields,
 });
 
 export const StopBody = z.object({ timeout: timeoutSeconds().optional() });

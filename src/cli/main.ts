@@ -127,6 +127,14 @@ program
     [],
   )
   .option("-l, --label <key=value>", "metadata for filters (repeatable)", collect, [])
+  .option("--security-opt <opt>", "seccomp=unconfined: run without the seccomp filter", collect, [])
+  .option("--pids-limit <n>", "most processes (default 2048; 0 or -1: no limit)", (v) => Number(v))
+  .option(
+    "--ulimit <nofile=soft[:hard]>",
+    "open-file limit (default nofile=1024:1024)",
+    collect,
+    [],
+  )
   .argument("<image>")
   .argument("[command...]")
   .passThroughOptions()

@@ -11,6 +11,7 @@ import { parseTimeArg, type CloudEvent, type EventQuery } from "../events/index.
 import type { ContainerRecord } from "../machines/index.js";
 import { inspectAt } from "./audit-verbs.js";
 import { eventLine, historyTable, psTable } from "./format.js";
+import { sandboxBody, type SandboxFlags } from "./sandbox-flags.js";
 
 const client = (socket: string) => new BerthClient({ socketPath: socket });
 const out = (text: string) => process.stdout.write(text);
@@ -40,9 +41,9 @@ export async function create(
     restart?: string;
     requires?: string[];
     label?: string[];
-  },
+  } & SandboxFlags,
 ) {
-  const { tty, interactive, label, ...rest } = opts;
+  const { tty, interactive, label, securityOpt, pidsLimit, ulimit, ...rest } = opts;
   const labels = Object.fromEntries(
     (label ?? []).map((l) => {
       const at = l.indexOf("=");
@@ -56,6 +57,7 @@ export async function create(
     labels,
     terminal: tty ?? false,
     stdin: interactive ?? false,
+    ...sandboxBody({ securityOpt, pidsLimit, ulimit }),
   };
   const record = await client(socket).call<ContainerRecord>("POST", "/containers", body);
   out(`${record.id}\n`);

@@ -6,6 +6,7 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { InvalidArgError } from "../errors.js";
 import { writeFileAtomic } from "./fsutil.js";
+import type { OciSeccomp } from "./seccomp-profile.js";
 import type { ContainerSpec } from "./types.js";
 
 /** The subset of the OCI runtime spec (1.0.2) that berth writes. */
@@ -18,6 +19,7 @@ export interface OciSpec {
     env: string[];
     cwd: string;
     capabilities: Record<"bounding" | "effective" | "permitted", string[]>;
+    rlimits?: OciRlimit[];
     noNewPrivileges: boolean;
   };
   root: { path: string; readonly: boolean };
@@ -26,10 +28,18 @@ export interface OciSpec {
   linux: {
     cgroupsPath: string;
     namespaces: { type: string }[];
-    resources: { devices: { allow: boolean; access: string }[] };
+    resources: { devices: { allow: boolean; access: string }[]; pids?: { limit: number } };
     maskedPaths: string[];
     readonlyPaths: string[];
+    seccomp?: OciSeccomp;
   };
+}
+
+/** A process rlimit as the OCI spec writes it. */
+export interface OciRlimit {
+  type: string;
+  soft: number;
+  hard: number;
 }
 
 export interface OciMount {
@@ -90,7 +100,11 @@ const MOUNTS: readonly OciMount[] = [
   },
 ];
 
-/** Kernel interfaces a container must not read (info leaks) ... */
+/**
+ * Kernel interfaces a container must not read (info leaks) ... These are
+ * Podman 4.3's masked paths, plus /proc/asound, which Podman only makes
+ * read-only and berth hides (masking is the stricter of the two).
+ */
 const MASKED_PATHS: readonly string[] = [
   "/proc/acpi",
   "/proc/asound",
@@ -102,9 +116,11 @@ const MASKED_PATHS: readonly string[] = [
   "/proc/sched_debug",
   "/proc/scsi",
   "/sys/firmware",
+  "/sys/fs/selinux",
+  "/sys/dev/block",
 ];
 
-/** ... or must not write (host-wide knobs). */
+/** ... or must not write (host-wide knobs): Podman 4.3's read-only paths but the masked /proc/asound. */
 const READONLY_PATHS: readonly string[] = [
   "/proc/bus",
   "/proc/fs",
@@ -113,19 +129,30 @@ const READONLY_PATHS: readonly string[] = [
   "/proc/sysrq-trigger",
 ];
 
+/** The OCI rlimits for a sandbox: only those it names; the others are inherited from the daemon. */
+function rlimits(sandbox: ContainerSpec["sandbox"]): OciRlimit[] {
+  const nofile = sandbox.rlimits.nofile;
+  return nofile ? [{ type: "RLIMIT_NOFILE", soft: nofile.soft, hard: nofile.hard }] : [];
+}
+
 /**
- * The OCI spec for `spec`, rooted at `rootfsPath` (the overlay mount).
- * There are deliberately no rlimits: raising any above the host's hard limit
- * makes runc fail, and inheriting the host's limits is what we want.
+ * The OCI spec for `spec`, rooted at `rootfsPath` (the overlay mount), with
+ * the `seccomp` filter its sandbox asks for. A default sandbox without a filter
+ * is refused, so a container never runs unconfined by mistake.
  */
-export function ociSpec(spec: ContainerSpec, rootfsPath: string): OciSpec {
+export function ociSpec(spec: ContainerSpec, rootfsPath: string, seccomp?: OciSeccomp): OciSpec {
   if (spec.command.length === 0 || spec.command[0] === "") {
     throw new InvalidArgError(`container ${spec.id}: command must not be empty`);
   }
   if (!path.isAbsolute(rootfsPath)) {
     throw new InvalidArgError(`rootfs path ${JSON.stringify(rootfsPath)} must be absolute`);
   }
+  const { sandbox } = spec;
+  if (sandbox.seccomp === "default" && !seccomp) {
+    throw new InvalidArgError(`container ${spec.id}: its sandbox needs a seccomp filter`);
+  }
   const caps = [...DEFAULT_CAPABILITIES];
+  const limits = rlimits(sandbox);
   return {
     ociVersion: "1.0.2",
     process: {
@@ -135,6 +162,7 @@ export function ociSpec(spec: ContainerSpec, rootfsPath: string): OciSpec {
       env: [DEFAULT_PATH, "TERM=xterm"],
       cwd: "/",
       capabilities: { bounding: caps, effective: [...caps], permitted: [...caps] },
+      ...(limits.length > 0 ? { rlimits: limits } : {}),
       noNewPrivileges: true,
     },
     root: { path: rootfsPath, readonly: false },
@@ -145,9 +173,14 @@ export function ociSpec(spec: ContainerSpec, rootfsPath: string): OciSpec {
       cgroupsPath: `berth/${spec.id}`,
       namespaces: ["pid", "ipc", "uts", "mount", "network"].map((type) => ({ type })),
       // Deny every device; runc still adds the standard ones (null, zero, tty, ...).
-      resources: { devices: [{ allow: false, access: "rwm" }] },
+      resources: {
+        devices: [{ allow: false, access: "rwm" }],
+        // 0 is "no limit": runc then leaves the new cgroup's pids.max at "max".
+        ...(sandbox.pidsLimit > 0 ? { pids: { limit: sandbox.pidsLimit } } : {}),
+      },
       maskedPaths: [...MASKED_PATHS],
       readonlyPaths: [...READONLY_PATHS],
+      ...(sandbox.seccomp === "default" && seccomp ? { seccomp } : {}),
     },
   };
 }
@@ -157,8 +190,9 @@ export async function writeBundle(
   bundleDir: string,
   spec: ContainerSpec,
   rootfsPath: string,
+  seccomp?: OciSeccomp,
 ): Promise<void> {
-  const config = ociSpec(spec, rootfsPath);
+  const config = ociSpec(spec, rootfsPath, seccomp);
   await fs.mkdir(bundleDir, { recursive: true });
   await writeFileAtomic(
     path.join(bundleDir, "config.json"),

@@ -5,7 +5,7 @@
 import * as fs from "node:fs/promises";
 import { CtrStateInvalidError, InternalError, NoSuchImageError } from "../errors.js";
 import { attachSocketPath, controlFifoPath, openAttachSession, writeResize } from "./attach.js";
-import { writeBundle } from "./bundle.js";
+import { DEFAULT_CAPABILITIES, writeBundle } from "./bundle.js";
 import { spawnConmon, waitConmonExit } from "./conmon.js";
 import { clearExitFiles, readExitFile, readPreviousExitFile } from "./exit-file.js";
 import { importImage, readImage } from "./image.js";
@@ -20,6 +20,8 @@ import {
   type Layout,
 } from "./paths.js";
 import { Runc } from "./runc.js";
+import { checkSandbox } from "./sandbox-check.js";
+import { DEFAULT_SECCOMP_PROFILE, defaultSeccomp } from "./seccomp.js";
 import type {
   AttachSession,
   ContainerRuntime,
@@ -44,6 +46,8 @@ export interface LinuxRuntimeOptions {
   conmonPath?: string;
   /** How long conmon may take to create a container. Default 60 s. */
   createTimeoutMs?: number;
+  /** The moby-format seccomp profile behind the default filter. Default Podman's, from containers-common. */
+  seccompProfile?: string;
 }
 
 /** The host runtime. Methods validate ids and never touch paths outside the root. */
@@ -53,8 +57,10 @@ export class LinuxRuntime implements ContainerRuntime {
   private readonly runcPath: string;
   private readonly conmonPath: string;
   private readonly createTimeoutMs: number | undefined;
+  private readonly seccompProfile: string;
 
   constructor(options: LinuxRuntimeOptions) {
+    this.seccompProfile = options.seccompProfile ?? DEFAULT_SECCOMP_PROFILE;
     this.layout = layout(options.root);
     this.runcPath = options.runcPath ?? "/usr/sbin/runc";
     this.conmonPath = options.conmonPath ?? "/usr/bin/conmon";
@@ -70,6 +76,10 @@ export class LinuxRuntime implements ContainerRuntime {
     return readImage(this.layout, name);
   }
 
+  checkSandbox(sandbox: ContainerSpec["sandbox"]): Promise<void> {
+    return checkSandbox(sandbox, this.seccompProfile);
+  }
+
   /**
    * Mounts the rootfs and writes config.json. If the bundle cannot be written
    * after this call mounted the overlay, the mount is undone, leaving the
@@ -80,6 +90,11 @@ export class LinuxRuntime implements ContainerRuntime {
     if (!(await readImage(this.layout, spec.image))) {
       throw new NoSuchImageError(`image ${spec.image} does not exist`);
     }
+    // Read before mounting, so a missing profile leaves nothing to undo.
+    const seccomp =
+      spec.sandbox.seccomp === "default"
+        ? await defaultSeccomp(DEFAULT_CAPABILITIES, this.seccompProfile)
+        : undefined;
     await fs.mkdir(paths.persist, { recursive: true });
     const wasMounted = await isMounted(paths.merged);
     await mountOverlay(
@@ -92,7 +107,7 @@ export class LinuxRuntime implements ContainerRuntime {
       signal,
     );
     try {
-      await writeBundle(paths.bundle, spec, paths.merged);
+      await writeBundle(paths.bundle, spec, paths.merged, seccomp);
     } catch (err) {
       if (!wasMounted) await unmountOverlay(paths.merged).catch(() => undefined);
       throw err;

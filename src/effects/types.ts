@@ -3,7 +3,7 @@
  * The machine names these effects; `LinuxRuntime` implements them with conmon,
  * runc and overlayfs, and pure machine tests swap in a fake.
  */
-import type { ContainerRecord, Created, ExitInfo } from "../machines/index.js";
+import type { ContainerRecord, Created, ExitInfo, Sandbox } from "../machines/index.js";
 
 // The machine's port types, which these adapters produce; re-exported for the adapters' callers.
 export type { Created, ExitInfo };
@@ -15,7 +15,15 @@ export type { Created, ExitInfo };
  */
 export type ContainerSpec = Pick<
   ContainerRecord,
-  "id" | "name" | "image" | "command" | "stopSignal" | "stopTimeout" | "terminal" | "stdin"
+  | "id"
+  | "name"
+  | "image"
+  | "command"
+  | "stopSignal"
+  | "stopTimeout"
+  | "terminal"
+  | "stdin"
+  | "sandbox"
 >;
 
 /** An imported image: a read-only layer folder. */
@@ -77,6 +85,12 @@ export interface AttachSession extends AsyncIterable<AttachChunk> {
 export interface ContainerRuntime {
   importImage(tarPath: string, name: string, signal?: AbortSignal): Promise<ImageInfo>;
   getImage(name: string): Promise<ImageInfo | undefined>;
+  /**
+   * Refuses a sandbox this host cannot give: a default seccomp filter without
+   * the profile (SeccompProfileError), or an rlimit above the daemon's own hard
+   * limit, which runc could not raise (InvalidArgError).
+   */
+  checkSandbox(sandbox: Sandbox): Promise<void>;
   /** Mount the overlay rootfs and write the OCI bundle. Idempotent. */
   prepare(spec: ContainerSpec, signal?: AbortSignal): Promise<void>;
   /** Spawn conmon, which runs `runc create`; resolves with the container's PID. */

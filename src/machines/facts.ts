@@ -41,6 +41,7 @@ export type CreateData = Pick<
   | "restartPolicy"
   | "requires"
   | "labels"
+  | "sandbox"
 >;
 
 /** A failed effect or a rejected request: journaled so history shows the attempt; it changes no state. */

@@ -3,6 +3,7 @@
  * machine's context, the stored projection, and the result of replaying the
  * container's events; all three are built by the same `evolve`.
  */
+import type { Sandbox } from "./sandbox.js";
 
 /** Committed lifecycle states, named after libpod's ContainerStatus. */
 export const CONTAINER_STATES = [
@@ -42,6 +43,8 @@ export interface ContainerRecord {
   requires: string[];
   /** Free-form key=value metadata (create --label), for filters. */
   labels: Record<string, string>;
+  /** The seccomp filter, pids limit and rlimits the container runs with (create --security-opt, ...). */
+  sandbox: Sandbox;
   state: ContainerState;
   createdAt: string;
   startedAt?: string;

@@ -14,10 +14,11 @@ import {
 import type { ActorPool } from "./actor-pool.js";
 import { appendFacts, type AppendDeps } from "./fact-append.js";
 import { listContainers } from "./queries.js";
+import { sandboxFor, type SandboxOptions } from "./sandbox.js";
 import { containerName, labels, restartPolicy, seconds, signalName } from "./validate.js";
 
 /** What `create` needs; defaults follow Podman. */
-export interface CreateOptions {
+export interface CreateOptions extends SandboxOptions {
   image: string;
   command: string[];
   name?: string;
@@ -37,7 +38,7 @@ export interface CreateOptions {
 
 /** What creation uses besides the pool. */
 export interface CreateDeps extends AppendDeps {
-  runtime: Pick<ContainerRuntime, "getImage">;
+  runtime: Pick<ContainerRuntime, "getImage" | "checkSandbox">;
 }
 
 export class ContainerCreation {
@@ -66,6 +67,7 @@ export class ContainerCreation {
       restartPolicy: restartPolicy(options.restart),
       requires: (options.requires ?? []).map((ref) => this.pool.registry.live(ref).id),
       labels: labels(options.labels),
+      sandbox: sandboxFor(options),
     };
     if (this.nameTaken(name))
       throw new NameInUseError(`the container name "${name}" is already in use`);
@@ -74,6 +76,7 @@ export class ContainerCreation {
       if (!(await this.deps.runtime.getImage(options.image))) {
         throw new NoSuchImageError(`image ${options.image} not found: import it first`);
       }
+      await this.deps.runtime.checkSandbox(data.sandbox);
       const { record } = await appendFacts(this.deps, {
         id,
         before: undefined,

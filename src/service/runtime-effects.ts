@@ -61,6 +61,7 @@ export const specOf = (r: ContainerRecord): ContainerSpec => ({
   stopTimeout: r.stopTimeout,
   terminal: r.terminal,
   stdin: r.stdin,
+  sandbox: r.sandbox,
 });
 
 /** Signals the container, ignoring a runtime that says it already stopped: the exit file tells. */

@@ -17,6 +17,7 @@ import { mountsUnder } from "../../src/effects/overlay.js";
 import { LinuxRuntime } from "../../src/effects/runtime.js";
 import type { ContainerSpec, ExitInfo } from "../../src/effects/types.js";
 import { busyboxTar } from "../../src/harness/index.js";
+import { DEFAULT_SANDBOX } from "../../src/machines/index.js";
 
 let root: string;
 let rt: LinuxRuntime;
@@ -36,6 +37,7 @@ function newSpec(command: string[]): ContainerSpec {
     stopTimeout: 1,
     terminal: false,
     stdin: false,
+    sandbox: DEFAULT_SANDBOX,
   };
 }
 

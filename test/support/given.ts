@@ -42,6 +42,11 @@ export function recordIn(
     restartPolicy: { name: "no", maxRetries: 0 },
     requires: [],
     labels: {},
+    sandbox: {
+      seccomp: "default",
+      pidsLimit: 2048,
+      rlimits: { nofile: { soft: 1024, hard: 1024 } },
+    },
     restartCount: 0,
     mountCount: 0,
     state,

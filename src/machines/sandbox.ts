@@ -1,0 +1,43 @@
+/**
+ * The sandbox a container runs in: what berth fixes at create time so the
+ * record and the create event say what the container got. The masked and
+ * read-only paths and the capabilities are the same for every container and
+ * are not recorded here.
+ */
+
+/** A resource limit's soft and hard values, as setrlimit(2) takes them. */
+export interface RlimitPair {
+  soft: number;
+  hard: number;
+}
+
+/** Per-container sandbox settings (create --security-opt, --pids-limit, --ulimit). */
+export interface Sandbox {
+  /**
+   * "default": Podman's seccomp profile from the host, plus berth's tightening;
+   * "unconfined": no seccomp filter at all.
+   */
+  seccomp: "default" | "unconfined";
+  /** Most tasks (processes and threads) the container may hold; 0 means no limit. */
+  pidsLimit: number;
+  /** Resource limits set on the container's process; a missing one is inherited from the daemon. */
+  rlimits: { nofile?: RlimitPair };
+}
+
+/** What a container gets unless its create request relaxes it: Podman's pids limit, runc's NOFILE. */
+export const DEFAULT_SANDBOX: Readonly<Sandbox> = Object.freeze({
+  seccomp: "default",
+  pidsLimit: 2048,
+  rlimits: Object.freeze({ nofile: Object.freeze({ soft: 1024, hard: 1024 }) }),
+});
+
+/**
+ * What a container created before berth had a sandbox got: no filter, no pids
+ * limit, the daemon's own rlimits. A create event without `sandbox` replays as
+ * this, so the record keeps telling the truth about old containers.
+ */
+export const LEGACY_SANDBOX: Readonly<Sandbox> = Object.freeze({
+  seccomp: "unconfined",
+  pidsLimit: 0,
+  rlimits: Object.freeze({}),
+});
