@@ -26,6 +26,8 @@ export interface ServeFlags {
   natsApiKeys?: string;
   /** `--nats-api-max-inflight N`: requests in flight before BUSY answers. */
   natsApiMaxInflight?: number;
+  /** `--host-lease-ttl S`: how long a dead daemon's claim on its host id lasts, in seconds. */
+  hostLeaseTtl?: number;
   /** `GET /events`: disconnect a consumer that reads nothing for this long while output waits. */
   eventsStallMs?: number;
   /** `GET /events`: a keep-alive after this much silence. */
@@ -65,6 +67,7 @@ export function daemonOptions(
   const heartbeatMs = positive("--events-heartbeat-ms", flags.eventsHeartbeatMs, "milliseconds");
   const liveBuffer = positive("--events-live-buffer", flags.eventsLiveBuffer, "events");
   const maxInFlight = positive("--nats-api-max-inflight", flags.natsApiMaxInflight, "requests");
+  const leaseTtl = positive("--host-lease-ttl", flags.hostLeaseTtl, "seconds");
   const events: EventsRouteOptions = {
     ...(stallMs !== undefined ? { stallMs } : {}),
     ...(heartbeatMs !== undefined ? { heartbeatMs } : {}),
@@ -83,6 +86,7 @@ export function daemonOptions(
     natsApi: flags.natsApi === true,
     ...(flags.natsApiKeys !== undefined ? { natsApiKeys: flags.natsApiKeys } : {}),
     ...(maxInFlight !== undefined ? { natsApiMaxInFlight: maxInFlight } : {}),
+    ...(leaseTtl !== undefined ? { hostLeaseTtlMs: leaseTtl * 1000 } : {}),
     ...(Object.keys(events).length > 0 ? { events } : {}),
     ...(rest.log ? { log: rest.log } : {}),
   };
