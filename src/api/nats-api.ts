@@ -69,6 +69,11 @@ export interface NatsApiDeps {
   endpoint: NatsEndpoint;
   /** The allow-list: who may call, by user NKey public key. */
   keys: ReadonlyMap<string, ApiKey>;
+  /**
+   * Whether this daemon holds its host id's lease: while it does not, another
+   * daemon does, and requests are left for that one to answer.
+   */
+  isLeaseHeld?: () => boolean;
   /** Requests answered at once with BUSY beyond this many in flight (default 64). */
   maxInFlight?: number;
   log?: (line: string) => void;
@@ -182,6 +187,7 @@ export class NatsApi {
         this.nc = nc;
         this.sub = nc.subscribe(this.subject, {
           callback: (_err, msg) => {
+            if (this.deps.isLeaseHeld?.() === false) return;
             // Checked before any work, so a flood costs one small answer per request.
             if (this.inFlight.size >= this.maxInFlight) this.refuse(msg);
             else this.track(this.handle(msg));

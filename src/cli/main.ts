@@ -76,6 +76,11 @@ program
     (v) => Number(v),
   )
   .option(
+    "--host-lease-ttl <seconds>",
+    "with --nats: how long a dead daemon's claim on its --host lasts (default 15)",
+    (v) => Number(v),
+  )
+  .option(
     "--events-stall-ms <ms>",
     "GET /events: disconnect a consumer that reads nothing this long (default 30000)",
     (v) => Number(v),

@@ -26,6 +26,8 @@ export interface ServeFlags {
   natsApiKeys?: string;
   /** `--nats-api-max-inflight N`: requests in flight before BUSY answers. */
   natsApiMaxInflight?: number;
+  /** `--host-lease-ttl S`: how long a dead daemon's claim on its host id lasts, in seconds. */
+  hostLeaseTtl?: number;
   /** `GET /events`: disconnect a consumer that reads nothing for this long while output waits. */
   eventsStallMs?: number;
   /** `GET /events`: a keep-alive after this much silence. */
@@ -79,6 +81,7 @@ export function daemonOptions(
       `invalid --events-buffer-bytes ${bufferBytes}: use ${MIN_BUFFER_BYTES} or more`,
     );
   const maxInFlight = positive("--nats-api-max-inflight", flags.natsApiMaxInflight, "requests");
+  const leaseTtl = positive("--host-lease-ttl", flags.hostLeaseTtl, "seconds");
   const events: EventsRouteOptions = {
     ...(stallMs !== undefined ? { stallMs } : {}),
     ...(heartbeatMs !== undefined ? { heartbeatMs } : {}),
@@ -99,6 +102,7 @@ export function daemonOptions(
     natsApi: flags.natsApi === true,
     ...(flags.natsApiKeys !== undefined ? { natsApiKeys: flags.natsApiKeys } : {}),
     ...(maxInFlight !== undefined ? { natsApiMaxInFlight: maxInFlight } : {}),
+    ...(leaseTtl !== undefined ? { hostLeaseTtlMs: leaseTtl * 1000 } : {}),
     ...(Object.keys(events).length > 0 ? { events } : {}),
     ...(rest.log ? { log: rest.log } : {}),
   };

@@ -5,7 +5,7 @@
 import { constants } from "node:fs";
 import { access } from "node:fs/promises";
 import { hostname } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { Server } from "node:http";
 import {
   apiServer,
@@ -18,6 +18,7 @@ import { ExitMonitor, LinuxCheckpointer, LinuxRuntime, LinuxStorage } from "../e
 import { InvalidArgError } from "../errors.js";
 import { ContainerService } from "../service/index.js";
 import {
+  claimHostLease,
   loadApiKeys,
   natsServers,
   NatsRelay,
@@ -46,6 +47,8 @@ export interface DaemonOptions {
   natsApiKeys?: string;
   /** The NATS API's bound on requests in flight (default 64). */
   natsApiMaxInFlight?: number;
+  /** How long a dead daemon's claim on its host id outlives it (the lease bucket's TTL; default 15 s). */
+  hostLeaseTtlMs?: number;
   /** Slow-consumer and keep-alive settings of `GET /events`. */
   events?: EventsRouteOptions;
   version: string;
@@ -114,6 +117,21 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const tightened = await makeRootPrivate(options.root);
   if (tightened.length > 0) log(`made private (0700): ${tightened.join(", ")}`);
   const journal = await LevelJournal.open(join(options.root, "journal"));
+  // Only now that the root is ours: a lease left by this root's own dead daemon can be taken over.
+  const lease = servers
+    ? await claimHostLease({
+        endpoint: { ...options.natsAuth, servers },
+        prefix,
+        host,
+        root: resolve(options.root),
+        ...(options.hostLeaseTtlMs !== undefined ? { ttlMs: options.hostLeaseTtlMs } : {}),
+        ...(options.streamReplicas !== undefined ? { replicas: options.streamReplicas } : {}),
+        log,
+      }).catch(async (err: unknown) => {
+        await journal.close();
+        throw err;
+      })
+    : undefined;
   const runtime = new LinuxRuntime({ root: options.root });
   const exits = new ExitMonitor({
     root: options.root,
@@ -155,6 +173,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           prefix,
           endpoint: { ...options.natsAuth, servers },
           keys,
+          isLeaseHeld: () => lease?.isHeld() ?? true,
           ...(options.natsApiMaxInFlight !== undefined
             ? { maxInFlight: options.natsApiMaxInFlight }
             : {}),
@@ -162,6 +181,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         })
       : undefined;
   natsApi?.start();
+  if (lease) {
+    // Another daemon serves this host id (NATS was down when this one started, or its lease
+    // lapsed): stop relaying under that id. The events wait in the journal for a restart.
+    lease.onTaken = () => {
+      lease.onTaken = undefined;
+      void relay?.stop();
+    };
+    lease.keep();
+  }
   const server: Server = apiServer({
     service,
     journal,
@@ -183,6 +211,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       });
       await natsApi?.close();
       await relay?.stop();
+      await lease?.release();
       await service.close();
       await exits.close();
       await journal.close();

@@ -35,3 +35,11 @@ export { ReplayGuard, type ReplayVerdict } from "./replay-guard.js";
 export { SIGNATURE_HEADERS, SIGNED_META_HEADERS, signedText } from "./request-signature.js";
 export { RequestSigner } from "./request-signer.js";
 export { DEFAULT_SKEW_MS, RequestVerifier } from "./request-verifier.js";
+export {
+  claimHostLease,
+  DEFAULT_LEASE_TTL_MS,
+  HostLease,
+  type HostLeaseOptions,
+  type LeaseHolder,
+  type LeaseState,
+} from "./host-lease.js";

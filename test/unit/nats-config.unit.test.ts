@@ -34,6 +34,7 @@ describe("serve flags", () => {
         natsApi: true,
         natsApiKeys: "/keys",
         natsApiMaxInflight: 8,
+        hostLeaseTtl: 5,
         natsUser: "berth",
         natsPass: "secret",
         natsTlsCa: "/ca.pem",
@@ -50,6 +51,7 @@ describe("serve flags", () => {
       natsApi: true,
       natsApiKeys: "/keys",
       natsApiMaxInFlight: 8,
+      hostLeaseTtlMs: 5_000,
       natsAuth: {
         user: "berth",
         pass: "secret",
