@@ -135,12 +135,12 @@ describe("the default sandbox", () => {
       expect(record.sandbox).toEqual(expected);
       const created = (await history(record.id)).find((e) => e.type.endsWith(".create"));
       expect((created?.data as { sandbox?: unknown }).sandbox).toEqual(expected);
-      expect(await pidsMax(record.pid as number)).toBe(String(record.sandbox.pidsLimit));
+      expect(await pidsMax(record.pid as number)).toBe(String(record.sandbox?.pidsLimit));
     } finally {
       await berth.ok("rm", "-f", "-t", "0", record.id);
     }
     const { record: ended, output } = await runToEnd([], ["cat", "/proc/self/limits"]);
-    const { soft, hard } = ended.sandbox.rlimits.nofile ?? {};
+    const { soft, hard } = ended.sandbox?.rlimits.nofile ?? {};
     expect(nofile(output)).toEqual([String(soft), String(hard)]);
   });
 
@@ -156,7 +156,7 @@ describe("relaxing the sandbox per container", () => {
   it("with --security-opt seccomp=unconfined runs without a filter, and seccomp blocks none of the probes", async () => {
     const record = await running(["--security-opt", "seccomp=unconfined"]);
     try {
-      expect(record.sandbox.seccomp).toBe("unconfined");
+      expect(record.sandbox?.seccomp).toBe("unconfined");
       expect(await seccompMode(record.pid as number)).toBe("0");
     } finally {
       await berth.ok("rm", "-f", "-t", "0", record.id);
@@ -195,7 +195,7 @@ describe("relaxing the sandbox per container", () => {
   it("--pids-limit -1 means no limit, recorded as 0", async () => {
     const record = await running(["--pids-limit", "-1"]);
     try {
-      expect(record.sandbox.pidsLimit).toBe(0);
+      expect(record.sandbox?.pidsLimit).toBe(0);
       expect(await pidsMax(record.pid as number)).toBe("max");
     } finally {
       await berth.ok("rm", "-f", "-t", "0", record.id);
