@@ -5,6 +5,7 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { InvalidArgError } from "../errors.js";
+import { sandboxOf, type Sandbox } from "../machines/index.js";
 import { writeFileAtomic } from "./fsutil.js";
 import type { OciSeccomp } from "./seccomp-profile.js";
 import type { ContainerSpec } from "./types.js";
@@ -130,7 +131,7 @@ const READONLY_PATHS: readonly string[] = [
 ];
 
 /** The OCI rlimits for a sandbox: only those it names; the others are inherited from the daemon. */
-function rlimits(sandbox: ContainerSpec["sandbox"]): OciRlimit[] {
+function rlimits(sandbox: Readonly<Sandbox>): OciRlimit[] {
   const nofile = sandbox.rlimits.nofile;
   return nofile ? [{ type: "RLIMIT_NOFILE", soft: nofile.soft, hard: nofile.hard }] : [];
 }
@@ -147,7 +148,7 @@ export function ociSpec(spec: ContainerSpec, rootfsPath: string, seccomp?: OciSe
   if (!path.isAbsolute(rootfsPath)) {
     throw new InvalidArgError(`rootfs path ${JSON.stringify(rootfsPath)} must be absolute`);
   }
-  const { sandbox } = spec;
+  const sandbox = sandboxOf(spec);
   if (sandbox.seccomp === "default" && !seccomp) {
     throw new InvalidArgError(`container ${spec.id}: its sandbox needs a seccomp filter`);
   }

@@ -4,6 +4,7 @@
  */
 import * as fs from "node:fs/promises";
 import { CtrStateInvalidError, InternalError, NoSuchImageError } from "../errors.js";
+import { sandboxOf, type Sandbox } from "../machines/index.js";
 import { attachSocketPath, controlFifoPath, openAttachSession, writeResize } from "./attach.js";
 import { DEFAULT_CAPABILITIES, writeBundle } from "./bundle.js";
 import { spawnConmon, waitConmonExit } from "./conmon.js";
@@ -76,7 +77,7 @@ export class LinuxRuntime implements ContainerRuntime {
     return readImage(this.layout, name);
   }
 
-  checkSandbox(sandbox: ContainerSpec["sandbox"]): Promise<void> {
+  checkSandbox(sandbox: Sandbox): Promise<void> {
     return checkSandbox(sandbox, this.seccompProfile);
   }
 
@@ -92,7 +93,7 @@ export class LinuxRuntime implements ContainerRuntime {
     }
     // Read before mounting, so a missing profile leaves nothing to undo.
     const seccomp =
-      spec.sandbox.seccomp === "default"
+      sandboxOf(spec).seccomp === "default"
         ? await defaultSeccomp(DEFAULT_CAPABILITIES, this.seccompProfile)
         : undefined;
     await fs.mkdir(paths.persist, { recursive: true });

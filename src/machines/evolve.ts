@@ -5,7 +5,6 @@
 import { InternalError } from "../errors.js";
 import type { Fact } from "./facts.js";
 import type { ContainerRecord, ContainerState } from "./record.js";
-import { LEGACY_SANDBOX } from "./sandbox.js";
 
 /** Where a fact sits in its stream: the container id, the event time and its stream version. */
 export interface FactPosition {
@@ -31,8 +30,7 @@ export function evolve(
       ...d,
       // Journals written before labels existed have none.
       labels: d.labels ?? {},
-      // Journals written before the sandbox existed ran their containers without one.
-      sandbox: d.sandbox ?? LEGACY_SANDBOX,
+      // A create event from before the sandbox has no `sandbox`, and its record keeps none (LEGACY_SANDBOX).
       state: "configured",
       createdAt: at.time,
       oomKilled: false,

@@ -3,6 +3,7 @@
  * Each fact becomes one journal event `io.berth.container.<action>`.
  */
 import type { ContainerRecord, ContainerState } from "./record.js";
+import type { Sandbox } from "./sandbox.js";
 
 /** Event actions, after Podman's event statuses. */
 export const ACTIONS = [
@@ -41,8 +42,7 @@ export type CreateData = Pick<
   | "restartPolicy"
   | "requires"
   | "labels"
-  | "sandbox"
->;
+> & { sandbox: Sandbox };
 
 /** A failed effect or a rejected request: journaled so history shows the attempt; it changes no state. */
 export interface FailureData {

@@ -51,7 +51,13 @@ export {
   type ContainerState,
   type RestartPolicy,
 } from "./record.js";
-export { DEFAULT_SANDBOX, LEGACY_SANDBOX, type RlimitPair, type Sandbox } from "./sandbox.js";
+export {
+  DEFAULT_SANDBOX,
+  LEGACY_SANDBOX,
+  sandboxOf,
+  type RlimitPair,
+  type Sandbox,
+} from "./sandbox.js";
 export { eventType, replay, toFact, type StoredFact } from "./replay.js";
 export { restartDelayMs, restartDue } from "./restart-policy.js";
 export { committed } from "./rehydrate.js";

@@ -43,8 +43,12 @@ export interface ContainerRecord {
   requires: string[];
   /** Free-form key=value metadata (create --label), for filters. */
   labels: Record<string, string>;
-  /** The seccomp filter, pids limit and rlimits the container runs with (create --security-opt, ...). */
-  sandbox: Sandbox;
+  /**
+   * The seccomp filter, pids limit and rlimits the container runs with (create
+   * --security-opt, --pids-limit, --ulimit). Absent for a container created
+   * before berth had a sandbox: it keeps running as it did then (LEGACY_SANDBOX).
+   */
+  sandbox?: Sandbox;
   state: ContainerState;
   createdAt: string;
   startedAt?: string;

@@ -33,11 +33,18 @@ export const DEFAULT_SANDBOX: Readonly<Sandbox> = Object.freeze({
 
 /**
  * What a container created before berth had a sandbox got: no filter, no pids
- * limit, the daemon's own rlimits. A create event without `sandbox` replays as
- * this, so the record keeps telling the truth about old containers.
+ * limit, the daemon's own rlimits. Its create event and record have no
+ * `sandbox`, and it keeps getting this, as it did when it was created. The
+ * record is not filled in on replay, so stored projections written before the
+ * sandbox existed still equal the journal's fold.
  */
 export const LEGACY_SANDBOX: Readonly<Sandbox> = Object.freeze({
   seccomp: "unconfined",
   pidsLimit: 0,
   rlimits: Object.freeze({}),
 });
+
+/** The sandbox a record (or a runtime spec made from one) stands for. */
+export function sandboxOf(r: { sandbox?: Sandbox | undefined }): Readonly<Sandbox> {
+  return r.sandbox ?? LEGACY_SANDBOX;
+}

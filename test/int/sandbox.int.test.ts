@@ -6,11 +6,13 @@
  * (test/support/syscall-probe.c, built with gcc -static here) added to the
  * busybox image, because busybox has no applet that makes most of them.
  */
-import { copyFile, readFile, rm } from "node:fs/promises";
+import { copyFile, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ContainerRecord } from "../../src/machines/index.js";
+import { LinuxRuntime } from "../../src/effects/index.js";
+import { SeccompProfileError } from "../../src/errors.js";
+import { DEFAULT_SANDBOX, type ContainerRecord } from "../../src/machines/index.js";
 import { busyboxTar, repoRoot, startBerth, tempDir, type Berth } from "../../src/harness/index.js";
 import { daemonApi } from "../support/daemon-api.js";
 
@@ -133,12 +135,12 @@ describe("the default sandbox", () => {
       expect(record.sandbox).toEqual(expected);
       const created = (await history(record.id)).find((e) => e.type.endsWith(".create"));
       expect((created?.data as { sandbox?: unknown }).sandbox).toEqual(expected);
-      expect(await pidsMax(record.pid as number)).toBe(String(record.sandbox.pidsLimit));
+      expect(await pidsMax(record.pid as number)).toBe(String(record.sandbox?.pidsLimit));
     } finally {
       await berth.ok("rm", "-f", "-t", "0", record.id);
     }
     const { record: ended, output } = await runToEnd([], ["cat", "/proc/self/limits"]);
-    const { soft, hard } = ended.sandbox.rlimits.nofile ?? {};
+    const { soft, hard } = ended.sandbox?.rlimits.nofile ?? {};
     expect(nofile(output)).toEqual([String(soft), String(hard)]);
   });
 
@@ -154,7 +156,7 @@ describe("relaxing the sandbox per container", () => {
   it("with --security-opt seccomp=unconfined runs without a filter, and seccomp blocks none of the probes", async () => {
     const record = await running(["--security-opt", "seccomp=unconfined"]);
     try {
-      expect(record.sandbox.seccomp).toBe("unconfined");
+      expect(record.sandbox?.seccomp).toBe("unconfined");
       expect(await seccompMode(record.pid as number)).toBe("0");
     } finally {
       await berth.ok("rm", "-f", "-t", "0", record.id);
@@ -193,7 +195,7 @@ describe("relaxing the sandbox per container", () => {
   it("--pids-limit -1 means no limit, recorded as 0", async () => {
     const record = await running(["--pids-limit", "-1"]);
     try {
-      expect(record.sandbox.pidsLimit).toBe(0);
+      expect(record.sandbox?.pidsLimit).toBe(0);
       expect(await pidsMax(record.pid as number)).toBe("max");
     } finally {
       await berth.ok("rm", "-f", "-t", "0", record.id);
@@ -250,5 +252,30 @@ describe("relaxing the sandbox per container", () => {
     });
     await berth.ok("replay", "--verify");
     await berth.ok("rm", id);
+  });
+});
+
+describe("without the seccomp profile", () => {
+  it("refuses a default sandbox with SECCOMP_PROFILE instead of running unconfined", async () => {
+    const missing = new LinuxRuntime({
+      root: join(work, "rt-root"),
+      seccompProfile: join(work, "no-such-profile.json"),
+    });
+    const refused = missing.checkSandbox({ ...DEFAULT_SANDBOX });
+    await expect(refused).rejects.toBeInstanceOf(SeccompProfileError);
+    await expect(refused).rejects.toMatchObject({ code: "SECCOMP_PROFILE", status: 500 });
+    await expect(refused).rejects.toThrow(/golang-github-containers-common/);
+    await expect(
+      missing.checkSandbox({ ...DEFAULT_SANDBOX, seccomp: "unconfined" }),
+    ).resolves.toBeUndefined();
+  });
+
+  it("refuses a profile file that is not a seccomp profile", async () => {
+    const junk = join(work, "junk-profile.json");
+    await writeFile(junk, JSON.stringify({ defaultAction: "SCMP_ACT_NOTIFY", syscalls: [] }));
+    const broken = new LinuxRuntime({ root: join(work, "rt-root"), seccompProfile: junk });
+    await expect(broken.checkSandbox({ ...DEFAULT_SANDBOX })).rejects.toBeInstanceOf(
+      SeccompProfileError,
+    );
   });
 });

@@ -45,6 +45,14 @@ describe("ociSpec", () => {
     expect(relaxed.process).not.toHaveProperty("rlimits");
   });
 
+  it("runs a container created before sandboxes existed as it ran then, with no filter or limits", () => {
+    const { sandbox: _, ...old } = spec;
+    const legacy = ociSpec(old, "/r/m", filter);
+    expect(legacy.linux).not.toHaveProperty("seccomp");
+    expect(legacy.linux.resources).not.toHaveProperty("pids");
+    expect(legacy.process).not.toHaveProperty("rlimits");
+  });
+
   it("refuses a default sandbox without a seccomp filter rather than run unconfined", () => {
     expect(() => ociSpec(spec, "/r/m")).toThrow(InvalidArgError);
   });

@@ -7,6 +7,7 @@ import {
   evolve,
   fact,
   LEGACY_SANDBOX,
+  sandboxOf,
   type CreateData,
 } from "../../src/machines/index.js";
 import { sandboxFor } from "../../src/service/sandbox.js";
@@ -27,14 +28,12 @@ describe("the sandbox in the record", () => {
     expect(evolve(undefined, fact("create", { ...created, sandbox }), at).sandbox).toEqual(sandbox);
   });
 
-  it("is unconfined, unlimited and inherited for a create event written before sandboxes existed", () => {
-    const legacy = fact("create", created as CreateData);
-    expect(evolve(undefined, legacy, at).sandbox).toEqual({
-      seccomp: "unconfined",
-      pidsLimit: 0,
-      rlimits: {},
-    });
-    expect(LEGACY_SANDBOX.seccomp).toBe("unconfined");
+  it("is absent after a create event written before sandboxes existed, and stands for unconfined, unlimited and inherited", () => {
+    const legacy = evolve(undefined, fact("create", created as CreateData), at);
+    // Absent, not filled in: a projection stored before the upgrade then still equals the fold.
+    expect(legacy).not.toHaveProperty("sandbox");
+    expect(sandboxOf(legacy)).toEqual({ seccomp: "unconfined", pidsLimit: 0, rlimits: {} });
+    expect(sandboxOf(legacy)).toBe(LEGACY_SANDBOX);
   });
 });
 
