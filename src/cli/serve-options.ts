@@ -28,6 +28,8 @@ export interface ServeFlags {
   eventsHeartbeatMs?: number;
   /** `GET /events`: live events queued per consumer before it is served from the journal again. */
   eventsLiveBuffer?: number;
+  /** The largest image archive a client may upload, in bytes. */
+  maxImportBytes?: number;
 }
 
 /** A whole number of at least 1 for `flag`, or undefined when the flag was not given. */
@@ -60,6 +62,7 @@ export function daemonOptions(
   const stallMs = positive("--events-stall-ms", flags.eventsStallMs, "milliseconds");
   const heartbeatMs = positive("--events-heartbeat-ms", flags.eventsHeartbeatMs, "milliseconds");
   const liveBuffer = positive("--events-live-buffer", flags.eventsLiveBuffer, "events");
+  const maxImportBytes = positive("--max-import-bytes", flags.maxImportBytes, "bytes");
   const events: EventsRouteOptions = {
     ...(stallMs !== undefined ? { stallMs } : {}),
     ...(heartbeatMs !== undefined ? { heartbeatMs } : {}),
@@ -77,6 +80,7 @@ export function daemonOptions(
     ...(Object.keys(natsAuth).length > 0 ? { natsAuth } : {}),
     natsApi: flags.natsApi !== false,
     ...(Object.keys(events).length > 0 ? { events } : {}),
+    ...(maxImportBytes !== undefined ? { maxImportBytes } : {}),
     ...(rest.log ? { log: rest.log } : {}),
   };
 }
