@@ -17,4 +17,6 @@ export interface ApiDeps {
   natsApi?: { status(): { connected: boolean; subject: string } };
   /** Slow-consumer and keep-alive settings of `GET /events`. */
   events?: EventsRouteOptions;
+  /** The largest image archive a client may upload, in bytes. */
+  maxImportBytes?: number;
 }

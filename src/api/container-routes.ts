@@ -1,11 +1,15 @@
 /**
  * The HTTP adapter of the operation table: each route names its operation and
  * gathers the operation's raw input from the path, the query and the JSON
- * body; the table validates and runs it. Artifacts (raw bytes) and refresh
- * are HTTP-only and stay plain routes.
+ * body; the table validates and runs it. Artifacts (raw bytes), image
+ * uploads, export streams and refresh are HTTP-only and stay plain routes.
  */
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import { pipeline } from "node:stream/promises";
 import type { z } from "zod";
-import { InvalidArgError } from "../errors.js";
+import { assertImageName } from "../effects/index.js";
+import { InvalidArgError, PayloadTooLargeError } from "../errors.js";
 import type { ContainerState } from "../machines/index.js";
 import { CONTAINER_STATES } from "../machines/index.js";
 import type { ContainerService } from "../service/index.js";
@@ -18,7 +22,6 @@ import {
   CheckpointBody,
   CreateBody,
   EmptyBody,
-  ExportBody,
   ImportImageBody,
   KillBody,
   StopBody,
@@ -72,15 +75,80 @@ const pathAndQuery =
   (query: (url: URL) => object = () => ({})): RawInput =>
   ({ ref, url }) => ({ ref, ...query(url) });
 
-/** Routes for every operation of the table, and the HTTP-only artifact routes. */
-export function containerRoutes(service: ContainerService): Record<string, Handler> {
+/** How large an uploaded image archive may be, unless the daemon says otherwise (4 GiB). */
+export const DEFAULT_MAX_IMPORT_BYTES = 4 * 1024 ** 3;
+
+/** What the routes may be told by the daemon's options. */
+export interface ContainerRouteOptions {
+  /** The largest image archive `POST /images` accepts, in bytes. */
+  maxImportBytes?: number;
+}
+
+/**
+ * `POST /images?name=NAME` with the archive as the body imports it; a JSON
+ * body is the admin's import of a file on the daemon's own host (forceLocal).
+ */
+function importRoute(service: ContainerService, local: Handler, limit: number): Handler {
+  return async (ctx) => {
+    const type = ctx.req.headers["content-type"] ?? "";
+    if (type.startsWith("application/json")) return local(ctx);
+    const name = ctx.url.searchParams.get("name") ?? "";
+    const declared = Number(ctx.req.headers["content-length"] ?? 0);
+    try {
+      assertImageName(name);
+      if (declared > limit) {
+        throw new PayloadTooLargeError(
+          `archive of ${declared} bytes is larger than the daemon's --max-import-bytes ${limit}`,
+        );
+      }
+    } catch (err) {
+      // Refused before any of it is stored; the body is read and dropped so the
+      // client, still sending, gets this answer rather than a broken pipe.
+      ctx.req.resume();
+      throw err;
+    }
+    sendJson(ctx.res, 201, await service.importUpload(ctx.req, name, limit));
+  };
+}
+
+/**
+ * `GET /containers/<ref>/export`: the root filesystem as a tar stream. The
+ * daemon exports into a private staging file, streams it, and removes it
+ * when the stream ends, fails or the client goes away.
+ */
+function exportRoute(service: ContainerService): Handler {
+  return async ({ res, ref, meta }) => {
+    const { file, record } = await service.exportRootfs(ref, meta);
+    try {
+      const { size } = await stat(file);
+      res.writeHead(200, {
+        "content-type": "application/x-tar",
+        "content-length": size,
+        "x-berth-container": record.id,
+      });
+      await pipeline(createReadStream(file), res);
+    } finally {
+      await service.discardStaged(file);
+    }
+  };
+}
+
+/** Routes for every operation of the table, and the HTTP-only artifact and archive routes. */
+export function containerRoutes(
+  service: ContainerService,
+  options: ContainerRouteOptions = {},
+): Record<string, Handler> {
   const ops = operationTable(service);
   const bodyOnly =
     (schema: z.ZodType<object>): RawInput =>
     ({ req }) =>
       readJson(req, schema);
   return {
-    "POST /images": serve(ops.import, bodyOnly(ImportImageBody)),
+    "POST /images": importRoute(
+      service,
+      serve(ops.import, bodyOnly(ImportImageBody)),
+      options.maxImportBytes ?? DEFAULT_MAX_IMPORT_BYTES,
+    ),
     "POST /containers": serve(ops.create, bodyOnly(CreateBody)),
     "GET /containers": serve(ops.ps, ({ url }) => ({ all: url.searchParams.get("all") === "1" })),
     "GET /containers/:ref": serve(ops.inspect, pathAndQuery()),
@@ -103,7 +171,7 @@ export function containerRoutes(service: ContainerService): Record<string, Handl
       ops.unmount,
       body(EmptyBody, (url) => ({ force: flag(url, "force") })),
     ),
-    "POST /containers/:ref/export": serve(ops.export, body(ExportBody)),
+    "GET /containers/:ref/export": exportRoute(service),
     "POST /containers/:ref/checkpoint": serve(ops.checkpoint, body(CheckpointBody)),
     "POST /containers/:ref/restore": serve(ops.restore, body(CheckpointBody)),
     "POST /containers/:ref/batch": serve(ops.batch, body(BatchBody)),

@@ -5,6 +5,7 @@
  * and answer are written once.
  */
 import type { ContainerService } from "../service/index.js";
+import { UnsupportedError } from "../errors.js";
 import { signalName } from "../signals.js";
 import { batchCommand } from "./batch-commands.js";
 import { defineOperation, type Operation } from "./operation.js";
@@ -12,7 +13,6 @@ import {
   BatchInput,
   CheckpointInput,
   CreateBody,
-  ExportInput,
   ImportImageBody,
   KillInput,
   ListInput,
@@ -74,7 +74,7 @@ export function operationTable(service: ContainerService): OperationTable {
     import: defineOperation(
       "import",
       ImportImageBody,
-      ({ tar, name }) => service.importImage(tar, name),
+      ({ path, name }) => service.importImage(path, name),
       "created",
     ),
     create: defineOperation(
@@ -111,8 +111,14 @@ export function operationTable(service: ContainerService): OperationTable {
     unmount: defineOperation("unmount", UnmountInput, ({ ref, force }, meta) =>
       service.command(ref, { type: "UNMOUNT", force: force ?? false }, meta),
     ),
-    export: defineOperation("export", ExportInput, ({ ref, path }, meta) =>
-      service.command(ref, { type: "EXPORT", path }, meta),
+    // An export is a tar stream to the client, which only the socket's
+    // `GET /containers/<ref>/export` carries; a message transport cannot.
+    export: defineOperation("export", RefInput, () =>
+      Promise.reject(
+        new UnsupportedError(
+          "export streams a tar archive: use the unix socket (berth export), not this transport",
+        ),
+      ),
     ),
     checkpoint: checkpoint("checkpoint", "CHECKPOINT"),
     restore: checkpoint("restore", "RESTORE"),

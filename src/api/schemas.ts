@@ -23,9 +23,18 @@ const commandLine = z
   .min(1)
   .refine((argv) => argv[0] !== "", "the program (first element) must not be empty");
 
+/**
+ * An import from a file already on the daemon's host: an admin option, said
+ * with `forceLocal: true`. A client's own archive is uploaded instead
+ * (`POST /images?name=NAME` with the tar as the body).
+ */
 export const ImportImageBody = z.object({
-  tar: z.string().min(1),
+  path: z.string().min(1),
   name: z.string().min(1),
+  forceLocal: z.literal(true, {
+    error:
+      "the daemon reads a path on its own host only with forceLocal: true (berth image import --force-local); upload the archive instead",
+  }),
 });
 
 export const CreateBody = z.object({
@@ -47,12 +56,18 @@ export const CreateBody = z.object({
 export const StopBody = z.object({ timeout: timeoutSeconds().optional() });
 export const KillBody = z.object({ signal: signalInput().optional() });
 export const EmptyBody = z.object({});
-export const ExportBody = z.object({ path: z.string().min(1) });
 export const CheckpointBody = z.object({
   keep: z.boolean().optional(),
   keepRunning: z.boolean().optional(),
   tcpEstablished: z.boolean().optional(),
-  targetFile: z.string().optional(),
+  /** A name in the root's checkpoint folder, never a host path. */
+  targetFile: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, {
+      error: "targetFile is a checkpoint name (letters, digits, _ . -), not a path",
+    })
+    .refine((name) => !name.includes(".."), { error: "targetFile must not contain .." })
+    .optional(),
   ignoreRootfs: z.boolean().optional(),
   name: z.string().optional(),
 });
@@ -79,7 +94,6 @@ export const StopInput = RefInput.extend(StopBody.shape);
 export const KillInput = RefInput.extend(KillBody.shape);
 export const RemoveInput = RefInput.extend(ForceFlag.shape).extend(StopBody.shape);
 export const UnmountInput = RefInput.extend(ForceFlag.shape);
-export const ExportInput = RefInput.extend(ExportBody.shape);
 export const CheckpointInput = RefInput.extend(CheckpointBody.shape);
 export const BatchInput = RefInput.extend(BatchBody.shape);
 export const WaitInput = RefInput.extend({

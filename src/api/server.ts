@@ -36,7 +36,10 @@ function routes(deps: ApiDeps): Record<string, Handler> {
       ),
     "POST /containers/:ref/resize": resizeHandler(deps),
     "POST /containers/:ref/attach": attachHandler(deps),
-    ...containerRoutes(service),
+    ...containerRoutes(
+      service,
+      deps.maxImportBytes !== undefined ? { maxImportBytes: deps.maxImportBytes } : {},
+    ),
     ...auditRoutes(service, journal),
     "GET /events": eventsRoute(journal, deps.events, subscribers),
     "GET /health": healthRoute(deps),

@@ -105,6 +105,11 @@ program
     "GET /events: bytes held per consumer, queued and unsent (default 524288, at least 65536)",
     (v) => Number(v),
   )
+  .option(
+    "--max-import-bytes <n>",
+    "largest image archive a client may upload (default 4 GiB)",
+    (v) => Number(v),
+  )
   .action(async (opts: ServeFlags, cmd: Command) => {
     const { serve } = await import("./serve.js");
     await serve({ ...opts, socket: socketOf(cmd), version: pkg.version });
@@ -113,7 +118,11 @@ program
 const image = program.command("image").description("manage images");
 image
   .command("import <tar> <name>")
-  .description("import a rootfs tarball as an image")
+  .description("import a rootfs tarball as an image (uploaded to the daemon)")
+  .option(
+    "--force-local",
+    "admin: the daemon reads <tar> from its own host instead of an upload (absolute path)",
+  )
   .action(verb("imageImport"));
 
 program
@@ -223,8 +232,8 @@ program
   .action(verb("unmount"));
 program
   .command("export")
-  .description("export a container's root filesystem as a tar file")
-  .requiredOption("-o, --output <file>", "tar file to write")
+  .description("export a container's root filesystem as a tar archive (streamed from the daemon)")
+  .option("-o, --output <file>", "tar file to write (default: stdout, never a terminal)")
   .argument("<container>")
   .action(verb("exportRootfs"));
 program
@@ -233,14 +242,20 @@ program
   .option("-k, --keep", "keep checkpoint files")
   .option("-R, --leave-running", "leave the container running")
   .option("--tcp-established", "checkpoint established TCP connections")
-  .option("-e, --export <file>", "also write the checkpoint to this tar file")
+  .option(
+    "-e, --export <name>",
+    "also keep the checkpoint as a tar of this name in the daemon's root",
+  )
   .argument("<containers...>")
   .action(verb("checkpoint"));
 program
   .command("restore")
   .description("restore checkpointed containers")
   .option("-k, --keep", "keep checkpoint files")
-  .option("-i, --import <file>", "restore from this checkpoint tar file")
+  .option(
+    "-i, --import <name>",
+    "restore from the checkpoint tar of this name in the daemon's root",
+  )
   .argument("<containers...>")
   .action(verb("restore"));
 program

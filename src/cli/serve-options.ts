@@ -38,6 +38,8 @@ export interface ServeFlags {
   eventsMaxSubscribers?: number;
   /** `GET /events`: bytes held per consumer. */
   eventsBufferBytes?: number;
+  /** The largest image archive a client may upload, in bytes. */
+  maxImportBytes?: number;
 }
 
 /** A whole number of at least 1 for `flag`, or undefined when the flag was not given. */
@@ -82,6 +84,7 @@ export function daemonOptions(
     );
   const maxInFlight = positive("--nats-api-max-inflight", flags.natsApiMaxInflight, "requests");
   const leaseTtl = positive("--host-lease-ttl", flags.hostLeaseTtl, "seconds");
+  const maxImportBytes = positive("--max-import-bytes", flags.maxImportBytes, "bytes");
   const events: EventsRouteOptions = {
     ...(stallMs !== undefined ? { stallMs } : {}),
     ...(heartbeatMs !== undefined ? { heartbeatMs } : {}),
@@ -104,6 +107,7 @@ export function daemonOptions(
     ...(maxInFlight !== undefined ? { natsApiMaxInFlight: maxInFlight } : {}),
     ...(leaseTtl !== undefined ? { hostLeaseTtlMs: leaseTtl * 1000 } : {}),
     ...(Object.keys(events).length > 0 ? { events } : {}),
+    ...(maxImportBytes !== undefined ? { maxImportBytes } : {}),
     ...(rest.log ? { log: rest.log } : {}),
   };
 }

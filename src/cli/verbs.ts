@@ -3,7 +3,9 @@
  * forgiving (stop of a stopped container, start of a running one) so is this;
  * the API keeps the seed's strict errors.
  */
-import { readFile } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { open, readFile, rm as removeFile, stat } from "node:fs/promises";
+import { pipeline } from "node:stream/promises";
 import { resolve } from "node:path";
 import { BerthClient } from "../client/index.js";
 import { CtrStateInvalidError, CtrStoppedError, InvalidArgError } from "../errors.js";
@@ -20,11 +22,36 @@ const enc = encodeURIComponent;
 
 type FormatOpt = { format: string };
 
-export async function imageImport(socket: string, tar: string, name: string) {
-  const info = await client(socket).call<{ digest: string }>("POST", "/images", {
-    tar: resolve(tar),
-    name,
+/** Refuses what the CLI's own user cannot read as an archive, before anything is sent. */
+async function archiveSize(file: string): Promise<number> {
+  const found = await stat(file).catch((err: unknown) => {
+    throw new InvalidArgError(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
   });
+  if (!found.isFile()) throw new InvalidArgError(`${file} is not a regular file`);
+  return found.size;
+}
+
+/**
+ * Uploads the archive, read as the user who runs the CLI. With `--force-local`
+ * the daemon reads the file itself from its host instead (an admin's option).
+ */
+export async function imageImport(
+  socket: string,
+  tar: string,
+  name: string,
+  opts: { forceLocal?: boolean } = {},
+) {
+  const info = opts.forceLocal
+    ? await client(socket).call<{ digest: string }>("POST", "/images", {
+        path: resolve(tar),
+        name,
+        forceLocal: true,
+      })
+    : await client(socket).importImage<{ digest: string }>(
+        name,
+        createReadStream(tar),
+        await archiveSize(tar),
+      );
   out(`${info.digest}\n`);
 }
 
@@ -162,8 +189,36 @@ export const unmount = (s: string, refs: string[], opts: { force?: boolean }) =>
     client(s).call("POST", `/containers/${enc(ref)}/unmount?force=${opts.force ? 1 : 0}`, {}),
   );
 
-export async function exportRootfs(s: string, ref: string, opts: { output: string }) {
-  await client(s).call("POST", `/containers/${enc(ref)}/export`, { path: resolve(opts.output) });
+/**
+ * Streams the container's root filesystem from the daemon and writes it, as
+ * the user who runs the CLI, to `-o FILE` or to stdout (never a terminal).
+ * A file this export started is removed again if the export fails.
+ */
+export async function exportRootfs(s: string, ref: string, opts: { output?: string }) {
+  const { output } = opts;
+  if (output === undefined && process.stdout.isTTY) {
+    throw new InvalidArgError(
+      "refusing to write a tar archive to a terminal: use -o FILE or redirect",
+    );
+  }
+  const file =
+    output === undefined
+      ? undefined
+      : await open(output, "w").catch((err: unknown) => {
+          throw new InvalidArgError(`cannot write ${output}: ${(err as Error).message}`, {
+            cause: err,
+          });
+        });
+  try {
+    const tar = await client(s).exportRootfs(ref);
+    if (file) await pipeline(tar, file.createWriteStream());
+    else await pipeline(tar, process.stdout, { end: false });
+  } catch (err) {
+    if (output !== undefined) await removeFile(output, { force: true });
+    throw err;
+  } finally {
+    await file?.close().catch(() => undefined);
+  }
 }
 
 export const checkpoint = (
@@ -177,7 +232,7 @@ export const checkpoint = (
       keep: opts.keep,
       keepRunning: opts.leaveRunning,
       tcpEstablished: opts.tcpEstablished,
-      targetFile: opts.export === undefined ? undefined : resolve(opts.export),
+      targetFile: opts.export,
     }),
   );
 
@@ -186,7 +241,7 @@ export const restore = (s: string, refs: string[], opts: { keep?: boolean; impor
     refs,
     post(s, "restore", {
       keep: opts.keep,
-      targetFile: opts.import === undefined ? undefined : resolve(opts.import),
+      targetFile: opts.import,
     }),
   );
 

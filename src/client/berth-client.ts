@@ -4,6 +4,7 @@
  */
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { userInfo } from "node:os";
+import type { Readable } from "node:stream";
 import { DaemonUnreachableError, errorFromWire, InternalError } from "../errors.js";
 import type { CloudEvent } from "../events/index.js";
 import { toSearchParams, type EventQuery } from "../events/index.js";
@@ -20,6 +21,12 @@ function defaultActor(): string {
   return `uid=${u.uid}(${u.username})`;
 }
 
+/** A raw request body streamed from a file: a tar archive of `size` bytes. */
+interface Upload {
+  stream: Readable;
+  size: number;
+}
+
 export class BerthClient {
   private readonly actor: string;
 
@@ -33,6 +40,27 @@ export class BerthClient {
     const data = await readBuffer(res);
     if ((res.statusCode ?? 500) >= 400) throw wireError(res.statusCode, data.toString("utf8"));
     return data;
+  }
+
+  /**
+   * A container's root filesystem as a tar stream (`GET /containers/<ref>/export`).
+   * The caller writes it where it wants, as its own user; the daemon writes nothing outside its root.
+   */
+  async exportRootfs(ref: string): Promise<Readable> {
+    const res = await this.open("GET", `/containers/${encodeURIComponent(ref)}/export`);
+    if ((res.statusCode ?? 500) >= 400) throw wireError(res.statusCode, await readAll(res));
+    return res;
+  }
+
+  /** Uploads a tar archive of `size` bytes and imports it as image `name`. */
+  async importImage<T>(name: string, stream: Readable, size: number): Promise<T> {
+    const res = await this.open("POST", `/images?name=${encodeURIComponent(name)}`, {
+      stream,
+      size,
+    });
+    const text = await readAll(res);
+    if ((res.statusCode ?? 500) >= 400) throw wireError(res.statusCode, text);
+    return JSON.parse(text) as T;
   }
 
   /** The lines of an NDJSON answer (exports, replay progress), as they arrive. */
@@ -96,8 +124,13 @@ export class BerthClient {
     body?: unknown,
     signal?: AbortSignal,
   ): Promise<IncomingMessage> {
+    const upload = isUpload(body) ? body : undefined;
     const payload =
-      body === undefined ? undefined : Buffer.isBuffer(body) ? body : JSON.stringify(body);
+      body === undefined || upload
+        ? undefined
+        : Buffer.isBuffer(body)
+          ? body
+          : JSON.stringify(body);
     return new Promise((resolve, reject) => {
       const req = httpRequest(
         {
@@ -108,6 +141,9 @@ export class BerthClient {
           headers: {
             "x-berth-actor": this.actor,
             "user-agent": "berth-cli",
+            ...(upload
+              ? { "content-type": "application/x-tar", "content-length": upload.size }
+              : {}),
             ...(payload
               ? {
                   "content-type": Buffer.isBuffer(payload)
@@ -130,10 +166,16 @@ export class BerthClient {
           );
         } else reject(err);
       });
-      req.end(payload);
+      if (upload) {
+        upload.stream.once("error", (err) => req.destroy(err));
+        upload.stream.pipe(req);
+      } else req.end(payload);
     });
   }
 }
+
+const isUpload = (body: unknown): body is Upload =>
+  typeof body === "object" && body !== null && "stream" in body && "size" in body;
 
 async function readBuffer(res: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];

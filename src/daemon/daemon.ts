@@ -51,6 +51,8 @@ export interface DaemonOptions {
   hostLeaseTtlMs?: number;
   /** Slow-consumer and keep-alive settings of `GET /events`. */
   events?: EventsRouteOptions;
+  /** The largest image archive a client may upload, in bytes (default 4 GiB). */
+  maxImportBytes?: number;
   version: string;
   log?: (line: string) => void;
 }
@@ -138,6 +140,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     onError: (e) => log(`exit monitor: ${String(e)}`),
   });
   const storage = new LinuxStorage(options.root);
+  await storage.clearStaging();
   const service = await ContainerService.open({
     host,
     journal,
@@ -197,6 +200,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     relay,
     natsApi,
     ...(options.events ? { events: options.events } : {}),
+    ...(options.maxImportBytes !== undefined ? { maxImportBytes: options.maxImportBytes } : {}),
   });
   await listenOnSocket(server, options.socket);
   log(`berth ${options.version} serving on ${options.socket} (root ${options.root}, host ${host})`);

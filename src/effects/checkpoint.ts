@@ -8,12 +8,13 @@ import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { OciRuntimeError, UnsupportedError } from "../errors.js";
-import { containerPaths, layout, type Layout } from "./paths.js";
+import { containerPaths, layout, safeJoin, type Layout } from "./paths.js";
+import { artifactName } from "./storage.js";
 
 export interface CheckpointRequest {
   keepRunning: boolean;
   tcpEstablished: boolean;
-  /** Also write the checkpoint as a tar file here. */
+  /** Also keep the checkpoint as a tar of this name in the root's checkpoint folder (never a host path). */
   targetFile?: string;
 }
 
@@ -49,6 +50,11 @@ export class LinuxCheckpointer {
 
   /** Dumps the container's processes into its checkpoint folder; resolves with that folder. */
   async checkpoint(id: string, req: CheckpointRequest, signal?: AbortSignal): Promise<string> {
+    // A name, checked before anything runs: the daemon writes no host path a caller names.
+    const target =
+      req.targetFile === undefined
+        ? undefined
+        : safeJoin(this.layout.checkpoints, artifactName(req.targetFile));
     await this.require("checkpoint");
     const image = join(containerPaths(this.layout, id).dir, "checkpoint");
     await rm(image, { recursive: true, force: true });
@@ -59,13 +65,16 @@ export class LinuxCheckpointer {
     const r = await execa(this.runcPath, [...args, id], { reject: false, cancelSignal: signal });
     if (r.failed)
       throw new OciRuntimeError(`runc checkpoint ${id} failed: ${r.stderr || r.shortMessage}`);
-    if (req.targetFile) {
-      const t = await execa("tar", ["-cf", req.targetFile, "-C", image, "."], {
+    if (target) {
+      await mkdir(this.layout.checkpoints, { recursive: true, mode: 0o700 });
+      const t = await execa("tar", ["--force-local", "-cf", target, "-C", image, "."], {
         reject: false,
         cancelSignal: signal,
       });
-      if (t.failed)
-        throw new OciRuntimeError(`writing checkpoint to ${req.targetFile} failed: ${t.stderr}`);
+      if (t.failed) {
+        await rm(target, { force: true });
+        throw new OciRuntimeError(`writing checkpoint ${req.targetFile} failed: ${t.stderr}`);
+      }
     }
     return image;
   }

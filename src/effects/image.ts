@@ -39,7 +39,17 @@ async function digestFile(
   return { digest: `sha256:${hash.digest("hex")}`, size };
 }
 
+/**
+ * The archive must be an absolute path: GNU tar reads `host:file` (a colon
+ * before any slash) as a file on a remote host and runs a remote shell for
+ * it, so a relative `127.0.0.1:x` must never reach tar.
+ */
 async function assertTarFile(tarPath: string): Promise<void> {
+  if (!path.isAbsolute(tarPath)) {
+    throw new InvalidArgError(
+      `image archive ${JSON.stringify(tarPath)} must be an absolute path on the daemon's host`,
+    );
+  }
   const stat = await fs.stat(tarPath).catch((err: unknown) => {
     const reason = errnoCode(err) ?? String(err);
     throw new InvalidArgError(`cannot read image archive ${tarPath}: ${reason}`, { cause: err });
@@ -49,12 +59,21 @@ async function assertTarFile(tarPath: string): Promise<void> {
 
 /**
  * Extracts with numeric ids so the image keeps the archive's owners rather
- * than names mapped through the host's /etc/passwd.
+ * than names mapped through the host's /etc/passwd. `--force-local` makes
+ * tar read a name with a colon as a local file, never as `host:file`.
  */
 async function extractTar(tarPath: string, dest: string, signal?: AbortSignal): Promise<void> {
   const result = await execa(
     "tar",
-    ["--extract", "--file", tarPath, "--directory", dest, "--numeric-owner", "--same-permissions"],
+    [
+      "--extract",
+      "--force-local",
+      `--file=${tarPath}`,
+      "--directory",
+      dest,
+      "--numeric-owner",
+      "--same-permissions",
+    ],
     { cancelSignal: signal, reject: false, stdin: "ignore" },
   );
   throwIfAborted(signal);

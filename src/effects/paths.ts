@@ -32,6 +32,10 @@ export interface Layout {
   runc: string;
   /** conmon `--socket-dir-path`. */
   sockets: string;
+  /** Archives in flight between a client and the daemon: exports being streamed, uploads being imported. */
+  staging: string;
+  /** Checkpoint archives, by name (`checkpoint --export NAME`). */
+  checkpoints: string;
 }
 
 /** Files of one image. */
@@ -122,6 +126,8 @@ export function layout(root: string): Layout {
     exits: path.join(r, "exits"),
     runc: path.join(r, "runc"),
     sockets: path.join(r, "sockets"),
+    staging: path.join(r, "staging"),
+    checkpoints: path.join(r, "checkpoints"),
   };
 }
 

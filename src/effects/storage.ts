@@ -3,11 +3,18 @@
  * path for `mount`, a tar export of it, and named artifacts. Every path is
  * built with `safeJoin`, so nothing is ever written outside the container's folder.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { createWriteStream } from "node:fs";
 import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { pipeline } from "node:stream/promises";
 import { execa } from "execa";
-import { InvalidArgError, NoSuchArtifactError, OciRuntimeError } from "../errors.js";
+import {
+  InvalidArgError,
+  NoSuchArtifactError,
+  OciRuntimeError,
+  PayloadTooLargeError,
+} from "../errors.js";
 import { containerPaths, layout, safeJoin, type Layout } from "./paths.js";
 
 const ARTIFACT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -47,15 +54,67 @@ export class LinuxStorage {
         cause: err,
       });
     });
-    const r = await execa("tar", ["--numeric-owner", "-cf", target, "-C", rootfs, "."], {
-      reject: false,
-      cancelSignal: signal,
-    });
+    const r = await execa(
+      "tar",
+      ["--numeric-owner", "--force-local", "-cf", target, "-C", rootfs, "."],
+      {
+        reject: false,
+        cancelSignal: signal,
+      },
+    );
     if (r.failed) {
       await rm(target, { force: true });
       throw new OciRuntimeError(`export of ${rootfs} failed: ${r.stderr || r.shortMessage}`);
     }
     return (await stat(target)).size;
+  }
+
+  /**
+   * A new file name in the daemon's private staging folder, for an archive
+   * on its way to or from a client: the daemon never writes or reads a path a
+   * client names. The caller removes it with `discardStaged`.
+   */
+  async stagingFile(kind: "export" | "upload"): Promise<string> {
+    await mkdir(this.layout.staging, { recursive: true, mode: 0o700 });
+    return join(this.layout.staging, `${kind}-${randomUUID()}.tar`);
+  }
+
+  /**
+   * Writes an uploaded archive into the staging folder, refusing it with
+   * PayloadTooLargeError as soon as it passes `limit` bytes; on any failure
+   * nothing is left behind. Resolves with the staged file.
+   */
+  async stageUpload(body: AsyncIterable<Buffer>, limit: number): Promise<string> {
+    const file = await this.stagingFile("upload");
+    let size = 0;
+    const capped = async function* () {
+      for await (const chunk of body) {
+        size += chunk.length;
+        if (size > limit) {
+          throw new PayloadTooLargeError(
+            `archive larger than ${limit} bytes (the daemon's --max-import-bytes)`,
+          );
+        }
+        yield chunk;
+      }
+    };
+    try {
+      await pipeline(capped, createWriteStream(file, { flags: "wx", mode: 0o600 }));
+      return file;
+    } catch (err) {
+      await rm(file, { force: true });
+      throw err;
+    }
+  }
+
+  /** Removes a staged archive; one already gone is fine. */
+  async discardStaged(file: string): Promise<void> {
+    await rm(safeJoin(this.layout.staging, basename(file)), { force: true });
+  }
+
+  /** Removes what a daemon that died left in the staging folder; run at start, before any request. */
+  async clearStaging(): Promise<void> {
+    await rm(this.layout.staging, { recursive: true, force: true });
   }
 
   private artifactPath(id: string, name: string): string {

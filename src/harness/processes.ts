@@ -122,7 +122,8 @@ export interface Berth {
 
 /** The real daemon (`berth serve`) in its own root, optionally relaying to NATS. */
 export async function startBerth(
-  options: { nats?: string; host?: string; args?: string[] } = {},
+  /** `cwd`: the daemon's working folder, where a relative path would resolve. */
+  options: { nats?: string; host?: string; args?: string[]; cwd?: string } = {},
 ): Promise<Berth> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first`);
   const dir = await tempDir("berth-it-");
@@ -155,7 +156,10 @@ export async function startBerth(
       ];
       if (options.nats) args.push("--nats", options.nats);
       args.push(...(options.args ?? []));
-      const p = spawn("node", [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+      const p = spawn("node", [CLI, ...args], {
+        stdio: ["ignore", "pipe", "pipe"],
+        ...(options.cwd ? { cwd: options.cwd } : {}),
+      });
       proc = p;
       p.stdout?.on("data", (d: Buffer) => (output += d.toString()));
       p.stderr?.on("data", (d: Buffer) => (output += d.toString()));

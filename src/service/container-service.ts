@@ -28,6 +28,11 @@ export interface ArtifactStore {
   addArtifact(id: string, name: string, data: Buffer): Promise<ArtifactInfo>;
   getArtifact(id: string, name: string): Promise<Buffer>;
   removeArtifact(id: string, name: string): Promise<void>;
+  /** A new daemon-private file for an archive on its way to a client. */
+  stagingFile(kind: "export"): Promise<string>;
+  /** Stores an uploaded archive privately, refusing it past `limit` bytes. */
+  stageUpload(body: AsyncIterable<Buffer>, limit: number): Promise<string>;
+  discardStaged(file: string): Promise<void>;
 }
 
 /** Everything the service runs on: the host ports, the journal and the host's name. */
@@ -90,8 +95,42 @@ export class ContainerService {
     await this.pool.close();
   }
 
+  /** Imports an archive already on the daemon's host (the admin's `--force-local`). */
   importImage(tarPath: string, name: string): Promise<ImageInfo> {
     return this.deps.runtime.importImage(tarPath, name);
+  }
+
+  /** Imports an archive a client uploads, of at most `limit` bytes; the upload is not kept. */
+  async importUpload(body: AsyncIterable<Buffer>, name: string, limit: number): Promise<ImageInfo> {
+    const file = await this.deps.artifacts.stageUpload(body, limit);
+    try {
+      return await this.deps.runtime.importImage(file, name);
+    } finally {
+      await this.deps.artifacts.discardStaged(file);
+    }
+  }
+
+  /**
+   * Exports the container's root filesystem, journaled as `export`, into a
+   * daemon-private file that the caller streams to the client and then
+   * discards; the daemon never writes where a client points.
+   */
+  async exportRootfs(
+    ref: string,
+    meta: RequestMeta,
+  ): Promise<{ file: string; record: ContainerRecord }> {
+    const file = await this.deps.artifacts.stagingFile("export");
+    try {
+      return { file, record: await this.command(ref, { type: "EXPORT", path: file }, meta) };
+    } catch (err) {
+      await this.deps.artifacts.discardStaged(file);
+      throw err;
+    }
+  }
+
+  /** Removes a staged archive once it has been streamed. */
+  discardStaged(file: string): Promise<void> {
+    return this.deps.artifacts.discardStaged(file);
   }
 
   /** Records a new container (state configured); nothing runs yet. */

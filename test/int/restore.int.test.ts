@@ -8,9 +8,8 @@
  * Which branch runs is decided by running `criu check` here, once.
  */
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BerthClient } from "../../src/client/index.js";
@@ -30,17 +29,14 @@ const whyNot = criuWorks
     : `criu check exited ${criu.exitCode}: ${(criu.stderr || criu.stdout).trim().split("\n").pop()}`;
 
 let berth: Berth;
-let scratch: string;
 
 beforeAll(async () => {
   berth = await startBerth();
   await berth.ok("image", "import", busyboxTar(), "busybox");
-  scratch = await mkdtemp(join(tmpdir(), "berth-restore-"));
 }, 60_000);
 
 afterAll(async () => {
   await berth?.stop();
-  if (scratch) await rm(scratch, { recursive: true, force: true });
 });
 
 const api = () => new BerthClient({ socketPath: berth.socket, actor: "test" });
@@ -131,8 +127,9 @@ describe.skipIf(criuWorks)(
       const id = await create("sleep", "1000");
       await post(id, "start");
       const pid = await runcPid(id);
-      const archive = join(scratch, "never-written.tar");
-      for (const options of [{}, { keepRunning: true }, { targetFile: archive }]) {
+      // A checkpoint archive is a name in the root's checkpoint folder, never a host path (issue 10, defect 3).
+      const archive = join(berth.root, "checkpoints", "never-written.tar");
+      for (const options of [{}, { keepRunning: true }, { targetFile: "never-written.tar" }]) {
         const before = await inspect(id);
         const err = await failure(post(id, "checkpoint", options));
         expect(err.code).toBe("UNSUPPORTED");
@@ -170,10 +167,12 @@ describe.skipIf(criuWorks)(
       const id = await create("true");
       await post(id, "start");
       await api().call("POST", `/containers/${id}/wait`);
-      const missing = join(scratch, "missing.tar");
-      const bogus = join(scratch, "bogus.tar");
+      // Archives are names in the root's checkpoint folder (issue 10, defect 3).
+      const missing = join(berth.root, "checkpoints", "missing.tar");
+      const bogus = join(berth.root, "checkpoints", "bogus.tar");
+      await mkdir(dirname(bogus), { recursive: true });
       await writeFile(bogus, "this is not a checkpoint archive\n");
-      for (const targetFile of [missing, bogus]) {
+      for (const targetFile of [basename(missing), basename(bogus)]) {
         const before = await inspect(id);
         const err = await failure(post(id, "restore", { targetFile }));
         // criu is checked first (as Podman does), so on this host the archive is never read.
