@@ -16,7 +16,7 @@ import { pumpAttach } from "./attach-pump.js";
 import { readJson, sendJson } from "./http-io.js";
 import { MULTIPLEXED_STREAM, RAW_STREAM } from "../client/index.js";
 import { requestMeta } from "./request-meta.js";
-import { decodeSegment, type Handler } from "./router.js";
+import { decodeSegment, requestUrl, type Handler } from "./router.js";
 import { EmptyBody } from "./schemas.js";
 import type { ApiDeps } from "./api-deps.js";
 
@@ -37,8 +37,12 @@ function upgradeHead(terminal: boolean, requestId: string): string {
   ].join("\r\n");
 }
 
-/** A JSON error response written onto a socket the HTTP server no longer manages. */
-function writeError(socket: Duplex, err: unknown, requestId: string): void {
+/**
+ * A JSON error response written onto a socket the HTTP server no longer
+ * manages. An answer to HEAD carries no body: the client would read it as
+ * the start of a next response.
+ */
+function writeError(socket: Duplex, err: unknown, requestId: string, method?: string): void {
   const e = asBerthError(err);
   const body = JSON.stringify({ error: e.toJSON() });
   const head = [
@@ -50,7 +54,7 @@ function writeError(socket: Duplex, err: unknown, requestId: string): void {
     "",
     "",
   ].join("\r\n");
-  socket.end(head + body);
+  socket.end(method === "HEAD" ? head : head + body);
 }
 
 async function upgradeAttach(deps: ApiDeps, req: IncomingMessage, socket: Duplex, head: Buffer) {
@@ -59,7 +63,7 @@ async function upgradeAttach(deps: ApiDeps, req: IncomingMessage, socket: Duplex
   socket.on("error", () => undefined);
   let upgraded = false;
   try {
-    const url = new URL(req.url ?? "/", "http://berth");
+    const url = requestUrl(req.url);
     const ref = ATTACH_PATH.exec(url.pathname)?.[1];
     if (req.method !== "POST" || ref === undefined) {
       throw new InvalidArgError(`no upgrade route ${req.method} ${url.pathname}`);
@@ -72,7 +76,7 @@ async function upgradeAttach(deps: ApiDeps, req: IncomingMessage, socket: Duplex
       deps.service.logs(opened.record.id),
     );
   } catch (err) {
-    if (!upgraded) writeError(socket, err, meta.requestId);
+    if (!upgraded) writeError(socket, err, meta.requestId, req.method);
   } finally {
     // Half-close first so everything written reaches the client, then let go of the socket.
     if (upgraded) socket.end(() => socket.destroy());

@@ -19,6 +19,17 @@ export interface RouteContext {
 
 export type Handler = (ctx: RouteContext) => Promise<void>;
 
+/** The request target as a URL; one that cannot be parsed (`//%C0%AF`, say) is the caller's mistake, a 400. */
+export function requestUrl(target: string | undefined): URL {
+  try {
+    return new URL(target ?? "/", "http://berth");
+  } catch (err) {
+    throw new InvalidArgError(`malformed request target ${JSON.stringify(target)}`, {
+      cause: err,
+    });
+  }
+}
+
 /** One percent-decoded path segment; bad encoding (`%ZZ`) is the caller's mistake, a 400. */
 export function decodeSegment(segment: string): string {
   try {

@@ -51,6 +51,23 @@ describe("caller mistakes at the edge", () => {
     expect((await raw("GET", "/_ping")).status).toBe(200);
   });
 
+  it("answers 400 to an upgrade request whose target is not a URL", async () => {
+    const answer = await raw("GET", "//%C0%AF?a=%", undefined, {
+      connection: "Upgrade",
+      upgrade: "websocket",
+    });
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.body)).toMatchObject({ error: { code: "INVALID_ARG" } });
+  });
+
+  it("answers a refused HEAD upgrade with headers only, which the client can parse", async () => {
+    const answer = await raw("HEAD", "/containers/x/attach", undefined, {
+      connection: "Upgrade",
+      upgrade: "tcp",
+    });
+    expect(answer).toEqual({ status: 400, body: "" });
+  });
+
   it("answers 400 to a plain attach whose path has bad percent-encoding", async () => {
     expect((await raw("POST", "/containers/%ZZ/attach")).status).toBe(400);
   });

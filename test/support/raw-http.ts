@@ -15,13 +15,21 @@ export interface RawRequest {
   path: string;
   headers?: Record<string, string>;
   body?: string | Buffer;
+  /** Gives up on the request (the promise rejects) when aborted. */
+  signal?: AbortSignal;
 }
 
 /** Sends one request and reads the whole answer; an upgrade that succeeds is closed at once. */
 export function rawRequest(socketPath: string, r: RawRequest): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { socketPath, method: r.method, path: r.path, headers: r.headers ?? {} },
+      {
+        socketPath,
+        method: r.method,
+        path: r.path,
+        headers: r.headers ?? {},
+        ...(r.signal ? { signal: r.signal } : {}),
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
