@@ -10,6 +10,7 @@ import type { ContainerState } from "../machines/index.js";
 import { CONTAINER_STATES } from "../machines/index.js";
 import type { ContainerService } from "../service/index.js";
 import { readBytes, readJson, sendJson } from "./http-io.js";
+import { logsRoute } from "./logs-route.js";
 import type { Operation } from "./operation.js";
 import { operationTable } from "./operation-table.js";
 import type { Handler, RouteContext } from "./router.js";
@@ -82,7 +83,7 @@ export function containerRoutes(service: ContainerService): Record<string, Handl
     "POST /containers": serve(ops.create, bodyOnly(CreateBody)),
     "GET /containers": serve(ops.ps, ({ url }) => ({ all: url.searchParams.get("all") === "1" })),
     "GET /containers/:ref": serve(ops.inspect, pathAndQuery()),
-    "GET /containers/:ref/logs": serve(ops.logs, pathAndQuery()),
+    "GET /containers/:ref/logs": logsRoute(service),
     "GET /containers/:ref/history": serve(ops.history, pathAndQuery()),
     "POST /containers/:ref/init": serve(ops.init, body(EmptyBody)),
     "POST /containers/:ref/pause": serve(ops.pause, body(EmptyBody)),

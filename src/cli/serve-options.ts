@@ -6,6 +6,9 @@ import type { DaemonOptions } from "../daemon/index.js";
 import { InvalidArgError } from "../errors.js";
 import type { NatsAuth } from "../nats/index.js";
 
+/** Below this, a log would hold only a few lines before conmon starts it afresh. */
+const MIN_LOG_SIZE_MAX = 4096;
+
 export interface ServeFlags {
   root: string;
   nats?: string[];
@@ -32,6 +35,8 @@ export interface ServeFlags {
   eventsMaxSubscribers?: number;
   /** `GET /events`: bytes held per consumer. */
   eventsBufferBytes?: number;
+  /** Most bytes of each container's log file; -1 for no limit. */
+  logSizeMax?: number;
 }
 
 /** A whole number of at least 1 for `flag`, or undefined when the flag was not given. */
@@ -81,6 +86,15 @@ export function daemonOptions(
     ...(maxSubscribers !== undefined ? { maxSubscribers } : {}),
     ...(bufferBytes !== undefined ? { bufferBytes } : {}),
   };
+  const logSizeMax = flags.logSizeMax;
+  if (
+    logSizeMax !== undefined &&
+    logSizeMax !== -1 &&
+    !(Number.isSafeInteger(logSizeMax) && logSizeMax >= MIN_LOG_SIZE_MAX)
+  )
+    throw new InvalidArgError(
+      `invalid --log-size-max ${logSizeMax}: use a whole number of bytes, ${MIN_LOG_SIZE_MAX} or more, or -1 for no limit`,
+    );
   return {
     root: flags.root,
     socket: rest.socket,
@@ -93,6 +107,7 @@ export function daemonOptions(
     ...(Object.keys(natsAuth).length > 0 ? { natsAuth } : {}),
     natsApi: flags.natsApi !== false,
     ...(Object.keys(events).length > 0 ? { events } : {}),
+    ...(logSizeMax !== undefined ? { logSizeMax } : {}),
     ...(rest.log ? { log: rest.log } : {}),
   };
 }

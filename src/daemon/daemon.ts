@@ -36,6 +36,8 @@ export interface DaemonOptions {
   natsApi?: boolean;
   /** Slow-consumer and keep-alive settings of `GET /events`. */
   events?: EventsRouteOptions;
+  /** Most bytes of each container's log file (conmon `--log-size-max`); -1: no limit. */
+  logSizeMax?: number;
   version: string;
   log?: (line: string) => void;
 }
@@ -89,7 +91,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   await claimSocketPath(options.socket);
   await mkdir(options.root, { recursive: true, mode: 0o700 });
   const journal = await LevelJournal.open(join(options.root, "journal"));
-  const runtime = new LinuxRuntime({ root: options.root });
+  const runtime = new LinuxRuntime({
+    root: options.root,
+    ...(options.logSizeMax !== undefined ? { logSizeMax: options.logSizeMax } : {}),
+  });
   const exits = new ExitMonitor({
     root: options.root,
     onError: (e) => log(`exit monitor: ${String(e)}`),

@@ -9,7 +9,7 @@ import { writeBundle } from "./bundle.js";
 import { spawnConmon, waitConmonExit } from "./conmon.js";
 import { clearExitFiles, readExitFile, readPreviousExitFile } from "./exit-file.js";
 import { importImage, readImage } from "./image.js";
-import { readK8sLog } from "./logs.js";
+import { readK8sLog, streamK8sLog } from "./logs.js";
 import { isMounted, mountOverlay, mountsUnder, unmountOverlay } from "./overlay.js";
 import {
   assertContainerId,
@@ -44,7 +44,17 @@ export interface LinuxRuntimeOptions {
   conmonPath?: string;
   /** How long conmon may take to create a container. Default 60 s. */
   createTimeoutMs?: number;
+  /** Most bytes of a container's log file (default 16 MiB); -1: no limit. */
+  logSizeMax?: number;
 }
+
+/**
+ * The default bound on a container's log file. Podman sets none and Docker's
+ * json-file driver none either; kubelet keeps 10 MiB per file. berth has to
+ * read logs back through its own memory, so it sets one. conmon has no
+ * rotation: at the bound it starts the file afresh.
+ */
+export const DEFAULT_LOG_SIZE_MAX = 16 * 1024 * 1024;
 
 /** The host runtime. Methods validate ids and never touch paths outside the root. */
 export class LinuxRuntime implements ContainerRuntime {
@@ -53,12 +63,15 @@ export class LinuxRuntime implements ContainerRuntime {
   private readonly runcPath: string;
   private readonly conmonPath: string;
   private readonly createTimeoutMs: number | undefined;
+  private readonly logSizeMax: number | undefined;
 
   constructor(options: LinuxRuntimeOptions) {
     this.layout = layout(options.root);
     this.runcPath = options.runcPath ?? "/usr/sbin/runc";
     this.conmonPath = options.conmonPath ?? "/usr/bin/conmon";
     this.createTimeoutMs = options.createTimeoutMs;
+    const logSizeMax = options.logSizeMax ?? DEFAULT_LOG_SIZE_MAX;
+    this.logSizeMax = logSizeMax > 0 ? logSizeMax : undefined;
     this.runc = new Runc(this.runcPath, this.layout.runc);
   }
 
@@ -128,6 +141,7 @@ export class LinuxRuntime implements ContainerRuntime {
           terminal: spec.terminal,
           stdin: spec.stdin,
           timeoutMs: this.createTimeoutMs,
+          ...(this.logSizeMax !== undefined ? { logSizeMax: this.logSizeMax } : {}),
         },
         signal,
       );
@@ -213,6 +227,10 @@ export class LinuxRuntime implements ContainerRuntime {
 
   readLogs(id: string): Promise<LogLine[]> {
     return readK8sLog(this.paths(id).log);
+  }
+
+  logLines(id: string): AsyncIterable<LogLine> {
+    return streamK8sLog(this.paths(id).log);
   }
 
   attach(id: string, signal?: AbortSignal): Promise<AttachSession> {
