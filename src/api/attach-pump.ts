@@ -83,7 +83,7 @@ export async function pumpAttach(
   io: AttachIo,
   { record, session }: OpenedAttach,
   o: AttachOptions,
-  readLogs: () => Promise<LogLine[]>,
+  readLogs: () => AsyncIterable<LogLine>,
 ): Promise<AttachEnd> {
   // A terminal has one stream and no framing; the stream selection does not apply to it.
   const send = (stream: "stdout" | "stderr", data: Buffer): Promise<boolean> =>
@@ -95,7 +95,8 @@ export async function pumpAttach(
 
   if (o.logs) {
     // As the seed does, each log line goes out with the newline the log format strips.
-    for (const line of await readLogs()) {
+    // Streamed from the log file a line at a time, each sent before the next is read.
+    for await (const line of readLogs()) {
       if (!(await send(line.stream, Buffer.from(`${line.text}\n`)))) break;
     }
   }

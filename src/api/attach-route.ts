@@ -73,7 +73,7 @@ async function upgradeAttach(deps: ApiDeps, req: IncomingMessage, socket: Duplex
     socket.write(upgradeHead(opened.record.terminal, meta.requestId));
     upgraded = true;
     await pumpAttach({ input: socket, head, output: socket }, opened, options, () =>
-      deps.service.logs(opened.record.id),
+      deps.service.logLines(opened.record.id),
     );
   } catch (err) {
     if (!upgraded) writeError(socket, err, meta.requestId, req.method);
@@ -103,7 +103,7 @@ export function attachHandler(deps: ApiDeps): Handler {
     res.writeHead(200, { "content-type": contentType(opened.record.terminal) });
     res.flushHeaders();
     await pumpAttach({ input: req, output: res }, opened, options, () =>
-      deps.service.logs(opened.record.id),
+      deps.service.logLines(opened.record.id),
     );
     res.end();
   };

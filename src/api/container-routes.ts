@@ -14,6 +14,7 @@ import type { ContainerState } from "../machines/index.js";
 import { CONTAINER_STATES } from "../machines/index.js";
 import type { ContainerService } from "../service/index.js";
 import { readBytes, readJson, sendJson } from "./http-io.js";
+import { logsRoute } from "./logs-route.js";
 import type { Operation } from "./operation.js";
 import { operationTable } from "./operation-table.js";
 import type { Handler, RouteContext } from "./router.js";
@@ -152,7 +153,7 @@ export function containerRoutes(
     "POST /containers": serve(ops.create, bodyOnly(CreateBody)),
     "GET /containers": serve(ops.ps, ({ url }) => ({ all: url.searchParams.get("all") === "1" })),
     "GET /containers/:ref": serve(ops.inspect, pathAndQuery()),
-    "GET /containers/:ref/logs": serve(ops.logs, pathAndQuery()),
+    "GET /containers/:ref/logs": logsRoute(service),
     "GET /containers/:ref/history": serve(ops.history, pathAndQuery()),
     "POST /containers/:ref/init": serve(ops.init, body(EmptyBody)),
     "POST /containers/:ref/pause": serve(ops.pause, body(EmptyBody)),

@@ -110,6 +110,11 @@ program
     "largest image archive a client may upload (default 4 GiB)",
     (v) => Number(v),
   )
+  .option(
+    "--log-size-max <bytes>",
+    "most bytes of each container's log file; conmon starts it afresh at the limit (default 16777216, -1: none)",
+    (v) => Number(v),
+  )
   .action(async (opts: ServeFlags, cmd: Command) => {
     const { serve } = await import("./serve.js");
     await serve({ ...opts, socket: socketOf(cmd), version: pkg.version });

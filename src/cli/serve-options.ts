@@ -6,6 +6,9 @@ import type { DaemonOptions } from "../daemon/index.js";
 import { InvalidArgError } from "../errors.js";
 import type { NatsAuth } from "../nats/index.js";
 
+/** Below this, a log would hold only a few lines before conmon starts it afresh. */
+const MIN_LOG_SIZE_MAX = 4096;
+
 export interface ServeFlags {
   root: string;
   nats?: string[];
@@ -40,6 +43,8 @@ export interface ServeFlags {
   eventsBufferBytes?: number;
   /** The largest image archive a client may upload, in bytes. */
   maxImportBytes?: number;
+  /** Most bytes of each container's log file; -1 for no limit. */
+  logSizeMax?: number;
 }
 
 /** A whole number of at least 1 for `flag`, or undefined when the flag was not given. */
@@ -92,6 +97,15 @@ export function daemonOptions(
     ...(maxSubscribers !== undefined ? { maxSubscribers } : {}),
     ...(bufferBytes !== undefined ? { bufferBytes } : {}),
   };
+  const logSizeMax = flags.logSizeMax;
+  if (
+    logSizeMax !== undefined &&
+    logSizeMax !== -1 &&
+    !(Number.isSafeInteger(logSizeMax) && logSizeMax >= MIN_LOG_SIZE_MAX)
+  )
+    throw new InvalidArgError(
+      `invalid --log-size-max ${logSizeMax}: use a whole number of bytes, ${MIN_LOG_SIZE_MAX} or more, or -1 for no limit`,
+    );
   return {
     root: flags.root,
     socket: rest.socket,
@@ -108,6 +122,7 @@ export function daemonOptions(
     ...(leaseTtl !== undefined ? { hostLeaseTtlMs: leaseTtl * 1000 } : {}),
     ...(Object.keys(events).length > 0 ? { events } : {}),
     ...(maxImportBytes !== undefined ? { maxImportBytes } : {}),
+    ...(logSizeMax !== undefined ? { logSizeMax } : {}),
     ...(rest.log ? { log: rest.log } : {}),
   };
 }

@@ -53,6 +53,8 @@ export interface DaemonOptions {
   events?: EventsRouteOptions;
   /** The largest image archive a client may upload, in bytes (default 4 GiB). */
   maxImportBytes?: number;
+  /** Most bytes of each container's log file (conmon `--log-size-max`); -1: no limit. */
+  logSizeMax?: number;
   version: string;
   log?: (line: string) => void;
 }
@@ -134,7 +136,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         throw err;
       })
     : undefined;
-  const runtime = new LinuxRuntime({ root: options.root });
+  const runtime = new LinuxRuntime({
+    root: options.root,
+    ...(options.logSizeMax !== undefined ? { logSizeMax: options.logSizeMax } : {}),
+  });
   const exits = new ExitMonitor({
     root: options.root,
     onError: (e) => log(`exit monitor: ${String(e)}`),

@@ -39,6 +39,8 @@ export interface ConmonOptions {
   stdin?: boolean;
   /** Give up (and clean up) when conmon has not reported by then. Default 60 s. */
   timeoutMs?: number;
+  /** conmon starts the log file afresh when it would grow past this many bytes; none: no limit. */
+  logSizeMax?: number;
 }
 
 const SyncSchema = z.object({ data: z.number().int(), message: z.string().optional() });
@@ -71,6 +73,7 @@ export function conmonArgs(o: ConmonOptions): string[] {
     ["--socket-dir-path", o.socketDir],
     ["--full-attach"],
     o.terminal ? ["-t"] : o.stdin ? ["-i"] : [],
+    o.logSizeMax !== undefined ? ["--log-size-max", String(o.logSizeMax)] : [],
     ["--log-level", "warning"],
     ...runtimeArgs.map((arg) => ["--runtime-arg", arg]),
   ].flat();

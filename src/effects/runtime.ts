@@ -10,7 +10,7 @@ import { DEFAULT_CAPABILITIES, writeBundle } from "./bundle.js";
 import { spawnConmon, waitConmonExit } from "./conmon.js";
 import { clearExitFiles, readExitFile, readPreviousExitFile } from "./exit-file.js";
 import { importImage, readImage } from "./image.js";
-import { readK8sLog } from "./logs.js";
+import { readK8sLog, streamK8sLog } from "./logs.js";
 import { isMounted, mountOverlay, mountsUnder, unmountOverlay } from "./overlay.js";
 import {
   assertContainerId,
@@ -49,7 +49,17 @@ export interface LinuxRuntimeOptions {
   createTimeoutMs?: number;
   /** The moby-format seccomp profile behind the default filter. Default Podman's, from containers-common. */
   seccompProfile?: string;
+  /** Most bytes of a container's log file (default 16 MiB); -1: no limit. */
+  logSizeMax?: number;
 }
+
+/**
+ * The default bound on a container's log file. Podman sets none and Docker's
+ * json-file driver none either; kubelet keeps 10 MiB per file. berth has to
+ * read logs back through its own memory, so it sets one. conmon has no
+ * rotation: at the bound it starts the file afresh.
+ */
+export const DEFAULT_LOG_SIZE_MAX = 16 * 1024 * 1024;
 
 /** The host runtime. Methods validate ids and never touch paths outside the root. */
 export class LinuxRuntime implements ContainerRuntime {
@@ -59,6 +69,7 @@ export class LinuxRuntime implements ContainerRuntime {
   private readonly conmonPath: string;
   private readonly createTimeoutMs: number | undefined;
   private readonly seccompProfile: string;
+  private readonly logSizeMax: number | undefined;
 
   constructor(options: LinuxRuntimeOptions) {
     this.seccompProfile = options.seccompProfile ?? DEFAULT_SECCOMP_PROFILE;
@@ -66,6 +77,8 @@ export class LinuxRuntime implements ContainerRuntime {
     this.runcPath = options.runcPath ?? "/usr/sbin/runc";
     this.conmonPath = options.conmonPath ?? "/usr/bin/conmon";
     this.createTimeoutMs = options.createTimeoutMs;
+    const logSizeMax = options.logSizeMax ?? DEFAULT_LOG_SIZE_MAX;
+    this.logSizeMax = logSizeMax > 0 ? logSizeMax : undefined;
     this.runc = new Runc(this.runcPath, this.layout.runc);
   }
 
@@ -144,6 +157,7 @@ export class LinuxRuntime implements ContainerRuntime {
           terminal: spec.terminal,
           stdin: spec.stdin,
           timeoutMs: this.createTimeoutMs,
+          ...(this.logSizeMax !== undefined ? { logSizeMax: this.logSizeMax } : {}),
         },
         signal,
       );
@@ -229,6 +243,10 @@ export class LinuxRuntime implements ContainerRuntime {
 
   readLogs(id: string): Promise<LogLine[]> {
     return readK8sLog(this.paths(id).log);
+  }
+
+  logLines(id: string): AsyncIterable<LogLine> {
+    return streamK8sLog(this.paths(id).log);
   }
 
   attach(id: string, signal?: AbortSignal): Promise<AttachSession> {

@@ -121,6 +121,8 @@ export interface ContainerRuntime {
   /** The exit `clearExit` set aside: the last run's end, until a new run ends. */
   readPreviousExit(id: string): Promise<ExitInfo | undefined>;
   readLogs(id: string): Promise<LogLine[]>;
+  /** The container's log lines as they are read from its log file, never the whole file at once. */
+  logLines(id: string): AsyncIterable<LogLine>;
   /**
    * Connects to the attach socket of a created or running container. Output
    * written before this resolves is not seen (it is in the log).

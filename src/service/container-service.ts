@@ -215,6 +215,11 @@ export class ContainerService {
     return this.queries.logs(ref);
   }
 
+  /** The log streamed a line at a time; throws at once for a reference that fits no container. */
+  logLines(ref: string): AsyncIterable<LogLine> {
+    return this.queries.logLines(ref);
+  }
+
   history(ref: string): Promise<CloudEvent[]> {
     return this.queries.history(ref);
   }

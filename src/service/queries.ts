@@ -22,7 +22,10 @@ export function listContainers(pool: ActorPool, all: boolean): ContainerRecord[]
 /** What the queries read besides the pool. */
 export interface QueryDeps {
   journal: Journal;
-  runtime: { readLogs(id: string): Promise<LogLine[]> };
+  runtime: {
+    readLogs(id: string): Promise<LogLine[]>;
+    logLines(id: string): AsyncIterable<LogLine>;
+  };
   storage: RootfsStorage;
 }
 
@@ -45,6 +48,11 @@ export class ContainerQueries {
 
   logs(ref: string): Promise<LogLine[]> {
     return this.deps.runtime.readLogs(this.inspect(ref).id);
+  }
+
+  /** The log as a stream of lines; the reference is resolved (or refused) at once. */
+  logLines(ref: string): AsyncIterable<LogLine> {
+    return this.deps.runtime.logLines(this.inspect(ref).id);
   }
 
   history(ref: string): Promise<CloudEvent[]> {

@@ -30,6 +30,12 @@ describe("conmonArgs", () => {
     expect(valueOf("--persist-dir")).toBe("/r/containers/abc/persist");
   });
 
+  it("bounds the log file only when given a size", () => {
+    expect(args).not.toContain("--log-size-max");
+    const bounded = conmonArgs({ ...options, logSizeMax: 1_048_576 });
+    expect(bounded[bounded.indexOf("--log-size-max") + 1]).toBe("1048576");
+  });
+
   it("points runc at berth's root and a JSON error log", () => {
     const runtimeArgs = args.flatMap((a, i) => (a === "--runtime-arg" ? [args[i + 1]] : []));
     expect(runtimeArgs).toEqual([

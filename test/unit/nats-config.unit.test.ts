@@ -113,6 +113,19 @@ describe("serve flags bounding GET /events memory", () => {
   });
 });
 
+describe("serve flag --log-size-max", () => {
+  it("maps a size in bytes or -1 (no limit), and refuses sizes too small to hold a few lines", () => {
+    expect(daemonOptions({ ...base, logSizeMax: 1_048_576 }, rest).logSizeMax).toBe(1_048_576);
+    expect(daemonOptions({ ...base, logSizeMax: -1 }, rest).logSizeMax).toBe(-1);
+    expect(daemonOptions(base, rest)).not.toHaveProperty("logSizeMax");
+    for (const bad of [0, 100, 1.5, Number.NaN, -2]) {
+      expect(() => daemonOptions({ ...base, logSizeMax: bad }, rest)).toThrow(
+        new RegExp(`^invalid --log-size-max ${bad}: use a whole number of bytes`),
+      );
+    }
+  });
+});
+
 describe("NATS connection options", () => {
   it("split server lists given with commas or repeated flags", () => {
     expect(natsServers(["nats://a:1,nats://b:2", "nats://c:3"])).toEqual([
