@@ -113,6 +113,16 @@ describe("export streams the archive to the client", () => {
     expect(await staged(berth.root)).toEqual([]);
   });
 
+  it("leaves the file at -o as it was when the export fails, and no partial file beside it", async () => {
+    const existing = join(scratch, "keep.tar");
+    await writeFile(existing, "an older export\n");
+    const r = await berth.cli("export", "-o", existing, "no-such-container");
+    expect(r.code).toBe(125);
+    expect(r.stderr).toContain("no-such-container");
+    expect(await readFile(existing, "utf8")).toBe("an older export\n");
+    expect((await readdir(scratch)).filter((f) => f.includes(".berth-"))).toEqual([]);
+  });
+
   it("makes an export to a folder the CLI's own error, before the daemon is asked", async () => {
     const id = await containerWithMarker();
     const before = (await history(id)).length;
