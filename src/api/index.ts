@@ -3,7 +3,7 @@
  * API, both adapters over one operation table (operation-table.ts), plus the
  * daemon's own routes (status, events, audit, attach, health).
  */
-export { apiServer, checkedSocketPath, claimSocketPath, listenOnSocket } from "./server.js";
+export { apiServer, claimSocketPath, listenOnSocket } from "./server.js";
 export type { ApiDeps } from "./api-deps.js";
 export type { Handler, RouteContext } from "./router.js";
 export { eventsRoute, MIN_BUFFER_BYTES, type EventsRouteOptions } from "./events-route.js";

@@ -5,9 +5,9 @@
  */
 import { once } from "node:events";
 import { createReadStream } from "node:fs";
-import { open, readFile, rm as removeFile, stat } from "node:fs/promises";
+import { open, readFile, rename, rm as removeFile, stat } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
-import { resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { BerthClient } from "../client/index.js";
 import {
   CtrStateInvalidError,
@@ -196,34 +196,44 @@ export const unmount = (s: string, refs: string[], opts: { force?: boolean }) =>
   );
 
 /**
+ * A hidden file beside `output` for the tar to land in, opened before the
+ * daemon is asked: a folder or an unwritable place is the CLI's own error,
+ * and a failed export leaves whatever was at `output` as it was.
+ */
+async function exportTarget(output: string) {
+  const fail = (why: string, cause?: unknown) =>
+    new InvalidArgError(`cannot write ${output}: ${why}`, { cause });
+  if ((await stat(output).catch(() => undefined))?.isDirectory()) throw fail("it is a folder");
+  const tmp = join(dirname(output), `.${basename(output)}.berth-${process.pid}-${Date.now()}`);
+  const file = await open(tmp, "wx", 0o644).catch((err: unknown) => {
+    throw fail((err as Error).message, err);
+  });
+  return { file, tmp };
+}
+
+/**
  * Streams the container's root filesystem from the daemon and writes it, as
- * the user who runs the CLI, to `-o FILE` or to stdout (never a terminal).
- * A file this export started is removed again if the export fails.
+ * the user who runs the CLI, to `-o FILE` (replaced only once the whole tar
+ * arrived) or to stdout, never a terminal.
  */
 export async function exportRootfs(s: string, ref: string, opts: { output?: string }) {
   const { output } = opts;
-  if (output === undefined && process.stdout.isTTY) {
-    throw new InvalidArgError(
-      "refusing to write a tar archive to a terminal: use -o FILE or redirect",
-    );
+  if (output === undefined) {
+    if (process.stdout.isTTY) {
+      throw new InvalidArgError(
+        "refusing to write a tar archive to a terminal: use -o FILE or redirect",
+      );
+    }
+    await pipeline(await client(s).exportRootfs(ref), process.stdout, { end: false });
+    return;
   }
-  const file =
-    output === undefined
-      ? undefined
-      : await open(output, "w").catch((err: unknown) => {
-          throw new InvalidArgError(`cannot write ${output}: ${(err as Error).message}`, {
-            cause: err,
-          });
-        });
+  const { file, tmp } = await exportTarget(output);
   try {
-    const tar = await client(s).exportRootfs(ref);
-    if (file) await pipeline(tar, file.createWriteStream());
-    else await pipeline(tar, process.stdout, { end: false });
-  } catch (err) {
-    if (output !== undefined) await removeFile(output, { force: true });
-    throw err;
+    await pipeline(await client(s).exportRootfs(ref), file.createWriteStream());
+    await rename(tmp, output);
   } finally {
-    await file?.close().catch(() => undefined);
+    await file.close().catch(() => undefined);
+    await removeFile(tmp, { force: true });
   }
 }
 

@@ -25,7 +25,16 @@ const lstatOrUndefined = (path: string): Promise<Stats | undefined> =>
 /** The root's own folders and each container's folder: everything secret sits below one of them. */
 async function secretFolders(root: string): Promise<string[]> {
   const l = layout(root);
-  const fixed = [l.images, l.containers, l.exits, l.runc, l.sockets, join(root, "journal")];
+  const fixed = [
+    l.images,
+    l.containers,
+    l.exits,
+    l.runc,
+    l.sockets,
+    l.staging,
+    l.checkpoints,
+    join(root, "journal"),
+  ];
   const containers = await readdir(l.containers).catch(() => [] as string[]);
   return [...fixed, ...containers.map((id) => join(l.containers, id))];
 }

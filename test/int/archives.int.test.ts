@@ -6,13 +6,14 @@
  * `--force-local`, never a `host:path` that tar would hand to a remote shell.
  */
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { request } from "node:http";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BerthError } from "../../src/errors.js";
-import { busyboxTar, CLI, startBerth, type Berth } from "../../src/harness/index.js";
+import { busyboxTar, CLI, startBerth, until, type Berth } from "../../src/harness/index.js";
 import { daemonApi } from "../support/daemon-api.js";
 
 let berth: Berth;
@@ -90,6 +91,36 @@ describe("export streams the archive to the client", () => {
     await symlink(victim, link);
     await failure(api().call("POST", `/containers/${id}/export`, { path: link }));
     expect(await readFile(victim, "utf8")).toBe("ssh-ed25519 AAAA keep-me\n");
+  });
+
+  it("removes the staged archive when the client goes away in the middle of the stream", async () => {
+    const id = await containerWithMarker();
+    await new Promise<void>((resolve, reject) => {
+      const req = request(
+        { socketPath: berth.socket, path: `/containers/${id}/export`, method: "GET" },
+        (res) => {
+          expect(res.statusCode).toBe(200);
+          res.once("data", () => {
+            res.destroy();
+            resolve();
+          });
+        },
+      );
+      req.once("error", reject);
+      req.end();
+    });
+    await until(async () => (await staged(berth.root)).length === 0, 15_000, "staging to empty");
+    expect(await staged(berth.root)).toEqual([]);
+  });
+
+  it("leaves the file at -o as it was when the export fails, and no partial file beside it", async () => {
+    const existing = join(scratch, "keep.tar");
+    await writeFile(existing, "an older export\n");
+    const r = await berth.cli("export", "-o", existing, "no-such-container");
+    expect(r.code).toBe(125);
+    expect(r.stderr).toContain("no-such-container");
+    expect(await readFile(existing, "utf8")).toBe("an older export\n");
+    expect((await readdir(scratch)).filter((f) => f.includes(".berth-"))).toEqual([]);
   });
 
   it("makes an export to a folder the CLI's own error, before the daemon is asked", async () => {
@@ -179,5 +210,16 @@ describe("checkpoint archives", () => {
     expect(await history(id)).toHaveLength(before);
     expect(existsSync(join(scratch, "ckpt.tar"))).toBe(false);
     await berth.ok("rm", "-f", "-t", "0", id);
+  });
+});
+
+describe("a daemon that died with an archive staged", () => {
+  it("removes the leftover at its next start", async () => {
+    await berth.kill("SIGKILL");
+    const leftover = join(berth.root, "staging", "export-left-behind.tar");
+    await mkdir(join(berth.root, "staging"), { recursive: true });
+    await writeFile(leftover, "half an export");
+    await berth.start();
+    expect(existsSync(leftover)).toBe(false);
   });
 });
