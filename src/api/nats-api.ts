@@ -36,10 +36,10 @@ import {
 } from "@nats-io/transport-node";
 import {
   AnswerTooLargeError,
-  BerthError,
   BusyError,
   ForbiddenError,
   InvalidArgError,
+  UnauthenticatedError,
 } from "../errors.js";
 import { apiSubject } from "../events/index.js";
 import type { RequestMeta } from "../machines/index.js";
@@ -136,6 +136,8 @@ export class NatsApi {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly verifier: RequestVerifier;
   private readonly maxInFlight: number;
+  private lastRefusalLog = 0;
+  private refusalsUnlogged = 0;
   readonly subject: string;
 
   constructor(private readonly deps: NatsApiDeps) {
@@ -213,6 +215,19 @@ export class NatsApi {
     void p.finally(() => this.inFlight.delete(p));
   }
 
+  /** Logs a refusal, at most one line a second, so a flood of bad requests cannot flood the log. */
+  private logRefusal(line: string): void {
+    const now = Date.now();
+    if (now - this.lastRefusalLog < 1_000) {
+      this.refusalsUnlogged += 1;
+      return;
+    }
+    const more = this.refusalsUnlogged > 0 ? ` (and ${this.refusalsUnlogged} more unlogged)` : "";
+    this.refusalsUnlogged = 0;
+    this.lastRefusalLog = now;
+    this.deps.log?.(`NATS API: ${line}${more}`);
+  }
+
   private refuse(msg: Msg): void {
     const busy = new BusyError(
       `${this.inFlight.size} requests in flight (the bound is ${this.maxInFlight}): retry later`,
@@ -259,8 +274,8 @@ export class NatsApi {
       }
       reply = { ok: true, result: (await fn(body, meta)) ?? null };
     } catch (err) {
-      if (err instanceof BerthError && (err.status === 401 || err.status === 403))
-        this.deps.log?.(`NATS API: refused ${msg.subject}: ${err.message}`);
+      if (err instanceof UnauthenticatedError || err instanceof ForbiddenError)
+        this.logRefusal(`refused ${msg.subject}: ${err.message}`);
       reply = errorAnswer(err);
     }
     this.answer(msg, reply, requestId);

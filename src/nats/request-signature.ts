@@ -10,7 +10,15 @@
  * cannot be accepted twice anyway, so a copy sent with another reply subject
  * is refused as a replay.
  */
-import { createHash, randomBytes } from "node:crypto";
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  randomBytes,
+  sign,
+  verify,
+  type KeyObject,
+} from "node:crypto";
 import { nkeys } from "@nats-io/transport-node";
 
 /** The headers a signed request carries, besides the request metadata ones. */
@@ -51,15 +59,46 @@ export function newNonce(): string {
   return randomBytes(16).toString("base64url");
 }
 
+const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+/** RFC 4648 base32 without padding, the encoding of NKeys; the caller has checked the text. */
+function base32(text: string): Buffer {
+  const out: number[] = [];
+  let bits = 0;
+  let value = 0;
+  for (const c of text) {
+    value = (value << 5) | BASE32.indexOf(c);
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
+}
+
+/** The raw 32-byte Ed25519 key inside an NKey public key: after its one prefix byte. */
+const rawPublic = (publicKey: string) => base32(publicKey).subarray(1, 33).toString("base64url");
+
+/*
+ * Signing and verifying go through node:crypto (OpenSSL), not nkeys' pure-JS
+ * Ed25519, which takes milliseconds per signature: on the daemon's event loop
+ * that would let anyone who knows a listed public key stall it with forgeries.
+ * nkeys still checks the encodings (prefix, checksum) first.
+ */
+
 /** A signer for one user seed (`SU...`); throws on anything else. */
 export function seedSigner(seed: string): { publicKey: string; sign(data: Uint8Array): string } {
-  const pair = nkeys.fromSeed(new TextEncoder().encode(seed.trim()));
-  const publicKey = pair.getPublicKey();
+  const text = seed.trim();
+  const publicKey = nkeys.fromSeed(new TextEncoder().encode(text)).getPublicKey();
   if (!publicKey.startsWith("U")) throw new Error("the NKey seed is not a user seed (SU...)");
-  return {
-    publicKey,
-    sign: (data) => Buffer.from(pair.sign(data)).toString("base64url"),
-  };
+  // A seed holds two prefix bytes, then the 32-byte Ed25519 seed.
+  const d = base32(text).subarray(2, 34).toString("base64url");
+  const key = createPrivateKey({
+    key: { kty: "OKP", crv: "Ed25519", d, x: rawPublic(publicKey) },
+    format: "jwk",
+  });
+  return { publicKey, sign: (data) => sign(null, data, key).toString("base64url") };
 }
 
 /** Whether `publicKey` is a well-formed user NKey (`U...`, with a valid checksum). */
@@ -71,10 +110,19 @@ export function isUserKey(publicKey: string): boolean {
   }
 }
 
-/** Whether `signature` (base64url) is `publicKey`'s signature of `data`. */
-export function verifySignature(publicKey: string, data: Uint8Array, signature: string): boolean {
+/** The verifying key of a user NKey; throws unless `isUserKey`. */
+export function userVerifyKey(publicKey: string): KeyObject {
+  if (!isUserKey(publicKey)) throw new Error(`${publicKey} is not a user NKey`);
+  return createPublicKey({
+    key: { kty: "OKP", crv: "Ed25519", x: rawPublic(publicKey) },
+    format: "jwk",
+  });
+}
+
+/** Whether `signature` (base64url) is the signature of `data` by `key`. */
+export function verifySignature(key: KeyObject, data: Uint8Array, signature: string): boolean {
   try {
-    return nkeys.fromPublic(publicKey).verify(data, Buffer.from(signature, "base64url"));
+    return verify(null, data, key, Buffer.from(signature, "base64url"));
   } catch {
     return false;
   }

@@ -2,10 +2,16 @@
  * The daemon's side of signed requests: from a request's subject, headers and
  * payload to the allowed identity that sent it, or UnauthenticatedError.
  */
+import type { KeyObject } from "node:crypto";
 import { UnauthenticatedError } from "../errors.js";
 import type { ApiKey } from "./api-keys.js";
 import { ReplayGuard } from "./replay-guard.js";
-import { SIGNATURE_HEADERS, signedText, verifySignature } from "./request-signature.js";
+import {
+  SIGNATURE_HEADERS,
+  signedText,
+  userVerifyKey,
+  verifySignature,
+} from "./request-signature.js";
 
 /** How far a request's clock may be from the daemon's, either way. */
 export const DEFAULT_SKEW_MS = 60_000;
@@ -14,11 +20,14 @@ export const DEFAULT_NONCE_CAPACITY = 100_000;
 
 export class RequestVerifier {
   private readonly replay: ReplayGuard;
+  /** Each allowed key's verifying key, made once. */
+  private readonly verifyKeys = new Map<string, KeyObject>();
 
   constructor(
     private readonly keys: ReadonlyMap<string, ApiKey>,
     options: { skewMs?: number; nonceCapacity?: number; now?: () => number } = {},
   ) {
+    for (const key of keys.keys()) this.verifyKeys.set(key, userVerifyKey(key));
     this.replay = new ReplayGuard(
       options.skewMs ?? DEFAULT_SKEW_MS,
       options.nonceCapacity ?? DEFAULT_NONCE_CAPACITY,
@@ -41,9 +50,11 @@ export class RequestVerifier {
         `unsigned request: sign it with an allowed NKey (headers ${Object.values(SIGNATURE_HEADERS).join(", ")})`,
       );
     const allowed = this.keys.get(key);
-    if (!allowed) throw new UnauthenticatedError(`key ${key.slice(0, 12)}... is not allowed`);
+    const verifyKey = this.verifyKeys.get(key);
+    if (!allowed || !verifyKey)
+      throw new UnauthenticatedError(`key ${key.slice(0, 12)}... is not allowed`);
     const text = signedText({ subject, time, nonce, meta: header, payload });
-    if (!verifySignature(key, text, signature))
+    if (!verifySignature(verifyKey, text, signature))
       throw new UnauthenticatedError("bad signature: the request was not signed by its key");
     // Only after the signature holds: an unsigned flood must not fill the nonce memory.
     const verdict = this.replay.check(/^\d{1,16}$/.test(time) ? Number(time) : NaN, nonce);

@@ -11,7 +11,9 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { execa } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
+import { FleetClient } from "../../src/client/index.js";
 import { CLI, startBerth, startNats, tempDir, until, type Nats } from "../../src/harness/index.js";
+import { testKeys } from "../support/nats-keys.js";
 
 const running: { stop(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -97,5 +99,33 @@ describe("host lease", () => {
     const second = await startBerth({ nats: nats.url, host: "h1" });
     running.push(second);
     await until(() => leaseEntry(nats), 10_000, "the second daemon's lease");
+  });
+
+  it("starts while NATS is down, and serves the NATS API once NATS is back and the lease is won", async () => {
+    const nats = await startNats();
+    running.push(nats);
+    await nats.kill();
+    const keys = await testKeys();
+    running.push(keys);
+    const berth = await startBerth({
+      nats: nats.url,
+      host: "h1",
+      args: ["--host-lease-ttl", "3", ...keys.args],
+    });
+    running.push(berth);
+    expect(await berth.ok("ps")).toBeDefined();
+    await nats.start();
+    const fleet = await FleetClient.connect({ servers: nats.url, nkeySeed: keys.readOnly.seed });
+    running.push({ stop: () => fleet.close() });
+    await until(
+      () =>
+        fleet.call("h1", "ping", {}, { timeoutMs: 500 }).then(
+          () => true,
+          () => false,
+        ),
+      20_000,
+      "the NATS API after NATS came back",
+    );
+    expect(await leaseEntry(nats)).toBe(true);
   });
 });

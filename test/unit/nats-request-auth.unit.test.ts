@@ -11,6 +11,7 @@ import {
   RequestSigner,
   RequestVerifier,
   roleAllows,
+  signedText,
 } from "../../src/nats/index.js";
 
 const user = () => {
@@ -78,6 +79,31 @@ describe("the request verifier", () => {
     expect(() =>
       verifier.verify("berth.h1.api.v1.rm", read({ ...meta, ...again }), payload),
     ).toThrow(UnauthenticatedError);
+  });
+
+  it("signs as NATS's own nkeys library does, so any NKey tool can sign or check a request", () => {
+    const pair = nkeys.fromSeed(new TextEncoder().encode(alice.seed));
+    const signed = new RequestSigner(alice.seed).headers(subject, payload, () => undefined);
+    const text = signedText({
+      subject,
+      time: signed["Berth-Time"]!,
+      nonce: signed["Berth-Nonce"]!,
+      meta: () => undefined,
+      payload,
+    });
+    expect(pair.verify(text, Buffer.from(signed["Berth-Signature"]!, "base64url"))).toBe(true);
+    const byNkeys: Record<string, string> = { ...signed, "Berth-Nonce": "n2" };
+    const text2 = signedText({
+      subject,
+      time: byNkeys["Berth-Time"]!,
+      nonce: "n2",
+      meta: () => undefined,
+      payload,
+    });
+    byNkeys["Berth-Signature"] = Buffer.from(pair.sign(text2)).toString("base64url");
+    expect(new RequestVerifier(keys).verify(subject, (n) => byNkeys[n], payload).key).toBe(
+      alice.key,
+    );
   });
 
   it("refuses a request whose clock is more than the allowed skew away", () => {
