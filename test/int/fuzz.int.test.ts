@@ -15,6 +15,14 @@ import { execa } from "execa";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OPERATION_NAMES } from "../../src/api/index.js";
+import {
+  BatchBody,
+  CheckpointBody,
+  CreateBody,
+  ImportImageBody,
+  KillBody,
+  StopBody,
+} from "../../src/api/schemas.js";
 import { errorFromWire } from "../../src/errors.js";
 import {
   busyboxTar,
@@ -101,50 +109,62 @@ const command = fc.oneof(
 );
 
 /** A body with the field names the API knows, and sometimes one it does not. */
-const shapedBody = fc.record(
-  {
-    image: fc.oneof(fc.constant("busybox"), weirdText),
-    command,
-    name: fc.oneof(fc.constantFrom(...NAMES), weirdText),
-    stopSignal: fc.oneof(fc.constantFrom("TERM", "SIGKILL", "9", "0"), weirdText),
-    stopTimeout: numberish,
-    restart: fc.constantFrom(
-      "no",
-      "always",
-      "on-failure:2",
-      "on-failure:99999999999999999999",
-      "x",
+const fields = {
+  image: fc.oneof(fc.constant("busybox"), weirdText),
+  command,
+  name: fc.oneof(fc.constantFrom(...NAMES), weirdText),
+  stopSignal: fc.oneof(fc.constantFrom("TERM", "SIGKILL", "9", "0"), weirdText),
+  stopTimeout: numberish,
+  restart: fc.constantFrom("no", "always", "on-failure:2", "on-failure:99999999999999999999", "x"),
+  labels,
+  requires: fc.array(ref, { maxLength: 2 }),
+  terminal: fc.boolean(),
+  timeout: numberish,
+  signal: fc.oneof(numberish, fc.constantFrom("KILL", "TERM", "HUP", "0", "SIGNOPE")),
+  force: fc.oneof(fc.boolean(), fc.constant("yes")),
+  path: hostPath,
+  tar: hostPath,
+  targetFile: hostPath,
+  keep: fc.boolean(),
+  commands: fc.array(
+    fc.record(
+      {
+        type: fc.constantFrom("start", "stop", "kill", "pause", "STOP", "bogus"),
+        timeout: numberish,
+        signal: fc.constantFrom("KILL", 9, 1e21),
+        extra: fc.boolean(),
+      },
+      { requiredKeys: ["type"] },
     ),
-    labels,
-    requires: fc.array(ref, { maxLength: 2 }),
-    terminal: fc.boolean(),
-    timeout: numberish,
-    signal: fc.oneof(numberish, fc.constantFrom("KILL", "TERM", "HUP", "0", "SIGNOPE")),
-    force: fc.oneof(fc.boolean(), fc.constant("yes")),
-    path: hostPath,
-    tar: hostPath,
-    targetFile: hostPath,
-    keep: fc.boolean(),
-    commands: fc.array(
-      fc.record(
-        {
-          type: fc.constantFrom("start", "stop", "kill", "pause", "STOP", "bogus"),
-          timeout: numberish,
-          signal: fc.constantFrom("KILL", 9, 1e21),
-          extra: fc.boolean(),
-        },
-        { requiredKeys: ["type"] },
-      ),
-      { maxLength: 3 },
-    ),
-    conditions: fc.array(fc.constantFrom("running", "exited", "nope"), { maxLength: 2 }),
-    interval: numberish,
-    ref,
-    all: fc.boolean(),
-    bogus: fc.anything(),
-  },
-  { requiredKeys: [] },
-);
+    { maxLength: 3 },
+  ),
+  conditions: fc.array(fc.constantFrom("running", "exited", "nope"), { maxLength: 2 }),
+  interval: numberish,
+  ref,
+  all: fc.boolean(),
+  bogus: fc.anything(),
+} satisfies Record<string, fc.Arbitrary<unknown>>;
+const shapedBody = fc.record(fields, { requiredKeys: [] });
+
+/** The fields a route's body may carry, from the schemas themselves (a helper's new field included). */
+const ROUTE_FIELDS: Record<string, readonly string[]> = {
+  "POST /images": Object.keys(ImportImageBody.shape),
+  "POST /containers": Object.keys(CreateBody.shape),
+  "POST /containers/:ref/stop": Object.keys(StopBody.shape),
+  "POST /containers/:ref/restart": Object.keys(StopBody.shape),
+  "POST /containers/:ref/kill": Object.keys(KillBody.shape),
+  "POST /containers/:ref/checkpoint": Object.keys(CheckpointBody.shape),
+  "POST /containers/:ref/restore": Object.keys(CheckpointBody.shape),
+  "POST /containers/:ref/batch": Object.keys(BatchBody.shape),
+};
+
+/** A body with only fields the route knows (random values), so requests get past the field check. */
+const fittingBody = (route: string): fc.Arbitrary<string> => {
+  const named = ROUTE_FIELDS[route] ?? [];
+  const known = fields as Record<string, fc.Arbitrary<unknown>>;
+  const picked = Object.fromEntries(named.map((k) => [k, known[k] ?? fc.jsonValue()]));
+  return fc.record(picked, { requiredKeys: [] }).map((b) => JSON.stringify(b));
+};
 
 const body: fc.Arbitrary<string | Buffer | undefined> = fc.oneof(
   fc.constant(undefined),
@@ -235,14 +255,17 @@ const headers = fc.record(
   { requiredKeys: [] },
 );
 
-const request: fc.Arbitrary<RawRequest> = fc
-  .tuple(
-    path,
-    fc.constantFrom("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"),
-    fc.boolean(),
-    query,
-    body,
-    headers,
+const request: fc.Arbitrary<RawRequest> = path
+  .chain((p) =>
+    fc.tuple(
+      fc.constant(p),
+      fc.constantFrom("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"),
+      // Mostly the route's own method, so requests reach its handler.
+      fc.integer({ min: 0, max: 3 }).map((n) => n > 0),
+      query,
+      fc.oneof({ weight: 2, arbitrary: fittingBody(p[0]) }, { weight: 3, arbitrary: body }),
+      headers,
+    ),
   )
   .map(([[route, r, n], otherMethod, keepMethod, q, b, h]) => {
     const [method, template] = route.split(" ") as [string, string];
