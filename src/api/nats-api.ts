@@ -238,9 +238,10 @@ export class NatsApi {
   /** The verified caller, if its role allows `verb`; throws UnauthenticatedError or ForbiddenError. */
   private authorize(msg: Msg, verb: string): ApiKey {
     const caller = this.verifier.verify(msg.subject, headerReader(msg.headers), msg.data);
-    const needed = (VERB_ROLES as Record<string, (typeof VERB_ROLES)[keyof typeof VERB_ROLES]>)[
-      verb
-    ];
+    // Own properties only: a verb named `constructor` or `__proto__` must not find Object's members.
+    const needed = Object.hasOwn(VERB_ROLES, verb)
+      ? (VERB_ROLES as Record<string, (typeof VERB_ROLES)[keyof typeof VERB_ROLES]>)[verb]
+      : undefined;
     if (needed !== undefined && !roleAllows(caller.role, needed))
       throw new ForbiddenError(
         `${keyActor(caller)} has role ${caller.role}; ${verb} needs ${needed}`,
@@ -257,7 +258,7 @@ export class NatsApi {
       const caller = this.authorize(msg, verb);
       const meta = natsRequestMeta(msg.headers, keyActor(caller));
       requestId = meta.requestId;
-      const fn = this.table[verb];
+      const fn = Object.hasOwn(this.table, verb) ? this.table[verb] : undefined;
       if (!fn)
         throw new InvalidArgError(
           `no verb ${JSON.stringify(verb)}: use one of ${Object.keys(this.table).join(", ")}`,

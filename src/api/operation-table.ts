@@ -112,14 +112,20 @@ export function operationTable(service: ContainerService): OperationTable {
       service.command(ref, { type: "UNMOUNT", force: force ?? false }, meta),
     ),
     // An export is a tar stream to the client, which only the socket's
-    // `GET /containers/<ref>/export` carries; a message transport cannot.
-    export: defineOperation("export", RefInput, () =>
-      Promise.reject(
-        new UnsupportedError(
-          "export streams a tar archive: use the unix socket (berth export), not this transport",
+    // `GET /containers/<ref>/export` carries; a message transport cannot. It is
+    // refused before its input is read, so an old `{ref, path}` caller learns
+    // why rather than that `path` is unknown.
+    export: {
+      name: "export",
+      input: RefInput,
+      answer: "ok",
+      run: () =>
+        Promise.reject(
+          new UnsupportedError(
+            "export streams a tar archive: use the unix socket (berth export), not this transport",
+          ),
         ),
-      ),
-    ),
+    },
     checkpoint: checkpoint("checkpoint", "CHECKPOINT"),
     restore: checkpoint("restore", "RESTORE"),
     batch: defineOperation("batch", BatchInput, ({ ref, commands }, meta) =>

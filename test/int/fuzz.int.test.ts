@@ -11,7 +11,6 @@
 import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { headers as natsHeaders, connect, type NatsConnection } from "@nats-io/transport-node";
-import { execa } from "execa";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OPERATION_NAMES } from "../../src/api/index.js";
@@ -24,9 +23,9 @@ import {
   StopBody,
 } from "../../src/api/schemas.js";
 import { errorFromWire } from "../../src/errors.js";
+import { RequestSigner } from "../../src/nats/index.js";
 import {
   busyboxTar,
-  CLI,
   startBerth,
   startNats,
   tempDir,
@@ -34,6 +33,7 @@ import {
   type Nats,
 } from "../../src/harness/index.js";
 
+import { testKeys, type TestKeys } from "../support/nats-keys.js";
 import { rawRequest, type RawRequest } from "../support/raw-http.js";
 
 const SEED = Number(process.env.BERTH_FUZZ_SEED ?? Date.now() % 2 ** 31);
@@ -53,8 +53,7 @@ let nc: NatsConnection;
 /** Every path the fuzzer hands the daemon points in here; nothing may appear in it. */
 let sentinel: string;
 let known: string[] = [];
-/** Whether the daemon's NATS API answers this (unauthenticated) client at all. */
-let natsApi = false;
+let keys: TestKeys;
 
 const NAMES = ["fuzz-a", "fuzz-b", "fuzz-c"];
 
@@ -359,7 +358,7 @@ const natsRequest = fc.record({
   verb: fc.oneof(
     fc.constantFrom(...NATS_VERBS),
     fc.stringMatching(/^[a-z]{1,8}$/),
-    fc.constantFrom("constructor", "toString"),
+    fc.constantFrom("constructor", "toString", "__proto__", "valueOf", "hasOwnProperty"),
   ),
   payload: fc.oneof(
     shapedBody.map((b) => JSON.stringify(b)),
@@ -371,18 +370,34 @@ const natsRequest = fc.record({
     headerText.filter((s) => s.trim() !== ""),
     { nil: undefined },
   ),
+  /** Who signs: each role, a key not on the list, or nobody. */
+  signer: fc.constantFrom("admin", "operator", "readOnly", "stranger", "unsigned"),
 });
 
-async function natsBatch(reqs: { verb: string; payload: string; actor?: string }[]) {
+type Signer = "admin" | "operator" | "readOnly" | "stranger" | "unsigned";
+
+/** A NATS API request on `verb`, signed by `signer`'s key (or unsigned). */
+function natsCall(verb: string, payload: string, signer: Signer, actor?: string) {
+  const subject = `berth.fuzzhost.api.v1.${verb}`;
+  const data = new TextEncoder().encode(payload);
+  const h = natsHeaders();
+  if (actor) h.set("Berth-Actor", actor);
+  if (signer !== "unsigned") {
+    const signed = new RequestSigner(keys[signer].seed).headers(subject, data, (name) =>
+      h.has(name) ? h.get(name) : undefined,
+    );
+    for (const [name, value] of Object.entries(signed)) h.set(name, value);
+  }
+  return nc.request(subject, data, { timeout: REQUEST_MS, headers: h });
+}
+
+async function natsBatch(
+  reqs: { verb: string; payload: string; actor?: string; signer: Signer }[],
+) {
   const failures: unknown[] = [];
   for (const r of reqs) {
-    const h = natsHeaders();
-    if (r.actor) h.set("Berth-Actor", r.actor);
     try {
-      const msg = await nc.request(`berth.fuzzhost.api.v1.${r.verb}`, r.payload, {
-        timeout: REQUEST_MS,
-        headers: h,
-      });
+      const msg = await natsCall(r.verb, r.payload, r.signer, r.actor);
       const { error } = msg.json<{ error?: { code: string; message: string } }>();
       if (error && errorFromWire(error).status >= 500 && !DOCUMENTED_5XX.has(error.code))
         failures.push({ ...r, error });
@@ -399,10 +414,8 @@ async function natsBatch(reqs: { verb: string; payload: string; actor?: string }
 beforeAll(async () => {
   sentinel = await tempDir("berth-fuzz-sentinel-");
   nats = await startNats();
-  // Once the NATS control API is opt-in (issue 10, defect 2), ask for it where the CLI has the flag.
-  const help = await execa("node", [CLI, "serve", "--help"]);
-  const natsApiFlag = help.stdout.includes("--nats-api") ? ["--nats-api"] : [];
-  berth = await startBerth({ nats: nats.url, host: "fuzzhost", args: natsApiFlag });
+  keys = await testKeys();
+  berth = await startBerth({ nats: nats.url, host: "fuzzhost", args: keys.args });
   await berth.ok("image", "import", busyboxTar(), "busybox");
   for (const [name, run] of [
     ["fuzz-a", true],
@@ -413,11 +426,15 @@ beforeAll(async () => {
     known.push(id);
   }
   nc = await connect({ servers: nats.url });
-  natsApi = await nc
-    .request("berth.fuzzhost.api.v1.ping", "", { timeout: 5_000 })
-    .then(() => true)
-    .catch(() => false);
-  if (!natsApi) console.log("fuzz: no NATS API answers an unsigned client here; NATS not fuzzed");
+  // The API connects in the background: wait until it answers a signed ping.
+  for (let i = 0; i < 50; i++) {
+    const up = await natsCall("ping", "", "readOnly").then(
+      () => true,
+      () => false,
+    );
+    if (up) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }, 60_000);
 
 afterAll(async () => {
@@ -427,6 +444,7 @@ afterAll(async () => {
   await berth?.stop();
   await nats?.stop();
   if (sentinel) await rm(sentinel, { recursive: true, force: true });
+  await keys?.stop();
   known = [];
 }, 60_000);
 
@@ -446,7 +464,7 @@ describe("random requests", () => {
       );
       const outcomes = await sendBatch(batch!);
       for (const o of outcomes) tally[String(o.status)] = (tally[String(o.status)] ?? 0) + 1;
-      const natsFailures = natsApi ? await natsBatch(natsReqs!) : [];
+      const natsFailures = await natsBatch(natsReqs!);
       sent += outcomes.length + natsReqs!.length;
       await checkDaemon(outcomes);
       expect(natsFailures, `NATS answers with an undocumented 5xx code (seed ${SEED})`).toEqual([]);
@@ -455,19 +473,10 @@ describe("random requests", () => {
     console.log(`fuzz seed ${SEED}: ${sent} requests; HTTP answers ${JSON.stringify(tally)}`);
   }, 180_000);
 
-  // Known open, not this file's to fix (src/api/nats-api.ts, issue 10): the NATS adapter looks a verb
-  // up through the prototype chain, so `__proto__`, `valueOf` or `hasOwnProperty` answer INTERNAL
-  // (and `constructor` echoes its payload). When it is fixed, this starts failing: make it a plain `it`.
-  it.fails(
-    "NATS verbs named like Object.prototype members are refused as unknown verbs",
-    async () => {
-      expect(natsApi).toBe(true);
-      for (const verb of ["__proto__", "valueOf", "hasOwnProperty", "constructor"]) {
-        const msg = await nc.request(`berth.fuzzhost.api.v1.${verb}`, "{}", {
-          timeout: REQUEST_MS,
-        });
-        expect(msg.json<{ error?: { code: string } }>().error?.code).toBe("INVALID_ARG");
-      }
-    },
-  );
+  it("refuses NATS verbs named like Object.prototype members as unknown verbs", async () => {
+    for (const verb of ["__proto__", "valueOf", "hasOwnProperty", "constructor", "toString"]) {
+      const msg = await natsCall(verb, "{}", "admin");
+      expect(msg.json<{ error?: { code: string } }>().error?.code, verb).toBe("INVALID_ARG");
+    }
+  });
 });
