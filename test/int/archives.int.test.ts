@@ -177,7 +177,7 @@ describe("a daemon with a small upload limit, whose working folder holds a file 
   it("never hands 127.0.0.1:x to a remote shell: a relative path is refused before tar runs", async () => {
     const name = "127.0.0.1:x";
     const err = await failure(
-      smallApi().call("POST", "/images", { tar: name, path: name, name: "rsh", forceLocal: true }),
+      smallApi().call("POST", "/images", { path: name, name: "rsh", forceLocal: true }),
     );
     expect(err.code).toBe("INVALID_ARG");
     expect(err.message).toContain("must be an absolute path");

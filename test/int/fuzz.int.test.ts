@@ -123,6 +123,7 @@ const fields = {
   force: fc.oneof(fc.boolean(), fc.constant("yes")),
   path: hostPath,
   tar: hostPath,
+  forceLocal: fc.boolean(),
   targetFile: hostPath,
   keep: fc.boolean(),
   commands: fc.array(

@@ -257,12 +257,14 @@ describe("NATS API", () => {
     const created = await operator.call<ContainerRecord>("h1", "create", spec);
     expect(created.state).toBe("configured");
     await expect(
-      operator.call("h1", "import", { tar: busyboxTar(), name: "again" }),
+      operator.call("h1", "import", { path: busyboxTar(), name: "again", forceLocal: true }),
     ).rejects.toBeInstanceOf(ForbiddenError);
     await expect(operator.call("h1", "checkpoint", { ref: created.id })).rejects.toBeInstanceOf(
       ForbiddenError,
     );
-    expect(await admin.call("h1", "import", { tar: busyboxTar(), name: "again" })).toMatchObject({
+    expect(
+      await admin.call("h1", "import", { path: busyboxTar(), name: "again", forceLocal: true }),
+    ).toMatchObject({
       name: "again",
     });
     const events = await history(berth, created.id);
