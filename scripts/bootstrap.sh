@@ -16,7 +16,9 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 
 need=()
-for pair in runc:runc conmon:conmon nats-server:nats-server busybox:busybox-static; do
+# skopeo fills the test registry (docker-registry) and umoci is the reference unpack of OCI images.
+for pair in runc:runc conmon:conmon nats-server:nats-server busybox:busybox-static \
+  skopeo:skopeo umoci:umoci docker-registry:docker-registry; do
   bin=${pair%%:*} pkg=${pair##*:}
   command -v "$bin" >/dev/null 2>&1 || need+=("$pkg")
 done

@@ -220,6 +220,12 @@ export class SeccompProfileError extends BerthError {
   readonly status = 500;
 }
 
+/** Bytes that do not hash (or measure) to the digest they were announced with; nothing was stored. */
+export class DigestMismatchError extends BerthError {
+  readonly code = "DIGEST_MISMATCH";
+  readonly status = 400;
+}
+
 const registry = {
   CTR_STATE_INVALID: CtrStateInvalidError,
   CTR_STOPPED: CtrStoppedError,
@@ -254,6 +260,7 @@ const registry = {
   ANSWER_TOO_LARGE: AnswerTooLargeError,
   HOST_IN_USE: HostInUseError,
   SECCOMP_PROFILE: SeccompProfileError,
+  DIGEST_MISMATCH: DigestMismatchError,
 } as const satisfies Record<string, new (message: string) => BerthError>;
 
 /** Every stable error code berth can answer with. */
