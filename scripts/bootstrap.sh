@@ -17,8 +17,9 @@ fi
 
 need=()
 # skopeo fills the test registry (docker-registry) and umoci is the reference unpack of OCI images.
+# setfattr (attr) writes layers' xattrs and overlay's opaque marker when a layer is unpacked.
 for pair in runc:runc conmon:conmon nats-server:nats-server busybox:busybox-static \
-  skopeo:skopeo umoci:umoci docker-registry:docker-registry; do
+  skopeo:skopeo umoci:umoci docker-registry:docker-registry setfattr:attr; do
   bin=${pair%%:*} pkg=${pair##*:}
   command -v "$bin" >/dev/null 2>&1 || need+=("$pkg")
 done

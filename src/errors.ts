@@ -226,6 +226,22 @@ export class DigestMismatchError extends BerthError {
   readonly status = 400;
 }
 
+/**
+ * A layer tarball that would write outside its own folder (`../`, absolute
+ * names, writing through a symlink, a hard link to a path outside the layer);
+ * nothing of it was kept.
+ */
+export class LayerUnsafeError extends BerthError {
+  readonly code = "LAYER_UNSAFE";
+  readonly status = 400;
+}
+
+/** A layer that is not a readable tarball (corrupt gzip or tar, an entry type berth cannot apply); nothing was kept. */
+export class LayerInvalidError extends BerthError {
+  readonly code = "LAYER_INVALID";
+  readonly status = 400;
+}
+
 const registry = {
   CTR_STATE_INVALID: CtrStateInvalidError,
   CTR_STOPPED: CtrStoppedError,
@@ -261,6 +277,8 @@ const registry = {
   HOST_IN_USE: HostInUseError,
   SECCOMP_PROFILE: SeccompProfileError,
   DIGEST_MISMATCH: DigestMismatchError,
+  LAYER_UNSAFE: LayerUnsafeError,
+  LAYER_INVALID: LayerInvalidError,
 } as const satisfies Record<string, new (message: string) => BerthError>;
 
 /** Every stable error code berth can answer with. */

@@ -4,3 +4,9 @@
  */
 export { BlobStore, type PutExpectation } from "./blob-store.js";
 export { digestHex, digestOf, isDigest, parseDigest, type Digest } from "./digest.js";
+export {
+  unpackLayer,
+  type LayerSource,
+  type UnpackedLayer,
+  type UnpackOptions,
+} from "./layer-unpack.js";
