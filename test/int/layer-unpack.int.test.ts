@@ -28,7 +28,7 @@ interface Node {
   mode: number;
   uid: number;
   gid: number;
-  mtime?: number;
+  mtime: number;
   size?: number;
   sha256?: string;
   target?: string;
@@ -45,8 +45,12 @@ async function treeOf(root: string): Promise<Record<string, Node>> {
     for (const name of await readdir(join(root, rel))) {
       const path = rel ? `${rel}/${name}` : name;
       const st = await lstat(join(root, path));
-      const node: Node = { mode: st.mode, uid: st.uid, gid: st.gid };
-      if (!st.isDirectory()) node.mtime = Math.floor(st.mtimeMs / 1000);
+      const node: Node = {
+        mode: st.mode,
+        uid: st.uid,
+        gid: st.gid,
+        mtime: Math.floor(st.mtimeMs / 1000),
+      };
       if (st.isFile()) {
         node.size = st.size;
         node.sha256 = sha256(await readFile(join(root, path)));
@@ -65,7 +69,11 @@ async function treeOf(root: string): Promise<Record<string, Node>> {
   for (const block of dump.stdout.split("\n\n")) {
     const [head, ...lines] = block.trim().split("\n");
     if (!head?.startsWith("# file: ")) continue;
-    const path = head.slice("# file: ".length).replace(/^\.\//, "");
+    // getfattr writes unusual bytes of a name as octal escapes.
+    const path = head
+      .slice("# file: ".length)
+      .replace(/^\.\//, "")
+      .replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
     const pairs = lines.map((l): [string, string] => {
       const at = l.indexOf("=");
       return [l.slice(0, at), l.slice(at + 1)];
@@ -82,6 +90,7 @@ const layer1: TarEntry[] = [
   { name: "etc/", type: "directory" },
   { name: "etc/hostname", content: "one\n" },
   { name: "etc/motd", content: "hello\n", pax: { "SCHILY.xattr.user.note": "from the tar" } },
+  { name: "etc/odd name=1", content: "x", pax: { "SCHILY.xattr.user.odd": "v" } },
   { name: "bin/", type: "directory", mtime: day("2023-01-02") },
   { name: "bin/tool", content: "#!/bin/sh\necho tool\n", mode: 0o755 },
   { name: "bin/tool-alias", type: "link", linkname: "bin/tool" },
@@ -175,6 +184,7 @@ describe("a multi-layer image unpacked by berth and stacked as an overlay", () =
     expect(expected["opt/app/sub"]).toBeUndefined();
     expect(expected["bin/tool"]?.links).toEqual(["bin/tool", "bin/tool-alias"]);
     expect(expected["etc/motd"]?.xattrs).toEqual({ "user.note": '"from the tar"' });
+    expect(expected["etc/odd name=1"]?.xattrs).toEqual({ "user.odd": '"v"' });
     expect(ours).toEqual(expected);
   });
 
