@@ -5,6 +5,7 @@
 export { BlobStore, type PutExpectation } from "./blob-store.js";
 export { digestHex, digestOf, isDigest, parseDigest, type Digest } from "./digest.js";
 export {
+  sweepLayerTemps,
   unpackLayer,
   type LayerSource,
   type UnpackedLayer,

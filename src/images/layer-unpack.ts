@@ -21,11 +21,12 @@ import {
   lutimes,
   mkdir,
   open,
+  readdir,
   rename,
   rm,
   symlink,
 } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { pipeline, Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { execa } from "execa";
@@ -61,6 +62,7 @@ export interface UnpackedLayer {
 export type LayerSource = string | Uint8Array | AsyncIterable<Uint8Array>;
 
 const TEMP_MARK = ".tmp-";
+const TEMP_NAME = /\.tmp-[0-9a-f]{12}$/;
 const XATTR_PAX = "SCHILY.xattr.";
 
 /**
@@ -90,11 +92,35 @@ export async function unpackLayer(
         `layer tar hashes to ${result.diffId}, not the expected diffID ${opts.diffId}`,
       );
     opts.signal?.throwIfAborted();
+    // One syncfs for the whole tree (far cheaper than an fsync per file), so a
+    // layer that survives a crash under its final name is whole.
+    await execa("sync", ["-f", tmp]);
     await rename(tmp, target);
+    await syncFolder(dirname(target));
     return result;
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
     throw asLayerError(err);
+  }
+}
+
+/**
+ * Removes the temp folders that unpacks cut off by a crash left in
+ * `layersDir` (the folder holding the layer folders); returns how many.
+ */
+export async function sweepLayerTemps(layersDir: string): Promise<number> {
+  const names = await readdir(layersDir).catch(() => [] as string[]);
+  const temps = names.filter((n) => TEMP_NAME.test(n));
+  await Promise.all(temps.map((n) => rm(join(layersDir, n), { recursive: true, force: true })));
+  return temps.length;
+}
+
+async function syncFolder(path: string): Promise<void> {
+  const dir = await open(path, "r");
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
   }
 }
 

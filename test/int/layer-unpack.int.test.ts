@@ -18,7 +18,7 @@ import {
   UnsupportedError,
 } from "../../src/errors.js";
 import { tempDir } from "../../src/harness/index.js";
-import { digestOf, unpackLayer } from "../../src/images/index.js";
+import { digestOf, sweepLayerTemps, unpackLayer } from "../../src/images/index.js";
 import { tarOf, writeOciLayout, type TarEntry } from "../support/oci-build.js";
 
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
@@ -380,6 +380,14 @@ describe("unpacking a layer", () => {
     }
     await expect(unpackLayer(chunks(), target, { signal: abort.signal })).rejects.toThrow();
     expect(await readdir(parent)).toEqual([]);
+  });
+
+  it("sweeps the temp folders a crash left, and only those", async () => {
+    await unpackLayer(await simple(), target);
+    await mkdir(join(parent, "layer.tmp-0123456789ab"));
+    await writeFile(join(parent, "layer.tmp-0123456789ab", "half"), "x");
+    expect(await sweepLayerTemps(parent)).toBe(1);
+    expect(await readdir(parent)).toEqual(["layer"]);
   });
 
   it("refuses a target that already exists and leaves it as it was", async () => {
