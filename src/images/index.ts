@@ -4,3 +4,17 @@
  */
 export { BlobStore, type PutExpectation } from "./blob-store.js";
 export { digestHex, digestOf, isDigest, parseDigest, type Digest } from "./digest.js";
+export {
+  choosePlatform,
+  hostPlatform,
+  MAX_DESCRIPTORS,
+  MAX_MANIFEST_BYTES,
+  MediaType,
+  parseManifest,
+  platformString,
+  type Descriptor,
+  type ImageIndex,
+  type ImageManifest,
+  type Platform,
+  type PlatformDescriptor,
+} from "./manifest.js";
