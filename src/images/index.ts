@@ -18,3 +18,9 @@ export {
   type Platform,
   type PlatformDescriptor,
 } from "./manifest.js";
+export {
+  DEFAULT_REGISTRY,
+  parseReference,
+  referenceString,
+  type ImageReference,
+} from "./reference.js";
