@@ -242,6 +242,24 @@ export class LayerInvalidError extends BerthError {
   readonly status = 400;
 }
 
+/** A manifest or index that is malformed, schema1, or of a media type berth does not know. */
+export class ManifestInvalidError extends BerthError {
+  readonly code = "MANIFEST_INVALID";
+  readonly status = 400;
+}
+
+/** An image index lists no image for this host's platform (os/architecture/variant). */
+export class NoMatchingPlatformError extends BerthError {
+  readonly code = "NO_MATCHING_PLATFORM";
+  readonly status = 404;
+}
+
+/** An image archive that is not one, is cut off, or names a file outside itself. */
+export class ArchiveInvalidError extends BerthError {
+  readonly code = "ARCHIVE_INVALID";
+  readonly status = 400;
+}
+
 const registry = {
   CTR_STATE_INVALID: CtrStateInvalidError,
   CTR_STOPPED: CtrStoppedError,
@@ -279,6 +297,9 @@ const registry = {
   DIGEST_MISMATCH: DigestMismatchError,
   LAYER_UNSAFE: LayerUnsafeError,
   LAYER_INVALID: LayerInvalidError,
+  MANIFEST_INVALID: ManifestInvalidError,
+  NO_MATCHING_PLATFORM: NoMatchingPlatformError,
+  ARCHIVE_INVALID: ArchiveInvalidError,
 } as const satisfies Record<string, new (message: string) => BerthError>;
 
 /** Every stable error code berth can answer with. */

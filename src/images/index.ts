@@ -11,3 +11,23 @@ export {
   type UnpackedLayer,
   type UnpackOptions,
 } from "./layer-unpack.js";
+export {
+  choosePlatform,
+  hostPlatform,
+  MAX_DESCRIPTORS,
+  MAX_MANIFEST_BYTES,
+  MediaType,
+  parseManifest,
+  platformString,
+  type Descriptor,
+  type ImageIndex,
+  type ImageManifest,
+  type Platform,
+  type PlatformDescriptor,
+} from "./manifest.js";
+export {
+  DEFAULT_REGISTRY,
+  parseReference,
+  referenceString,
+  type ImageReference,
+} from "./reference.js";
