@@ -4,3 +4,14 @@
  */
 export { BlobStore, type PutExpectation } from "./blob-store.js";
 export { digestHex, digestOf, isDigest, parseDigest, type Digest } from "./digest.js";
+export {
+  hostPlatform,
+  parseCreds,
+  pullImage,
+  readAuthFile,
+  type BlobProgress,
+  type Credentials,
+  type PullOptions,
+  type PullResult,
+  type PullTarget,
+} from "./registry/index.js";
