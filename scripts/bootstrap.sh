@@ -16,9 +16,10 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 
 need=()
-# skopeo fills the test registry (docker-registry) and umoci is the reference unpack of OCI images.
+# skopeo fills the test registry (docker-registry) and umoci is the reference unpack of OCI images;
+# htpasswd (apache2-utils) makes the bcrypt password file of the registry auth test.
 for pair in runc:runc conmon:conmon nats-server:nats-server busybox:busybox-static \
-  skopeo:skopeo umoci:umoci docker-registry:docker-registry; do
+  skopeo:skopeo umoci:umoci docker-registry:docker-registry htpasswd:apache2-utils; do
   bin=${pair%%:*} pkg=${pair##*:}
   command -v "$bin" >/dev/null 2>&1 || need+=("$pkg")
 done
