@@ -164,6 +164,25 @@ describe("pulling an image from a registry", () => {
     expect(skipped.sort()).toEqual(base.layers.map((l) => l.digest).sort());
   });
 
+  it("fetches an anonymous bearer token for the repository's pull scope when the registry asks for one", async () => {
+    proxy = await startProxy(registry);
+    proxy.bearer = "token-for-the-test";
+    const got = await pullImage(
+      { registry: proxy.host, repository: "t/base", tag: "base" },
+      store,
+      insecure,
+    );
+    expect(got.manifestDigest).toBe(base.manifestDigest);
+    const tokens = proxy.requests
+      .filter((r) => r.startsWith("GET /token?"))
+      .map((r) => new URL(r.slice(4), "http://x").searchParams);
+    expect(tokens.length).toBeGreaterThan(0);
+    for (const q of tokens) {
+      expect(q.get("scope")).toBe("repository:t/base:pull");
+      expect(q.get("service")).toBe("berth-test");
+    }
+  });
+
   it("refuses an unknown repository or tag with a not-found error", async () => {
     await expect(
       pullImage({ registry: registry.host, repository: "t/nope", tag: "x" }, store, insecure),

@@ -245,6 +245,12 @@ export interface Proxy {
   cut?: (path: string, range: string | undefined) => number | undefined;
   /** When false, Range headers are not passed on (a registry that ignores them). */
   passRange: boolean;
+  /**
+   * When set, the proxy asks for this bearer token (a `WWW-Authenticate:
+   * Bearer` challenge whose realm is the proxy's own `/token`, which hands it
+   * out to anyone, as a public registry does for anonymous pulls).
+   */
+  bearer?: string;
   close(): Promise<void>;
 }
 
@@ -262,6 +268,22 @@ export async function startProxy(target: Registry): Promise<Proxy> {
     const path = req.url ?? "/";
     proxy.requests.push(`${req.method} ${path}`);
     const headers = { ...req.headers, host: target.host };
+    if (proxy.bearer !== undefined) {
+      if (path.startsWith("/token?")) {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ token: proxy.bearer }));
+        return;
+      }
+      if (req.headers.authorization !== `Bearer ${proxy.bearer}`) {
+        const realm = `http://${proxy.host}/token`;
+        res.writeHead(401, {
+          "www-authenticate": `Bearer realm="${realm}",service="berth-test",scope="x"`,
+        });
+        res.end();
+        return;
+      }
+      delete headers.authorization;
+    }
     if (!proxy.passRange) delete headers.range;
     const limit = proxy.cut?.(path, req.headers.range);
     const up = request(
