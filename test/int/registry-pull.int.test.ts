@@ -276,6 +276,17 @@ describe("a registry that misbehaves", () => {
     expect(cuts).toBe(2);
   });
 
+  it("a layer body that ends short without an error is fetched again, not stored short", async () => {
+    proxy = await startProxy(registry);
+    proxy.endEarly = true;
+    const layer = big.layers[0]!;
+    let cuts = 0;
+    proxy.cut = (path) => (path.endsWith(layer.digest) && cuts++ === 0 ? 200 * 1024 : undefined);
+    const got = await pullBig(proxy);
+    expect(digestOf(await store.read(got.layers[0]!.digest))).toBe(layer.digest);
+    expect(cuts).toBe(2);
+  });
+
   it("a registry that always drops the layer fails the pull cleanly after bounded attempts", async () => {
     proxy = await startProxy(registry);
     const layer = big.layers[0]!;

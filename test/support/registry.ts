@@ -243,6 +243,8 @@ export interface Proxy {
    * (undefined: never). Called with the path and the Range header, if any.
    */
   cut?: (path: string, range: string | undefined) => number | undefined;
+  /** When true, a cut response ends cleanly (no Content-Length) instead of dropping the connection. */
+  endEarly?: boolean;
   /** When false, Range headers are not passed on (a registry that ignores them). */
   passRange: boolean;
   /**
@@ -289,13 +291,16 @@ export async function startProxy(target: Registry): Promise<Proxy> {
     const up = request(
       { host: "127.0.0.1", port: target.port, path, method: req.method, headers },
       (upRes) => {
-        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+        const early = limit !== undefined && proxy.endEarly === true;
+        const { "content-length": _length, ...unsized } = upRes.headers;
+        res.writeHead(upRes.statusCode ?? 502, early ? unsized : upRes.headers);
         let sent = 0;
         upRes.on("data", (chunk: Buffer) => {
           if (limit !== undefined && sent + chunk.length >= limit) {
             res.write(chunk.subarray(0, Math.max(0, limit - sent)));
             upRes.destroy();
-            res.socket?.destroy();
+            if (early) res.end();
+            else res.socket?.destroy();
             return;
           }
           sent += chunk.length;

@@ -188,7 +188,7 @@ async function fetchSmallBlob(client: RegistryClient, d: Descriptor, max: number
     throw new RegistryUnavailableError(`the blob ${d.digest} is larger than ${max}`);
   const parts: Buffer[] = [];
   let total = 0;
-  for await (const chunk of client.blob(d.digest)) {
+  for await (const chunk of client.blob(d.digest, d.size)) {
     total += chunk.length;
     if (total > d.size) break;
     parts.push(chunk);
@@ -237,7 +237,7 @@ async function downloadLayers(
         }
         const progress = (received: number) =>
           options.onProgress?.({ digest, size, received, skipped: false });
-        await store.put(client.blob(digest, progress), { digest, size, signal });
+        await store.put(client.blob(digest, size, progress), { digest, size, signal });
       } catch (err) {
         failed ??= err instanceof Error ? err : new Error(String(err));
         stop.abort(err);
