@@ -96,8 +96,13 @@ export class RegistryClient {
    * that ignores the range sends the whole blob again and the part already
    * passed on is skipped, so the consumer sees each byte once either way.
    * Bytes are not verified here: the consumer (BlobStore.put) hashes them.
+   * `size`, when known, lets a body that ends early count as a drop.
    */
-  async *blob(digest: Digest, onBytes?: (received: number) => void): AsyncGenerator<Buffer> {
+  async *blob(
+    digest: Digest,
+    size?: number,
+    onBytes?: (received: number) => void,
+  ): AsyncGenerator<Buffer> {
     const path = `/v2/${this.repository}/blobs/${digest}`;
     let received = 0;
     for (let failure = 0; ;) {
@@ -123,7 +128,12 @@ export class RegistryClient {
           onBytes?.(received);
           yield part;
         }
-        return;
+        // A body that ends short without an error (no Content-Length, a proxy
+        // closing early) is a dropped connection too, not a bad blob.
+        if (size === undefined || received >= size) return;
+        throw Object.assign(new Error(`the body ended at ${received} bytes`), {
+          code: "ECONNRESET",
+        });
       } catch (err) {
         this.options.signal?.throwIfAborted();
         if (!isRetryable(err) || ++failure >= this.attempts)
