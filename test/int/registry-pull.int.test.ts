@@ -19,6 +19,7 @@ import {
   digestOf,
   hostPlatform,
   pullImage,
+  readAuthFile,
   type BlobProgress,
   type Digest,
   type PullOptions,
@@ -183,6 +184,26 @@ describe("pulling an image from a registry", () => {
     }
   });
 
+  it("follows a blob redirect to another host without sending it the registry's token", async () => {
+    proxy = await startProxy(registry);
+    const cdn = await startProxy(registry);
+    try {
+      proxy.bearer = "token-for-the-test";
+      proxy.redirectBlobsTo = cdn.host;
+      const got = await pullImage(
+        { registry: proxy.host, repository: "t/base", tag: "base" },
+        store,
+        insecure,
+      );
+      expect(digestOf(await store.read(got.layers[0]!.digest))).toBe(got.layers[0]!.digest);
+      expect(cdn.requests.filter((r) => r.includes("/blobs/")).length).toBeGreaterThan(0);
+      expect(proxy.authorized.some((r) => r.includes("/manifests/"))).toBe(true);
+      expect(cdn.authorized).toEqual([]);
+    } finally {
+      await cdn.close();
+    }
+  });
+
   it("refuses an unknown repository or tag with a not-found error", async () => {
     await expect(
       pullImage({ registry: registry.host, repository: "t/nope", tag: "x" }, store, insecure),
@@ -326,6 +347,15 @@ describe("registry authentication and transport security", () => {
       ...(await ca()),
       credentials: { username: user.name, password: user.password },
     });
+    expect(got.manifestDigest).toBe(base.manifestDigest);
+  });
+
+  it("pulls with the credentials a Docker-style auth file holds for the registry", async () => {
+    const path = join(dir, "auth.json");
+    const auth = Buffer.from(`${user.name}:${user.password}`).toString("base64");
+    await writeFile(path, JSON.stringify({ auths: { [secured.host]: { auth } } }));
+    const credentials = await readAuthFile(path, secured.host);
+    const got = await pullImage(target(), store, { ...(await ca()), credentials });
     expect(got.manifestDigest).toBe(base.manifestDigest);
   });
 

@@ -243,6 +243,10 @@ export interface Proxy {
    * (undefined: never). Called with the path and the Range header, if any.
    */
   cut?: (path: string, range: string | undefined) => number | undefined;
+  /** Request lines that carried an Authorization header. */
+  authorized: string[];
+  /** When set (a host:port), blob requests are redirected there, as a registry sends them to a CDN. */
+  redirectBlobsTo?: string;
   /** When true, a cut response ends cleanly (no Content-Length) instead of dropping the connection. */
   endEarly?: boolean;
   /** When false, Range headers are not passed on (a registry that ignores them). */
@@ -260,6 +264,7 @@ export async function startProxy(target: Registry): Promise<Proxy> {
   const proxy: Proxy = {
     host: "",
     requests: [],
+    authorized: [],
     passRange: true,
     close: async () => {
       server.closeAllConnections();
@@ -269,6 +274,12 @@ export async function startProxy(target: Registry): Promise<Proxy> {
   const server: Server = createServer((req, res) => {
     const path = req.url ?? "/";
     proxy.requests.push(`${req.method} ${path}`);
+    if (req.headers.authorization !== undefined) proxy.authorized.push(`${req.method} ${path}`);
+    if (proxy.redirectBlobsTo !== undefined && path.includes("/blobs/")) {
+      res.writeHead(307, { location: `http://${proxy.redirectBlobsTo}${path}` });
+      res.end();
+      return;
+    }
     const headers = { ...req.headers, host: target.host };
     if (proxy.bearer !== undefined) {
       if (path.startsWith("/token?")) {
