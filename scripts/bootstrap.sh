@@ -16,10 +16,11 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 
 need=()
-# skopeo fills the test registry (docker-registry) and umoci is the reference unpack of OCI images.
-# setfattr (attr) writes layers' xattrs and overlay's opaque marker when a layer is unpacked.
+# skopeo fills the test registry (docker-registry) and umoci is the reference unpack of OCI images;
+# setfattr (attr) writes layers' xattrs and overlay's opaque marker when a layer is unpacked;
+# htpasswd (apache2-utils) makes the bcrypt password file of the registry auth test.
 for pair in runc:runc conmon:conmon nats-server:nats-server busybox:busybox-static \
-  skopeo:skopeo umoci:umoci docker-registry:docker-registry setfattr:attr; do
+  skopeo:skopeo umoci:umoci docker-registry:docker-registry setfattr:attr htpasswd:apache2-utils; do
   bin=${pair%%:*} pkg=${pair##*:}
   command -v "$bin" >/dev/null 2>&1 || need+=("$pkg")
 done

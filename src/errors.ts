@@ -260,6 +260,24 @@ export class ArchiveInvalidError extends BerthError {
   readonly status = 400;
 }
 
+/** A registry refused the credentials given (or gave none where some are needed). */
+export class RegistryAuthError extends BerthError {
+  readonly code = "REGISTRY_AUTH";
+  readonly status = 401;
+}
+
+/** A registry has no such repository, tag or manifest (or none for this host's platform). */
+export class RegistryNotFoundError extends BerthError {
+  readonly code = "REGISTRY_NOT_FOUND";
+  readonly status = 404;
+}
+
+/** A registry could not be reached, kept failing after the retries, or answered outside the protocol. */
+export class RegistryUnavailableError extends BerthError {
+  readonly code = "REGISTRY_UNAVAILABLE";
+  readonly status = 502;
+}
+
 const registry = {
   CTR_STATE_INVALID: CtrStateInvalidError,
   CTR_STOPPED: CtrStoppedError,
@@ -300,6 +318,9 @@ const registry = {
   MANIFEST_INVALID: ManifestInvalidError,
   NO_MATCHING_PLATFORM: NoMatchingPlatformError,
   ARCHIVE_INVALID: ArchiveInvalidError,
+  REGISTRY_AUTH: RegistryAuthError,
+  REGISTRY_NOT_FOUND: RegistryNotFoundError,
+  REGISTRY_UNAVAILABLE: RegistryUnavailableError,
 } as const satisfies Record<string, new (message: string) => BerthError>;
 
 /** Every stable error code berth can answer with. */

@@ -31,3 +31,13 @@ export {
   referenceString,
   type ImageReference,
 } from "./reference.js";
+export {
+  parseCreds,
+  pullImage,
+  readAuthFile,
+  type BlobProgress,
+  type Credentials,
+  type PullOptions,
+  type PullResult,
+  type PullTarget,
+} from "./registry/index.js";

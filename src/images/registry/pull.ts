@@ -1,0 +1,253 @@
+/**
+ * `pullImage`: one image from a registry into the blob store. The manifest
+ * is negotiated (an index resolves to the host's platform) and verified
+ * against its digest; layers stream into the store concurrently, each
+ * verified by the store; blobs already there are not fetched again.
+ *
+ * Why the order: layers first, then the config, then the manifest. A pull
+ * that fails part-way leaves only whole, verified layers (which the next
+ * attempt reuses) and never a manifest whose blobs are missing.
+ */
+import {
+  DigestMismatchError,
+  InvalidArgError,
+  RegistryNotFoundError,
+  RegistryUnavailableError,
+} from "../../errors.js";
+import type { BlobStore } from "../blob-store.js";
+import { digestOf, isDigest, type Digest } from "../digest.js";
+import { isRegistryHost, isRepository, RegistryClient, type ClientOptions } from "./client.js";
+import {
+  choosePlatform,
+  hostPlatform,
+  MANIFEST_ACCEPT,
+  parseManifestDocument,
+  type Descriptor,
+  type ImageManifest,
+  type Platform,
+} from "./wire.js";
+
+/** What to pull, already parsed and normalised (reference.ts does that). */
+export interface PullTarget {
+  /** host[:port]; `docker.io` is Docker Hub. */
+  registry: string;
+  /** e.g. `library/busybox`. */
+  repository: string;
+  tag?: string;
+  /** Pins the exact manifest (or index); wins over `tag`. */
+  digest?: Digest;
+}
+
+/** Bytes received for one blob, for a progress display. */
+export interface BlobProgress {
+  digest: Digest;
+  size: number;
+  received: number;
+  /** True when the blob was already in the store and not downloaded. */
+  skipped: boolean;
+}
+
+export interface PullOptions extends ClientOptions {
+  /** The platform to choose in an index (default linux on this architecture). */
+  platform?: Platform;
+  /** Layers downloaded at once (default 3). */
+  concurrency?: number;
+  onProgress?: (p: BlobProgress) => void;
+}
+
+/** A pulled image: every blob it names is in the store. */
+export interface PullResult {
+  manifestDigest: Digest;
+  /** The index (or manifest list) the manifest was chosen from, if any. */
+  indexDigest?: Digest;
+  manifestMediaType: string;
+  manifest: ImageManifest;
+  configDigest: Digest;
+  /** The image configuration, parsed (its schema is manifest.ts's business). */
+  config: Record<string, unknown>;
+  layers: Descriptor[];
+}
+
+const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+const TAG = /^[\w][\w.-]{0,127}$/;
+
+/** Pulls `target` into `store` and describes what was pulled. */
+export async function pullImage(
+  target: PullTarget,
+  store: BlobStore,
+  options: PullOptions = {},
+): Promise<PullResult> {
+  const reference = checkTarget(target);
+  const stop = new AbortController();
+  const signal =
+    options.signal !== undefined ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  const client = new RegistryClient(target.registry, target.repository, { ...options, signal });
+  try {
+    await client.ping();
+    const chosen = await resolveManifest(client, reference, options.platform ?? hostPlatform());
+    const { manifest } = chosen;
+    const configBytes = await fetchSmallBlob(client, manifest.config, MAX_CONFIG_BYTES);
+    const config = parseConfig(configBytes, manifest.config.digest);
+    await downloadLayers(client, store, manifest.layers, options, stop, signal);
+    await store.put(configBytes, { digest: manifest.config.digest, signal });
+    if (chosen.index !== undefined)
+      await store.put(chosen.index.body, { digest: chosen.index.digest, signal });
+    await store.put(chosen.body, { digest: chosen.digest, signal });
+    return {
+      manifestDigest: chosen.digest,
+      ...(chosen.index !== undefined && { indexDigest: chosen.index.digest }),
+      manifestMediaType: manifest.mediaType ?? chosen.mediaType,
+      manifest,
+      configDigest: manifest.config.digest,
+      config,
+      layers: manifest.layers,
+    };
+  } finally {
+    client.close();
+  }
+}
+
+function checkTarget(t: PullTarget): string {
+  if (!isRegistryHost(t.registry)) throw new InvalidArgError(`invalid registry ${t.registry}`);
+  if (!isRepository(t.repository))
+    throw new InvalidArgError(`invalid repository ${JSON.stringify(t.repository)}`);
+  if (t.digest !== undefined) {
+    if (!isDigest(t.digest))
+      throw new InvalidArgError(`invalid digest ${JSON.stringify(t.digest)}`);
+    return t.digest;
+  }
+  const tag = t.tag ?? "latest";
+  if (!TAG.test(tag)) throw new InvalidArgError(`invalid tag ${JSON.stringify(tag)}`);
+  return tag;
+}
+
+interface ChosenManifest {
+  digest: Digest;
+  body: Buffer;
+  mediaType: string;
+  manifest: ImageManifest;
+  index?: { digest: Digest; body: Buffer };
+}
+
+/**
+ * Fetches `reference` and, when it is an index, the entry for `platform`.
+ * Each document must hash to the digest that named it (the reference, the
+ * index entry) and to the registry's Docker-Content-Digest header.
+ */
+async function resolveManifest(
+  client: RegistryClient,
+  reference: string,
+  platform: Platform,
+): Promise<ChosenManifest> {
+  const top = await fetchManifest(client, reference);
+  if (top.doc.kind === "manifest")
+    return {
+      digest: top.digest,
+      body: top.body,
+      mediaType: top.mediaType,
+      manifest: top.doc.manifest,
+    };
+  const entry = choosePlatform(top.doc.index, platform);
+  const where = `${client.registry}/${client.repository}`;
+  if (entry === undefined)
+    throw new RegistryNotFoundError(
+      `${where}:${reference} has no image for ${platform.os}/${platform.architecture}${platform.variant ? `/${platform.variant}` : ""}`,
+    );
+  const child = await fetchManifest(client, entry.digest);
+  if (child.doc.kind !== "manifest")
+    throw new RegistryUnavailableError(`${where}: the index entry ${entry.digest} is an index`);
+  return {
+    digest: child.digest,
+    body: child.body,
+    mediaType: child.mediaType,
+    manifest: child.doc.manifest,
+    index: { digest: top.digest, body: top.body },
+  };
+}
+
+async function fetchManifest(client: RegistryClient, reference: string) {
+  const got = await client.manifest(reference, MANIFEST_ACCEPT, MAX_MANIFEST_BYTES);
+  const digest = digestOf(got.body);
+  const claimed = isDigest(reference) ? reference : got.digest;
+  // A header in another algorithm cannot be checked here; the bytes' own digest is what is kept.
+  if (claimed !== undefined && claimed.startsWith("sha256:") && claimed !== digest)
+    throw mismatch(reference, digest);
+  const doc = parseManifestDocument(got.body, got.contentType);
+  if (typeof doc === "string")
+    throw new RegistryUnavailableError(
+      `${client.registry}/${client.repository}:${reference}: ${doc}`,
+    );
+  const mediaType = got.contentType?.split(";")[0]?.trim() ?? "";
+  return { digest, body: got.body, doc, mediaType };
+}
+
+/** Reads a small blob (the config) into memory and checks it against its descriptor. */
+async function fetchSmallBlob(client: RegistryClient, d: Descriptor, max: number) {
+  if (d.size > max)
+    throw new RegistryUnavailableError(`the blob ${d.digest} is larger than ${max}`);
+  const parts: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of client.blob(d.digest, d.size)) {
+    total += chunk.length;
+    if (total > d.size) break;
+    parts.push(chunk);
+  }
+  const body = Buffer.concat(parts);
+  if (total !== d.size || digestOf(body) !== d.digest) throw mismatch(d.digest, digestOf(body));
+  return body;
+}
+
+function parseConfig(bytes: Buffer, digest: Digest): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(bytes.toString("utf8"));
+    if (typeof value === "object" && value !== null && !Array.isArray(value))
+      return value as Record<string, unknown>;
+  } catch {
+    // Reported below.
+  }
+  throw new RegistryUnavailableError(`the image config ${digest} is not a JSON object`);
+}
+
+/**
+ * Streams the layers into the store, `concurrency` at a time. On the first
+ * failure the others are aborted, and the pull fails with that first error.
+ */
+async function downloadLayers(
+  client: RegistryClient,
+  store: BlobStore,
+  layers: Descriptor[],
+  options: PullOptions,
+  stop: AbortController,
+  signal: AbortSignal,
+): Promise<void> {
+  const queue = [...new Map(layers.map((l) => [l.digest, l])).values()];
+  let failed: Error | undefined;
+  const worker = async () => {
+    for (
+      let layer = queue.shift();
+      layer !== undefined && failed === undefined;
+      layer = queue.shift()
+    ) {
+      const { digest, size } = layer;
+      try {
+        if (await store.has(digest)) {
+          options.onProgress?.({ digest, size, received: size, skipped: true });
+          continue;
+        }
+        const progress = (received: number) =>
+          options.onProgress?.({ digest, size, received, skipped: false });
+        await store.put(client.blob(digest, size, progress), { digest, size, signal });
+      } catch (err) {
+        failed ??= err instanceof Error ? err : new Error(String(err));
+        stop.abort(err);
+      }
+    }
+  };
+  const n = Math.max(1, Math.min(options.concurrency ?? 3, 16));
+  await Promise.all(Array.from({ length: n }, worker));
+  if (failed !== undefined) throw failed;
+}
+
+const mismatch = (wanted: string, actual: Digest) =>
+  new DigestMismatchError(`the registry's bytes for ${wanted} hash to ${actual}: refused`);
