@@ -103,6 +103,13 @@ export class BlobStore {
       throw new DigestMismatchError(`blob ${expect.digest ?? actual} ${wrong}: refused`);
     }
     await rename(tmp, this.path(actual));
+    // The rename is only durable once the folder is: a journaled "pulled" must not outlive its blob.
+    const folder = await open(this.folder, "r");
+    try {
+      await folder.sync();
+    } finally {
+      await folder.close();
+    }
     return actual;
   }
 
