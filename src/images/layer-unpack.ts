@@ -64,6 +64,7 @@ export type LayerSource = string | Uint8Array | AsyncIterable<Uint8Array>;
 const TEMP_MARK = ".tmp-";
 const TEMP_NAME = /\.tmp-[0-9a-f]{12}$/;
 const XATTR_PAX = "SCHILY.xattr.";
+const WRITE_BATCH = 1 << 20;
 
 /**
  * Unpacks the layer tarball `source` into the folder `target`, which must not
@@ -146,7 +147,7 @@ async function peek(
 ): Promise<{ head: Buffer; whole: AsyncIterable<Uint8Array>; close: () => void }> {
   const input =
     typeof source === "string"
-      ? createReadStream(source)
+      ? createReadStream(source, { highWaterMark: 1 << 20 })
       : Readable.from(source instanceof Uint8Array ? [source] : source);
   const it = input[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
   const seen: Buffer[] = [];
@@ -178,7 +179,10 @@ async function extractInto(
   if (compression === "zstd")
     throw new UnsupportedError("zstd-compressed layers are not supported; use gzip or plain tar");
   const raw = Readable.from(whole);
-  const plain = compression === "gzip" ? pipeline(raw, createGunzip(), () => undefined) : raw;
+  const plain =
+    compression === "gzip"
+      ? pipeline(raw, createGunzip({ chunkSize: 1 << 18 }), () => undefined)
+      : raw;
   const hash = createHash("sha256");
   let size = 0;
   async function* counted(): AsyncIterable<Buffer> {
@@ -385,7 +389,18 @@ async function writeFile(path: string, body: AsyncIterable<Buffer>): Promise<voi
     0o600,
   );
   try {
-    for await (const chunk of body) await file.write(chunk);
+    // The parser hands out small chunks; one writev per MiB saves a thread-pool round trip each.
+    let batch: Buffer[] = [];
+    let held = 0;
+    for await (const chunk of body) {
+      batch.push(chunk);
+      held += chunk.byteLength;
+      if (held < WRITE_BATCH) continue;
+      await file.writev(batch);
+      batch = [];
+      held = 0;
+    }
+    if (batch.length > 0) await file.writev(batch);
   } finally {
     await file.close();
   }
