@@ -37,6 +37,7 @@ import {
   InvalidArgError,
   LayerInvalidError,
   LayerUnsafeError,
+  PayloadTooLargeError,
   UnsupportedError,
 } from "../errors.js";
 import type { Digest } from "./digest.js";
@@ -47,6 +48,11 @@ import { applyXattrs, type XattrWrite } from "./xattr-apply.js";
 export interface UnpackOptions {
   /** The diffID the uncompressed tar must hash to (the image config's `rootfs.diff_ids`). */
   diffId?: Digest;
+  /**
+   * The most uncompressed bytes the tar may hold; beyond it the unpack stops
+   * with PayloadTooLargeError (a few MB of gzip can inflate to terabytes).
+   */
+  maxSize?: number;
   signal?: AbortSignal;
 }
 
@@ -71,7 +77,8 @@ const WRITE_BATCH = 1 << 20;
  * exist yet (its parent must). Throws LayerUnsafeError for a tar that would
  * write outside `target`, LayerInvalidError for one that is not a readable
  * tar, UnsupportedError for zstd, DigestMismatchError when `opts.diffId` is
- * given and not met; on any failure or abort nothing is left at `target`.
+ * given and not met, PayloadTooLargeError beyond `opts.maxSize`; on any
+ * failure or abort nothing is left at `target`.
  */
 export async function unpackLayer(
   source: LayerSource,
@@ -87,7 +94,7 @@ export async function unpackLayer(
   // 0700 while filling: nobody else can see or race the half-written tree.
   await mkdir(tmp, { mode: 0o700 });
   try {
-    const result = await extractInto(source, tmp, opts.signal);
+    const result = await extractInto(source, tmp, opts);
     if (opts.diffId !== undefined && result.diffId !== opts.diffId)
       throw new DigestMismatchError(
         `layer tar hashes to ${result.diffId}, not the expected diffID ${opts.diffId}`,
@@ -172,7 +179,7 @@ async function peek(
 async function extractInto(
   source: LayerSource,
   root: string,
-  signal?: AbortSignal,
+  { maxSize = Infinity, signal }: UnpackOptions,
 ): Promise<UnpackedLayer> {
   const { head, whole, close } = await peek(source, 4);
   const compression = sniff(head);
@@ -190,6 +197,8 @@ async function extractInto(
       signal?.throwIfAborted();
       hash.update(chunk);
       size += chunk.byteLength;
+      if (size > maxSize)
+        throw new PayloadTooLargeError(`layer tar is larger than the ${maxSize} bytes allowed`);
       yield chunk;
     }
   }

@@ -15,6 +15,7 @@ import {
   InvalidArgError,
   LayerInvalidError,
   LayerUnsafeError,
+  PayloadTooLargeError,
   UnsupportedError,
 } from "../../src/errors.js";
 import { tempDir } from "../../src/harness/index.js";
@@ -379,6 +380,13 @@ describe("unpacking a layer", () => {
       }
     }
     await expect(unpackLayer(chunks(), target, { signal: abort.signal })).rejects.toThrow();
+    expect(await readdir(parent)).toEqual([]);
+  });
+
+  it("stops a layer that inflates beyond its allowed size, leaving nothing", async () => {
+    const bomb = gzipSync(await tarOf([{ name: "zeros", content: Buffer.alloc(4 << 20) }]));
+    const err = unpackLayer(bomb, target, { maxSize: 1 << 20 });
+    await expect(err).rejects.toBeInstanceOf(PayloadTooLargeError);
     expect(await readdir(parent)).toEqual([]);
   });
 
