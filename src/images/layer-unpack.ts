@@ -235,6 +235,12 @@ class LayerWriter {
   /** Folders' times are set last: writing their children would change them. */
   private readonly dirTimes = new Map<string, Date>();
   private rootMode: number | undefined;
+  /**
+   * Folders this unpack made or found to be real folders (not symlinks), so
+   * each is checked once rather than for every entry below it. Only this
+   * unpack writes in its 0700 temp folder, so nothing changes them behind it.
+   */
+  private readonly dirs = new Set<string>();
 
   constructor(
     private readonly root: string,
@@ -254,7 +260,7 @@ class LayerWriter {
     }
     if (role.kind === "whiteout") {
       const path = join(parent, role.name);
-      await clear(path);
+      await this.clear(path);
       await this.mknod(path, ["c", "0", "0"]);
       return;
     }
@@ -269,19 +275,19 @@ class LayerWriter {
     switch (header.type) {
       case "directory": {
         const st = await lstat(path).catch(() => undefined);
-        if (st && !st.isDirectory()) await rm(path, { recursive: true, force: true });
+        if (st && !st.isDirectory()) await this.clear(path);
         if (!st?.isDirectory()) await mkdir(path, { mode: 0o700 });
         await this.meta(path, header);
         break;
       }
       case "file":
       case "contiguous-file":
-        await clear(path);
+        await this.clear(path);
         await writeFile(path, body);
         await this.meta(path, header);
         break;
       case "symlink":
-        await clear(path);
+        await this.clear(path);
         await symlink(header.linkname ?? "", path);
         await this.meta(path, header);
         break;
@@ -290,7 +296,7 @@ class LayerWriter {
         return;
       case "character-device":
       case "block-device":
-        await clear(path);
+        await this.clear(path);
         await this.mknod(path, [
           header.type === "block-device" ? "b" : "c",
           String(header.devmajor ?? 0),
@@ -299,7 +305,7 @@ class LayerWriter {
         await this.meta(path, header);
         break;
       case "fifo":
-        await clear(path);
+        await this.clear(path);
         await this.mknod(path, ["p"]);
         await this.meta(path, header);
         break;
@@ -327,6 +333,7 @@ class LayerWriter {
     let path = this.root;
     for (const part of parts) {
       path = join(path, part);
+      if (this.dirs.has(path)) continue;
       const st = await lstat(path).catch(() => undefined);
       if (st?.isSymbolicLink())
         throw new LayerUnsafeError(
@@ -338,8 +345,21 @@ class LayerWriter {
         await mkdir(path, { mode: 0o755 });
         await chmod(path, 0o755);
       }
+      this.dirs.add(path);
     }
     return path;
+  }
+
+  /**
+   * Removes whatever an earlier entry put at `path` (a later entry wins), and
+   * forgets it and everything under it as checked folders: a folder replaced
+   * by a symlink must be checked again before anything is written below it.
+   */
+  private async clear(path: string): Promise<void> {
+    if (this.dirs.has(path))
+      for (const dir of this.dirs)
+        if (dir === path || dir.startsWith(`${path}/`)) this.dirs.delete(dir);
+    await rm(path, { recursive: true, force: true });
   }
 
   /** A hard link to an entry already written in this layer, never to anything else. */
@@ -355,7 +375,7 @@ class LayerWriter {
         `layer hard link to ${JSON.stringify(linkname)}, which is not a file of this layer`,
       );
     if (to === path) return;
-    await clear(path);
+    await this.clear(path);
     await link(to, path);
   }
 
@@ -383,11 +403,6 @@ class LayerWriter {
       if (xattrAllowed(name, value)) this.xattrs.push({ path, name, value });
     }
   }
-}
-
-/** Removes whatever an earlier entry put at `path` (a later entry wins). */
-async function clear(path: string): Promise<void> {
-  await rm(path, { recursive: true, force: true });
 }
 
 /** Writes a regular file that must not exist, refusing to follow a symlink at its name. */

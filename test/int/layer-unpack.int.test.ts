@@ -258,6 +258,15 @@ describe("a layer that reaches outside its folder", () => {
       ],
     ],
     [
+      "a folder replaced by a symlink, then written through",
+      () => [
+        { name: "a/", type: "directory" },
+        { name: "a/ok", content: "x" },
+        { name: "a", type: "symlink", linkname: "../sentinel" },
+        { name: "a/pwned", content: "x" },
+      ],
+    ],
+    [
       "a hard link to /etc/shadow",
       () => [{ name: "shadow", type: "link", linkname: "/etc/shadow" }],
     ],
