@@ -15,6 +15,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { constants, createReadStream } from "node:fs";
 import {
   chmod,
+  type FileHandle,
   lchown,
   link,
   lstat,
@@ -282,9 +283,7 @@ class LayerWriter {
       }
       case "file":
       case "contiguous-file":
-        await this.clear(path);
-        await writeFile(path, body);
-        await this.meta(path, header);
+        await this.writeFile(path, body, header);
         break;
       case "symlink":
         await this.clear(path);
@@ -362,6 +361,19 @@ class LayerWriter {
     await rm(path, { recursive: true, force: true });
   }
 
+  /**
+   * A regular file at `path`. Creating it is tried first: only when an earlier
+   * entry left something there is it cleared, which saves a lookup per file.
+   */
+  private async writeFile(path: string, body: AsyncIterable<Buffer>, header: Headers) {
+    const file = await createNew(path).catch(async (err: NodeJS.ErrnoException) => {
+      if (err.code !== "EEXIST") throw err;
+      await this.clear(path);
+      return createNew(path);
+    });
+    await fillFile(file, body, header);
+  }
+
   /** A hard link to an entry already written in this layer, never to anything else. */
   private async hardLink(path: string, linkname: string): Promise<void> {
     const parts = entryComponents(linkname, "hard link target");
@@ -405,13 +417,16 @@ class LayerWriter {
   }
 }
 
-/** Writes a regular file that must not exist, refusing to follow a symlink at its name. */
-async function writeFile(path: string, body: AsyncIterable<Buffer>): Promise<void> {
-  const file = await open(
+/** Creates a regular file that must not exist, refusing to follow a symlink at its name. */
+const createNew = (path: string) =>
+  open(
     path,
     constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
     0o600,
   );
+
+/** Writes `body` and the entry's owner, mode (after chown, which clears setuid) and time through the open file. */
+async function fillFile(file: FileHandle, body: AsyncIterable<Buffer>, header: Headers) {
   try {
     // The parser hands out small chunks; one writev per MiB saves a thread-pool round trip each.
     let batch: Buffer[] = [];
@@ -425,6 +440,10 @@ async function writeFile(path: string, body: AsyncIterable<Buffer>): Promise<voi
       held = 0;
     }
     if (batch.length > 0) await file.writev(batch);
+    await file.chown(header.uid ?? 0, header.gid ?? 0);
+    await file.chmod(header.mode ?? 0o644);
+    const mtime = header.mtime ?? new Date(0);
+    await file.utimes(mtime, mtime);
   } finally {
     await file.close();
   }

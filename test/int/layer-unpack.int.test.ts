@@ -335,6 +335,23 @@ describe("unpacking a layer", () => {
     expect(await readFile(join(parent, "gzip", "a", "b"), "utf8")).toBe("bytes");
   });
 
+  it("lets a later entry replace an earlier one at the same name", async () => {
+    const tar = await tarOf([
+      { name: "a", content: "one" },
+      { name: "a", content: "two", mode: 0o600 },
+      { name: "d/", type: "directory" },
+      { name: "d/x", content: "x" },
+      { name: "d", content: "now a file" },
+      { name: "s", type: "symlink", linkname: "a" },
+      { name: "s", content: "not a link" },
+    ]);
+    await unpackLayer(tar, target);
+    expect(await readFile(join(target, "a"), "utf8")).toBe("two");
+    expect((await lstat(join(target, "a"))).mode & 0o777).toBe(0o600);
+    expect(await readFile(join(target, "d"), "utf8")).toBe("now a file");
+    expect((await lstat(join(target, "s"))).isFile()).toBe(true);
+  });
+
   it("reads a layer from a stream as well as from a blob's path", async () => {
     const tar = await simple();
     async function* chunks() {
