@@ -15,6 +15,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { constants, createReadStream } from "node:fs";
 import {
   chmod,
+  type FileHandle,
   lchown,
   link,
   lstat,
@@ -37,6 +38,7 @@ import {
   InvalidArgError,
   LayerInvalidError,
   LayerUnsafeError,
+  PayloadTooLargeError,
   UnsupportedError,
 } from "../errors.js";
 import type { Digest } from "./digest.js";
@@ -47,6 +49,11 @@ import { applyXattrs, type XattrWrite } from "./xattr-apply.js";
 export interface UnpackOptions {
   /** The diffID the uncompressed tar must hash to (the image config's `rootfs.diff_ids`). */
   diffId?: Digest;
+  /**
+   * The most uncompressed bytes the tar may hold; beyond it the unpack stops
+   * with PayloadTooLargeError (a few MB of gzip can inflate to terabytes).
+   */
+  maxSize?: number;
   signal?: AbortSignal;
 }
 
@@ -64,13 +71,15 @@ export type LayerSource = string | Uint8Array | AsyncIterable<Uint8Array>;
 const TEMP_MARK = ".tmp-";
 const TEMP_NAME = /\.tmp-[0-9a-f]{12}$/;
 const XATTR_PAX = "SCHILY.xattr.";
+const WRITE_BATCH = 1 << 20;
 
 /**
  * Unpacks the layer tarball `source` into the folder `target`, which must not
  * exist yet (its parent must). Throws LayerUnsafeError for a tar that would
  * write outside `target`, LayerInvalidError for one that is not a readable
  * tar, UnsupportedError for zstd, DigestMismatchError when `opts.diffId` is
- * given and not met; on any failure or abort nothing is left at `target`.
+ * given and not met, PayloadTooLargeError beyond `opts.maxSize`; on any
+ * failure or abort nothing is left at `target`.
  */
 export async function unpackLayer(
   source: LayerSource,
@@ -86,7 +95,7 @@ export async function unpackLayer(
   // 0700 while filling: nobody else can see or race the half-written tree.
   await mkdir(tmp, { mode: 0o700 });
   try {
-    const result = await extractInto(source, tmp, opts.signal);
+    const result = await extractInto(source, tmp, opts);
     if (opts.diffId !== undefined && result.diffId !== opts.diffId)
       throw new DigestMismatchError(
         `layer tar hashes to ${result.diffId}, not the expected diffID ${opts.diffId}`,
@@ -146,7 +155,7 @@ async function peek(
 ): Promise<{ head: Buffer; whole: AsyncIterable<Uint8Array>; close: () => void }> {
   const input =
     typeof source === "string"
-      ? createReadStream(source)
+      ? createReadStream(source, { highWaterMark: 1 << 20 })
       : Readable.from(source instanceof Uint8Array ? [source] : source);
   const it = input[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
   const seen: Buffer[] = [];
@@ -171,14 +180,17 @@ async function peek(
 async function extractInto(
   source: LayerSource,
   root: string,
-  signal?: AbortSignal,
+  { maxSize = Infinity, signal }: UnpackOptions,
 ): Promise<UnpackedLayer> {
   const { head, whole, close } = await peek(source, 4);
   const compression = sniff(head);
   if (compression === "zstd")
     throw new UnsupportedError("zstd-compressed layers are not supported; use gzip or plain tar");
   const raw = Readable.from(whole);
-  const plain = compression === "gzip" ? pipeline(raw, createGunzip(), () => undefined) : raw;
+  const plain =
+    compression === "gzip"
+      ? pipeline(raw, createGunzip({ chunkSize: 1 << 18 }), () => undefined)
+      : raw;
   const hash = createHash("sha256");
   let size = 0;
   async function* counted(): AsyncIterable<Buffer> {
@@ -186,6 +198,8 @@ async function extractInto(
       signal?.throwIfAborted();
       hash.update(chunk);
       size += chunk.byteLength;
+      if (size > maxSize)
+        throw new PayloadTooLargeError(`layer tar is larger than the ${maxSize} bytes allowed`);
       yield chunk;
     }
   }
@@ -222,6 +236,12 @@ class LayerWriter {
   /** Folders' times are set last: writing their children would change them. */
   private readonly dirTimes = new Map<string, Date>();
   private rootMode: number | undefined;
+  /**
+   * Folders this unpack made or found to be real folders (not symlinks), so
+   * each is checked once rather than for every entry below it. Only this
+   * unpack writes in its 0700 temp folder, so nothing changes them behind it.
+   */
+  private readonly dirs = new Set<string>();
 
   constructor(
     private readonly root: string,
@@ -241,7 +261,7 @@ class LayerWriter {
     }
     if (role.kind === "whiteout") {
       const path = join(parent, role.name);
-      await clear(path);
+      await this.clear(path);
       await this.mknod(path, ["c", "0", "0"]);
       return;
     }
@@ -256,19 +276,17 @@ class LayerWriter {
     switch (header.type) {
       case "directory": {
         const st = await lstat(path).catch(() => undefined);
-        if (st && !st.isDirectory()) await rm(path, { recursive: true, force: true });
+        if (st && !st.isDirectory()) await this.clear(path);
         if (!st?.isDirectory()) await mkdir(path, { mode: 0o700 });
         await this.meta(path, header);
         break;
       }
       case "file":
       case "contiguous-file":
-        await clear(path);
-        await writeFile(path, body);
-        await this.meta(path, header);
+        await this.writeFile(path, body, header);
         break;
       case "symlink":
-        await clear(path);
+        await this.clear(path);
         await symlink(header.linkname ?? "", path);
         await this.meta(path, header);
         break;
@@ -277,7 +295,7 @@ class LayerWriter {
         return;
       case "character-device":
       case "block-device":
-        await clear(path);
+        await this.clear(path);
         await this.mknod(path, [
           header.type === "block-device" ? "b" : "c",
           String(header.devmajor ?? 0),
@@ -286,7 +304,7 @@ class LayerWriter {
         await this.meta(path, header);
         break;
       case "fifo":
-        await clear(path);
+        await this.clear(path);
         await this.mknod(path, ["p"]);
         await this.meta(path, header);
         break;
@@ -314,6 +332,7 @@ class LayerWriter {
     let path = this.root;
     for (const part of parts) {
       path = join(path, part);
+      if (this.dirs.has(path)) continue;
       const st = await lstat(path).catch(() => undefined);
       if (st?.isSymbolicLink())
         throw new LayerUnsafeError(
@@ -325,8 +344,34 @@ class LayerWriter {
         await mkdir(path, { mode: 0o755 });
         await chmod(path, 0o755);
       }
+      this.dirs.add(path);
     }
     return path;
+  }
+
+  /**
+   * Removes whatever an earlier entry put at `path` (a later entry wins), and
+   * forgets it and everything under it as checked folders: a folder replaced
+   * by a symlink must be checked again before anything is written below it.
+   */
+  private async clear(path: string): Promise<void> {
+    if (this.dirs.has(path))
+      for (const dir of this.dirs)
+        if (dir === path || dir.startsWith(`${path}/`)) this.dirs.delete(dir);
+    await rm(path, { recursive: true, force: true });
+  }
+
+  /**
+   * A regular file at `path`. Creating it is tried first: only when an earlier
+   * entry left something there is it cleared, which saves a lookup per file.
+   */
+  private async writeFile(path: string, body: AsyncIterable<Buffer>, header: Headers) {
+    const file = await createNew(path).catch(async (err: NodeJS.ErrnoException) => {
+      if (err.code !== "EEXIST") throw err;
+      await this.clear(path);
+      return createNew(path);
+    });
+    await fillFile(file, body, header);
   }
 
   /** A hard link to an entry already written in this layer, never to anything else. */
@@ -342,7 +387,7 @@ class LayerWriter {
         `layer hard link to ${JSON.stringify(linkname)}, which is not a file of this layer`,
       );
     if (to === path) return;
-    await clear(path);
+    await this.clear(path);
     await link(to, path);
   }
 
@@ -372,20 +417,33 @@ class LayerWriter {
   }
 }
 
-/** Removes whatever an earlier entry put at `path` (a later entry wins). */
-async function clear(path: string): Promise<void> {
-  await rm(path, { recursive: true, force: true });
-}
-
-/** Writes a regular file that must not exist, refusing to follow a symlink at its name. */
-async function writeFile(path: string, body: AsyncIterable<Buffer>): Promise<void> {
-  const file = await open(
+/** Creates a regular file that must not exist, refusing to follow a symlink at its name. */
+const createNew = (path: string) =>
+  open(
     path,
     constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
     0o600,
   );
+
+/** Writes `body` and the entry's owner, mode (after chown, which clears setuid) and time through the open file. */
+async function fillFile(file: FileHandle, body: AsyncIterable<Buffer>, header: Headers) {
   try {
-    for await (const chunk of body) await file.write(chunk);
+    // The parser hands out small chunks; one writev per MiB saves a thread-pool round trip each.
+    let batch: Buffer[] = [];
+    let held = 0;
+    for await (const chunk of body) {
+      batch.push(chunk);
+      held += chunk.byteLength;
+      if (held < WRITE_BATCH) continue;
+      await file.writev(batch);
+      batch = [];
+      held = 0;
+    }
+    if (batch.length > 0) await file.writev(batch);
+    await file.chown(header.uid ?? 0, header.gid ?? 0);
+    await file.chmod(header.mode ?? 0o644);
+    const mtime = header.mtime ?? new Date(0);
+    await file.utimes(mtime, mtime);
   } finally {
     await file.close();
   }

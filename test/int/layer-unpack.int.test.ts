@@ -15,6 +15,7 @@ import {
   InvalidArgError,
   LayerInvalidError,
   LayerUnsafeError,
+  PayloadTooLargeError,
   UnsupportedError,
 } from "../../src/errors.js";
 import { tempDir } from "../../src/harness/index.js";
@@ -257,6 +258,15 @@ describe("a layer that reaches outside its folder", () => {
       ],
     ],
     [
+      "a folder replaced by a symlink, then written through",
+      () => [
+        { name: "a/", type: "directory" },
+        { name: "a/ok", content: "x" },
+        { name: "a", type: "symlink", linkname: "../sentinel" },
+        { name: "a/pwned", content: "x" },
+      ],
+    ],
+    [
       "a hard link to /etc/shadow",
       () => [{ name: "shadow", type: "link", linkname: "/etc/shadow" }],
     ],
@@ -325,6 +335,23 @@ describe("unpacking a layer", () => {
     expect(await readFile(join(parent, "gzip", "a", "b"), "utf8")).toBe("bytes");
   });
 
+  it("lets a later entry replace an earlier one at the same name", async () => {
+    const tar = await tarOf([
+      { name: "a", content: "one" },
+      { name: "a", content: "two", mode: 0o600 },
+      { name: "d/", type: "directory" },
+      { name: "d/x", content: "x" },
+      { name: "d", content: "now a file" },
+      { name: "s", type: "symlink", linkname: "a" },
+      { name: "s", content: "not a link" },
+    ]);
+    await unpackLayer(tar, target);
+    expect(await readFile(join(target, "a"), "utf8")).toBe("two");
+    expect((await lstat(join(target, "a"))).mode & 0o777).toBe(0o600);
+    expect(await readFile(join(target, "d"), "utf8")).toBe("now a file");
+    expect((await lstat(join(target, "s"))).isFile()).toBe(true);
+  });
+
   it("reads a layer from a stream as well as from a blob's path", async () => {
     const tar = await simple();
     async function* chunks() {
@@ -379,6 +406,13 @@ describe("unpacking a layer", () => {
       }
     }
     await expect(unpackLayer(chunks(), target, { signal: abort.signal })).rejects.toThrow();
+    expect(await readdir(parent)).toEqual([]);
+  });
+
+  it("stops a layer that inflates beyond its allowed size, leaving nothing", async () => {
+    const bomb = gzipSync(await tarOf([{ name: "zeros", content: Buffer.alloc(4 << 20) }]));
+    const err = unpackLayer(bomb, target, { maxSize: 1 << 20 });
+    await expect(err).rejects.toBeInstanceOf(PayloadTooLargeError);
     expect(await readdir(parent)).toEqual([]);
   });
 
