@@ -24,3 +24,11 @@ export {
   referenceString,
   type ImageReference,
 } from "./reference.js";
+export {
+  MAX_CONFIG_BYTES,
+  parseImageConfig,
+  resolveRunConfig,
+  type ImageConfig,
+  type RunConfig,
+  type RunOverrides,
+} from "./image-config.js";
