@@ -32,3 +32,4 @@ export {
   type RunConfig,
   type RunOverrides,
 } from "./image-config.js";
+export { loadArchive, loadLayoutDir, type LoadedImage } from "./archive.js";
