@@ -143,6 +143,7 @@ function fileAt(archive: ReadArchive, path: unknown, what: string): Stored {
 function ociBlob(archive: ReadArchive, d: Digest, size: number): Stored {
   const found = archive.files.get(`blobs/sha256/${digestHex(d)}`);
   if (found === undefined) return invalid(`archive lacks blob ${d}`);
+  if (found.digest !== d) throw new DigestMismatchError(`blob ${d} has digest ${found.digest}`);
   if (found.size !== size)
     throw new DigestMismatchError(`blob ${d} is ${found.size} bytes, not ${size}`);
   return found;

@@ -144,6 +144,8 @@ describe("loading images from archives", () => {
     await writeFile(path, bad);
     await expect(loadArchive(path, store)).rejects.toThrow(DigestMismatchError);
     expect(await store.has(claimed)).toBe(false);
+    // Checked on the way in: the lying bytes are not kept under their own digest either.
+    expect(await store.has(digestOf("other bytes"))).toBe(false);
     expect(await temps()).toEqual([]);
   });
 
