@@ -24,7 +24,13 @@ import { ArchiveInvalidError, DigestMismatchError, ManifestInvalidError } from "
 import type { BlobStore } from "./blob-store.js";
 import { digestHex, digestOf, isDigest, type Digest } from "./digest.js";
 import { parseImageConfig } from "./image-config.js";
-import { choosePlatform, MediaType, parseManifest, type ImageManifest } from "./manifest.js";
+import {
+  choosePlatform,
+  hostPlatform,
+  MediaType,
+  parseManifest,
+  type ImageManifest,
+} from "./manifest.js";
 
 /** One image found in an archive, its blobs all in the store. */
 export interface LoadedImage {
@@ -41,6 +47,8 @@ const MAX_METADATA_BYTES = 4 * 1024 * 1024;
 const MAX_ENTRIES = 100_000;
 const METADATA = new Set(["manifest.json", "index.json", "oci-layout", "repositories"]);
 const BLOB_NAME = /^blobs\/sha256\/([a-f0-9]{64})$/;
+/** Where `docker save` puts configs (`<hex>.json`) and layers (`<hex>.tar`, `<id>/layer.tar`). */
+const DOCKER_BLOB = /^(?:[^/]+\.json|[^/]+\.tar|[^/]+\/layer\.tar)$/;
 const REF_NAME = "org.opencontainers.image.ref.name";
 
 /** A file of the archive: where its bytes went. */
@@ -109,6 +117,12 @@ async function readTar(source: Readable, store: BlobStore): Promise<ReadArchive>
         continue;
       }
       const announced = BLOB_NAME.exec(name)?.[1];
+      // Only names an image archive uses for blobs are stored, so the files
+      // of a plain rootfs tarball do not each become an orphan blob.
+      if (announced === undefined && !DOCKER_BLOB.test(name)) {
+        entry.resume();
+        continue;
+      }
       const digest = await store.put(body, {
         ...(announced !== undefined ? { digest: `sha256:${announced}` } : {}),
         ...(size !== undefined ? { size } : {}),
@@ -249,6 +263,37 @@ async function fromDockerArchive(archive: ReadArchive, store: BlobStore): Promis
 }
 
 /**
+ * A plain rootfs tarball (a tar with no image metadata, already read once as
+ * a valid tar) as a one-layer image: the file itself is the uncompressed
+ * layer, with a configuration naming no command and an OCI manifest, both
+ * written by berth. A stream cannot be read twice, so only a file qualifies.
+ */
+async function fromRootfs(path: string, store: BlobStore): Promise<LoadedImage[]> {
+  const layer = await store.put(createReadStream(path));
+  const size = (await lstat(path)).size;
+  const config = JSON.stringify({
+    architecture: hostPlatform().architecture,
+    os: "linux",
+    config: {},
+    rootfs: { type: "layers", diff_ids: [layer] },
+  });
+  const configDigest = await store.put(Buffer.from(config));
+  const layers = [{ digest: layer, size, mediaType: MediaType.ociLayer as string }];
+  const manifest = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: MediaType.ociManifest,
+    config: {
+      mediaType: MediaType.ociConfig,
+      digest: configDigest,
+      size: Buffer.byteLength(config),
+    },
+    layers,
+  });
+  const manifestDigest = await store.put(Buffer.from(manifest));
+  return [{ manifestDigest, configDigest, layers, names: [] }];
+}
+
+/**
  * Loads every image of an archive (a file path or a stream) into the store,
  * telling Docker archives (`manifest.json`) from OCI ones (`index.json` and
  * `oci-layout`) by their content. Throws ArchiveInvalidError for a
@@ -264,8 +309,9 @@ export async function loadArchive(
   if (archive.metadata.has("manifest.json")) return fromDockerArchive(archive, store);
   if (archive.metadata.has("index.json") && archive.metadata.has("oci-layout"))
     return fromOciLayout(archive, store);
+  if (typeof source === "string") return fromRootfs(source, store);
   return invalid(
-    "archive holds neither manifest.json (docker save) nor index.json and oci-layout (OCI)",
+    "archive holds neither manifest.json (docker save) nor index.json and oci-layout (OCI); a plain rootfs tarball must be given as a file",
   );
 }
 

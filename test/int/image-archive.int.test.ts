@@ -7,6 +7,7 @@
 import { createReadStream } from "node:fs";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import { execa } from "execa";
 import { pack } from "tar-stream";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -17,6 +18,7 @@ import {
   digestOf,
   loadArchive,
   loadLayoutDir,
+  MediaType,
   parseImageConfig,
   parseManifest,
   type LoadedImage,
@@ -173,9 +175,25 @@ describe("loading images from archives", () => {
     await expect(loadArchive(path, store)).rejects.toThrow(ArchiveInvalidError);
   });
 
-  it("refuses a tar that holds no image", async () => {
-    const path = join(work, "plain.tar");
-    await writeFile(path, await tarOf([["etc/hostname", "box\n"]]));
-    await expect(loadArchive(path, store)).rejects.toThrow(/neither manifest.json/);
+  it("loads a plain rootfs tarball file as a one-layer image with a config naming no command", async () => {
+    const path = join(work, "rootfs.tar");
+    const bytes = await tarOf([["etc/hostname", "box\n"]]);
+    await writeFile(path, bytes);
+    const image = only(await loadArchive(path, store));
+    expect(image.layers).toEqual([
+      { digest: digestOf(bytes), size: bytes.length, mediaType: MediaType.ociLayer },
+    ]);
+    const config = parseImageConfig(await store.read(image.configDigest));
+    expect(config.diffIds).toEqual([digestOf(bytes)]);
+    expect(config.cmd).toEqual([]);
+    const manifest = parseManifest(await store.read(image.manifestDigest));
+    expect(manifest.kind === "manifest" && manifest.layers[0]?.digest).toBe(digestOf(bytes));
+    // Only the layer, its config and its manifest were stored: no blob per rootfs file.
+    expect(await readdir(join(storeDir, "sha256"))).toHaveLength(3);
+  });
+
+  it("refuses a plain tar given as a stream, which cannot be read twice", async () => {
+    const stream = Readable.from([await tarOf([["etc/hostname", "box\n"]])]);
+    await expect(loadArchive(stream, store)).rejects.toThrow(/neither manifest.json/);
   });
 });
