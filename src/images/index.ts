@@ -41,3 +41,12 @@ export {
   type PullResult,
   type PullTarget,
 } from "./registry/index.js";
+export {
+  MAX_CONFIG_BYTES,
+  parseImageConfig,
+  resolveRunConfig,
+  type ImageConfig,
+  type RunConfig,
+  type RunOverrides,
+} from "./image-config.js";
+export { loadArchive, loadLayoutDir, type LoadedImage } from "./archive.js";
