@@ -18,9 +18,11 @@ fi
 need=()
 # skopeo fills the test registry (docker-registry) and umoci is the reference unpack of OCI images;
 # setfattr (attr) writes layers' xattrs and overlay's opaque marker when a layer is unpacked;
-# htpasswd (apache2-utils) makes the bcrypt password file of the registry auth test.
+# htpasswd (apache2-utils) makes the bcrypt password file of the registry auth test;
+# gcc builds the sandbox test's syscall probe.
 for pair in runc:runc conmon:conmon nats-server:nats-server busybox:busybox-static \
-  skopeo:skopeo umoci:umoci docker-registry:docker-registry setfattr:attr htpasswd:apache2-utils; do
+  skopeo:skopeo umoci:umoci docker-registry:docker-registry setfattr:attr htpasswd:apache2-utils \
+  gcc:gcc; do
   bin=${pair%%:*} pkg=${pair##*:}
   command -v "$bin" >/dev/null 2>&1 || need+=("$pkg")
 done
@@ -30,6 +32,8 @@ if command -v busybox >/dev/null 2>&1 && ldd "$(command -v busybox)" >/dev/null 
 fi
 # Podman's default seccomp profile, which berth applies to every container unless told otherwise.
 [[ -f /usr/share/containers/seccomp.json ]] || need+=(golang-github-containers-common)
+# The sandbox test builds a static syscall probe: gcc -static needs libc.a.
+[[ -f /usr/lib/$(gcc -dumpmachine 2>/dev/null || echo x86_64-linux-gnu)/libc.a ]] || need+=(libc6-dev)
 if ((${#need[@]})); then
   say "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
