@@ -9,15 +9,20 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { BerthClient } from "../src/client/index.js";
 import { ExitMonitor, LinuxRuntime, type ContainerSpec } from "../src/effects/index.js";
-import { busyboxTar, cleanRoot, startBerth, tempDir } from "../src/harness/index.js";
-import { DEFAULT_SANDBOX, type ContainerRecord } from "../src/machines/index.js";
+import { busyboxTar, cleanRoot, startBerth, storeBusybox, tempDir } from "../src/harness/index.js";
+import { DEFAULT_SANDBOX, type ContainerRecord, type ImagePin } from "../src/machines/index.js";
 import { median, printTable, timed } from "./stats.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 /** Stopped with SIGKILL at once (berth: stop -t 0), so stop measures the runtime, not a grace period. */
 const COMMAND = ["sleep", "1000"];
 
-async function floorRound(rt: LinuxRuntime, exits: ExitMonitor, samples: Map<string, number[]>) {
+async function floorRound(
+  rt: LinuxRuntime,
+  exits: ExitMonitor,
+  samples: Map<string, number[]>,
+  imagePin: ImagePin,
+) {
   const id = randomBytes(32).toString("hex");
   const spec: ContainerSpec = {
     id,
@@ -29,6 +34,7 @@ async function floorRound(rt: LinuxRuntime, exits: ExitMonitor, samples: Map<str
     terminal: false,
     stdin: false,
     sandbox: DEFAULT_SANDBOX,
+    imagePin,
   };
   const t0 = performance.now();
   await timed(samples, "create", () => Promise.resolve());
@@ -64,7 +70,7 @@ async function main() {
   const floorRoot = join(await tempDir("berth-bench-floor-"), "root");
   const rt = new LinuxRuntime({ root: floorRoot });
   const exits = new ExitMonitor({ root: floorRoot });
-  await rt.importImage(busyboxTar(), "busybox");
+  const pin = await storeBusybox(floorRoot);
   const berth = await startBerth({ host: "bench" });
   await berth.ok("image", "import", busyboxTar(), "busybox");
   const client = new BerthClient({ socketPath: berth.socket });
@@ -72,10 +78,10 @@ async function main() {
   const managed = new Map<string, number[]>();
   try {
     // One warm-up round each, not counted.
-    await floorRound(rt, exits, new Map());
+    await floorRound(rt, exits, new Map(), pin);
     await berthRound(client, new Map());
     for (let i = 0; i < ROUNDS; i++) {
-      await floorRound(rt, exits, floor);
+      await floorRound(rt, exits, floor, pin);
       await berthRound(client, managed);
     }
   } finally {

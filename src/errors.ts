@@ -43,7 +43,7 @@ export class NoSuchCtrError extends BerthError {
   readonly status = 404;
 }
 
-/** No image with that name has been imported. */
+/** No image matches the given name, digest or id. */
 export class NoSuchImageError extends BerthError {
   readonly code = "NO_SUCH_IMAGE";
   readonly status = 404;
@@ -278,6 +278,18 @@ export class RegistryUnavailableError extends BerthError {
   readonly status = 502;
 }
 
+/** An image that containers still use cannot be removed without force (Podman's ErrImageInUse). */
+export class ImageInUseError extends BerthError {
+  readonly code = "IMAGE_IN_USE";
+  readonly status = 409;
+}
+
+/** The host's disk is full: the operation stopped and left nothing half-written. */
+export class NoSpaceError extends BerthError {
+  readonly code = "NO_SPACE";
+  readonly status = 507;
+}
+
 const registry = {
   CTR_STATE_INVALID: CtrStateInvalidError,
   CTR_STOPPED: CtrStoppedError,
@@ -321,6 +333,8 @@ const registry = {
   REGISTRY_AUTH: RegistryAuthError,
   REGISTRY_NOT_FOUND: RegistryNotFoundError,
   REGISTRY_UNAVAILABLE: RegistryUnavailableError,
+  IMAGE_IN_USE: ImageInUseError,
+  NO_SPACE: NoSpaceError,
 } as const satisfies Record<string, new (message: string) => BerthError>;
 
 /** Every stable error code berth can answer with. */

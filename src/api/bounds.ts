@@ -17,7 +17,7 @@ export const MAX_SIGNAL_NUMBER = 64;
 export const MAX_REF_LENGTH = 128;
 
 /** Image names, label keys and label values are short; bounded so none becomes a memory sink. */
-export const MAX_IMAGE_LENGTH = 255;
+export const MAX_IMAGE_LENGTH = 512;
 export const MAX_LABEL_KEY_LENGTH = 255;
 export const MAX_LABEL_VALUE_LENGTH = 4_096;
 

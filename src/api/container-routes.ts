@@ -8,7 +8,7 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
 import type { z } from "zod";
-import { assertImageName } from "../effects/index.js";
+import { localName } from "../images/index.js";
 import { InvalidArgError, PayloadTooLargeError } from "../errors.js";
 import type { ContainerState } from "../machines/index.js";
 import { CONTAINER_STATES } from "../machines/index.js";
@@ -86,17 +86,17 @@ export interface ContainerRouteOptions {
 }
 
 /**
- * `POST /images?name=NAME` with the archive as the body imports it; a JSON
+ * `POST /images[?name=NAME]` with the archive as the body imports it; a JSON
  * body is the admin's import of a file on the daemon's own host (forceLocal).
  */
 function importRoute(service: ContainerService, local: Handler, limit: number): Handler {
   return async (ctx) => {
     const type = ctx.req.headers["content-type"] ?? "";
     if (type.startsWith("application/json")) return local(ctx);
-    const name = ctx.url.searchParams.get("name") ?? "";
+    const name = ctx.url.searchParams.get("name") ?? undefined;
     const declared = Number(ctx.req.headers["content-length"] ?? 0);
     try {
-      assertImageName(name);
+      if (name !== undefined) localName(name);
       if (declared > limit) {
         throw new PayloadTooLargeError(
           `archive of ${declared} bytes is larger than the daemon's --max-import-bytes ${limit}`,
@@ -108,7 +108,7 @@ function importRoute(service: ContainerService, local: Handler, limit: number): 
       ctx.req.resume();
       throw err;
     }
-    sendJson(ctx.res, 201, await service.importUpload(ctx.req, name, limit));
+    sendJson(ctx.res, 201, await service.importUpload(ctx.req, name, limit, ctx.meta));
   };
 }
 

@@ -74,7 +74,7 @@ export function operationTable(service: ContainerService): OperationTable {
     import: defineOperation(
       "import",
       ImportImageBody,
-      ({ path, name }) => service.importImage(path, name),
+      ({ path, name }, meta) => service.importImage(path, name, meta),
       "created",
     ),
     create: defineOperation(

@@ -30,7 +30,7 @@ const commandLine = z
  */
 export const ImportImageBody = z.object({
   path: z.string().min(1),
-  name: z.string().min(1),
+  name: z.string().min(1).max(MAX_IMAGE_LENGTH).optional(),
   forceLocal: z.literal(true, {
     error:
       "the daemon reads a path on its own host only with forceLocal: true (berth image import --force-local); upload the archive instead",
@@ -39,7 +39,16 @@ export const ImportImageBody = z.object({
 
 export const CreateBody = z.object({
   image: z.string().min(1).max(MAX_IMAGE_LENGTH),
-  command: commandLine,
+  /** Replaces the image's Cmd; absent keeps it. */
+  command: commandLine.optional(),
+  /** Replaces the image's Entrypoint; `[]` clears it. */
+  entrypoint: z.array(z.string()).optional(),
+  env: z.array(z.string().regex(/^[^=\0]+=/, { error: "env entries are KEY=value" })).optional(),
+  workingDir: z
+    .string()
+    .regex(/^\//, { error: "workingDir must be an absolute path in the container" })
+    .optional(),
+  user: z.string().max(256).optional(),
   name: z.string().optional(),
   stopSignal: z.string().optional(),
   stopTimeout: timeoutSeconds().optional(),

@@ -44,21 +44,22 @@ async function archiveSize(file: string): Promise<number> {
 export async function imageImport(
   socket: string,
   tar: string,
-  name: string,
+  name: string | undefined,
   opts: { forceLocal?: boolean } = {},
 ) {
-  const info = opts.forceLocal
-    ? await client(socket).call<{ digest: string }>("POST", "/images", {
+  const images = opts.forceLocal
+    ? await client(socket).call<{ id: string }[]>("POST", "/images", {
         path: resolve(tar),
-        name,
+        ...(name !== undefined ? { name } : {}),
         forceLocal: true,
       })
-    : await client(socket).importImage<{ digest: string }>(
+    : await client(socket).importImage<{ id: string }[]>(
         name,
         createReadStream(tar),
         await archiveSize(tar),
       );
-  out(`${info.digest}\n`);
+  // Docker's `import` prints the new image's id.
+  for (const image of images) out(`sha256:${image.id}\n`);
 }
 
 export async function create(

@@ -52,9 +52,10 @@ export class BerthClient {
     return res;
   }
 
-  /** Uploads a tar archive of `size` bytes and imports it as image `name`. */
-  async importImage<T>(name: string, stream: Readable, size: number): Promise<T> {
-    const res = await this.open("POST", `/images?name=${encodeURIComponent(name)}`, {
+  /** Uploads a tar archive of `size` bytes and imports it, naming its images `name` when given. */
+  async importImage<T>(name: string | undefined, stream: Readable, size: number): Promise<T> {
+    const query = name !== undefined ? `?name=${encodeURIComponent(name)}` : "";
+    const res = await this.open("POST", `/images${query}`, {
       stream,
       size,
     });

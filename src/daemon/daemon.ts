@@ -15,6 +15,7 @@ import {
   type EventsRouteOptions,
 } from "../api/index.js";
 import { ExitMonitor, LinuxCheckpointer, LinuxRuntime, LinuxStorage } from "../effects/index.js";
+import { ImageStore } from "../images/index.js";
 import { InvalidArgError } from "../errors.js";
 import { ContainerService } from "../service/index.js";
 import {
@@ -154,6 +155,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     storage,
     artifacts: storage,
     checkpointer: new LinuxCheckpointer(options.root),
+    imageStore: new ImageStore(runtime.layout),
   });
   // Exits that happened while no daemon ran are dispatched by the first scan, now that actors listen.
   await exits.ready;

@@ -15,7 +15,7 @@ export interface OciSpec {
   ociVersion: string;
   process: {
     terminal: boolean;
-    user: { uid: number; gid: number };
+    user: { uid: number; gid: number; additionalGids?: number[] };
     args: string[];
     env: string[];
     cwd: string;
@@ -130,6 +130,30 @@ const READONLY_PATHS: readonly string[] = [
   "/proc/sysrq-trigger",
 ];
 
+/** The numeric identity the process runs as, resolved from the rootfs's passwd and group files. */
+export interface ProcessUser {
+  uid: number;
+  gid: number;
+  additionalGids?: number[];
+}
+
+const ROOT: ProcessUser = { uid: 0, gid: 0 };
+
+const hasKey = (env: readonly string[], key: string) => env.some((e) => e.startsWith(`${key}=`));
+
+/**
+ * The process environment: the container's own entries, plus a PATH and TERM
+ * when it names none, as Docker and Podman add them (an image without ENV
+ * PATH must still find `sh`).
+ */
+function processEnv(env: readonly string[]): string[] {
+  return [
+    ...(hasKey(env, "PATH") ? [] : [DEFAULT_PATH]),
+    ...env,
+    ...(hasKey(env, "TERM") ? [] : ["TERM=xterm"]),
+  ];
+}
+
 /** The OCI rlimits for a sandbox: only those it names; the others are inherited from the daemon. */
 function rlimits(sandbox: Readonly<Sandbox>): OciRlimit[] {
   const nofile = sandbox.rlimits.nofile;
@@ -141,7 +165,12 @@ function rlimits(sandbox: Readonly<Sandbox>): OciRlimit[] {
  * the `seccomp` filter its sandbox asks for. A default sandbox without a filter
  * is refused, so a container never runs unconfined by mistake.
  */
-export function ociSpec(spec: ContainerSpec, rootfsPath: string, seccomp?: OciSeccomp): OciSpec {
+export function ociSpec(
+  spec: ContainerSpec,
+  rootfsPath: string,
+  seccomp?: OciSeccomp,
+  user: ProcessUser = ROOT,
+): OciSpec {
   if (spec.command.length === 0 || spec.command[0] === "") {
     throw new InvalidArgError(`container ${spec.id}: command must not be empty`);
   }
@@ -158,10 +187,14 @@ export function ociSpec(spec: ContainerSpec, rootfsPath: string, seccomp?: OciSe
     ociVersion: "1.0.2",
     process: {
       terminal: spec.terminal,
-      user: { uid: 0, gid: 0 },
+      user: {
+        uid: user.uid,
+        gid: user.gid,
+        ...(user.additionalGids?.length ? { additionalGids: [...user.additionalGids] } : {}),
+      },
       args: [...spec.command],
-      env: [DEFAULT_PATH, "TERM=xterm"],
-      cwd: "/",
+      env: processEnv(spec.env ?? []),
+      cwd: spec.workingDir || "/",
       capabilities: { bounding: caps, effective: [...caps], permitted: [...caps] },
       ...(limits.length > 0 ? { rlimits: limits } : {}),
       noNewPrivileges: true,
@@ -192,8 +225,9 @@ export async function writeBundle(
   spec: ContainerSpec,
   rootfsPath: string,
   seccomp?: OciSeccomp,
+  user: ProcessUser = ROOT,
 ): Promise<void> {
-  const config = ociSpec(spec, rootfsPath, seccomp);
+  const config = ociSpec(spec, rootfsPath, seccomp, user);
   await fs.mkdir(bundleDir, { recursive: true });
   await writeFileAtomic(
     path.join(bundleDir, "config.json"),

@@ -9,7 +9,6 @@ export type {
   ContainerSpec,
   Created,
   ExitInfo,
-  ImageInfo,
   LogLine,
   RuncState,
   RuncStatus,

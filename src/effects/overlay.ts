@@ -6,12 +6,13 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { execa } from "execa";
-import { OciRuntimeError } from "../errors.js";
+import { InvalidArgError, OciRuntimeError } from "../errors.js";
 import { throwIfAborted } from "./abort.js";
 
 /** The layers of one overlay mount. */
 export interface OverlayDirs {
-  lower: string;
+  /** Read-only lower folders, topmost first (overlayfs's order). */
+  lower: readonly string[];
   upper: string;
   work: string;
   merged: string;
@@ -49,9 +50,15 @@ export async function mountsUnder(dir: string): Promise<string[]> {
   return (await mountPoints()).filter((p) => p === base || p.startsWith(`${base}/`));
 }
 
-async function run(args: string[], what: string, signal?: AbortSignal): Promise<void> {
+async function run(
+  args: string[],
+  what: string,
+  signal?: AbortSignal,
+  cwd?: string,
+): Promise<void> {
   const result = await execa(args[0] ?? "", args.slice(1), {
     cancelSignal: signal,
+    ...(cwd !== undefined ? { cwd } : {}),
     reject: false,
     stdin: "ignore",
   });
@@ -61,17 +68,41 @@ async function run(args: string[], what: string, signal?: AbortSignal): Promise<
   }
 }
 
+/** The kernel reads mount options from one page. */
+const MAX_OPTIONS = 4095;
+
+/**
+ * The lowerdir option. Lower folders that share a parent (image layers all
+ * live in one folder) are named relative to it, and the mount runs there:
+ * overlayfs resolves them against the mounting process's working directory,
+ * so about twice as many layers fit in the one page of mount options.
+ */
+function lowerOption(lower: readonly string[]): { lowerdir: string; cwd?: string } {
+  if (lower.length === 0) throw new InvalidArgError("an overlay mount needs a lower folder");
+  const parents = new Set(lower.map((l) => path.dirname(l)));
+  const [parent] = parents;
+  if (parents.size === 1 && parent !== undefined && lower.length > 1)
+    return { lowerdir: lower.map((l) => path.basename(l)).join(":"), cwd: parent };
+  return { lowerdir: lower.join(":") };
+}
+
 /** Mounts the overlay at `dirs.merged` unless it is already mounted. */
 export async function mountOverlay(dirs: OverlayDirs, signal?: AbortSignal): Promise<void> {
   if (await isMounted(dirs.merged)) return;
   await Promise.all(
     [dirs.upper, dirs.work, dirs.merged].map((d) => fs.mkdir(d, { recursive: true })),
   );
-  const options = `lowerdir=${dirs.lower},upperdir=${dirs.upper},workdir=${dirs.work}`;
+  const { lowerdir, cwd } = lowerOption(dirs.lower);
+  const options = `lowerdir=${lowerdir},upperdir=${dirs.upper},workdir=${dirs.work}`;
+  if (options.length > MAX_OPTIONS)
+    throw new InvalidArgError(
+      `${dirs.lower.length} layers do not fit in one overlay mount (${options.length} bytes of options, at most ${MAX_OPTIONS})`,
+    );
   await run(
     ["mount", "-t", "overlay", "overlay", "-o", options, dirs.merged],
     `mount overlay on ${dirs.merged}`,
     signal,
+    cwd,
   );
 }
 

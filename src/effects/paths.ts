@@ -36,6 +36,10 @@ export interface Layout {
   staging: string;
   /** Checkpoint archives, by name (`checkpoint --export NAME`). */
   checkpoints: string;
+  /** Image blobs by digest (`blobs/sha256/<hex>`). */
+  blobs: string;
+  /** Unpacked image layers by diffID: overlay lower folders. */
+  layers: string;
 }
 
 /** Files of one image. */
@@ -128,11 +132,14 @@ export function layout(root: string): Layout {
     sockets: path.join(r, "sockets"),
     staging: path.join(r, "staging"),
     checkpoints: path.join(r, "checkpoints"),
+    blobs: path.join(r, "blobs"),
+    layers: path.join(r, "layers"),
   };
 }
 
 /**
- * Folder name of an image. `:` separates overlay lower dirs, so the tag
+ * Folder name of an image in the store berth had before images were layered
+ * (kept so containers created then still find their rootfs). `:` separates overlay lower dirs, so the tag
  * separator becomes `+`, which names cannot contain: the mapping stays one-to-one.
  */
 function imageFolder(name: string): string {
@@ -144,6 +151,16 @@ function imageFolder(name: string): string {
 export function imagePaths(l: Layout, name: string): ImagePaths {
   const dir = safeJoin(l.images, imageFolder(name));
   return { dir, rootfs: path.join(dir, "rootfs"), manifest: path.join(dir, "image.json") };
+}
+
+const DIFF_ID = /^sha256:([a-f0-9]{64})$/;
+
+/** The folder of the unpacked layer with diffID `diffId` (`sha256:<hex>`). */
+export function layerPath(l: Layout, diffId: string): string {
+  const hex = DIFF_ID.exec(diffId)?.[1];
+  if (hex === undefined)
+    throw new InvalidArgError(`invalid layer diffID ${JSON.stringify(diffId)}`);
+  return path.join(l.layers, hex);
 }
 
 /** Paths of container `id`. */

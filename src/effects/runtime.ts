@@ -9,13 +9,14 @@ import { attachSocketPath, controlFifoPath, openAttachSession, writeResize } fro
 import { DEFAULT_CAPABILITIES, writeBundle } from "./bundle.js";
 import { spawnConmon, waitConmonExit } from "./conmon.js";
 import { clearExitFiles, readExitFile, readPreviousExitFile } from "./exit-file.js";
-import { importImage, readImage } from "./image.js";
+import { resolveUser } from "./user-resolve.js";
 import { readK8sLog, streamK8sLog } from "./logs.js";
 import { isMounted, mountOverlay, mountsUnder, unmountOverlay } from "./overlay.js";
 import {
   assertContainerId,
   containerPaths,
   imagePaths,
+  layerPath,
   layout,
   type ContainerPaths,
   type Layout,
@@ -29,7 +30,6 @@ import type {
   ContainerSpec,
   Created,
   ExitInfo,
-  ImageInfo,
   LogLine,
   RuncState,
   TerminalSize,
@@ -82,14 +82,6 @@ export class LinuxRuntime implements ContainerRuntime {
     this.runc = new Runc(this.runcPath, this.layout.runc);
   }
 
-  importImage(tarPath: string, name: string, signal?: AbortSignal): Promise<ImageInfo> {
-    return importImage(this.layout, tarPath, name, signal);
-  }
-
-  getImage(name: string): Promise<ImageInfo | undefined> {
-    return readImage(this.layout, name);
-  }
-
   checkSandbox(sandbox: Sandbox): Promise<void> {
     return checkSandbox(sandbox, this.seccompProfile);
   }
@@ -101,9 +93,7 @@ export class LinuxRuntime implements ContainerRuntime {
    */
   async prepare(spec: ContainerSpec, signal?: AbortSignal): Promise<void> {
     const paths = this.paths(spec.id);
-    if (!(await readImage(this.layout, spec.image))) {
-      throw new NoSuchImageError(`image ${spec.image} does not exist`);
-    }
+    const lower = await this.lowerDirs(spec);
     // Read before mounting, so a missing profile leaves nothing to undo.
     const seccomp =
       sandboxOf(spec).seccomp === "default"
@@ -113,7 +103,7 @@ export class LinuxRuntime implements ContainerRuntime {
     const wasMounted = await isMounted(paths.merged);
     await mountOverlay(
       {
-        lower: imagePaths(this.layout, spec.image).rootfs,
+        lower,
         upper: paths.upper,
         work: paths.work,
         merged: paths.merged,
@@ -121,11 +111,32 @@ export class LinuxRuntime implements ContainerRuntime {
       signal,
     );
     try {
-      await writeBundle(paths.bundle, spec, paths.merged, seccomp);
+      const user = await resolveUser(paths.merged, spec.user ?? "");
+      await writeBundle(paths.bundle, spec, paths.merged, seccomp, user);
     } catch (err) {
       if (!wasMounted) await unmountOverlay(paths.merged).catch(() => undefined);
       throw err;
     }
+  }
+
+  /**
+   * The overlay's lower folders, topmost first: the pinned image layers, or
+   * for a container created before images were layered, its image's folder.
+   * A missing one is NoSuchImageError: nothing is mounted without all of them.
+   */
+  private async lowerDirs(spec: ContainerSpec): Promise<string[]> {
+    const lower = spec.imagePin
+      ? spec.imagePin.layers.map((d) => layerPath(this.layout, d)).reverse()
+      : [imagePaths(this.layout, spec.image).rootfs];
+    for (const dir of lower) {
+      const found = await fs.stat(dir).then(
+        (s) => s.isDirectory(),
+        () => false,
+      );
+      if (!found)
+        throw new NoSuchImageError(`image ${spec.image}: its layer folder ${dir} is missing`);
+    }
+    return lower;
   }
 
   /**

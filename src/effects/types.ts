@@ -24,16 +24,11 @@ export type ContainerSpec = Pick<
   | "terminal"
   | "stdin"
   | "sandbox"
+  | "imagePin"
+  | "env"
+  | "workingDir"
+  | "user"
 >;
-
-/** An imported image: a read-only layer folder. */
-export interface ImageInfo {
-  name: string;
-  /** sha256 of the imported tar, "sha256:<hex>". */
-  digest: string;
-  size: number;
-  importedAt: string;
-}
 
 /** runc's own view of a container (`runc state`). */
 export type RuncStatus = "creating" | "created" | "running" | "paused" | "stopped";
@@ -83,8 +78,6 @@ export interface AttachSession extends AsyncIterable<AttachChunk> {
 
 /** Effects on the host. Every method that runs a process takes an AbortSignal that kills it. */
 export interface ContainerRuntime {
-  importImage(tarPath: string, name: string, signal?: AbortSignal): Promise<ImageInfo>;
-  getImage(name: string): Promise<ImageInfo | undefined>;
   /**
    * Refuses a sandbox this host cannot give: a default seccomp filter without
    * the profile (SeccompProfileError), or an rlimit above the daemon's own hard

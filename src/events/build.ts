@@ -15,15 +15,24 @@ export interface EnvelopeContext {
 }
 
 export function envelope(fact: Fact, ctx: EnvelopeContext): UnplacedEvent {
+  return envelopeOf(eventType(fact.action), fact.data as Record<string, unknown>, ctx);
+}
+
+/** An envelope of any event type: containers' facts and the image stream's alike. */
+export function envelopeOf(
+  type: string,
+  data: Record<string, unknown>,
+  ctx: EnvelopeContext,
+): UnplacedEvent {
   return {
     specversion: "1.0",
     id: randomUUID(),
     source: `berth://${ctx.host}`,
-    type: eventType(fact.action),
+    type,
     subject: ctx.subject,
     time: ctx.time,
     datacontenttype: "application/json",
-    data: fact.data as Record<string, unknown>,
+    data,
     actor: ctx.meta.actor,
     requestid: ctx.meta.requestId,
   };

@@ -10,7 +10,7 @@
  */
 import { InvalidArgError } from "../errors.js";
 import { ACTIONS } from "../machines/index.js";
-import { actionOf, type CloudEvent } from "./envelope.js";
+import { actionOf, kindOf, type CloudEvent } from "./envelope.js";
 import type { EventLog } from "./log.js";
 
 /** What a filter may ask about a container, fixed at create. */
@@ -113,7 +113,7 @@ function matchOne(
       return have !== undefined && (v === undefined || have === v);
     }
     case "type":
-      return value === "container";
+      return kindOf(e.type) === value;
     case "pod":
     case "volume":
       return false;

@@ -4,9 +4,15 @@
  * query and its time forms), and the NATS subjects they travel on. No I/O of its own: the feed reads through the
  * `EventLog` port, which the journal implements.
  */
-export { actionOf, CloudEventSchema, type CloudEvent, type UnplacedEvent } from "./envelope.js";
+export {
+  actionOf,
+  CloudEventSchema,
+  kindOf,
+  type CloudEvent,
+  type UnplacedEvent,
+} from "./envelope.js";
 export { canonicalJson, eventHash, GENESIS_HASH } from "./hash.js";
-export { envelope, type EnvelopeContext } from "./build.js";
+export { envelope, envelopeOf, type EnvelopeContext } from "./build.js";
 export type { EventLog, LogReadOptions } from "./log.js";
 export {
   eventBatches,

@@ -9,7 +9,7 @@
  * dist/, use it too). Neither public entry (src/index.ts, src/client)
  * exports it.
  */
-export { busyboxTar } from "./image.js";
+export { busyboxTar, storeBusybox } from "./image.js";
 export {
   canConnect,
   cleanRoot,

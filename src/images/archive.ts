@@ -39,6 +39,8 @@ export interface LoadedImage {
   layers: { digest: Digest; size: number; mediaType: string }[];
   /** The names the archive gives the image (RepoTags, `ref.name` annotations), as written. */
   names: string[];
+  /** True for a plain rootfs tarball, made a one-layer image with an empty configuration. */
+  plain?: boolean;
 }
 
 /** Metadata files read into memory; anything larger is refused. */
@@ -290,7 +292,7 @@ async function fromRootfs(path: string, store: BlobStore): Promise<LoadedImage[]
     layers,
   });
   const manifestDigest = await store.put(Buffer.from(manifest));
-  return [{ manifestDigest, configDigest, layers, names: [] }];
+  return [{ manifestDigest, configDigest, layers, names: [], plain: true }];
 }
 
 /**

@@ -50,3 +50,30 @@ export {
   type RunOverrides,
 } from "./image-config.js";
 export { loadArchive, loadLayoutDir, type LoadedImage } from "./archive.js";
+export {
+  canonicalName,
+  evolveImage,
+  findImage,
+  IMAGE_ACTIONS,
+  IMAGE_STREAM,
+  imageEventType,
+  imageIdOf,
+  isImageEventType,
+  localName,
+  replayImages,
+  type ImageAction,
+  type ImageAdded,
+  type ImageEventAt,
+  type ImageFact,
+  type ImageCatalog,
+  type ImageLayer,
+  type ImageRecord,
+  type StoredImageEvent,
+} from "./image-index.js";
+export {
+  DEFAULT_MAX_LAYER_BYTES,
+  ImageStore,
+  noSpace,
+  type StoredImage,
+  type StorePruned,
+} from "./image-store.js";

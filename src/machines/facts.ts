@@ -42,6 +42,10 @@ export type CreateData = Pick<
   | "restartPolicy"
   | "requires"
   | "labels"
+  | "imagePin"
+  | "env"
+  | "workingDir"
+  | "user"
 > & { sandbox: Sandbox };
 
 /** A failed effect or a rejected request: journaled so history shows the attempt; it changes no state. */

@@ -49,6 +49,7 @@ export {
   CONTAINER_STATES,
   type ContainerRecord,
   type ContainerState,
+  type ImagePin,
   type RestartPolicy,
 } from "./record.js";
 export {

@@ -26,6 +26,15 @@ export interface RestartPolicy {
   maxRetries: number;
 }
 
+/** The image a container was created from, as the image store knew it then. */
+export interface ImagePin {
+  id: string;
+  manifestDigest: string;
+  configDigest: string;
+  /** diffIDs, bottom layer first: the overlay's lower folders. */
+  layers: string[];
+}
+
 export interface ContainerRecord {
   id: string;
   name: string;
@@ -49,6 +58,19 @@ export interface ContainerRecord {
    * before berth had a sandbox: it keeps running as it did then (LEGACY_SANDBOX).
    */
   sandbox?: Sandbox;
+  /**
+   * The image bytes the container runs, pinned at create: image id, manifest
+   * and config digests, and its layers' diffIDs, bottom first. Absent for a
+   * container created before berth had an image store: its rootfs is the
+   * folder its image name had then.
+   */
+  imagePin?: ImagePin;
+  /** `KEY=value` entries of the process: image and create combined. Absent: berth's defaults. */
+  env?: string[];
+  /** The process's working directory. Absent: `/`. */
+  workingDir?: string;
+  /** `user[:group]` as the image or create named it, resolved when the container starts. Absent: root. */
+  user?: string;
   state: ContainerState;
   createdAt: string;
   startedAt?: string;

@@ -3,9 +3,10 @@
  * public method to the module that does that job.
  */
 import { randomUUID } from "node:crypto";
-import type { ArtifactInfo, ExitInfo, ImageInfo, LogLine, TerminalSize } from "../effects/index.js";
+import type { ArtifactInfo, ExitInfo, LogLine, TerminalSize } from "../effects/index.js";
 import { NotImplementedError } from "../errors.js";
 import type { CloudEvent } from "../events/index.js";
+import type { ImageRecord, ImageStore } from "../images/index.js";
 import type { CommandBody, ContainerRecord, RequestMeta } from "../machines/index.js";
 import type { Journal } from "../store/index.js";
 import { provideMachine } from "./actor-machine.js";
@@ -14,6 +15,7 @@ import { AttachOperations, type Attached } from "./attach.js";
 import { CommandPath } from "./command-path.js";
 import { ContainerCreation, type CreateOptions } from "./create.js";
 import { IdempotentRequests } from "./idempotency.js";
+import { ImageService } from "./image-service.js";
 import { ContainerQueries, listContainers } from "./queries.js";
 import type { HostPorts } from "./runtime-effects.js";
 import { restoreAndReconcile } from "./startup.js";
@@ -40,6 +42,8 @@ export interface ServiceDeps extends HostPorts {
   host: string;
   journal: Journal;
   artifacts: ArtifactStore;
+  /** Image blobs and layers on disk; the image service journals what they hold. */
+  imageStore: ImageStore;
   exits: HostPorts["exits"] & {
     onExit(listener: (id: string, exit: ExitInfo) => void): () => void;
   };
@@ -61,12 +65,20 @@ export class ContainerService {
   private readonly queries: ContainerQueries;
   private readonly attaching: AttachOperations;
   private readonly stopWatching: () => void;
+  /** Image verbs; containers are created from the images it resolves. */
+  readonly images: ImageService;
 
   private constructor(private readonly deps: ServiceDeps) {
     this.pool = new ActorPool(provideMachine(deps), deps.journal);
     this.requests = new IdempotentRequests(deps.journal);
     this.commands = new CommandPath(this.pool, this.requests, deps);
-    this.creation = new ContainerCreation(this.pool, deps);
+    this.images = new ImageService({
+      host: deps.host,
+      journal: deps.journal,
+      store: deps.imageStore,
+      containers: () => listContainers(this.pool, true),
+    });
+    this.creation = new ContainerCreation(this.pool, { ...deps, images: this.images });
     this.queries = new ContainerQueries(this.pool, deps);
     this.attaching = new AttachOperations(this.pool, this.commands, this.queries, deps.runtime);
     this.stopWatching = deps.exits.onExit((id, exit) => {
@@ -85,6 +97,7 @@ export class ContainerService {
    */
   static async open(deps: ServiceDeps): Promise<ContainerService> {
     const service = new ContainerService(deps);
+    await service.images.open();
     await restoreAndReconcile(service.pool, deps);
     return service;
   }
@@ -96,15 +109,28 @@ export class ContainerService {
   }
 
   /** Imports an archive already on the daemon's host (the admin's `--force-local`). */
-  importImage(tarPath: string, name: string): Promise<ImageInfo> {
-    return this.deps.runtime.importImage(tarPath, name);
+  importImage(
+    tarPath: string,
+    name: string | undefined,
+    meta: RequestMeta,
+  ): Promise<ImageRecord[]> {
+    return this.images.load(tarPath, meta, name !== undefined ? { name } : {});
   }
 
-  /** Imports an archive a client uploads, of at most `limit` bytes; the upload is not kept. */
-  async importUpload(body: AsyncIterable<Buffer>, name: string, limit: number): Promise<ImageInfo> {
+  /**
+   * Imports an archive a client uploads, of at most `limit` bytes; the upload
+   * is staged to a private file (a plain rootfs is told from an image archive
+   * by reading it twice) and not kept.
+   */
+  async importUpload(
+    body: AsyncIterable<Buffer>,
+    name: string | undefined,
+    limit: number,
+    meta: RequestMeta,
+  ): Promise<ImageRecord[]> {
     const file = await this.deps.artifacts.stageUpload(body, limit);
     try {
-      return await this.deps.runtime.importImage(file, name);
+      return await this.images.load(file, meta, name !== undefined ? { name } : {});
     } finally {
       await this.deps.artifacts.discardStaged(file);
     }

@@ -4,7 +4,8 @@
  */
 import { randomBytes } from "node:crypto";
 import type { ContainerRuntime } from "../effects/index.js";
-import { InvalidArgError, NameInUseError, NoSuchImageError } from "../errors.js";
+import { NameInUseError } from "../errors.js";
+import { resolveRunConfig, type RunOverrides } from "../images/index.js";
 import {
   fact,
   type ContainerRecord,
@@ -13,14 +14,24 @@ import {
 } from "../machines/index.js";
 import type { ActorPool } from "./actor-pool.js";
 import { appendFacts, type AppendDeps } from "./fact-append.js";
+import type { ImageService } from "./image-service.js";
 import { listContainers } from "./queries.js";
 import { sandboxFor, type SandboxOptions } from "./sandbox.js";
 import { containerName, labels, restartPolicy, seconds, signalName } from "./validate.js";
 
-/** What `create` needs; defaults follow Podman. */
+/** What `create` needs; defaults follow Podman, and the image's configuration. */
 export interface CreateOptions extends SandboxOptions {
   image: string;
-  command: string[];
+  /** Replaces the image's Cmd; empty or absent keeps it. */
+  command?: string[];
+  /** Replaces the image's Entrypoint (and drops its Cmd unless empty), as Docker's --entrypoint. */
+  entrypoint?: string[];
+  /** `KEY=value` entries over the image's. */
+  env?: string[];
+  /** The process's working directory, over the image's. */
+  workingDir?: string;
+  /** `user[:group]`, over the image's. */
+  user?: string;
   name?: string;
   stopSignal?: string;
   stopTimeout?: number;
@@ -38,7 +49,21 @@ export interface CreateOptions extends SandboxOptions {
 
 /** What creation uses besides the pool. */
 export interface CreateDeps extends AppendDeps {
-  runtime: Pick<ContainerRuntime, "getImage" | "checkSandbox">;
+  runtime: Pick<ContainerRuntime, "checkSandbox">;
+  images: Pick<ImageService, "withImage">;
+}
+
+/** What create said about the process, as the image configuration's overrides. */
+function overridesOf(o: CreateOptions): RunOverrides {
+  return {
+    ...(o.command !== undefined && o.command.length > 0 ? { command: o.command } : {}),
+    ...(o.entrypoint !== undefined ? { entrypoint: o.entrypoint } : {}),
+    ...(o.env !== undefined ? { env: o.env } : {}),
+    ...(o.workingDir !== undefined ? { workingDir: o.workingDir } : {}),
+    ...(o.user !== undefined ? { user: o.user } : {}),
+    ...(o.stopSignal !== undefined ? { stopSignal: o.stopSignal } : {}),
+    ...(o.labels !== undefined ? { labels: o.labels } : {}),
+  };
 }
 
 export class ContainerCreation {
@@ -50,42 +75,53 @@ export class ContainerCreation {
     private readonly deps: CreateDeps,
   ) {}
 
-  /** Records a new container (state configured) and spawns its actor; nothing runs yet. */
+  /**
+   * Records a new container (state configured) and spawns its actor; nothing
+   * runs yet. The image's configuration fills in what create left out, and
+   * the create event pins the image's id, digests and layers.
+   */
   async create(options: CreateOptions, meta: RequestMeta): Promise<ContainerRecord> {
     const id = randomBytes(32).toString("hex");
     const name = containerName(options.name ?? `berth_${id.slice(0, 12)}`);
-    if (options.command.length === 0)
-      throw new InvalidArgError("a container needs a command to run");
-    const data: CreateData = {
-      name,
-      image: options.image,
-      command: options.command,
-      stopSignal: signalName(options.stopSignal ?? "SIGTERM"),
-      stopTimeout: seconds(options.stopTimeout ?? 10, "stop timeout"),
-      terminal: options.terminal ?? false,
-      stdin: options.stdin ?? false,
-      restartPolicy: restartPolicy(options.restart),
-      requires: (options.requires ?? []).map((ref) => this.pool.registry.live(ref).id),
-      labels: labels(options.labels),
-      sandbox: sandboxFor(options),
-    };
     if (this.nameTaken(name))
       throw new NameInUseError(`the container name "${name}" is already in use`);
     this.reservedNames.add(name);
     try {
-      if (!(await this.deps.runtime.getImage(options.image))) {
-        throw new NoSuchImageError(`image ${options.image} not found: import it first`);
-      }
-      await this.deps.runtime.checkSandbox(data.sandbox);
-      const { record } = await appendFacts(this.deps, {
-        id,
-        before: undefined,
-        facts: [fact("create", data)],
-        meta,
-        keyFor: { command: "CREATE", args: options },
+      return await this.deps.images.withImage(options.image, async ({ image, config }) => {
+        const run = resolveRunConfig(config, overridesOf(options));
+        const data: CreateData = {
+          name,
+          image: options.image,
+          command: run.args,
+          stopSignal: signalName(run.stopSignal),
+          stopTimeout: seconds(options.stopTimeout ?? 10, "stop timeout"),
+          terminal: options.terminal ?? false,
+          stdin: options.stdin ?? false,
+          restartPolicy: restartPolicy(options.restart),
+          requires: (options.requires ?? []).map((ref) => this.pool.registry.live(ref).id),
+          labels: labels(run.labels),
+          sandbox: sandboxFor(options),
+          imagePin: {
+            id: image.id,
+            manifestDigest: image.manifestDigest,
+            configDigest: image.configDigest,
+            layers: image.layers.map((l) => l.diffId),
+          },
+          env: run.env,
+          workingDir: run.workingDir,
+          user: run.user,
+        };
+        await this.deps.runtime.checkSandbox(data.sandbox);
+        const { record } = await appendFacts(this.deps, {
+          id,
+          before: undefined,
+          facts: [fact("create", data)],
+          meta,
+          keyFor: { command: "CREATE", args: options },
+        });
+        this.pool.spawn(record);
+        return record;
       });
-      this.pool.spawn(record);
-      return record;
     } finally {
       this.reservedNames.delete(name);
     }

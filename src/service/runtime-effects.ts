@@ -62,6 +62,10 @@ export const specOf = (r: ContainerRecord): ContainerSpec => ({
   terminal: r.terminal,
   stdin: r.stdin,
   sandbox: r.sandbox,
+  imagePin: r.imagePin,
+  env: r.env,
+  workingDir: r.workingDir,
+  user: r.user,
 });
 
 /** Signals the container, ignoring a runtime that says it already stopped: the exit file tells. */

@@ -12,8 +12,12 @@ export interface AppendInput {
   /** The stream's current version as the caller saw it (0 for a new stream). */
   expectedVersion: number;
   events: UnplacedEvent[];
-  /** The stream's projection after these events; stored atomically with them. */
-  projection: unknown;
+  /**
+   * The stream's projection after these events; stored atomically with them.
+   * A stream whose state is folded from its events when needed (the image
+   * stream) has none.
+   */
+  projection?: unknown;
   /** Small values (see getMeta) written in the same atomic batch, such as an idempotency record. */
   meta?: Record<string, string>;
 }

@@ -60,11 +60,12 @@ export class LevelJournal extends GroupCommitJournal implements Journal {
       for (const [name, value] of Object.entries(input.meta ?? {})) {
         ops.push({ type: "put", key: keys.meta(name), value });
       }
-      ops.push({
-        type: "put",
-        key: keys.projection(input.stream),
-        value: JSON.stringify(input.projection),
-      });
+      if (input.projection !== undefined)
+        ops.push({
+          type: "put",
+          key: keys.projection(input.stream),
+          value: JSON.stringify(input.projection),
+        });
     }
     ops.push({ type: "put", key: keys.head, value: JSON.stringify(p.head) });
     const fault = this.writeFault?.();

@@ -25,7 +25,8 @@ export class MemoryJournal extends GroupCommitJournal implements Journal {
     for (const { input, events } of p.placed) {
       this.events.push(...events);
       this.streams.set(input.stream, [...(this.streams.get(input.stream) ?? []), ...events]);
-      this.projectionsByStream.set(input.stream, structuredClone(input.projection));
+      if (input.projection !== undefined)
+        this.projectionsByStream.set(input.stream, structuredClone(input.projection));
       for (const [name, value] of Object.entries(input.meta ?? {})) this.meta.set(name, value);
     }
     return Promise.resolve();

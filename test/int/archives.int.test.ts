@@ -33,6 +33,21 @@ const staged = async (root: string) =>
   existsSync(join(root, "staging")) ? await readdir(join(root, "staging")) : [];
 
 /** A stopped container whose root filesystem holds a file of its own. */
+/** Unpacked layer folders under `root` that hold `entry`. */
+const layersHolding = async (root: string, entry: string) =>
+  (await readdir(join(root, "layers")).catch(() => [] as string[])).filter((d) =>
+    existsSync(join(root, "layers", d, entry)),
+  );
+
+/** The image events of a daemon's journal, in order. */
+async function imageEvents(b: Berth): Promise<{ type: string; data: { names?: string[] } }[]> {
+  const out = await b.ok("events", "--stream=false", "--filter", "type=image", "--format", "json");
+  return out
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => JSON.parse(line) as { type: string; data: { names?: string[] } });
+}
+
 async function containerWithMarker(): Promise<string> {
   const id = (await berth.ok("create", "busybox", "sh", "-c", "echo made-here > /marker")).trim();
   await berth.ok("start", id);
@@ -138,9 +153,7 @@ describe("import uploads the archive", () => {
     expect((await berth.ok("image", "import", busyboxTar(), "uploaded")).trim()).toMatch(
       /^sha256:[0-9a-f]{64}$/,
     );
-    expect(existsSync(join(berth.root, "images", "uploaded", "rootfs", "bin", "busybox"))).toBe(
-      true,
-    );
+    expect(await layersHolding(berth.root, "bin/busybox")).toHaveLength(1);
     expect(await staged(berth.root)).toEqual([]);
   });
 
@@ -150,9 +163,12 @@ describe("import uploads the archive", () => {
     );
     expect(err.code).toBe("INVALID_ARG");
     expect(err.message).toContain("forceLocal");
-    expect(existsSync(join(berth.root, "images", "sneaky"))).toBe(false);
+    const events = (await imageEvents(berth)).length;
     await berth.ok("image", "import", "--force-local", busyboxTar(), "admin-local");
-    expect(existsSync(join(berth.root, "images", "admin-local", "rootfs", "bin"))).toBe(true);
+    const added = (await imageEvents(berth)).slice(events);
+    expect(added.map((e) => [e.type, e.data.names])).toEqual([
+      ["io.berth.image.import", ["localhost/admin-local:latest"]],
+    ]);
   });
 });
 
@@ -183,14 +199,15 @@ describe("a daemon with a small upload limit, whose working folder holds a file 
     expect(err.message).toContain("must be an absolute path");
     expect(err.message).not.toContain("remote shell");
     expect(small.log()).not.toContain("remote shell");
-    expect(existsSync(join(small.root, "images", "rsh"))).toBe(false);
+    expect(await imageEvents(small)).toEqual([]);
   });
 
   it("refuses an upload larger than --max-import-bytes with PAYLOAD_TOO_LARGE and keeps nothing of it", async () => {
     const r = await small.cli("image", "import", busyboxTar(), "too-big");
     expect(r.code).toBe(125);
     expect(r.stderr).toContain("--max-import-bytes 4096");
-    expect(existsSync(join(small.root, "images", "too-big"))).toBe(false);
+    expect(await imageEvents(small)).toEqual([]);
+    expect(await layersHolding(small.root, "bin")).toEqual([]);
     expect(await staged(small.root)).toEqual([]);
     // The daemon still serves.
     expect((await small.ok("ps")).length).toBeGreaterThan(0);

@@ -9,19 +9,20 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CtrStateInvalidError,
   InvalidArgError,
-  NameInUseError,
+  NoSuchImageError,
   OciRuntimeError,
 } from "../../src/errors.js";
 import { ExitMonitor } from "../../src/effects/exit-monitor.js";
 import { mountsUnder } from "../../src/effects/overlay.js";
 import { LinuxRuntime } from "../../src/effects/runtime.js";
 import type { ContainerSpec, ExitInfo } from "../../src/effects/types.js";
-import { busyboxTar } from "../../src/harness/index.js";
-import { DEFAULT_SANDBOX } from "../../src/machines/index.js";
+import { storeBusybox } from "../../src/harness/index.js";
+import { DEFAULT_SANDBOX, type ImagePin } from "../../src/machines/index.js";
 
 let root: string;
 let rt: LinuxRuntime;
 let monitor: ExitMonitor;
+let pin: ImagePin;
 const heard = new Map<string, ExitInfo>();
 const ids: string[] = [];
 
@@ -38,6 +39,7 @@ function newSpec(command: string[]): ContainerSpec {
     terminal: false,
     stdin: false,
     sandbox: DEFAULT_SANDBOX,
+    imagePin: pin,
   };
 }
 
@@ -62,7 +64,7 @@ beforeAll(async () => {
   monitor = new ExitMonitor({ root });
   monitor.onExit((id, exit) => heard.set(id, exit));
   await monitor.ready;
-  await rt.importImage(busyboxTar(), "busybox");
+  pin = await storeBusybox(root);
 });
 
 afterAll(async () => {
@@ -197,21 +199,15 @@ describe("LinuxRuntime with runc and conmon", () => {
   });
 });
 
-describe("image import", () => {
-  it("records the digest and size and refuses the same name twice", async () => {
-    const info = await rt.getImage("busybox");
-    const tar = await fs.stat(busyboxTar());
-    expect(info?.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
-    expect(info?.size).toBe(tar.size);
-    expect(await exists(path.join(root, "images", "busybox", "rootfs", "bin", "sh"))).toBe(true);
-    await expect(rt.importImage(busyboxTar(), "busybox")).rejects.toBeInstanceOf(NameInUseError);
-  });
-
-  it("rejects a garbage tar with a typed error and leaves no image folder", async () => {
-    const garbage = path.join(root, "garbage.tar");
-    await fs.writeFile(garbage, randomBytes(4096));
-    await expect(rt.importImage(garbage, "junk")).rejects.toBeInstanceOf(InvalidArgError);
-    expect(await rt.getImage("junk")).toBeUndefined();
-    expect(await fs.readdir(path.join(root, "images"))).toEqual(["busybox"]);
+describe("image layers", () => {
+  it("mounts the pinned layers as the rootfs and refuses a container whose layer folder is gone", async () => {
+    const spec = await run(["sh", "-c", "test -x /bin/sh"]);
+    expect((await monitor.waitFor(spec.id, 10_000))?.exitCode).toBe(0);
+    const missing = {
+      ...newSpec(["true"]),
+      imagePin: { ...pin, layers: [`sha256:${"0".repeat(64)}`] },
+    };
+    await expect(rt.prepare(missing)).rejects.toBeInstanceOf(NoSuchImageError);
+    expect(await exists(path.join(root, "containers", missing.id, "merged", "bin"))).toBe(false);
   });
 });

@@ -67,6 +67,19 @@ export function journalContract(name: string, open: () => Promise<JournalFixture
       await cleanup();
     });
 
+    it("stores no projection for a stream appended without one, and keeps its events and versions", async () => {
+      const { journal, cleanup } = await open();
+      const a = streamId(1);
+      const b = streamId(2);
+      await journal.append({ stream: a, expectedVersion: 0, events: [unplaced(a)], projection: 1 });
+      await journal.append({ stream: b, expectedVersion: 0, events: [unplaced(b), unplaced(b)] });
+      expect(await journal.projection(b)).toBeUndefined();
+      expect(await journal.projections()).toEqual([1]);
+      expect(await journal.version(b)).toBe(2);
+      expect((await journal.readStream(b)).map((e) => e.seq)).toEqual([2, 3]);
+      await cleanup();
+    });
+
     it("rejects an append on a stale version with a typed conflict and writes nothing", async () => {
       const { journal, cleanup } = await open();
       const a = streamId(1);
