@@ -278,6 +278,16 @@ export class RegistryUnavailableError extends BerthError {
   readonly status = 502;
 }
 
+/**
+ * A file berth reads from a container's root filesystem (its /etc/passwd, say)
+ * that is not a regular file, is too large, or sits behind too many symlinks;
+ * it was not read, since the image that holds it is untrusted.
+ */
+export class RootfsFileUnsafeError extends BerthError {
+  readonly code = "ROOTFS_FILE_UNSAFE";
+  readonly status = 400;
+}
+
 const registry = {
   CTR_STATE_INVALID: CtrStateInvalidError,
   CTR_STOPPED: CtrStoppedError,
@@ -321,6 +331,7 @@ const registry = {
   REGISTRY_AUTH: RegistryAuthError,
   REGISTRY_NOT_FOUND: RegistryNotFoundError,
   REGISTRY_UNAVAILABLE: RegistryUnavailableError,
+  ROOTFS_FILE_UNSAFE: RootfsFileUnsafeError,
 } as const satisfies Record<string, new (message: string) => BerthError>;
 
 /** Every stable error code berth can answer with. */

@@ -36,3 +36,5 @@ export {
 } from "./paths.js";
 export { LinuxCheckpointer, type CheckpointRequest } from "./checkpoint.js";
 export { artifactName, LinuxStorage, type ArtifactInfo } from "./storage.js";
+export { isInRoot, MAX_SYMLINK_HOPS, resolveInRoot } from "./path-in-root.js";
+export { DEFAULT_MAX_FILE_BYTES, readFileInRoot, type ReadInRootOptions } from "./read-in-root.js";
