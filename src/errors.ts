@@ -279,6 +279,15 @@ export class RegistryUnavailableError extends BerthError {
 }
 
 /**
+ * A user or group name (`--user`, an image's `User`) that the container's
+ * /etc/passwd or /etc/group does not list; numeric ids need no entry.
+ */
+export class UserNotFoundError extends BerthError {
+  readonly code = "USER_NOT_FOUND";
+  readonly status = 400;
+}
+
+/**
  * A file berth reads from a container's root filesystem (its /etc/passwd, say)
  * that is not a regular file, is too large, or sits behind too many symlinks;
  * it was not read, since the image that holds it is untrusted.
@@ -331,6 +340,7 @@ const registry = {
   REGISTRY_AUTH: RegistryAuthError,
   REGISTRY_NOT_FOUND: RegistryNotFoundError,
   REGISTRY_UNAVAILABLE: RegistryUnavailableError,
+  USER_NOT_FOUND: UserNotFoundError,
   ROOTFS_FILE_UNSAFE: RootfsFileUnsafeError,
 } as const satisfies Record<string, new (message: string) => BerthError>;
 
