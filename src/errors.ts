@@ -290,6 +290,25 @@ export class NoSpaceError extends BerthError {
   readonly status = 507;
 }
 
+/**
+ * A user or group name (`--user`, an image's `User`) that the container's
+ * /etc/passwd or /etc/group does not list; numeric ids need no entry.
+ */
+export class UserNotFoundError extends BerthError {
+  readonly code = "USER_NOT_FOUND";
+  readonly status = 400;
+}
+
+/**
+ * A file berth reads from a container's root filesystem (its /etc/passwd, say)
+ * that is not a regular file, is too large, or sits behind too many symlinks;
+ * it was not read, since the image that holds it is untrusted.
+ */
+export class RootfsFileUnsafeError extends BerthError {
+  readonly code = "ROOTFS_FILE_UNSAFE";
+  readonly status = 400;
+}
+
 const registry = {
   CTR_STATE_INVALID: CtrStateInvalidError,
   CTR_STOPPED: CtrStoppedError,
@@ -335,6 +354,8 @@ const registry = {
   REGISTRY_UNAVAILABLE: RegistryUnavailableError,
   IMAGE_IN_USE: ImageInUseError,
   NO_SPACE: NoSpaceError,
+  USER_NOT_FOUND: UserNotFoundError,
+  ROOTFS_FILE_UNSAFE: RootfsFileUnsafeError,
 } as const satisfies Record<string, new (message: string) => BerthError>;
 
 /** Every stable error code berth can answer with. */

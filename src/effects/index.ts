@@ -35,3 +35,14 @@ export {
 } from "./paths.js";
 export { LinuxCheckpointer, type CheckpointRequest } from "./checkpoint.js";
 export { artifactName, LinuxStorage, type ArtifactInfo } from "./storage.js";
+export { isInRoot, MAX_SYMLINK_HOPS, resolveInRoot } from "./path-in-root.js";
+export { DEFAULT_MAX_FILE_BYTES, readFileInRoot, type ReadInRootOptions } from "./read-in-root.js";
+export { MAX_ID, parseGroup, parsePasswd, type GroupEntry, type PasswdEntry } from "./passwd.js";
+export {
+  lookupUser,
+  parseUserSpec,
+  type IdOrName,
+  type ResolvedUser,
+  type UserSpec,
+} from "./user-lookup.js";
+export { resolveUser } from "./user-resolve.js";
