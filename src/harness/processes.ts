@@ -122,12 +122,15 @@ export interface Berth {
 
 /** The real daemon (`berth serve`) in its own root, optionally relaying to NATS. */
 export async function startBerth(
-  /** `cwd`: the daemon's working folder, where a relative path would resolve. */
-  options: { nats?: string; host?: string; args?: string[]; cwd?: string } = {},
+  /**
+   * `cwd`: the daemon's working folder, where a relative path would resolve;
+   * `root`: its root, when the test gives one (a small tmpfs, say); the test then removes it.
+   */
+  options: { nats?: string; host?: string; args?: string[]; cwd?: string; root?: string } = {},
 ): Promise<Berth> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first`);
   const dir = await tempDir("berth-it-");
-  const root = join(dir, "root");
+  const root = options.root ?? join(dir, "root");
   const socket = join(dir, "berth.sock");
   let proc: ChildProcess | undefined;
   let output = "";

@@ -401,14 +401,19 @@ async function assertHostFile(file: string): Promise<void> {
   if (!info.isFile()) throw new InvalidArgError(`image archive ${file} is not a regular file`);
 }
 
-/** Names an archive gives, canonical; ones that are no image name (a bare tag) are left out. */
+/**
+ * Names an archive gives, canonical. An OCI `org.opencontainers.image.ref.name`
+ * is often a bare tag (`latest`, `v1`): a word with neither `/` nor `:` is
+ * read as one and files the image under no name.
+ */
 function normalNames(names: readonly string[]): string[] {
   const out: string[] = [];
   for (const n of names) {
+    if (!n.includes("/") && !n.includes(":")) continue;
     try {
       out.push(canonicalName(n));
     } catch {
-      // `org.opencontainers.image.ref.name` is often a bare tag: not a name to file the image under.
+      // Not a reference either: the image is still loaded, by id.
     }
   }
   return out;
