@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   DigestMismatchError,
+  NoMatchingPlatformError,
   RegistryAuthError,
   RegistryNotFoundError,
   RegistryUnavailableError,
@@ -148,6 +149,22 @@ describe("pulling an image from a registry", () => {
       { ...insecure, platform: { os: "linux", architecture: "arm64" } },
     );
     expect(other.manifestDigest).toBe(arm64.manifestDigest);
+  });
+
+  it("refuses an index with no image for the wanted platform, naming what it offers, and stores nothing", async () => {
+    const attempt = pullImage(
+      { registry: registry.host, repository: "t/multi", tag: "multi" },
+      store,
+      {
+        ...insecure,
+        platform: { os: "linux", architecture: "s390x" },
+      },
+    );
+    await expect(attempt).rejects.toBeInstanceOf(NoMatchingPlatformError);
+    await expect(attempt).rejects.toThrow(
+      /t\/multi:multi has no image for linux\/s390x.*linux\/amd64/,
+    );
+    expect(await stored()).toEqual([]);
   });
 
   it("does not download again a layer already in the store from another image", async () => {

@@ -11,21 +11,25 @@
 import {
   DigestMismatchError,
   InvalidArgError,
-  RegistryNotFoundError,
+  ManifestInvalidError,
+  NoMatchingPlatformError,
   RegistryUnavailableError,
 } from "../../errors.js";
 import type { BlobStore } from "../blob-store.js";
 import { digestOf, isDigest, type Digest } from "../digest.js";
-import { isRegistryHost, isRepository, RegistryClient, type ClientOptions } from "./client.js";
 import {
   choosePlatform,
   hostPlatform,
-  MANIFEST_ACCEPT,
-  parseManifestDocument,
+  IMAGE_MEDIA_TYPES,
+  MAX_MANIFEST_BYTES,
+  parseManifest,
+  platformString,
   type Descriptor,
+  type ImageIndex,
   type ImageManifest,
   type Platform,
-} from "./wire.js";
+} from "../manifest.js";
+import { isRegistryHost, isRepository, RegistryClient, type ClientOptions } from "./client.js";
 
 /** What to pull, already parsed and normalised (reference.ts does that). */
 export interface PullTarget {
@@ -68,7 +72,8 @@ export interface PullResult {
   layers: Descriptor[];
 }
 
-const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+/** Every manifest and index kind berth reads, single-image ones preferred. */
+const MANIFEST_ACCEPT = IMAGE_MEDIA_TYPES.join(", ");
 const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
 const TAG = /^[\w][\w.-]{0,127}$/;
 
@@ -97,7 +102,7 @@ export async function pullImage(
     return {
       manifestDigest: chosen.digest,
       ...(chosen.index !== undefined && { indexDigest: chosen.index.digest }),
-      manifestMediaType: manifest.mediaType ?? chosen.mediaType,
+      manifestMediaType: manifest.mediaType,
       manifest,
       configDigest: manifest.config.digest,
       config,
@@ -125,7 +130,6 @@ function checkTarget(t: PullTarget): string {
 interface ChosenManifest {
   digest: Digest;
   body: Buffer;
-  mediaType: string;
   manifest: ImageManifest;
   index?: { digest: Digest; body: Buffer };
 }
@@ -141,29 +145,40 @@ async function resolveManifest(
   platform: Platform,
 ): Promise<ChosenManifest> {
   const top = await fetchManifest(client, reference);
-  if (top.doc.kind === "manifest")
-    return {
-      digest: top.digest,
-      body: top.body,
-      mediaType: top.mediaType,
-      manifest: top.doc.manifest,
-    };
-  const entry = choosePlatform(top.doc.index, platform);
-  const where = `${client.registry}/${client.repository}`;
-  if (entry === undefined)
-    throw new RegistryNotFoundError(
-      `${where}:${reference} has no image for ${platform.os}/${platform.architecture}${platform.variant ? `/${platform.variant}` : ""}`,
-    );
+  if (top.doc.kind === "manifest") return { digest: top.digest, body: top.body, manifest: top.doc };
+  const entry = chooseEntry(client, reference, top.doc, platform);
   const child = await fetchManifest(client, entry.digest);
-  if (child.doc.kind !== "manifest")
-    throw new RegistryUnavailableError(`${where}: the index entry ${entry.digest} is an index`);
+  // The index's descriptor is a content-addressed claim about the child; a
+  // child of another kind (a nested index, a Docker manifest under an OCI
+  // type) is refused rather than reinterpreted.
+  if (child.doc.kind !== "manifest" || child.doc.mediaType !== entry.mediaType)
+    throw new ManifestInvalidError(
+      `${where(client, reference)}: the index lists ${entry.digest} as ${entry.mediaType} but it is ${child.doc.mediaType}`,
+    );
   return {
     digest: child.digest,
     body: child.body,
-    mediaType: child.mediaType,
-    manifest: child.doc.manifest,
+    manifest: child.doc,
     index: { digest: top.digest, body: top.body },
   };
+}
+
+/** choosePlatform, its error naming the image it was choosing in. */
+function chooseEntry(
+  client: RegistryClient,
+  reference: string,
+  index: ImageIndex,
+  platform: Platform,
+): Descriptor {
+  try {
+    return choosePlatform(index, platform);
+  } catch (err) {
+    if (!(err instanceof NoMatchingPlatformError)) throw err;
+    throw new NoMatchingPlatformError(
+      `${where(client, reference)} has no image for ${platformString(platform)}: ${err.message}`,
+      { cause: err },
+    );
+  }
 }
 
 async function fetchManifest(client: RegistryClient, reference: string) {
@@ -173,14 +188,17 @@ async function fetchManifest(client: RegistryClient, reference: string) {
   // A header in another algorithm cannot be checked here; the bytes' own digest is what is kept.
   if (claimed !== undefined && claimed.startsWith("sha256:") && claimed !== digest)
     throw mismatch(reference, digest);
-  const doc = parseManifestDocument(got.body, got.contentType);
-  if (typeof doc === "string")
-    throw new RegistryUnavailableError(
-      `${client.registry}/${client.repository}:${reference}: ${doc}`,
-    );
-  const mediaType = got.contentType?.split(";")[0]?.trim() ?? "";
-  return { digest, body: got.body, doc, mediaType };
+  try {
+    return { digest, body: got.body, doc: parseManifest(got.body, got.mediaType) };
+  } catch (err) {
+    if (!(err instanceof ManifestInvalidError)) throw err;
+    throw new ManifestInvalidError(`${where(client, reference)}: ${err.message}`, { cause: err });
+  }
 }
+
+/** `registry/repository:tag` or `registry/repository@digest`, for messages. */
+const where = (client: RegistryClient, reference: string) =>
+  `${client.registry}/${client.repository}${isDigest(reference) ? "@" : ":"}${reference}`;
 
 /** Reads a small blob (the config) into memory and checks it against its descriptor. */
 async function fetchSmallBlob(client: RegistryClient, d: Descriptor, max: number) {
