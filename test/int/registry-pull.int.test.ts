@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   DigestMismatchError,
+  ManifestInvalidError,
   NoMatchingPlatformError,
   RegistryAuthError,
   RegistryNotFoundError,
@@ -59,6 +60,10 @@ beforeAll(async () => {
   base = await layout.image(shared, undefined, "base");
   app = await layout.image([...shared, await layerTar({ "app/run": "app\n" })], undefined, "app");
   big = await layout.image([await randomLayer(1024 * 1024)], undefined, "big");
+  // One layer but no diff_id for it: nothing could verify the layer once unpacked.
+  await layout.image([await layerTar({ "x/y": "z\n" })], undefined, "nodiff", {
+    rootfs: { type: "layers", diff_ids: [] },
+  });
   amd64 = await layout.image([await layerTar({ arch: "amd64\n" })]);
   arm64 = await layout.image([await layerTar({ arch: "arm64\n" })], {
     os: "linux",
@@ -72,7 +77,7 @@ beforeAll(async () => {
     "multi",
   );
   await layout.finish();
-  for (const tag of ["base", "app", "big"])
+  for (const tag of ["base", "app", "big", "nodiff"])
     await pushLayout(layoutDir, tag, registry.host, `t/${tag}`);
   await pushLayout(layoutDir, "multi", registry.host, "t/multi", { all: true });
 }, 120_000);
@@ -149,6 +154,19 @@ describe("pulling an image from a registry", () => {
       { ...insecure, platform: { os: "linux", architecture: "arm64" } },
     );
     expect(other.manifestDigest).toBe(arm64.manifestDigest);
+  });
+
+  it("refuses an image whose config lists no diff_id for its layer before fetching any layer", async () => {
+    proxy = await startProxy(registry);
+    const attempt = pullImage(
+      { registry: proxy.host, repository: "t/nodiff", tag: "nodiff" },
+      store,
+      insecure,
+    );
+    await expect(attempt).rejects.toBeInstanceOf(ManifestInvalidError);
+    await expect(attempt).rejects.toThrow(/0 diff_ids for 1 layers/);
+    expect(proxy.requests.filter((r) => r.includes("/blobs/"))).toHaveLength(1);
+    expect(await stored()).toEqual([]);
   });
 
   it("refuses an index with no image for the wanted platform, naming what it offers, and stores nothing", async () => {

@@ -129,11 +129,15 @@ export class OciLayout {
     return { digest, size: Buffer.byteLength(data) };
   }
 
-  /** Adds an image of gzipped `layers` for `platform`; tags it `tag` when given. */
+  /**
+   * Adds an image of gzipped `layers` for `platform`; tags it `tag` when
+   * given. `config` replaces fields of the generated config (to build a bad one).
+   */
   async image(
     layers: Buffer[],
     platform = { os: "linux", architecture: "amd64" },
     tag?: string,
+    config?: Record<string, unknown>,
   ): Promise<BuiltImage> {
     const layerDescs = [];
     for (const l of layers)
@@ -141,24 +145,29 @@ export class OciLayout {
         mediaType: "application/vnd.oci.image.layer.v1.tar+gzip",
         ...(await this.blob(l)),
       });
-    const config = await this.blob(
+    const configBlob = await this.blob(
       JSON.stringify({
         ...platform,
         config: { Cmd: ["sh"] },
         rootfs: { type: "layers", diff_ids: layers.map((l) => sha(gunzip(l))) },
+        ...config,
       }),
     );
     const manifest = await this.blob(
       JSON.stringify({
         schemaVersion: 2,
         mediaType: "application/vnd.oci.image.manifest.v1+json",
-        config: { mediaType: "application/vnd.oci.image.config.v1+json", ...config },
+        config: { mediaType: "application/vnd.oci.image.config.v1+json", ...configBlob },
         layers: layerDescs,
       }),
     );
     if (tag !== undefined)
       this.ref("application/vnd.oci.image.manifest.v1+json", manifest, tag, platform);
-    return { manifestDigest: manifest.digest, configDigest: config.digest, layers: layerDescs };
+    return {
+      manifestDigest: manifest.digest,
+      configDigest: configBlob.digest,
+      layers: layerDescs,
+    };
   }
 
   /** Adds an index of `images` (with their platforms) tagged `tag`. */

@@ -13,10 +13,10 @@ import {
   InvalidArgError,
   ManifestInvalidError,
   NoMatchingPlatformError,
-  RegistryUnavailableError,
 } from "../../errors.js";
 import type { BlobStore } from "../blob-store.js";
 import { digestOf, isDigest, type Digest } from "../digest.js";
+import { MAX_CONFIG_BYTES, parseImageConfig } from "../image-config.js";
 import {
   choosePlatform,
   hostPlatform,
@@ -67,14 +67,13 @@ export interface PullResult {
   manifestMediaType: string;
   manifest: ImageManifest;
   configDigest: Digest;
-  /** The image configuration, parsed (its schema is manifest.ts's business). */
+  /** The image configuration as JSON, already checked by parseImageConfig. */
   config: Record<string, unknown>;
   layers: Descriptor[];
 }
 
 /** Every manifest and index kind berth reads, single-image ones preferred. */
 const MANIFEST_ACCEPT = IMAGE_MEDIA_TYPES.join(", ");
-const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
 const TAG = /^[\w][\w.-]{0,127}$/;
 
 /** Pulls `target` into `store` and describes what was pulled. */
@@ -93,7 +92,7 @@ export async function pullImage(
     const chosen = await resolveManifest(client, reference, options.platform ?? hostPlatform());
     const { manifest } = chosen;
     const configBytes = await fetchSmallBlob(client, manifest.config, MAX_CONFIG_BYTES);
-    const config = parseConfig(configBytes, manifest.config.digest);
+    const config = checkConfig(configBytes, manifest, where(client, reference));
     await downloadLayers(client, store, manifest.layers, options, stop, signal);
     await store.put(configBytes, { digest: manifest.config.digest, signal });
     if (chosen.index !== undefined)
@@ -203,7 +202,7 @@ const where = (client: RegistryClient, reference: string) =>
 /** Reads a small blob (the config) into memory and checks it against its descriptor. */
 async function fetchSmallBlob(client: RegistryClient, d: Descriptor, max: number) {
   if (d.size > max)
-    throw new RegistryUnavailableError(`the blob ${d.digest} is larger than ${max}`);
+    throw new ManifestInvalidError(`the blob ${d.digest} is ${d.size} bytes, more than ${max}`);
   const parts: Buffer[] = [];
   let total = 0;
   for await (const chunk of client.blob(d.digest, d.size)) {
@@ -216,15 +215,25 @@ async function fetchSmallBlob(client: RegistryClient, d: Descriptor, max: number
   return body;
 }
 
-function parseConfig(bytes: Buffer, digest: Digest): Record<string, unknown> {
+/**
+ * The config as JSON, once parseImageConfig accepts it and it lists one
+ * diff_id per layer: checked before any layer is fetched, so an image whose
+ * layers could never be verified once unpacked costs no download.
+ */
+function checkConfig(bytes: Buffer, manifest: ImageManifest, at: string): Record<string, unknown> {
+  let diffIds: number;
   try {
-    const value: unknown = JSON.parse(bytes.toString("utf8"));
-    if (typeof value === "object" && value !== null && !Array.isArray(value))
-      return value as Record<string, unknown>;
-  } catch {
-    // Reported below.
+    diffIds = parseImageConfig(bytes).diffIds.length;
+  } catch (err) {
+    if (!(err instanceof ManifestInvalidError)) throw err;
+    throw new ManifestInvalidError(`${at}: ${err.message}`, { cause: err });
   }
-  throw new RegistryUnavailableError(`the image config ${digest} is not a JSON object`);
+  if (diffIds !== manifest.layers.length)
+    throw new ManifestInvalidError(
+      `${at}: the config lists ${diffIds} diff_ids for ${manifest.layers.length} layers`,
+    );
+  // parseImageConfig has just parsed it as an object.
+  return JSON.parse(bytes.toString("utf8")) as Record<string, unknown>;
 }
 
 /**
