@@ -15,7 +15,18 @@ import {
   RegistryNotFoundError,
   RegistryUnavailableError,
 } from "../../src/errors.js";
-import { tempDir } from "../../src/harness/index.js";
+import {
+  layerTar,
+  OciLayout,
+  pushLayout,
+  randomLayer,
+  startProxy,
+  startRegistry,
+  tempDir,
+  type BuiltImage,
+  type Proxy,
+  type Registry,
+} from "../../src/harness/index.js";
 import {
   BlobStore,
   digestOf,
@@ -26,17 +37,6 @@ import {
   type Digest,
   type PullOptions,
 } from "../../src/images/index.js";
-import {
-  layerTar,
-  OciLayout,
-  pushLayout,
-  randomLayer,
-  startProxy,
-  startRegistry,
-  type BuiltImage,
-  type Proxy,
-  type Registry,
-} from "../support/registry.js";
 
 const insecure = { tlsVerify: false } as const;
 let registry: Registry;
