@@ -12,7 +12,19 @@
  * often flickers and slows the pull. Anywhere else (a log file, a pipe)
  * cursor movement would be garbage, so each blob gets one final line.
  */
-import type { BlobProgress } from "../images/index.js";
+
+/**
+ * One blob's progress: the shape of src/images' BlobProgress, restated so the
+ * CLI needs no import from the image store (the layer diagram has no such
+ * edge; a `pull` verb will receive these events from the daemon, not from
+ * the store). pullImage's `onProgress` can still feed `update` directly.
+ */
+export interface BlobProgress {
+  digest: string;
+  size: number;
+  received: number;
+  skipped: boolean;
+}
 
 /** Where the display writes: a stream such as process.stderr. */
 export interface ProgressOutput {

@@ -5,6 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   blobLine,
+  type BlobProgress,
   formatBytes,
   progressBar,
   progressFrame,
@@ -12,12 +13,12 @@ import {
   shortDigest,
   type ProgressOutput,
 } from "../../src/cli/pull-progress.js";
-import type { BlobProgress, Digest } from "../../src/images/index.js";
+import type { BlobProgress as StoreProgress, Digest } from "../../src/images/index.js";
 
 const MiB = 1024 * 1024;
 const A = `sha256:3f4ca61aafcd${"a".repeat(52)}` as Digest;
 const B = `sha256:9a0b0ce99936${"b".repeat(52)}` as Digest;
-const at = (digest: Digest, received: number, size: number, skipped = false): BlobProgress => ({
+const at = (digest: Digest, received: number, size: number, skipped = false): StoreProgress => ({
   digest,
   size,
   received,
@@ -65,6 +66,14 @@ describe("a blob's line", () => {
     expect(progressBar(0, 1000, 10)).toBe(" ".repeat(10));
     expect(progressBar(1000, 1000, 10)).toBe("=".repeat(10));
     expect(progressBar(2000, 1000, 10)).toBe("=".repeat(10));
+  });
+});
+
+describe("the event shape", () => {
+  it("takes the image store's BlobProgress events as they are", () => {
+    const fromStore: StoreProgress = at(A, 1, 2);
+    const shown: BlobProgress = fromStore;
+    expect(blobLine(shown)).toContain(shortDigest(A));
   });
 });
 
