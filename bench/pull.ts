@@ -12,10 +12,15 @@
  */
 import { rm } from "node:fs/promises";
 import { execa } from "execa";
-import { tempDir } from "../src/harness/index.js";
-import { BlobStore, pullImage } from "../src/images/index.js";
 // The registry, layout builder and skopeo push that the pull tests use.
-import { OciLayout, pushLayout, randomLayer, startRegistry } from "../test/support/registry.js";
+import {
+  OciLayout,
+  pushLayout,
+  randomLayer,
+  startRegistry,
+  tempDir,
+} from "../src/harness/index.js";
+import { BlobStore, pullImage } from "../src/images/index.js";
 import { median, printTable, timed } from "./stats.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);

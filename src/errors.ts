@@ -266,7 +266,7 @@ export class RegistryAuthError extends BerthError {
   readonly status = 401;
 }
 
-/** A registry has no such repository, tag or manifest (or none for this host's platform). */
+/** A registry has no such repository, tag or manifest (an index without this platform is NO_MATCHING_PLATFORM). */
 export class RegistryNotFoundError extends BerthError {
   readonly code = "REGISTRY_NOT_FOUND";
   readonly status = 404;

@@ -1,7 +1,8 @@
 /**
  * The test harness: real nats-server and berth daemon processes, the busybox
- * image, temporary roots, and a wait-until helper, for the integration tests
- * and the benches.
+ * image, temporary roots, a wait-until helper, a throwaway TLS authority, and
+ * a real image registry with a layout builder and a misbehaving proxy, for
+ * the integration tests and the benches.
  *
  * It lives in src/, and so ships in dist/, because the demo needs it:
  * `npm run demo` runs src/demo/main.ts compiled, and that starts its
@@ -25,3 +26,14 @@ export {
 } from "./processes.js";
 export { startNatsCluster, type NatsCluster } from "./nats-cluster.js";
 export { repoRoot } from "./repo.js";
+export {
+  layerTar,
+  OciLayout,
+  pushLayout,
+  randomLayer,
+  startRegistry,
+  type BuiltImage,
+  type Registry,
+} from "./registry.js";
+export { startProxy, type Proxy } from "./registry-proxy.js";
+export { makeTls, type TlsFiles } from "./tls.js";

@@ -9,6 +9,7 @@
  * schema1 is refused on purpose, because its layers are not content-addressed
  * by the manifest's digest and its signatures are not verifiable here.
  */
+import { endianness } from "node:os";
 import { z } from "zod";
 import { ManifestInvalidError, NoMatchingPlatformError } from "../errors.js";
 import { isDigest, type Digest } from "./digest.js";
@@ -46,12 +47,17 @@ const LAYER_TYPES: ReadonlySet<string> = new Set([
   MediaType.dockerLayerGzip,
 ]);
 const CONFIG_TYPES: ReadonlySet<string> = new Set([MediaType.ociConfig, MediaType.dockerConfig]);
-const IMAGE_TYPES: ReadonlySet<string> = new Set([
+/**
+ * The manifest and index types parseManifest reads, single-image ones first:
+ * what a registry client lists in its Accept header, in order of preference.
+ */
+export const IMAGE_MEDIA_TYPES = [
   MediaType.ociManifest,
   MediaType.dockerManifest,
   MediaType.ociIndex,
   MediaType.dockerManifestList,
-]);
+] as const;
+const IMAGE_TYPES: ReadonlySet<string> = new Set(IMAGE_MEDIA_TYPES);
 
 /** A content descriptor: what a blob is, its digest and its size. */
 export interface Descriptor {
@@ -205,8 +211,15 @@ export function parseManifest(
   return fail(`unknown manifest media type ${JSON.stringify(type)}`);
 }
 
-/** Node's `process.arch` in OCI's words (GOARCH), with the variant it implies. */
-export function hostPlatform(arch: string = process.arch): Platform {
+/**
+ * Node's `process.arch` in OCI's words (GOARCH), with the variant it implies.
+ * Node says `ppc64` and `mipsel` whatever the byte order or GOARCH spelling;
+ * images for those hosts are published as `ppc64le` and `mipsle`.
+ */
+export function hostPlatform(
+  arch: string = process.arch,
+  littleEndian: boolean = endianness() === "LE",
+): Platform {
   switch (arch) {
     case "x64":
       return { os: "linux", architecture: "amd64" };
@@ -216,6 +229,10 @@ export function hostPlatform(arch: string = process.arch): Platform {
       return { os: "linux", architecture: "arm", variant: "v7" };
     case "ia32":
       return { os: "linux", architecture: "386" };
+    case "ppc64":
+      return { os: "linux", architecture: littleEndian ? "ppc64le" : "ppc64" };
+    case "mipsel":
+      return { os: "linux", architecture: "mipsle" };
     default:
       return { os: "linux", architecture: arch };
   }

@@ -6,9 +6,16 @@
 import { rm } from "node:fs/promises";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { CloudEvent } from "../../src/events/index.js";
-import { busyboxTar, startBerth, startNats, until, type Berth } from "../../src/harness/index.js";
+import {
+  busyboxTar,
+  makeTls,
+  startBerth,
+  startNats,
+  until,
+  type Berth,
+  type TlsFiles,
+} from "../../src/harness/index.js";
 import { readJetStream } from "../support/jetstream.js";
-import { makeTls, type TlsFiles } from "../support/tls.js";
 
 const running: { stop(): Promise<void> }[] = [];
 afterEach(async () => {

@@ -9,11 +9,24 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   DigestMismatchError,
+  ManifestInvalidError,
+  NoMatchingPlatformError,
   RegistryAuthError,
   RegistryNotFoundError,
   RegistryUnavailableError,
 } from "../../src/errors.js";
-import { tempDir } from "../../src/harness/index.js";
+import {
+  layerTar,
+  OciLayout,
+  pushLayout,
+  randomLayer,
+  startProxy,
+  startRegistry,
+  tempDir,
+  type BuiltImage,
+  type Proxy,
+  type Registry,
+} from "../../src/harness/index.js";
 import {
   BlobStore,
   digestOf,
@@ -24,17 +37,6 @@ import {
   type Digest,
   type PullOptions,
 } from "../../src/images/index.js";
-import {
-  layerTar,
-  OciLayout,
-  pushLayout,
-  randomLayer,
-  startProxy,
-  startRegistry,
-  type BuiltImage,
-  type Proxy,
-  type Registry,
-} from "../support/registry.js";
 
 const insecure = { tlsVerify: false } as const;
 let registry: Registry;
@@ -58,6 +60,10 @@ beforeAll(async () => {
   base = await layout.image(shared, undefined, "base");
   app = await layout.image([...shared, await layerTar({ "app/run": "app\n" })], undefined, "app");
   big = await layout.image([await randomLayer(1024 * 1024)], undefined, "big");
+  // One layer but no diff_id for it: nothing could verify the layer once unpacked.
+  await layout.image([await layerTar({ "x/y": "z\n" })], undefined, "nodiff", {
+    rootfs: { type: "layers", diff_ids: [] },
+  });
   amd64 = await layout.image([await layerTar({ arch: "amd64\n" })]);
   arm64 = await layout.image([await layerTar({ arch: "arm64\n" })], {
     os: "linux",
@@ -71,7 +77,7 @@ beforeAll(async () => {
     "multi",
   );
   await layout.finish();
-  for (const tag of ["base", "app", "big"])
+  for (const tag of ["base", "app", "big", "nodiff"])
     await pushLayout(layoutDir, tag, registry.host, `t/${tag}`);
   await pushLayout(layoutDir, "multi", registry.host, "t/multi", { all: true });
 }, 120_000);
@@ -148,6 +154,35 @@ describe("pulling an image from a registry", () => {
       { ...insecure, platform: { os: "linux", architecture: "arm64" } },
     );
     expect(other.manifestDigest).toBe(arm64.manifestDigest);
+  });
+
+  it("refuses an image whose config lists no diff_id for its layer before fetching any layer", async () => {
+    proxy = await startProxy(registry);
+    const attempt = pullImage(
+      { registry: proxy.host, repository: "t/nodiff", tag: "nodiff" },
+      store,
+      insecure,
+    );
+    await expect(attempt).rejects.toBeInstanceOf(ManifestInvalidError);
+    await expect(attempt).rejects.toThrow(/0 diff_ids for 1 layers/);
+    expect(proxy.requests.filter((r) => r.includes("/blobs/"))).toHaveLength(1);
+    expect(await stored()).toEqual([]);
+  });
+
+  it("refuses an index with no image for the wanted platform, naming what it offers, and stores nothing", async () => {
+    const attempt = pullImage(
+      { registry: registry.host, repository: "t/multi", tag: "multi" },
+      store,
+      {
+        ...insecure,
+        platform: { os: "linux", architecture: "s390x" },
+      },
+    );
+    await expect(attempt).rejects.toBeInstanceOf(NoMatchingPlatformError);
+    await expect(attempt).rejects.toThrow(
+      /t\/multi:multi has no image for linux\/s390x.*linux\/amd64/,
+    );
+    expect(await stored()).toEqual([]);
   });
 
   it("does not download again a layer already in the store from another image", async () => {

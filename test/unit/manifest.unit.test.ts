@@ -82,6 +82,11 @@ describe("parseManifest", () => {
       { ...ociManifest, layers: [{ ...layer, digest: "sha256:abc" }] },
       /layers\.0\.digest/,
     ],
+    [
+      "a layer digest in an algorithm berth cannot verify",
+      { ...ociManifest, layers: [{ ...layer, digest: "md5:abc" }] },
+      /layers\.0\.digest/,
+    ],
     ["a negative size", { ...ociManifest, config: { ...config, size: -1 } }, /config\.size/],
     [
       "a layer type berth cannot unpack",
@@ -115,7 +120,7 @@ describe("parseManifest", () => {
 
 describe("choosePlatform", () => {
   const entry = (architecture: string, variant?: string, os = "linux") => ({
-    mediaType: MediaType.ociManifest,
+    mediaType: MediaType.ociManifest as string,
     digest: d(`${os}/${architecture}/${variant}`),
     size: 1,
     platform: { os, architecture, ...(variant ? { variant } : {}) },
@@ -130,6 +135,13 @@ describe("choosePlatform", () => {
     expect(hostPlatform("x64")).toEqual({ os: "linux", architecture: "amd64" });
     expect(hostPlatform("arm64")).toEqual({ os: "linux", architecture: "arm64", variant: "v8" });
     expect(hostPlatform("arm")).toEqual({ os: "linux", architecture: "arm", variant: "v7" });
+  });
+
+  it("names the byte order Node's ppc64 and mipsel leave out, as images are published", () => {
+    expect(hostPlatform("ppc64", true)).toEqual({ os: "linux", architecture: "ppc64le" });
+    expect(hostPlatform("ppc64", false)).toEqual({ os: "linux", architecture: "ppc64" });
+    expect(hostPlatform("mipsel")).toEqual({ os: "linux", architecture: "mipsle" });
+    expect(hostPlatform("s390x")).toEqual({ os: "linux", architecture: "s390x" });
   });
 
   it("picks the entry for the wanted os and architecture, not the first one", () => {
@@ -147,6 +159,22 @@ describe("choosePlatform", () => {
     expect(choosePlatform(idx, hostPlatform("arm"))).toBe(idx.manifests[2]);
     const loose = index(entry("arm", "v6"), entry("arm"));
     expect(choosePlatform(loose, hostPlatform("arm"))).toBe(loose.manifests[1]);
+  });
+
+  it("refuses another variant of the wanted architecture rather than running it", () => {
+    const idx = index(entry("arm", "v7"), entry("arm64", "v8"), entry("amd64"));
+    const attempt = () => choosePlatform(idx, { os: "linux", architecture: "arm", variant: "v6" });
+    expect(attempt).toThrow(NoMatchingPlatformError);
+    expect(attempt).toThrow(/linux\/arm\/v7/);
+  });
+
+  it("skips an entry for the platform that is itself an index", () => {
+    const nested = { ...entry("amd64"), mediaType: MediaType.ociIndex };
+    const idx = index(nested, entry("amd64"));
+    expect(choosePlatform(idx, { os: "linux", architecture: "amd64" })).toBe(idx.manifests[1]);
+    expect(() => choosePlatform(index(nested), { os: "linux", architecture: "amd64" })).toThrow(
+      NoMatchingPlatformError,
+    );
   });
 
   it("refuses an index with nothing for the host, listing what it offers", () => {

@@ -1,17 +1,16 @@
 /**
  * The pure parts of the registry client (issue 11): credentials, auth files,
- * `WWW-Authenticate` challenges, manifest documents and platform choice.
+ * `WWW-Authenticate` challenges and Content-Type headers. Manifest parsing
+ * and platform choice are manifest.ts's, tested in manifest.unit.test.ts.
  */
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { InvalidArgError } from "../../src/errors.js";
 import { tempDir } from "../../src/harness/index.js";
-import type { Digest } from "../../src/images/index.js";
+import { MediaType } from "../../src/images/index.js";
 import { parseChallenge, parseCreds, readAuthFile } from "../../src/images/registry/auth.js";
-import { choosePlatform, MEDIA, parseManifestDocument } from "../../src/images/registry/wire.js";
-
-const d = (c: string): Digest => `sha256:${c.repeat(64)}`;
+import { mediaTypeOf } from "../../src/images/registry/http.js";
 
 describe("registry credentials", () => {
   it("splits user:password at the first colon, so a password may hold colons", () => {
@@ -74,55 +73,15 @@ describe("WWW-Authenticate challenges", () => {
   });
 });
 
-describe("manifest documents", () => {
-  const manifest = {
-    schemaVersion: 2,
-    config: { mediaType: "c", digest: d("a"), size: 2 },
-    layers: [{ mediaType: "l", digest: d("b"), size: 3 }],
-  };
-
-  it("reads an OCI manifest that leaves out its mediaType by the response's Content-Type", () => {
-    const doc = parseManifestDocument(
-      Buffer.from(JSON.stringify(manifest)),
-      `${MEDIA.ociManifest}; charset=utf-8`,
-    );
-    expect(doc).toMatchObject({ kind: "manifest", manifest: { layers: manifest.layers } });
+describe("a manifest response's Content-Type", () => {
+  it("gives its media type without parameters, lowercased, so it can be compared", () => {
+    expect(mediaTypeOf(`${MediaType.ociManifest}; charset=utf-8`)).toBe(MediaType.ociManifest);
+    expect(mediaTypeOf(" Application/VND.OCI.Image.Index.v1+JSON ")).toBe(MediaType.ociIndex);
   });
 
-  it("refuses Docker schema 1 and a layer with a digest berth cannot verify", () => {
-    const v1 = {
-      schemaVersion: 1,
-      mediaType: "application/vnd.docker.distribution.manifest.v1+json",
-    };
-    expect(typeof parseManifestDocument(Buffer.from(JSON.stringify(v1)), undefined)).toBe("string");
-    const md5 = { ...manifest, layers: [{ mediaType: "l", digest: "md5:abc", size: 1 }] };
-    expect(typeof parseManifestDocument(Buffer.from(JSON.stringify(md5)), MEDIA.ociManifest)).toBe(
-      "string",
-    );
-  });
-});
-
-describe("platform choice in an index", () => {
-  const entry = (architecture: string, c: string, variant?: string) => ({
-    mediaType: MEDIA.ociManifest,
-    digest: d(c),
-    size: 1,
-    platform: { os: "linux", architecture, ...(variant && { variant }) },
-  });
-  const index = {
-    schemaVersion: 2 as const,
-    manifests: [entry("arm", "1", "v7"), entry("arm64", "2", "v8"), entry("amd64", "3")],
-  };
-
-  it("chooses the entry for the wanted OS and architecture", () => {
-    expect(choosePlatform(index, { os: "linux", architecture: "amd64" })?.digest).toBe(d("3"));
-    expect(choosePlatform(index, { os: "linux", architecture: "arm64" })?.digest).toBe(d("2"));
-  });
-
-  it("chooses nothing when no entry fits, rather than another architecture", () => {
-    expect(choosePlatform(index, { os: "linux", architecture: "s390x" })).toBeUndefined();
-    expect(
-      choosePlatform(index, { os: "linux", architecture: "arm", variant: "v6" }),
-    ).toBeUndefined();
+  it("gives nothing for a missing or empty header, so the manifest's own type decides", () => {
+    expect(mediaTypeOf(undefined)).toBeUndefined();
+    expect(mediaTypeOf("")).toBeUndefined();
+    expect(mediaTypeOf("; charset=utf-8")).toBeUndefined();
   });
 });

@@ -12,7 +12,14 @@ import {
 } from "../../errors.js";
 import type { Digest } from "../digest.js";
 import { basicAuth, parseChallenge, type Challenge, type Credentials } from "./auth.js";
-import { isNotTls, isRetryable, readBody, Transport, type TransportOptions } from "./http.js";
+import {
+  isNotTls,
+  isRetryable,
+  mediaTypeOf,
+  readBody,
+  Transport,
+  type TransportOptions,
+} from "./http.js";
 
 /** How to reach and authenticate against one registry. */
 export interface ClientOptions extends TransportOptions {
@@ -40,7 +47,8 @@ export const isRepository = (r: string): boolean => r.length <= 255 && REPOSITOR
 /** A body the registry answered with, and what it said about it. */
 export interface Fetched {
   body: Buffer;
-  contentType: string | undefined;
+  /** The Content-Type's media type, its parameters (`; charset=…`) dropped. */
+  mediaType: string | undefined;
   /** The `Docker-Content-Digest` header, when the registry sent one. */
   digest: string | undefined;
 }
@@ -87,7 +95,7 @@ export class RegistryClient {
     const res = await this.authed(path, { accept });
     const body = await readBody(res, max, `the manifest ${reference}`);
     const digest = res.headers["docker-content-digest"];
-    return { body, contentType: res.headers["content-type"], digest: first(digest) };
+    return { body, mediaType: mediaTypeOf(res.headers["content-type"]), digest: first(digest) };
   }
 
   /**

@@ -45,6 +45,16 @@ export function isNotTls(err: unknown): boolean {
   return code === "EPROTO" || code === "ERR_SSL_WRONG_VERSION_NUMBER";
 }
 
+/**
+ * The media type of a Content-Type header, its parameters (`; charset=…`)
+ * dropped and lowercased (media types are case-insensitive; berth compares
+ * them as strings).
+ */
+export function mediaTypeOf(contentType: string | undefined): string | undefined {
+  const type = contentType?.split(";")[0]?.trim().toLowerCase();
+  return type === "" ? undefined : type;
+}
+
 export class Transport {
   private readonly http: HttpAgent;
   private readonly https: HttpsAgent;

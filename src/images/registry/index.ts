@@ -10,4 +10,3 @@ export {
   type PullResult,
   type PullTarget,
 } from "./pull.js";
-export { hostPlatform, type Descriptor, type ImageManifest, type Platform } from "./wire.js";

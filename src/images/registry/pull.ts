@@ -11,21 +11,25 @@
 import {
   DigestMismatchError,
   InvalidArgError,
-  RegistryNotFoundError,
-  RegistryUnavailableError,
+  ManifestInvalidError,
+  NoMatchingPlatformError,
 } from "../../errors.js";
 import type { BlobStore } from "../blob-store.js";
 import { digestOf, isDigest, type Digest } from "../digest.js";
-import { isRegistryHost, isRepository, RegistryClient, type ClientOptions } from "./client.js";
+import { MAX_CONFIG_BYTES, parseImageConfig } from "../image-config.js";
 import {
   choosePlatform,
   hostPlatform,
-  MANIFEST_ACCEPT,
-  parseManifestDocument,
+  IMAGE_MEDIA_TYPES,
+  MAX_MANIFEST_BYTES,
+  parseManifest,
+  platformString,
   type Descriptor,
+  type ImageIndex,
   type ImageManifest,
   type Platform,
-} from "./wire.js";
+} from "../manifest.js";
+import { isRegistryHost, isRepository, RegistryClient, type ClientOptions } from "./client.js";
 
 /** What to pull, already parsed and normalised (reference.ts does that). */
 export interface PullTarget {
@@ -63,13 +67,13 @@ export interface PullResult {
   manifestMediaType: string;
   manifest: ImageManifest;
   configDigest: Digest;
-  /** The image configuration, parsed (its schema is manifest.ts's business). */
+  /** The image configuration as JSON, already checked by parseImageConfig. */
   config: Record<string, unknown>;
   layers: Descriptor[];
 }
 
-const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
-const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+/** Every manifest and index kind berth reads, single-image ones preferred. */
+const MANIFEST_ACCEPT = IMAGE_MEDIA_TYPES.join(", ");
 const TAG = /^[\w][\w.-]{0,127}$/;
 
 /** Pulls `target` into `store` and describes what was pulled. */
@@ -88,7 +92,7 @@ export async function pullImage(
     const chosen = await resolveManifest(client, reference, options.platform ?? hostPlatform());
     const { manifest } = chosen;
     const configBytes = await fetchSmallBlob(client, manifest.config, MAX_CONFIG_BYTES);
-    const config = parseConfig(configBytes, manifest.config.digest);
+    const config = checkConfig(configBytes, manifest, where(client, reference));
     await downloadLayers(client, store, manifest.layers, options, stop, signal);
     await store.put(configBytes, { digest: manifest.config.digest, signal });
     if (chosen.index !== undefined)
@@ -97,7 +101,7 @@ export async function pullImage(
     return {
       manifestDigest: chosen.digest,
       ...(chosen.index !== undefined && { indexDigest: chosen.index.digest }),
-      manifestMediaType: manifest.mediaType ?? chosen.mediaType,
+      manifestMediaType: manifest.mediaType,
       manifest,
       configDigest: manifest.config.digest,
       config,
@@ -125,7 +129,6 @@ function checkTarget(t: PullTarget): string {
 interface ChosenManifest {
   digest: Digest;
   body: Buffer;
-  mediaType: string;
   manifest: ImageManifest;
   index?: { digest: Digest; body: Buffer };
 }
@@ -141,29 +144,40 @@ async function resolveManifest(
   platform: Platform,
 ): Promise<ChosenManifest> {
   const top = await fetchManifest(client, reference);
-  if (top.doc.kind === "manifest")
-    return {
-      digest: top.digest,
-      body: top.body,
-      mediaType: top.mediaType,
-      manifest: top.doc.manifest,
-    };
-  const entry = choosePlatform(top.doc.index, platform);
-  const where = `${client.registry}/${client.repository}`;
-  if (entry === undefined)
-    throw new RegistryNotFoundError(
-      `${where}:${reference} has no image for ${platform.os}/${platform.architecture}${platform.variant ? `/${platform.variant}` : ""}`,
-    );
+  if (top.doc.kind === "manifest") return { digest: top.digest, body: top.body, manifest: top.doc };
+  const entry = chooseEntry(client, reference, top.doc, platform);
   const child = await fetchManifest(client, entry.digest);
-  if (child.doc.kind !== "manifest")
-    throw new RegistryUnavailableError(`${where}: the index entry ${entry.digest} is an index`);
+  // The index's descriptor is a content-addressed claim about the child; a
+  // child of another kind (a nested index, a Docker manifest under an OCI
+  // type) is refused rather than reinterpreted.
+  if (child.doc.kind !== "manifest" || child.doc.mediaType !== entry.mediaType)
+    throw new ManifestInvalidError(
+      `${where(client, reference)}: the index lists ${entry.digest} as ${entry.mediaType} but it is ${child.doc.mediaType}`,
+    );
   return {
     digest: child.digest,
     body: child.body,
-    mediaType: child.mediaType,
-    manifest: child.doc.manifest,
+    manifest: child.doc,
     index: { digest: top.digest, body: top.body },
   };
+}
+
+/** choosePlatform, its error naming the image it was choosing in. */
+function chooseEntry(
+  client: RegistryClient,
+  reference: string,
+  index: ImageIndex,
+  platform: Platform,
+): Descriptor {
+  try {
+    return choosePlatform(index, platform);
+  } catch (err) {
+    if (!(err instanceof NoMatchingPlatformError)) throw err;
+    throw new NoMatchingPlatformError(
+      `${where(client, reference)} has no image for ${platformString(platform)}: ${err.message}`,
+      { cause: err },
+    );
+  }
 }
 
 async function fetchManifest(client: RegistryClient, reference: string) {
@@ -173,19 +187,22 @@ async function fetchManifest(client: RegistryClient, reference: string) {
   // A header in another algorithm cannot be checked here; the bytes' own digest is what is kept.
   if (claimed !== undefined && claimed.startsWith("sha256:") && claimed !== digest)
     throw mismatch(reference, digest);
-  const doc = parseManifestDocument(got.body, got.contentType);
-  if (typeof doc === "string")
-    throw new RegistryUnavailableError(
-      `${client.registry}/${client.repository}:${reference}: ${doc}`,
-    );
-  const mediaType = got.contentType?.split(";")[0]?.trim() ?? "";
-  return { digest, body: got.body, doc, mediaType };
+  try {
+    return { digest, body: got.body, doc: parseManifest(got.body, got.mediaType) };
+  } catch (err) {
+    if (!(err instanceof ManifestInvalidError)) throw err;
+    throw new ManifestInvalidError(`${where(client, reference)}: ${err.message}`, { cause: err });
+  }
 }
+
+/** `registry/repository:tag` or `registry/repository@digest`, for messages. */
+const where = (client: RegistryClient, reference: string) =>
+  `${client.registry}/${client.repository}${isDigest(reference) ? "@" : ":"}${reference}`;
 
 /** Reads a small blob (the config) into memory and checks it against its descriptor. */
 async function fetchSmallBlob(client: RegistryClient, d: Descriptor, max: number) {
   if (d.size > max)
-    throw new RegistryUnavailableError(`the blob ${d.digest} is larger than ${max}`);
+    throw new ManifestInvalidError(`the blob ${d.digest} is ${d.size} bytes, more than ${max}`);
   const parts: Buffer[] = [];
   let total = 0;
   for await (const chunk of client.blob(d.digest, d.size)) {
@@ -198,15 +215,25 @@ async function fetchSmallBlob(client: RegistryClient, d: Descriptor, max: number
   return body;
 }
 
-function parseConfig(bytes: Buffer, digest: Digest): Record<string, unknown> {
+/**
+ * The config as JSON, once parseImageConfig accepts it and it lists one
+ * diff_id per layer: checked before any layer is fetched, so an image whose
+ * layers could never be verified once unpacked costs no download.
+ */
+function checkConfig(bytes: Buffer, manifest: ImageManifest, at: string): Record<string, unknown> {
+  let diffIds: number;
   try {
-    const value: unknown = JSON.parse(bytes.toString("utf8"));
-    if (typeof value === "object" && value !== null && !Array.isArray(value))
-      return value as Record<string, unknown>;
-  } catch {
-    // Reported below.
+    diffIds = parseImageConfig(bytes).diffIds.length;
+  } catch (err) {
+    if (!(err instanceof ManifestInvalidError)) throw err;
+    throw new ManifestInvalidError(`${at}: ${err.message}`, { cause: err });
   }
-  throw new RegistryUnavailableError(`the image config ${digest} is not a JSON object`);
+  if (diffIds !== manifest.layers.length)
+    throw new ManifestInvalidError(
+      `${at}: the config lists ${diffIds} diff_ids for ${manifest.layers.length} layers`,
+    );
+  // parseImageConfig has just parsed it as an object.
+  return JSON.parse(bytes.toString("utf8")) as Record<string, unknown>;
 }
 
 /**

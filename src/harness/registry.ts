@@ -1,19 +1,18 @@
 /**
- * A real distribution registry for the pull tests (Debian's `docker-registry`
- * on a free loopback port, a temp storage folder, optionally htpasswd basic
- * auth and TLS), an OCI image layout builder whose images `skopeo` pushes
- * into it, and a small HTTP proxy that counts requests and can cut a blob
- * download part-way.
+ * A real distribution registry for the pull tests and bench:pull (Debian's
+ * `docker-registry` on a free loopback port, a temp storage folder,
+ * optionally htpasswd basic auth and TLS), and an OCI image layout builder
+ * whose images `skopeo` pushes into it. registry-proxy.ts puts a counting,
+ * cutting proxy in front of one.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer, request, type Server } from "node:http";
 import { join } from "node:path";
 import { gunzipSync as gunzip, gzipSync } from "node:zlib";
 import { execa } from "execa";
 import { pack } from "tar-stream";
-import { canConnect, freePort, tempDir, until } from "../../src/harness/index.js";
+import { canConnect, freePort, tempDir, until } from "./processes.js";
 import { makeTls } from "./tls.js";
 
 export interface Registry {
@@ -129,11 +128,15 @@ export class OciLayout {
     return { digest, size: Buffer.byteLength(data) };
   }
 
-  /** Adds an image of gzipped `layers` for `platform`; tags it `tag` when given. */
+  /**
+   * Adds an image of gzipped `layers` for `platform`; tags it `tag` when
+   * given. `config` replaces fields of the generated config (to build a bad one).
+   */
   async image(
     layers: Buffer[],
     platform = { os: "linux", architecture: "amd64" },
     tag?: string,
+    config?: Record<string, unknown>,
   ): Promise<BuiltImage> {
     const layerDescs = [];
     for (const l of layers)
@@ -141,24 +144,29 @@ export class OciLayout {
         mediaType: "application/vnd.oci.image.layer.v1.tar+gzip",
         ...(await this.blob(l)),
       });
-    const config = await this.blob(
+    const configBlob = await this.blob(
       JSON.stringify({
         ...platform,
         config: { Cmd: ["sh"] },
         rootfs: { type: "layers", diff_ids: layers.map((l) => sha(gunzip(l))) },
+        ...config,
       }),
     );
     const manifest = await this.blob(
       JSON.stringify({
         schemaVersion: 2,
         mediaType: "application/vnd.oci.image.manifest.v1+json",
-        config: { mediaType: "application/vnd.oci.image.config.v1+json", ...config },
+        config: { mediaType: "application/vnd.oci.image.config.v1+json", ...configBlob },
         layers: layerDescs,
       }),
     );
     if (tag !== undefined)
       this.ref("application/vnd.oci.image.manifest.v1+json", manifest, tag, platform);
-    return { manifestDigest: manifest.digest, configDigest: config.digest, layers: layerDescs };
+    return {
+      manifestDigest: manifest.digest,
+      configDigest: configBlob.digest,
+      layers: layerDescs,
+    };
   }
 
   /** Adds an index of `images` (with their platforms) tagged `tag`. */
@@ -231,100 +239,4 @@ export async function pushLayout(
     `oci:${layoutDir}:${tag}`,
     `docker://${registry}/${repo}:${tag}`,
   ]);
-}
-
-/** A plain HTTP proxy in front of a registry that records paths and can cut responses. */
-export interface Proxy {
-  host: string;
-  /** Request paths seen, in order (method and path, e.g. `GET /v2/x/blobs/sha256:…`). */
-  requests: string[];
-  /**
-   * Decides, per request, after how many body bytes the connection is cut
-   * (undefined: never). Called with the path and the Range header, if any.
-   */
-  cut?: (path: string, range: string | undefined) => number | undefined;
-  /** Request lines that carried an Authorization header. */
-  authorized: string[];
-  /** When set (a host:port), blob requests are redirected there, as a registry sends them to a CDN. */
-  redirectBlobsTo?: string;
-  /** When true, a cut response ends cleanly (no Content-Length) instead of dropping the connection. */
-  endEarly?: boolean;
-  /** When false, Range headers are not passed on (a registry that ignores them). */
-  passRange: boolean;
-  /**
-   * When set, the proxy asks for this bearer token (a `WWW-Authenticate:
-   * Bearer` challenge whose realm is the proxy's own `/token`, which hands it
-   * out to anyone, as a public registry does for anonymous pulls).
-   */
-  bearer?: string;
-  close(): Promise<void>;
-}
-
-export async function startProxy(target: Registry): Promise<Proxy> {
-  const proxy: Proxy = {
-    host: "",
-    requests: [],
-    authorized: [],
-    passRange: true,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-    },
-  };
-  const server: Server = createServer((req, res) => {
-    const path = req.url ?? "/";
-    proxy.requests.push(`${req.method} ${path}`);
-    if (req.headers.authorization !== undefined) proxy.authorized.push(`${req.method} ${path}`);
-    if (proxy.redirectBlobsTo !== undefined && path.includes("/blobs/")) {
-      res.writeHead(307, { location: `http://${proxy.redirectBlobsTo}${path}` });
-      res.end();
-      return;
-    }
-    const headers = { ...req.headers, host: target.host };
-    if (proxy.bearer !== undefined) {
-      if (path.startsWith("/token?")) {
-        res.writeHead(200, { "content-type": "application/json" });
-        res.end(JSON.stringify({ token: proxy.bearer }));
-        return;
-      }
-      if (req.headers.authorization !== `Bearer ${proxy.bearer}`) {
-        const realm = `http://${proxy.host}/token`;
-        res.writeHead(401, {
-          "www-authenticate": `Bearer realm="${realm}",service="berth-test",scope="x"`,
-        });
-        res.end();
-        return;
-      }
-      delete headers.authorization;
-    }
-    if (!proxy.passRange) delete headers.range;
-    const limit = proxy.cut?.(path, req.headers.range);
-    const up = request(
-      { host: "127.0.0.1", port: target.port, path, method: req.method, headers },
-      (upRes) => {
-        const early = limit !== undefined && proxy.endEarly === true;
-        const { "content-length": _length, ...unsized } = upRes.headers;
-        res.writeHead(upRes.statusCode ?? 502, early ? unsized : upRes.headers);
-        let sent = 0;
-        upRes.on("data", (chunk: Buffer) => {
-          if (limit !== undefined && sent + chunk.length >= limit) {
-            res.write(chunk.subarray(0, Math.max(0, limit - sent)));
-            upRes.destroy();
-            if (early) res.end();
-            else res.socket?.destroy();
-            return;
-          }
-          sent += chunk.length;
-          res.write(chunk);
-        });
-        upRes.on("end", () => res.end());
-      },
-    );
-    up.on("error", () => res.socket?.destroy());
-    req.pipe(up);
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const addr = server.address();
-  proxy.host = `127.0.0.1:${typeof addr === "object" && addr ? addr.port : 0}`;
-  return proxy;
 }

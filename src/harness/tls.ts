@@ -1,10 +1,11 @@
 /**
  * A throwaway certificate authority with a server certificate for 127.0.0.1
- * and a client certificate, made with openssl, for the NATS TLS tests.
+ * and a client certificate, made with openssl, for the NATS and registry TLS
+ * tests.
  */
 import { join } from "node:path";
 import { execa } from "execa";
-import { tempDir } from "../../src/harness/index.js";
+import { tempDir } from "./processes.js";
 
 export interface TlsFiles {
   dir: string;
