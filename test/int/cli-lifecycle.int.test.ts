@@ -120,7 +120,8 @@ describe("a container driven from the CLI", () => {
     expect(bad.code).toBe(125);
     expect(bad.stderr).toContain("invalid container name");
     const noImage = await berth.cli("create", "nosuchimage", "true");
-    expect(noImage.stderr).toContain("image nosuchimage not found");
+    // Podman's words for a local image that is not there.
+    expect(noImage.stderr).toContain("nosuchimage: image not known");
     const noCtr = await berth.cli("start", "nosuchcontainer");
     expect(noCtr.code).toBe(125);
     expect(noCtr.stderr).toContain(`no container with name or ID "nosuchcontainer" found`);

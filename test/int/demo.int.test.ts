@@ -68,6 +68,10 @@ function natsLines(stdout: string): NatsLine[] {
 }
 
 /** The rows of the table printed under `$ berth history <id>`. */
+/** The NATS lines of the demo's container (the image's import is not one of them). */
+const containerLines = (stdout: string) =>
+  natsLines(stdout).filter((l) => id !== undefined && l.subject.includes(`.${id}.`));
+
 function historyRows(stdout: string, container: string): HistoryRow[] {
   const lines = stdout.split("\n");
   const at = lines.findIndex((l) => l.trim() === `$ berth history ${container}`);
@@ -166,8 +170,16 @@ describe("npm run demo", () => {
     expect(id, "the id printed by create").toBeDefined();
   });
 
+  it("prints the image's import first: image events share the journal and the stream", () => {
+    const [first] = natsLines(result.stdout);
+    expect(first?.action).toBe("import");
+    expect(first?.seq).toBe(1);
+    expect(first?.subject).toMatch(/^berth\.[^.]+\.[0-9a-f]{64}\.import$/);
+    expect(first?.subject).not.toContain(id);
+  });
+
   it("prints each lifecycle event of the container as JetStream delivers it, in order", () => {
-    const lines = natsLines(result.stdout);
+    const lines = containerLines(result.stdout);
     // The facts of create, start, pause, unpause, stop and rm, in the order the
     // README's lifecycle gives them (init precedes start; a stop's exit is died, then cleanup).
     expect(lines.filter((l) => l.action !== "request").map((l) => l.action)).toEqual([
@@ -186,8 +198,8 @@ describe("npm run demo", () => {
     for (const first of ["init", "pause", "unpause", "stop", "remove"]) {
       expect(actions[actions.indexOf(first) - 1], `the intent before ${first}`).toBe("request");
     }
-    // In order and once: the global sequence and the container's version both count 1, 2, 3...
-    expect(lines.map((l) => l.seq)).toEqual(lines.map((_, i) => i + 1));
+    // In order and once: the global sequence counts on from the import's, the container's version 1, 2, 3...
+    expect(lines.map((l) => l.seq)).toEqual(lines.map((_, i) => i + 2));
     expect(lines.map((l) => l.version)).toEqual(lines.map((_, i) => i + 1));
     // NATS subjects are <prefix>.<host>.<containerId>.<action>, prefix "berth" by default.
     for (const l of lines) {
@@ -213,7 +225,7 @@ describe("npm run demo", () => {
 
   it("prints the container's history with a version, an action and an outcome for every event", () => {
     const rows = historyRows(result.stdout, id ?? "<no id>");
-    const lines = natsLines(result.stdout);
+    const lines = containerLines(result.stdout);
     expect(rows.length).toBeGreaterThan(0);
     expect(rows.map((r) => r.action)).toEqual(lines.map((l) => l.action));
     expect(rows.map((r) => r.seq)).toEqual(lines.map((l) => l.seq));

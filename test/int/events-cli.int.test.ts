@@ -60,8 +60,14 @@ describe("berth events", () => {
 
     const tools = await events("--filter", "image=tools");
     expect(new Set(tools.map((e) => e.subject))).toEqual(new Set([ids.db]));
-    expect(await events("--filter", "type=container")).toEqual(all);
-    expect(await events("--filter", "type=image")).toEqual([]);
+    const images = await events("--filter", "type=image");
+    expect(images.map((e) => [e.type, e.data.names])).toEqual([
+      ["io.berth.image.import", ["localhost/busybox:latest"]],
+      ["io.berth.image.import", ["localhost/tools:latest"]],
+    ]);
+    expect(await events("--filter", "type=container")).toEqual(
+      all.filter((e) => !images.some((i) => i.id === e.id)),
+    );
     const front = await events("--filter", "label=tier=front");
     expect(front.length).toBeGreaterThan(0);
     expect(new Set(front.map((e) => e.subject))).toEqual(new Set([ids.web]));

@@ -264,9 +264,7 @@ describe("NATS API", () => {
     );
     expect(
       await admin.call("h1", "import", { path: busyboxTar(), name: "again", forceLocal: true }),
-    ).toMatchObject({
-      name: "again",
-    });
+    ).toMatchObject([{ names: expect.arrayContaining(["localhost/again:latest"]) as unknown }]);
     const events = await history(berth, created.id);
     expect(events.every((e) => e.actor === actorOf(keys.operator))).toBe(true);
   });
