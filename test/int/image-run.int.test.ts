@@ -95,7 +95,7 @@ describe("images loaded from archives", () => {
     expect(record.labels).toEqual({ "org.example.role": "demo" });
     expect(record.imagePin).toEqual({
       id: built.config.slice("sha256:".length),
-      manifestDigest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+      manifestDigest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) as unknown,
       configDigest: built.config,
       layers: built.diffIds,
     });

@@ -18,8 +18,9 @@ describe("the image gate", () => {
       await tick();
       order.push("b out");
     });
-    const x = gate.exclusive(async () => {
+    const x = gate.exclusive(() => {
       order.push("x");
+      return Promise.resolve();
     });
     await tick();
     await tick();
@@ -39,8 +40,9 @@ describe("the image gate", () => {
       throw new Error("boom");
     });
     await Promise.resolve();
-    const s = gate.shared(async () => {
+    const s = gate.shared(() => {
       order.push("s");
+      return Promise.resolve();
     });
     await expect(x).rejects.toThrow("boom");
     await s;
