@@ -203,6 +203,11 @@ export function findImage(index: ImageCatalog, text: string): ImageRecord | unde
   return hits[0];
 }
 
+/** The name of `image` that `text` matched, when it matched by name (not by id or digest). */
+export function matchedName(image: ImageRecord, text: string): string | undefined {
+  return nameCandidates(text).find((n) => image.names.includes(n));
+}
+
 function nameCandidates(text: string): string[] {
   try {
     const ref = parseReference(text);

@@ -60,6 +60,7 @@ export {
   imageIdOf,
   isImageEventType,
   localName,
+  matchedName,
   replayImages,
   type ImageAction,
   type ImageAdded,

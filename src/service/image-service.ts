@@ -22,6 +22,7 @@ import {
   imageEventType,
   localName,
   loadArchive,
+  matchedName,
   noSpace,
   parseReference,
   pullImage,
@@ -70,8 +71,8 @@ export interface PullRequest {
 export interface ImageRemoved {
   /** The names taken off the image. */
   untagged: string[];
-  /** The id of the image removed. */
-  deleted: string;
+  /** The id of the image removed; absent when only a name was taken off. */
+  deleted?: string;
   /** Containers that still use its layers (only with force). */
   usedBy: string[];
 }
@@ -246,16 +247,23 @@ export class ImageService {
   }
 
   /**
-   * Removes an image. Refused (ImageInUseError) while a container that is not
-   * removed uses it, unless `force`: then the image and its names go, and the
-   * containers keep their pinned layers until they are removed themselves
-   * (Podman would remove the containers; berth never removes a container as a
-   * side effect of an image verb).
+   * Removes an image, as Podman's `rmi`: named by one of several names, only
+   * that name is taken off (journaled as `untag`). Otherwise the image goes,
+   * refused (ImageInUseError) while a container that is not removed uses it,
+   * unless `force`: then its names go too, and the containers keep their
+   * pinned layers until they are removed themselves (Podman would remove the
+   * containers; berth never removes a container as a side effect of an
+   * image verb).
    */
   remove(ref: string, force: boolean, meta: RequestMeta): Promise<ImageRemoved> {
     return this.gate.exclusive(() =>
       this.queue.run(async () => {
         const image = this.get(ref);
+        const name = matchedName(image, ref);
+        if (name !== undefined && image.names.length > 1) {
+          await this.append([{ id: image.id, fact: { action: "untag", data: { name } } }], meta);
+          return { untagged: [name], usedBy: [] };
+        }
         const usedBy = this.users(image.id);
         if (usedBy.length > 0 && !force)
           throw new ImageInUseError(
