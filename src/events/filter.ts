@@ -9,6 +9,7 @@
  * stored projections and learns from each create event the feed passes.
  */
 import { InvalidArgError } from "../errors.js";
+import { IMAGE_ACTIONS } from "../images/index.js";
 import { ACTIONS } from "../machines/index.js";
 import { actionOf, kindOf, type CloudEvent } from "./envelope.js";
 import type { EventLog } from "./log.js";
@@ -29,6 +30,8 @@ export interface EventFilter {
 }
 
 /** Podman's event types; berth only has container events, so the others match nothing. */
+/** Every action an event can have: a container's or an image's. */
+const EVENT_ACTIONS: readonly string[] = [...new Set<string>([...ACTIONS, ...IMAGE_ACTIONS])];
 const TYPES = ["container", "image", "pod", "volume", "network", "system", "machine", "secret"];
 const KEYS = ["container", "event", "image", "label", "type", "pod", "volume"] as const;
 type Key = (typeof KEYS)[number];
@@ -80,17 +83,24 @@ function parseSpec(spec: string): [Key, string] {
       `invalid filter ${JSON.stringify(spec)}: use key=value with key one of container, event, image, label, type`,
     );
   }
-  if (key === "event" && !(ACTIONS as readonly string[]).includes(value)) {
+  if (key === "event" && !EVENT_ACTIONS.includes(value)) {
     throw new InvalidArgError(
-      `invalid filter ${JSON.stringify(spec)}: berth's events are ${ACTIONS.join(", ")}`,
+      `invalid filter ${JSON.stringify(spec)}: berth's events are ${EVENT_ACTIONS.join(", ")}`,
     );
   }
   if (key === "type" && !TYPES.includes(value)) {
     throw new InvalidArgError(
-      `invalid filter ${JSON.stringify(spec)}: types are ${TYPES.join(", ")} (berth only has container events)`,
+      `invalid filter ${JSON.stringify(spec)}: types are ${TYPES.join(", ")} (berth has container and image events)`,
     );
   }
   return [key as Key, value];
+}
+
+/** The image names an image event carries (`names` of an add or remove, `name` of a tag). */
+function namesOf(e: CloudEvent): string[] {
+  const { names, name } = e.data as { names?: unknown; name?: unknown };
+  const list = Array.isArray(names) ? names : [];
+  return [...list, name].filter((n): n is string => typeof n === "string");
 }
 
 function matchOne(
@@ -105,6 +115,9 @@ function matchOne(
     case "event":
       return actionOf(e.type) === value;
     case "image":
+      // An image event matches by the image's id (or a prefix of it) or by a name it carries.
+      if (kindOf(e.type) === "image")
+        return e.subject.startsWith(value) || namesOf(e).includes(value);
       return facts?.image === value;
     case "label": {
       const eq = value.indexOf("=");

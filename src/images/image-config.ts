@@ -131,6 +131,8 @@ export interface RunConfig {
   /** SIGTERM when neither names one. */
   stopSignal: string;
   labels: Record<string, string>;
+  /** The image's `port/proto` list, recorded for the container (publishing them is a network's job). */
+  exposedPorts: string[];
 }
 
 const envKey = (entry: string): string => entry.split("=", 1)[0] ?? "";
@@ -158,5 +160,6 @@ export function resolveRunConfig(image: ImageConfig, overrides: RunOverrides = {
     user: overrides.user ?? image.user,
     stopSignal: overrides.stopSignal ?? image.stopSignal ?? "SIGTERM",
     labels: { ...image.labels, ...overrides.labels },
+    exposedPorts: [...image.exposedPorts],
   };
 }

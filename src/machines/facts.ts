@@ -46,6 +46,7 @@ export type CreateData = Pick<
   | "env"
   | "workingDir"
   | "user"
+  | "exposedPorts"
 > & { sandbox: Sandbox };
 
 /** A failed effect or a rejected request: journaled so history shows the attempt; it changes no state. */

@@ -71,6 +71,8 @@ export interface ContainerRecord {
   workingDir?: string;
   /** `user[:group]` as the image or create named it, resolved when the container starts. Absent: root. */
   user?: string;
+  /** The image's exposed `port/proto` entries. */
+  exposedPorts?: string[];
   state: ContainerState;
   createdAt: string;
   startedAt?: string;

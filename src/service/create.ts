@@ -110,6 +110,7 @@ export class ContainerCreation {
           env: run.env,
           workingDir: run.workingDir,
           user: run.user,
+          exposedPorts: run.exposedPorts,
         };
         await this.deps.runtime.checkSandbox(data.sandbox);
         const { record } = await appendFacts(this.deps, {

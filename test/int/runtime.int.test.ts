@@ -16,7 +16,7 @@ import { ExitMonitor } from "../../src/effects/exit-monitor.js";
 import { mountsUnder } from "../../src/effects/overlay.js";
 import { LinuxRuntime } from "../../src/effects/runtime.js";
 import type { ContainerSpec, ExitInfo } from "../../src/effects/types.js";
-import { storeBusybox } from "../../src/harness/index.js";
+import { busyboxTar, storeBusybox } from "../../src/harness/index.js";
 import { DEFAULT_SANDBOX, type ImagePin } from "../../src/machines/index.js";
 
 let root: string;
@@ -200,6 +200,16 @@ describe("LinuxRuntime with runc and conmon", () => {
 });
 
 describe("image layers", () => {
+  it("still mounts the image folder of a container created before images were layered", async () => {
+    const rootfs = path.join(root, "images", "oldbox", "rootfs");
+    await fs.mkdir(rootfs, { recursive: true });
+    await execa("tar", ["--force-local", "-xf", busyboxTar(), "-C", rootfs]);
+    const { imagePin: _pin, ...legacy } = { ...newSpec(["sh", "-c", "exit 4"]), image: "oldbox" };
+    await rt.prepare(legacy);
+    await rt.create(legacy);
+    await rt.start(legacy.id);
+    expect((await monitor.waitFor(legacy.id, 10_000))?.exitCode).toBe(4);
+  });
   it("mounts the pinned layers as the rootfs and refuses a container whose layer folder is gone", async () => {
     const spec = await run(["sh", "-c", "test -x /bin/sh"]);
     expect((await monitor.waitFor(spec.id, 10_000))?.exitCode).toBe(0);

@@ -88,7 +88,25 @@ describe("event filters", () => {
     expect(parseFilters(["image=redis"]).matches(event(ID, "start"), facts)).toBe(false);
   });
 
-  it("takes type=container for every event, other Podman types for none, and labels all-of", () => {
+  it("tells image events by type, and matches them by image id prefix, name and action", () => {
+    const pulled = {
+      ...event(ID, "x", { names: ["docker.io/library/nginx:latest"] }),
+      type: "io.berth.image.pull",
+    };
+    const tagged = { ...event(ID, "x", { name: "localhost/web:1" }), type: "io.berth.image.tag" };
+    expect(parseFilters(["type=image"]).matches(pulled, undefined)).toBe(true);
+    expect(parseFilters(["type=container"]).matches(pulled, undefined)).toBe(false);
+    expect(parseFilters(["event=pull"]).matches(pulled, undefined)).toBe(true);
+    expect(parseFilters(["event=pull"]).matches(tagged, undefined)).toBe(false);
+    expect(parseFilters(["image=docker.io/library/nginx:latest"]).matches(pulled, undefined)).toBe(
+      true,
+    );
+    expect(parseFilters(["image=localhost/web:1"]).matches(tagged, undefined)).toBe(true);
+    expect(parseFilters([`image=${ID.slice(0, 12)}`]).matches(tagged, undefined)).toBe(true);
+    expect(parseFilters(["image=nginx"]).matches(tagged, undefined)).toBe(false);
+  });
+
+  it("takes type=container for every container event, other Podman types for none, and labels all-of", () => {
     expect(parseFilters(["type=container"]).matches(event(ID, "start"), facts)).toBe(true);
     expect(parseFilters(["type=image"]).matches(event(ID, "start"), facts)).toBe(false);
     const labelled = { ...facts, labels: { tier: "front", team: "a" } };

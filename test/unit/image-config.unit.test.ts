@@ -91,7 +91,7 @@ describe("resolveRunConfig", () => {
     user: "app",
     stopSignal: "SIGQUIT",
     labels: { a: "image", b: "image" },
-    exposedPorts: [],
+    exposedPorts: ["8080/tcp"],
     diffIds: [],
   };
   const plain: ImageConfig = { ...image, entrypoint: [], cmd: ["sh"], workingDir: "", user: "" };
@@ -118,6 +118,10 @@ describe("resolveRunConfig", () => {
   it("merges Env by key with create winning, and keeps the image's other keys", () => {
     const env = resolveRunConfig(image, { env: ["MODE=dev", "EXTRA=1"] }).env;
     expect(env).toEqual(["MODE=dev", "EXTRA=1", "PATH=/bin"]);
+  });
+
+  it("keeps the image's exposed ports for the container", () => {
+    expect(resolveRunConfig(image).exposedPorts).toEqual(["8080/tcp"]);
   });
 
   it("takes WorkingDir, User and StopSignal from the image unless overridden", () => {
