@@ -99,7 +99,7 @@ function parseSpec(spec: string): [Key, string] {
 /** The image names an image event carries (`names` of an add or remove, `name` of a tag). */
 function namesOf(e: CloudEvent): string[] {
   const { names, name } = e.data as { names?: unknown; name?: unknown };
-  const list = Array.isArray(names) ? names : [];
+  const list: unknown[] = Array.isArray(names) ? (names as unknown[]) : [];
   return [...list, name].filter((n): n is string => typeof n === "string");
 }
 
