@@ -9,6 +9,7 @@
  * entrypoint), because the image's Cmd was written as arguments for the
  * image's entrypoint, not for the new one.
  */
+import { posix } from "node:path";
 import { z } from "zod";
 import { InvalidArgError, ManifestInvalidError } from "../errors.js";
 import { isDigest, type Digest } from "./digest.js";
@@ -152,11 +153,16 @@ export function resolveRunConfig(image: ImageConfig, overrides: RunOverrides = {
     );
   const given = overrides.env ?? [];
   const givenKeys = new Set(given.map(envKey));
-  const env = [...given, ...image.env.filter((e) => !givenKeys.has(envKey(e)))];
+  // An image entry without `=` (or with an empty key) is no variable: the runtime would refuse the whole spec.
+  const fromImage = image.env.filter(
+    (e) => envKey(e) !== "" && e.includes("=") && !e.includes("\0"),
+  );
+  const env = [...given, ...fromImage.filter((e) => !givenKeys.has(envKey(e)))];
   return {
     args,
     env,
-    workingDir: overrides.workingDir || image.workingDir || "/",
+    // Docker reads a relative WorkingDir from / ; the OCI runtime only takes an absolute one.
+    workingDir: posix.resolve("/", overrides.workingDir || image.workingDir || "/"),
     user: overrides.user ?? image.user,
     stopSignal: overrides.stopSignal ?? image.stopSignal ?? "SIGTERM",
     labels: { ...image.labels, ...overrides.labels },

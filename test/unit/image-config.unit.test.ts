@@ -120,6 +120,17 @@ describe("resolveRunConfig", () => {
     expect(env).toEqual(["MODE=dev", "EXTRA=1", "PATH=/bin"]);
   });
 
+  it("drops image Env entries that are no variable and reads a relative WorkingDir from /", () => {
+    const odd = {
+      ...image,
+      env: ["PATH=/bin", "LONELY", "=empty", "A=1"],
+      workingDir: "srv/../app",
+    };
+    const run = resolveRunConfig(odd);
+    expect(run.env).toEqual(["PATH=/bin", "A=1"]);
+    expect(run.workingDir).toBe("/app");
+  });
+
   it("keeps the image's exposed ports for the container", () => {
     expect(resolveRunConfig(image).exposedPorts).toEqual(["8080/tcp"]);
   });
