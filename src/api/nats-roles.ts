@@ -10,8 +10,10 @@ export type DaemonVerb = "ping" | "status";
 
 /**
  * read-only looks; operator changes containers' lifecycle inside the daemon's
- * root (mount included, which batches may also do); admin names host paths
- * (import reads one, export and checkpoint write one, restore reads one).
+ * root (mount included, which batches may also do) and adds images or names
+ * (pull, tag, untag: what a deploy needs); admin names host paths (import
+ * reads one, export and checkpoint write one, restore reads one) and removes
+ * images (rmi, image-prune), which other tenants' containers may be built on.
  */
 export const VERB_ROLES: Readonly<Record<OperationName | DaemonVerb, ApiRole>> = {
   ping: "read-only",
@@ -21,6 +23,13 @@ export const VERB_ROLES: Readonly<Record<OperationName | DaemonVerb, ApiRole>> =
   logs: "read-only",
   history: "read-only",
   wait: "read-only",
+  images: "read-only",
+  "image-inspect": "read-only",
+  pull: "operator",
+  tag: "operator",
+  untag: "operator",
+  rmi: "admin",
+  "image-prune": "admin",
   create: "operator",
   init: "operator",
   pause: "operator",

@@ -13,6 +13,12 @@ import {
   BatchInput,
   CheckpointInput,
   CreateBody,
+  EmptyBody,
+  ImagePruneBody,
+  ImagePullBody,
+  ImageRefInput,
+  ImageRemoveInput,
+  ImageTagInput,
   ImportImageBody,
   KillInput,
   ListInput,
@@ -49,6 +55,13 @@ export const OPERATION_NAMES = [
   "restore",
   "batch",
   "wait",
+  "images",
+  "image-inspect",
+  "tag",
+  "untag",
+  "rmi",
+  "image-prune",
+  "pull",
 ] as const;
 
 export type OperationName = (typeof OPERATION_NAMES)[number];
@@ -130,6 +143,29 @@ export function operationTable(service: ContainerService): OperationTable {
     restore: checkpoint("restore", "RESTORE"),
     batch: defineOperation("batch", BatchInput, ({ ref, commands }, meta) =>
       service.batch(ref, commands.map(batchCommand), meta),
+    ),
+    images: defineOperation("images", EmptyBody, () => Promise.resolve(service.images.list())),
+    "image-inspect": defineOperation("image-inspect", ImageRefInput, ({ ref }) =>
+      service.images.inspect(ref),
+    ),
+    tag: defineOperation("tag", ImageTagInput, ({ ref, name }, meta) =>
+      service.images.tag(ref, name, meta),
+    ),
+    untag: defineOperation("untag", ImageTagInput, ({ ref, name }, meta) =>
+      service.images.untag(ref, name, meta),
+    ),
+    rmi: defineOperation("rmi", ImageRemoveInput, ({ ref, force }, meta) =>
+      service.images.remove(ref, force ?? false, meta),
+    ),
+    "image-prune": defineOperation("image-prune", ImagePruneBody, ({ all }, meta) =>
+      service.images.prune(all ?? false, meta),
+    ),
+    // The socket streams a pull's progress (src/api/image-routes.ts); this answer is the image alone.
+    pull: defineOperation(
+      "pull",
+      ImagePullBody,
+      (request, meta) => service.images.pull(request, meta),
+      "created",
     ),
     wait: defineOperation("wait", WaitInput, async ({ ref, conditions, interval }) => {
       const exitCode = await service.wait(ref, {

@@ -1,6 +1,7 @@
 /**
  * A tiny router: `METHOD /path/:ref/...` patterns, where `:ref` names a
- * container and `:name` an artifact.
+ * container or an image (percent-encoded: an image reference holds `/`), and
+ * `:name` an artifact.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { InvalidArgError } from "../errors.js";
@@ -50,10 +51,13 @@ export function match(
   let ref = "";
   let name = "";
   const pattern = [...parts];
-  if (parts[1] === "containers" && parts[2] !== undefined) {
+  // A literal route (`POST /images/pull`) wins over a reference that happens to spell it.
+  const literal = table[`${method} ${parts.join("/")}`];
+  if (literal && parts[1] === "images") return { handler: literal, ref, name };
+  if ((parts[1] === "containers" || parts[1] === "images") && parts[2] !== undefined) {
     ref = parts[2];
     pattern[2] = ":ref";
-    if (parts[3] === "artifacts" && parts[4] !== undefined) {
+    if (parts[1] === "containers" && parts[3] === "artifacts" && parts[4] !== undefined) {
       name = parts[4];
       pattern[4] = ":name";
     }

@@ -37,6 +37,32 @@ export const ImportImageBody = z.object({
   }),
 });
 
+/** An image as a verb names it: a reference, an id or an id prefix. */
+const imageRef = () => z.string().min(1).max(MAX_IMAGE_LENGTH);
+
+export const ImageRefInput = z.object({ ref: imageRef() });
+export const ImageTagBody = z.object({ name: imageRef() });
+export const ImageTagInput = ImageRefInput.extend(ImageTagBody.shape);
+export const ImageRemoveInput = ImageRefInput.extend({ force: z.boolean().optional() });
+export const ImagePruneBody = z.object({ all: z.boolean().optional() });
+
+/**
+ * A pull: the reference, and how to reach its registry. Credentials travel in
+ * the request, read by the client as its own user; the daemon reads no auth
+ * file a client names. `ca` is PEM text, not a path.
+ */
+export const ImagePullBody = z.object({
+  reference: imageRef(),
+  tlsVerify: z.boolean().optional(),
+  credentials: z
+    .object({ username: z.string().min(1).max(1024), password: z.string().max(4096) })
+    .optional(),
+  ca: z
+    .string()
+    .max(256 * 1024)
+    .optional(),
+});
+
 export const CreateBody = z.object({
   image: z.string().min(1).max(MAX_IMAGE_LENGTH),
   /** Replaces the image's Cmd; absent keeps it. */

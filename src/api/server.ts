@@ -12,6 +12,7 @@ import type { ApiDeps } from "./api-deps.js";
 import { attachHandler, installAttach, resizeHandler } from "./attach-route.js";
 import { auditRoutes } from "./audit-routes.js";
 import { containerRoutes } from "./container-routes.js";
+import { imageRoutes } from "./image-routes.js";
 import { eventSubscribers, eventsRoute } from "./events-route.js";
 import { healthRoute } from "./health-route.js";
 import { sendError, sendJson } from "./http-io.js";
@@ -36,7 +37,8 @@ function routes(deps: ApiDeps): Record<string, Handler> {
       ),
     "POST /containers/:ref/resize": resizeHandler(deps),
     "POST /containers/:ref/attach": attachHandler(deps),
-    ...containerRoutes(
+    ...containerRoutes(service),
+    ...imageRoutes(
       service,
       deps.maxImportBytes !== undefined ? { maxImportBytes: deps.maxImportBytes } : {},
     ),

@@ -33,13 +33,17 @@ const format = () =>
 type Args = unknown[];
 /** For repeatable options: `--x a --x b` gives ["a", "b"]. */
 const collect = (value: string, previous: string[]) => [...previous, value];
-/** Runs a verb from ./verbs.js; every failure becomes a message on stderr and exit 125, as in Podman. */
-const verb =
+/**
+ * Runs a verb from a module loaded when it runs; every failure becomes a
+ * message on stderr and exit 125, as in Podman.
+ */
+const verbOf =
+  (load: () => Promise<object>) =>
   (name: string) =>
   async (...args: Args) => {
     try {
       const cmd = args[args.length - 1] as Command;
-      const verbs = await import("./verbs.js");
+      const verbs = await load();
       const fn = verbs[name as keyof typeof verbs] as (
         socket: string,
         ...a: Args
@@ -51,6 +55,8 @@ const verb =
       process.exitCode = 125;
     }
   };
+const verb = verbOf(() => import("./verbs.js"));
+const imageVerb = verbOf(() => import("./image-verbs.js"));
 
 program
   .command("serve")
@@ -122,13 +128,106 @@ program
 
 const image = program.command("image").description("manage images");
 image
-  .command("import <tar> <name>")
-  .description("import a rootfs tarball as an image (uploaded to the daemon)")
+  .command("import <tar> [name]")
+  .description(
+    "import a rootfs tarball as a one-layer image (an image archive is loaded, with [name] added)",
+  )
   .option(
     "--force-local",
     "admin: the daemon reads <tar> from its own host instead of an upload (absolute path)",
   )
   .action(verb("imageImport"));
+
+/** The image verbs, under `image` and, where Podman has one, as a top-level alias. */
+const imageCommands: [string, string | undefined, (c: Command) => Command][] = [
+  [
+    "pull",
+    "pull",
+    (c) =>
+      c
+        .description("pull an image from a registry (prints its id)")
+        .argument("<reference>")
+        .option("--tls-verify [bool]", "verify the registry's certificate (false: also plain HTTP)")
+        .option("--creds <user:password>", "registry credentials")
+        .option("--authfile <file>", "auth.json or config.json with registry credentials")
+        .option("--cert-dir <dir>", "folder of CA certificates (*.crt) for the registry")
+        .option("-q, --quiet", "no progress display")
+        .action(imageVerb("imagePull")),
+  ],
+  [
+    "ls",
+    "images",
+    (c) =>
+      c
+        .description("list images")
+        .addOption(format())
+        .option("-q, --quiet", "ids only")
+        .option("--digests", "show manifest digests")
+        .option("--no-trunc", "full ids")
+        .action(imageVerb("imageList")),
+  ],
+  [
+    "inspect",
+    undefined,
+    (c) =>
+      c
+        .description("show images' records and configurations (JSON)")
+        .argument("<images...>")
+        .action(imageVerb("imageInspect")),
+  ],
+  [
+    "tag",
+    "tag",
+    (c) =>
+      c
+        .description("add names to an image")
+        .argument("<image>")
+        .argument("<names...>")
+        .action(imageVerb("imageTag")),
+  ],
+  [
+    "untag",
+    undefined,
+    (c) =>
+      c
+        .description("take names off an image")
+        .argument("<image>")
+        .argument("<names...>")
+        .action(imageVerb("imageUntag")),
+  ],
+  [
+    "rm",
+    "rmi",
+    (c) =>
+      c
+        .description("remove images (refused while a container uses one, unless forced)")
+        .option("-f, --force", "remove even if containers use it (they keep its layers)")
+        .argument("<images...>")
+        .action(imageVerb("imageRemove")),
+  ],
+  [
+    "prune",
+    undefined,
+    (c) =>
+      c
+        .description("remove unused images without a name, and unreferenced blobs and layers")
+        .option("-a, --all", "every unused image")
+        .action(imageVerb("imagePrune")),
+  ],
+  [
+    "load",
+    "load",
+    (c) =>
+      c
+        .description("load images from a docker-archive or OCI archive (uploaded to the daemon)")
+        .option("-i, --input <file>", "the archive (default: stdin)")
+        .action(imageVerb("imageLoad")),
+  ],
+];
+for (const [sub, alias, define] of imageCommands) {
+  define(image.command(sub));
+  if (alias !== undefined) define(program.command(alias));
+}
 
 program
   .command("create")
@@ -139,6 +238,18 @@ program
   .option("-t, --tty", "allocate a terminal")
   .option("-i, --interactive", "keep stdin open")
   .option("--restart <policy>", "no, always, unless-stopped or on-failure[:N]")
+  .option(
+    "--entrypoint <cmd>",
+    'replace the image\'s entrypoint (a program or a JSON array; "" clears it)',
+  )
+  .option(
+    "-e, --env <KEY=VALUE>",
+    "environment variable over the image's (repeatable)",
+    collect,
+    [],
+  )
+  .option("-w, --workdir <dir>", "working directory inside the container")
+  .option("-u, --user <user[:group]>", "user to run as: a name from the image or a number")
   .option(
     "--requires <container>",
     "a container that must run before this one (repeatable)",
@@ -155,7 +266,7 @@ program
     [],
   )
   .argument("<image>")
-  .argument("[command...]")
+  .argument("[command...]", "replaces the image's command")
   .passThroughOptions()
   .action(verb("create"));
 

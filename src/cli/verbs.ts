@@ -62,6 +62,33 @@ export async function imageImport(
   for (const image of images) out(`sha256:${image.id}\n`);
 }
 
+/**
+ * `--entrypoint` as Podman reads it: a JSON array (`'["sh","-c"]'`), or one
+ * program; `""` clears the image's entrypoint.
+ */
+export function entrypointOf(value: string): string[] {
+  if (value === "") return [];
+  if (value.trimStart().startsWith("[")) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value);
+    } catch (err) {
+      throw new InvalidArgError(`invalid --entrypoint ${value}: not a JSON array`, { cause: err });
+    }
+    if (!Array.isArray(parsed) || !parsed.every((a) => typeof a === "string"))
+      throw new InvalidArgError(`invalid --entrypoint ${value}: use a JSON array of strings`);
+    return parsed;
+  }
+  return [value];
+}
+
+/** `-e KEY=VALUE`, or `-e KEY` for the CLI's own value of KEY (left out when it has none), as Podman. */
+function envEntry(entry: string): string[] {
+  if (entry.includes("=")) return [entry];
+  const value = process.env[entry];
+  return value === undefined ? [] : [`${entry}=${value}`];
+}
+
 export async function create(
   socket: string,
   image: string,
@@ -75,9 +102,24 @@ export async function create(
     restart?: string;
     requires?: string[];
     label?: string[];
+    entrypoint?: string;
+    env?: string[];
+    workdir?: string;
+    user?: string;
   } & SandboxFlags,
 ) {
-  const { tty, interactive, label, securityOpt, pidsLimit, ulimit, ...rest } = opts;
+  const {
+    tty,
+    interactive,
+    label,
+    securityOpt,
+    pidsLimit,
+    ulimit,
+    entrypoint,
+    env,
+    workdir,
+    ...rest
+  } = opts;
   const labels = Object.fromEntries(
     (label ?? []).map((l) => {
       const at = l.indexOf("=");
@@ -86,7 +128,11 @@ export async function create(
   );
   const body = {
     image,
-    command,
+    // No command: the image's Cmd runs.
+    ...(command.length > 0 ? { command } : {}),
+    ...(entrypoint !== undefined ? { entrypoint: entrypointOf(entrypoint) } : {}),
+    ...(env !== undefined && env.length > 0 ? { env: env.flatMap(envEntry) } : {}),
+    ...(workdir !== undefined ? { workingDir: workdir } : {}),
     ...rest,
     labels,
     terminal: tty ?? false,

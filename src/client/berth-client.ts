@@ -64,9 +64,9 @@ export class BerthClient {
     return JSON.parse(text) as T;
   }
 
-  /** The lines of an NDJSON answer (exports, replay progress), as they arrive. */
-  async *lines(path: string): AsyncGenerator<string> {
-    const res = await this.open("GET", path);
+  /** The lines of an NDJSON answer (exports, replay progress, a pull's progress), as they arrive. */
+  async *lines(path: string, method = "GET", body?: unknown): AsyncGenerator<string> {
+    const res = await this.open(method, path, body);
     if ((res.statusCode ?? 500) >= 400)
       throw wireError(res.statusCode, (await readBuffer(res)).toString("utf8"));
     res.setEncoding("utf8");
