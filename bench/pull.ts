@@ -20,7 +20,7 @@
  *     BENCH_ROUNDS   rounds (default 5)
  *     BENCH_MB       image size in MB (default 100, split over 5 layers)
  */
-import { availableParallelism, cpus } from "node:os";
+import { availableParallelism, cpus, loadavg } from "node:os";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 // The registry, layout builder and skopeo push that the pull tests use.
@@ -255,7 +255,9 @@ try {
 
   const cpuModel = cpus()[0]?.model ?? "unknown CPU";
   console.log(
-    `host: ${availableParallelism()} CPUs (${cpuModel}), ${ROUNDS} rounds, local registry over HTTP, temp folders in ${tempRoot()}`,
+    `host: ${availableParallelism()} CPUs (${cpuModel}), load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")}, ${ROUNDS} rounds, local registry over HTTP, temp folders in ${tempRoot()}`,
   );
   console.log(
     `\n1. cold pull of v1: ${LAYERS} layers, ${mb(size1)} MB (target: ImageService.pull <= 1.2x skopeo dir:)`,
