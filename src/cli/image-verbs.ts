@@ -268,12 +268,13 @@ export async function imageLoad(socket: string, opts: { input?: string }) {
     throw new InvalidArgError(`cannot read ${input}: ${(err as Error).message}`, { cause: err });
   });
   if (!found.isFile()) throw new InvalidArgError(`${input} is not a regular file`);
-  const images = await client(socket).importImage<ImageView[]>(
+  const images = await client(socket).importImage<(ImageView & { given: string[] })[]>(
     undefined,
     createReadStream(input),
     found.size,
   );
+  // The names the archive gave, not every name the image already had.
   for (const i of images)
-    for (const name of i.names.length > 0 ? i.names : [`sha256:${i.id}`])
+    for (const name of i.given.length > 0 ? i.given : [`sha256:${i.id}`])
       out(`Loaded image: ${name}\n`);
 }

@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import type { ArtifactInfo, ExitInfo, LogLine, TerminalSize } from "../effects/index.js";
 import { NotImplementedError } from "../errors.js";
 import type { CloudEvent } from "../events/index.js";
-import type { ImageRecord, ImageStore } from "../images/index.js";
+import type { ImageStore } from "../images/index.js";
 import type { CommandBody, ContainerRecord, RequestMeta } from "../machines/index.js";
 import type { Journal } from "../store/index.js";
 import { provideMachine } from "./actor-machine.js";
@@ -15,7 +15,7 @@ import { AttachOperations, type Attached } from "./attach.js";
 import { CommandPath } from "./command-path.js";
 import { ContainerCreation, type CreateOptions } from "./create.js";
 import { IdempotentRequests } from "./idempotency.js";
-import { ImageService } from "./image-service.js";
+import { ImageService, type AddedImage } from "./image-service.js";
 import { ContainerQueries, listContainers } from "./queries.js";
 import type { HostPorts } from "./runtime-effects.js";
 import { restoreAndReconcile } from "./startup.js";
@@ -109,11 +109,7 @@ export class ContainerService {
   }
 
   /** Imports an archive already on the daemon's host (the admin's `--force-local`). */
-  importImage(
-    tarPath: string,
-    name: string | undefined,
-    meta: RequestMeta,
-  ): Promise<ImageRecord[]> {
+  importImage(tarPath: string, name: string | undefined, meta: RequestMeta): Promise<AddedImage[]> {
     return this.images.load(tarPath, meta, name !== undefined ? { name } : {});
   }
 
@@ -127,7 +123,7 @@ export class ContainerService {
     name: string | undefined,
     limit: number,
     meta: RequestMeta,
-  ): Promise<ImageRecord[]> {
+  ): Promise<AddedImage[]> {
     const file = await this.deps.artifacts.stageUpload(body, limit);
     try {
       return await this.images.load(file, meta, name !== undefined ? { name } : {});

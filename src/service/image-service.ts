@@ -87,6 +87,9 @@ export interface ImagesPruned {
   bytes: number;
 }
 
+/** An image a pull, load or import added, with the names that verb gave it. */
+export type AddedImage = ImageRecord & { given: string[] };
+
 /** An image and its parsed configuration: what create builds a container from. */
 export interface ResolvedImage {
   image: ImageRecord;
@@ -143,7 +146,7 @@ export class ImageService {
   }
 
   /** Pulls from a registry; journals `pull` once every blob and layer is stored. */
-  async pull(request: PullRequest, meta: RequestMeta): Promise<ImageRecord> {
+  async pull(request: PullRequest, meta: RequestMeta): Promise<AddedImage> {
     const ref = parseReference(request.reference);
     const name = ref.digest === undefined ? canonicalName(request.reference) : undefined;
     return this.gate.shared(async () => {
@@ -182,7 +185,7 @@ export class ImageService {
         meta,
         request.signal,
       );
-      return image as ImageRecord;
+      return image as AddedImage;
     });
   }
 
@@ -196,7 +199,7 @@ export class ImageService {
     source: string | Readable,
     meta: RequestMeta,
     options: { name?: string; signal?: AbortSignal } = {},
-  ): Promise<ImageRecord[]> {
+  ): Promise<AddedImage[]> {
     const extra = options.name !== undefined ? [localName(options.name)] : [];
     if (typeof source === "string") await assertHostFile(source);
     return this.gate.shared(async () => {
@@ -342,7 +345,7 @@ export class ImageService {
     source: string,
     meta: RequestMeta,
     signal?: AbortSignal,
-  ): Promise<ImageRecord[]> {
+  ): Promise<AddedImage[]> {
     const added: ImageAdded[] = [];
     for (const { stored, names } of images) {
       const complete = await this.deps.store.complete(stored, signal);
@@ -355,7 +358,7 @@ export class ImageService {
         appends.push({ id: a.id, fact: { action, data: a } });
       }
       await this.append(appends, meta);
-      return added.map((a) => this.get(a.id));
+      return added.map((a) => ({ ...this.get(a.id), given: a.names }));
     });
   }
 

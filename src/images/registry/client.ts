@@ -39,6 +39,14 @@ const HOST =
 const REPOSITORY =
   /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
 
+/** What to try when a TLS handshake met a server that does not speak TLS. */
+function tlsHint(err: unknown): string {
+  const e = err as { code?: string; message?: string };
+  return e.code === "EPROTO" || /wrong version number/.test(e.message ?? "")
+    ? " (the registry does not answer TLS: if it serves plain HTTP, pull with --tls-verify=false)"
+    : "";
+}
+
 /** True for a registry host[:port] berth will send a request to. */
 export const isRegistryHost = (h: string): boolean => h.length <= 255 && HOST.test(h);
 /** True for a repository path as the distribution spec defines it. */
@@ -195,7 +203,7 @@ export class RegistryClient {
         this.options.signal?.throwIfAborted();
         if (!isRetryable(err) || attempt >= this.attempts)
           throw new RegistryUnavailableError(
-            `cannot reach ${this.registry} for ${path}: ${(err as Error).message}`,
+            `cannot reach ${this.registry} for ${path}: ${(err as Error).message}${tlsHint(err)}`,
             { cause: err },
           );
         await this.backoff(attempt);
