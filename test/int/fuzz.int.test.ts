@@ -18,6 +18,9 @@ import {
   BatchBody,
   CheckpointBody,
   CreateBody,
+  ImagePruneBody,
+  ImagePullBody,
+  ImageTagBody,
   ImportImageBody,
   KillBody,
   StopBody,
@@ -110,6 +113,24 @@ const command = fc.oneof(
 /** A body with the field names the API knows, and sometimes one it does not. */
 const fields = {
   image: fc.oneof(fc.constant("busybox"), weirdText),
+  // Never a registry on the internet: a closed loopback port, or text that is no reference.
+  reference: fc.oneof(
+    fc.constant("127.0.0.1:1/x:y"),
+    weirdText.map((t) => `127.0.0.1:1/${t}`),
+    fc.constantFrom("", "UPPER", "a@sha256:zz", "http://x/y"),
+  ),
+  tlsVerify: fc.oneof(fc.boolean(), fc.constant("no")),
+  credentials: fc.oneof(
+    fc.record({ username: weirdText, password: weirdText }),
+    fc.constant({ username: "" }),
+  ),
+  ca: fc.oneof(weirdText, fc.constant("-----BEGIN CERTIFICATE-----\nx\n")),
+  entrypoint: fc.oneof(fc.constant([]), command),
+  env: fc.array(fc.oneof(fc.constantFrom("A=1", "=x", "NOEQ", "A=\u0000"), weirdText), {
+    maxLength: 3,
+  }),
+  workingDir: fc.oneof(fc.constantFrom("/srv", "relative", "/../.."), weirdText),
+  user: fc.oneof(fc.constantFrom("0", "nobody", "1:1", "ghost", "-1", "a:b:c"), weirdText),
   command,
   name: fc.oneof(fc.constantFrom(...NAMES), weirdText),
   stopSignal: fc.oneof(fc.constantFrom("TERM", "SIGKILL", "9", "0"), weirdText),
@@ -149,6 +170,10 @@ const shapedBody = fc.record(fields, { requiredKeys: [] });
 /** The fields a route's body may carry, from the schemas themselves (a helper's new field included). */
 const ROUTE_FIELDS: Record<string, readonly string[]> = {
   "POST /images": Object.keys(ImportImageBody.shape),
+  "POST /images/pull": Object.keys(ImagePullBody.shape),
+  "POST /images/prune": Object.keys(ImagePruneBody.shape),
+  "POST /images/:ref/tag": Object.keys(ImageTagBody.shape),
+  "POST /images/:ref/untag": Object.keys(ImageTagBody.shape),
   "POST /containers": Object.keys(CreateBody.shape),
   "POST /containers/:ref/stop": Object.keys(StopBody.shape),
   "POST /containers/:ref/restart": Object.keys(StopBody.shape),
@@ -188,6 +213,14 @@ const ROUTES = [
   "GET /replay/verify",
   "POST /refresh",
   "POST /images",
+  "GET /images",
+  "GET /images/:ref",
+  "POST /images/:ref/tag",
+  "POST /images/:ref/untag",
+  "DELETE /images/:ref",
+  "POST /images/prune",
+  // A pull is refused before any network use: references are random, tlsVerify rarely false.
+  "POST /images/pull",
   "POST /containers",
   "GET /containers",
   "GET /containers/:ref",
