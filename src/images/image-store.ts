@@ -19,6 +19,9 @@ import { sweepLayerTemps, unpackLayer } from "./layer-unpack.js";
 /** The most bytes one layer may unpack to unless the daemon says otherwise (64 GiB). */
 export const DEFAULT_MAX_LAYER_BYTES = 64 * 1024 ** 3;
 
+/** Layers unpacked at once by `complete`. */
+const UNPACK_CONCURRENCY = 3;
+
 /** An image whose blobs are all stored: what a pull or a load hands to `complete`. */
 export interface StoredImage {
   manifestDigest: Digest;
@@ -89,12 +92,17 @@ export class ImageStore {
       throw new ManifestInvalidError(
         `image ${image.manifestDigest} has ${image.layers.length} layers but its config lists ${config.diffIds.length} diff_ids`,
       );
-    const layers: ImageLayer[] = [];
-    for (const [i, layer] of image.layers.entries()) {
-      const diffId = config.diffIds[i] as Digest;
-      await this.ensureLayer(layer.digest, diffId, signal);
-      layers.push({ ...layer, diffId });
-    }
+    const layers: ImageLayer[] = image.layers.map((layer, i) => ({
+      ...layer,
+      diffId: config.diffIds[i] as Digest,
+    }));
+    // A few at once: unpacking is CPU-bound (gunzip, sha256) and the layers are independent.
+    const queue = [...layers];
+    const worker = async () => {
+      for (let l = queue.shift(); l !== undefined; l = queue.shift())
+        await this.ensureLayer(l.digest, l.diffId, signal);
+    };
+    await Promise.all(Array.from({ length: UNPACK_CONCURRENCY }, worker));
     const manifestSize = (await lstat(this.blobs.path(image.manifestDigest))).size;
     const configSize = (await lstat(this.blobs.path(image.configDigest))).size;
     const raw = await this.blobs.read(image.configDigest);
@@ -117,7 +125,11 @@ export class ImageStore {
     return true;
   }
 
-  private async ensureLayer(blob: Digest, diffId: Digest, signal?: AbortSignal): Promise<void> {
+  /**
+   * Unpacks the stored blob `blob` as the layer `diffId` unless it is
+   * unpacked already; concurrent calls for one layer share one unpack.
+   */
+  async ensureLayer(blob: Digest, diffId: Digest, signal?: AbortSignal): Promise<void> {
     const target = this.layerPath(diffId);
     const running = this.unpacking.get(target);
     if (running) return running;

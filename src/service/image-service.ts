@@ -150,6 +150,15 @@ export class ImageService {
     const ref = parseReference(request.reference);
     const name = ref.digest === undefined ? canonicalName(request.reference) : undefined;
     return this.gate.shared(async () => {
+      // Each layer is unpacked as soon as it is stored, while the others download.
+      const unpacks: Promise<void>[] = [];
+      const early = (layer: { digest: Digest }, diffId: Digest) =>
+        unpacks.push(
+          this.deps.store
+            .ensureLayer(layer.digest, diffId, request.signal)
+            // `complete` below unpacks it again and reports the failure.
+            .catch(() => undefined),
+        );
       const pulled = await pullImage(
         {
           registry: ref.registry,
@@ -165,10 +174,14 @@ export class ImageService {
           ...(request.platform ? { platform: request.platform } : {}),
           ...(request.onProgress ? { onProgress: request.onProgress } : {}),
           ...(request.signal ? { signal: request.signal } : {}),
+          onLayerStored: early,
         },
-      ).catch((err: unknown) => {
-        throw noSpace(err, `pulling ${request.reference}`);
-      });
+      )
+        .catch((err: unknown) => {
+          throw noSpace(err, `pulling ${request.reference}`);
+        })
+        // No unpack may outlive the pull: prune waits for the pull, not for them.
+        .finally(() => Promise.allSettled(unpacks));
       const stored: StoredImage = {
         manifestDigest: pulled.manifestDigest,
         configDigest: pulled.configDigest,

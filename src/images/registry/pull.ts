@@ -57,6 +57,12 @@ export interface PullOptions extends ClientOptions {
   /** Layers downloaded at once (default 3). */
   concurrency?: number;
   onProgress?: (p: BlobProgress) => void;
+  /**
+   * Called once per layer as soon as its blob is in the store (fetched or
+   * already there), with the diffID the config gives it: a caller can unpack
+   * it while the other layers are still downloading.
+   */
+  onLayerStored?: (layer: Descriptor, diffId: Digest) => void;
 }
 
 /** A pulled image: every blob it names is in the store. */
@@ -92,8 +98,8 @@ export async function pullImage(
     const chosen = await resolveManifest(client, reference, options.platform ?? hostPlatform());
     const { manifest } = chosen;
     const configBytes = await fetchSmallBlob(client, manifest.config, MAX_CONFIG_BYTES);
-    const config = checkConfig(configBytes, manifest, where(client, reference));
-    await downloadLayers(client, store, manifest.layers, options, stop, signal);
+    const { config, diffIds } = checkConfig(configBytes, manifest, where(client, reference));
+    await downloadLayers(client, store, manifest.layers, diffIds, options, stop, signal);
     await store.put(configBytes, { digest: manifest.config.digest, signal });
     if (chosen.index !== undefined)
       await store.put(chosen.index.body, { digest: chosen.index.digest, signal });
@@ -220,20 +226,24 @@ async function fetchSmallBlob(client: RegistryClient, d: Descriptor, max: number
  * diff_id per layer: checked before any layer is fetched, so an image whose
  * layers could never be verified once unpacked costs no download.
  */
-function checkConfig(bytes: Buffer, manifest: ImageManifest, at: string): Record<string, unknown> {
-  let diffIds: number;
+function checkConfig(
+  bytes: Buffer,
+  manifest: ImageManifest,
+  at: string,
+): { config: Record<string, unknown>; diffIds: Digest[] } {
+  let diffIds: Digest[];
   try {
-    diffIds = parseImageConfig(bytes).diffIds.length;
+    diffIds = parseImageConfig(bytes).diffIds;
   } catch (err) {
     if (!(err instanceof ManifestInvalidError)) throw err;
     throw new ManifestInvalidError(`${at}: ${err.message}`, { cause: err });
   }
-  if (diffIds !== manifest.layers.length)
+  if (diffIds.length !== manifest.layers.length)
     throw new ManifestInvalidError(
-      `${at}: the config lists ${diffIds} diff_ids for ${manifest.layers.length} layers`,
+      `${at}: the config lists ${diffIds.length} diff_ids for ${manifest.layers.length} layers`,
     );
   // parseImageConfig has just parsed it as an object.
-  return JSON.parse(bytes.toString("utf8")) as Record<string, unknown>;
+  return { config: JSON.parse(bytes.toString("utf8")) as Record<string, unknown>, diffIds };
 }
 
 /**
@@ -244,11 +254,17 @@ async function downloadLayers(
   client: RegistryClient,
   store: BlobStore,
   layers: Descriptor[],
+  diffIds: readonly Digest[],
   options: PullOptions,
   stop: AbortController,
   signal: AbortSignal,
 ): Promise<void> {
   const queue = [...new Map(layers.map((l) => [l.digest, l])).values()];
+  const diffIdOf = new Map(layers.map((l, i) => [l.digest, diffIds[i] as Digest]));
+  const stored = (layer: Descriptor) => {
+    const diffId = diffIdOf.get(layer.digest);
+    if (diffId !== undefined) options.onLayerStored?.(layer, diffId);
+  };
   let failed: Error | undefined;
   const worker = async () => {
     for (
@@ -260,11 +276,13 @@ async function downloadLayers(
       try {
         if (await store.has(digest)) {
           options.onProgress?.({ digest, size, received: size, skipped: true });
+          stored(layer);
           continue;
         }
         const progress = (received: number) =>
           options.onProgress?.({ digest, size, received, skipped: false });
         await store.put(client.blob(digest, size, progress), { digest, size, signal });
+        stored(layer);
       } catch (err) {
         failed ??= err instanceof Error ? err : new Error(String(err));
         stop.abort(err);
