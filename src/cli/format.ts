@@ -91,13 +91,22 @@ export function historyTable(events: CloudEvent[]): string {
 }
 
 export function eventLine(e: CloudEvent): string {
-  const data = e.data as { exitCode?: number; signal?: string };
+  const data = e.data as { exitCode?: number; signal?: string; name?: unknown; names?: unknown };
+  // An image's id alone says little to a reader; its names are what they typed.
+  const image = e.type.startsWith("io.berth.image.");
+  const names = Array.isArray(data.names)
+    ? data.names.filter((n): n is string => typeof n === "string")
+    : typeof data.name === "string"
+      ? [data.name]
+      : [];
   const extra =
     data.exitCode !== undefined
       ? ` exitCode=${data.exitCode}`
       : data.signal
         ? ` signal=${data.signal}`
-        : "";
-  const line = `${e.time} #${e.seq} container ${actionLabel(e)} ${short(e.subject)} v${e.version} (${outcomeOf(e)}${extra}, actor=${e.actor})`;
+        : image && names.length > 0
+          ? ` name=${names.join(",")}`
+          : "";
+  const line = `${e.time} #${e.seq} ${image ? "image" : "container"} ${actionLabel(e)} ${short(e.subject)} v${e.version} (${outcomeOf(e)}${extra}, actor=${e.actor})`;
   return `${printable(line)}\n`;
 }

@@ -58,3 +58,30 @@ describe("human output", () => {
     expect(printable("naïve café 日本 ok")).toBe("naïve café 日本 ok");
   });
 });
+
+describe("image events in the events table", () => {
+  it("are labelled image and show the names they touched", () => {
+    const id = "ab".repeat(32);
+    const tag = eventLine(
+      event({ type: "io.berth.image.tag", subject: id, data: { name: "localhost/web:1" } }),
+    );
+    expect(tag).toContain(" image tag ");
+    expect(tag).toContain("name=localhost/web:1");
+    const removed = eventLine(
+      event({
+        type: "io.berth.image.remove",
+        subject: id,
+        data: { force: true, names: ["localhost/a:1", "localhost/b:2"] },
+      }),
+    );
+    expect(removed).toContain(" image remove ");
+    expect(removed).toContain("name=localhost/a:1,localhost/b:2");
+  });
+
+  it("strip control characters from a name as from any other field", () => {
+    const out = eventLine(
+      event({ type: "io.berth.image.tag", subject: "x", data: { name: "a\x1b[8mb" } }),
+    );
+    expect(out).not.toMatch(RAW);
+  });
+});
