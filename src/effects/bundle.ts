@@ -5,7 +5,7 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { InvalidArgError } from "../errors.js";
-import { sandboxOf, type Sandbox } from "../machines/index.js";
+import { sandboxOf, ULIMIT_NAMES, ULIMITS, type Sandbox } from "../machines/index.js";
 import { writeFileAtomic } from "./fsutil.js";
 import type { OciSeccomp } from "./seccomp-profile.js";
 import type { ContainerSpec } from "./types.js";
@@ -156,8 +156,10 @@ function processEnv(env: readonly string[]): string[] {
 
 /** The OCI rlimits for a sandbox: only those it names; the others are inherited from the daemon. */
 function rlimits(sandbox: Readonly<Sandbox>): OciRlimit[] {
-  const nofile = sandbox.rlimits.nofile;
-  return nofile ? [{ type: "RLIMIT_NOFILE", soft: nofile.soft, hard: nofile.hard }] : [];
+  return ULIMIT_NAMES.flatMap((name) => {
+    const pair = sandbox.rlimits[name];
+    return pair ? [{ type: ULIMITS[name].type, soft: pair.soft, hard: pair.hard }] : [];
+  });
 }
 
 /**
