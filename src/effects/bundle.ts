@@ -6,6 +6,8 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { InvalidArgError } from "../errors.js";
 import { sandboxOf, ULIMIT_NAMES, ULIMITS, type Sandbox } from "../machines/index.js";
+import { applyConfig, type OciResourceLimits } from "./bundle-config.js";
+import { DEFAULT_CAPABILITIES } from "./capabilities.js";
 import { writeFileAtomic } from "./fsutil.js";
 import type { OciSeccomp } from "./seccomp-profile.js";
 import type { ContainerSpec } from "./types.js";
@@ -29,7 +31,10 @@ export interface OciSpec {
   linux: {
     cgroupsPath: string;
     namespaces: { type: string }[];
-    resources: { devices: { allow: boolean; access: string }[]; pids?: { limit: number } };
+    resources: {
+      devices: { allow: boolean; access: string }[];
+      pids?: { limit: number };
+    } & OciResourceLimits;
     maskedPaths: string[];
     readonlyPaths: string[];
     seccomp?: OciSeccomp;
@@ -50,20 +55,8 @@ export interface OciMount {
   options?: string[];
 }
 
-/** Podman's default capability set: enough for ordinary images, no admin powers. */
-export const DEFAULT_CAPABILITIES: readonly string[] = [
-  "CAP_CHOWN",
-  "CAP_DAC_OVERRIDE",
-  "CAP_FOWNER",
-  "CAP_FSETID",
-  "CAP_KILL",
-  "CAP_NET_BIND_SERVICE",
-  "CAP_SETFCAP",
-  "CAP_SETGID",
-  "CAP_SETPCAP",
-  "CAP_SETUID",
-  "CAP_SYS_CHROOT",
-];
+// Kept with the other capability names; re-exported here, where callers have always found it.
+export { DEFAULT_CAPABILITIES } from "./capabilities.js";
 
 const DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -185,40 +178,44 @@ export function ociSpec(
   }
   const caps = [...DEFAULT_CAPABILITIES];
   const limits = rlimits(sandbox);
-  return {
-    ociVersion: "1.0.2",
-    process: {
-      terminal: spec.terminal,
-      user: {
-        uid: user.uid,
-        gid: user.gid,
-        ...(user.additionalGids?.length ? { additionalGids: [...user.additionalGids] } : {}),
+  // The container's own configuration (hostname, caps, limits, tmpfs, privilege) goes over the defaults.
+  return applyConfig(
+    {
+      ociVersion: "1.0.2",
+      process: {
+        terminal: spec.terminal,
+        user: {
+          uid: user.uid,
+          gid: user.gid,
+          ...(user.additionalGids?.length ? { additionalGids: [...user.additionalGids] } : {}),
+        },
+        args: [...spec.command],
+        env: processEnv(spec.env ?? []),
+        cwd: spec.workingDir || "/",
+        capabilities: { bounding: caps, effective: [...caps], permitted: [...caps] },
+        ...(limits.length > 0 ? { rlimits: limits } : {}),
+        noNewPrivileges: true,
       },
-      args: [...spec.command],
-      env: processEnv(spec.env ?? []),
-      cwd: spec.workingDir || "/",
-      capabilities: { bounding: caps, effective: [...caps], permitted: [...caps] },
-      ...(limits.length > 0 ? { rlimits: limits } : {}),
-      noNewPrivileges: true,
-    },
-    root: { path: rootfsPath, readonly: false },
-    hostname: spec.id.slice(0, 12),
-    mounts: MOUNTS.map((m) => ({ ...m, ...(m.options ? { options: [...m.options] } : {}) })),
-    linux: {
-      // Relative: runc nests it under the cgroup it runs in (berth's), so host limits still apply.
-      cgroupsPath: `berth/${spec.id}`,
-      namespaces: ["pid", "ipc", "uts", "mount", "network"].map((type) => ({ type })),
-      // Deny every device; runc still adds the standard ones (null, zero, tty, ...).
-      resources: {
-        devices: [{ allow: false, access: "rwm" }],
-        // 0 is "no limit": runc then leaves the new cgroup's pids.max at "max".
-        ...(sandbox.pidsLimit > 0 ? { pids: { limit: sandbox.pidsLimit } } : {}),
+      root: { path: rootfsPath, readonly: false },
+      hostname: spec.id.slice(0, 12),
+      mounts: MOUNTS.map((m) => ({ ...m, ...(m.options ? { options: [...m.options] } : {}) })),
+      linux: {
+        // Relative: runc nests it under the cgroup it runs in (berth's), so host limits still apply.
+        cgroupsPath: `berth/${spec.id}`,
+        namespaces: ["pid", "ipc", "uts", "mount", "network"].map((type) => ({ type })),
+        // Deny every device; runc still adds the standard ones (null, zero, tty, ...).
+        resources: {
+          devices: [{ allow: false, access: "rwm" }],
+          // 0 is "no limit": runc then leaves the new cgroup's pids.max at "max".
+          ...(sandbox.pidsLimit > 0 ? { pids: { limit: sandbox.pidsLimit } } : {}),
+        },
+        maskedPaths: [...MASKED_PATHS],
+        readonlyPaths: [...READONLY_PATHS],
+        ...(sandbox.seccomp === "default" && seccomp ? { seccomp } : {}),
       },
-      maskedPaths: [...MASKED_PATHS],
-      readonlyPaths: [...READONLY_PATHS],
-      ...(sandbox.seccomp === "default" && seccomp ? { seccomp } : {}),
     },
-  };
+    spec,
+  );
 }
 
 /** Writes `<bundleDir>/config.json` for `spec` atomically. */
