@@ -19,6 +19,7 @@ import { parseTimeArg, type CloudEvent, type EventQuery } from "../events/index.
 import type { ContainerRecord } from "../machines/index.js";
 import { inspectAt } from "./audit-verbs.js";
 import { eventLine, historyTable, psTable } from "./format.js";
+import { configBody, splitConfigFlags, type ConfigFlags } from "./config-flags.js";
 import { sandboxBody, type SandboxFlags } from "./sandbox-flags.js";
 
 const client = (socket: string) => new BerthClient({ socketPath: socket });
@@ -75,9 +76,11 @@ export async function create(
     restart?: string;
     requires?: string[];
     label?: string[];
-  } & SandboxFlags,
+  } & SandboxFlags &
+    ConfigFlags,
 ) {
-  const { tty, interactive, label, securityOpt, pidsLimit, ulimit, ...rest } = opts;
+  const [config, flags] = splitConfigFlags(opts);
+  const { tty, interactive, label, securityOpt, pidsLimit, ulimit, ...rest } = flags;
   const labels = Object.fromEntries(
     (label ?? []).map((l) => {
       const at = l.indexOf("=");
@@ -92,6 +95,7 @@ export async function create(
     terminal: tty ?? false,
     stdin: interactive ?? false,
     ...sandboxBody({ securityOpt, pidsLimit, ulimit }),
+    ...configBody(config),
   };
   const record = await client(socket).call<ContainerRecord>("POST", "/containers", body);
   out(`${record.id}\n`);
