@@ -2,6 +2,7 @@
  * Linux capabilities by name, and the set a container gets from Podman's
  * --cap-add, --cap-drop and --privileged.
  */
+import { readFileSync } from "node:fs";
 import { InvalidArgError } from "../errors.js";
 
 /** Every capability Linux defines (capability.h, 0 to 40), in number order. */
@@ -81,11 +82,34 @@ export function capabilityName(name: string, flag = "--cap-add"): string {
   return full;
 }
 
+/** The capabilities a `CapBnd:` mask (hex, from /proc/<pid>/status) holds, in number order. */
+export function capabilitiesInMask(hex: string): string[] {
+  const mask = BigInt(`0x${hex}`);
+  return ALL_CAPABILITIES.filter((_, bit) => (mask >> BigInt(bit)) & 1n);
+}
+
+let bounding: readonly string[] | undefined;
+
+/**
+ * The daemon's bounding set: runc, which it runs, cannot give a container a
+ * capability outside it. Read once; it cannot grow while the daemon runs.
+ */
+export function boundingCapabilities(): readonly string[] {
+  if (!bounding) {
+    const status = readFileSync("/proc/self/status", "utf8");
+    const hex = /^CapBnd:\s+([0-9a-f]+)$/m.exec(status)?.[1];
+    bounding = hex === undefined ? ALL_CAPABILITIES : capabilitiesInMask(hex);
+  }
+  return bounding;
+}
+
 /** What create asked for, names already checked by `capabilityName`. */
 export interface CapabilityRequest {
   privileged: boolean;
   capAdd: readonly string[];
   capDrop: readonly string[];
+  /** The capabilities the host can give (its bounding set); ALL and --privileged mean these. */
+  available?: readonly string[];
 }
 
 /**
@@ -93,16 +117,24 @@ export interface CapabilityRequest {
  * privileged or when ALL is added, from none when ALL is dropped (and not
  * added), otherwise from berth's default; then the named drops are taken out
  * and the named adds put in, as Podman does. A name both added and dropped is
- * refused, because which one wins would be a guess.
+ * refused, because which one wins would be a guess, and so is a named add the
+ * host cannot give, because runc would fail to start the container.
  */
 export function resolveCapabilities(req: CapabilityRequest): string[] {
   const both = req.capAdd.filter((c) => c !== "ALL" && req.capDrop.includes(c));
   if (both.length > 0) {
     throw new InvalidArgError(`capability ${both.join(", ")} is both added and dropped`);
   }
+  const available = new Set(req.available ?? ALL_CAPABILITIES);
+  const missing = req.capAdd.filter((c) => c !== "ALL" && !available.has(c));
+  if (missing.length > 0) {
+    throw new InvalidArgError(
+      `--cap-add ${missing.join(", ")}: not in the daemon's bounding set, so no container can have it`,
+    );
+  }
   const addAll = req.privileged || req.capAdd.includes("ALL");
   const set = new Set<string>(
-    addAll ? ALL_CAPABILITIES : req.capDrop.includes("ALL") ? [] : DEFAULT_CAPABILITIES,
+    addAll ? available : req.capDrop.includes("ALL") ? [] : DEFAULT_CAPABILITIES,
   );
   for (const c of req.capDrop) if (c !== "ALL") set.delete(c);
   for (const c of req.capAdd) if (c !== "ALL") set.add(c);

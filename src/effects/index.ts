@@ -19,6 +19,8 @@ export { ExitMonitor, type ExitListener, type ExitMonitorOptions } from "./exit-
 export { ociSpec, type OciSpec } from "./bundle.js";
 export {
   ALL_CAPABILITIES,
+  boundingCapabilities,
+  capabilitiesInMask,
   capabilityName,
   resolveCapabilities,
   type CapabilityRequest,

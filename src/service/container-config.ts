@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from "node:os";
 import { posix } from "node:path";
-import { capabilityName, resolveCapabilities } from "../effects/index.js";
+import { boundingCapabilities, capabilityName, resolveCapabilities } from "../effects/index.js";
 import { InvalidArgError } from "../errors.js";
 import type { ContainerConfig, Resources, TmpfsMount } from "../machines/index.js";
 
@@ -219,8 +219,20 @@ function tmpfsFor(o: ConfigOptions): TmpfsMount[] {
   return mounts;
 }
 
+/** What the host offers, read from the daemon's own process unless a test gives it. */
+export interface HostOffer {
+  cpus: number;
+  /** The daemon's capability bounding set. */
+  capabilities: readonly string[];
+}
+
+const thisHost = (): HostOffer => ({
+  cpus: availableParallelism(),
+  capabilities: boundingCapabilities(),
+});
+
 /** The record's configuration fields for a create request `o`; throws InvalidArgError on bad input. */
-export function configFor(o: ConfigOptions): ContainerConfig {
+export function configFor(o: ConfigOptions, host: HostOffer = thisHost()): ContainerConfig {
   if (o.hostname !== undefined && !HOSTNAME.test(o.hostname)) {
     throw new InvalidArgError(
       `invalid --hostname ${JSON.stringify(o.hostname)}: use at most 64 letters, digits, dots and dashes`,
@@ -230,7 +242,7 @@ export function configFor(o: ConfigOptions): ContainerConfig {
   const capDrop = (o.capDrop ?? []).map((c) => capabilityName(c, "--cap-drop"));
   const privileged = o.privileged ?? false;
   const tmpfs = tmpfsFor(o);
-  const resources = resourcesFor(o);
+  const resources = resourcesFor(o, host.cpus);
   return {
     ...(o.hostname !== undefined ? { hostname: o.hostname } : {}),
     readOnly: o.readOnly ?? false,
@@ -240,7 +252,12 @@ export function configFor(o: ConfigOptions): ContainerConfig {
       privileged,
       capAdd,
       capDrop,
-      capabilities: resolveCapabilities({ privileged, capAdd, capDrop }),
+      capabilities: resolveCapabilities({
+        privileged,
+        capAdd,
+        capDrop,
+        available: host.capabilities,
+      }),
     },
   };
 }
