@@ -86,6 +86,19 @@ describe("memory and OOM", () => {
     const oom = events.indexOf("oom");
     expect(oom).toBeGreaterThan(0);
     expect(events[oom + 1]).toBe("died");
+    const filtered = await berth.ok(
+      "events",
+      "--stream=false",
+      "--format",
+      "json",
+      "--filter",
+      "event=oom",
+      "--filter",
+      `container=${record.id}`,
+    );
+    const lines = filtered.split("\n").filter((l) => l.trim() !== "");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain("io.berth.container.oom");
   });
 
   it("journals no oom for a process that ends on its own under a memory limit", async () => {
