@@ -159,6 +159,27 @@ describe("cpu and pids", () => {
   });
 });
 
+describe("ulimits by Podman's names", () => {
+  it("sets nproc, core and stack beside the default nofile, as /proc/self/limits shows", async () => {
+    const { record, stdout } = await runToEnd(
+      ["--ulimit", "nproc=50:60", "--ulimit", "core=0", "--ulimit", "stack=4194304"],
+      ["cat", "/proc/self/limits"],
+    );
+    const row = (name: string) =>
+      new RegExp(`^${name}\\s+(\\S+)\\s+(\\S+)`, "m").exec(stdout)?.slice(1);
+    expect(row("Max processes")).toEqual(["50", "60"]);
+    expect(row("Max core file size")).toEqual(["0", "0"]);
+    expect(row("Max stack size")).toEqual(["4194304", "4194304"]);
+    expect(row("Max open files")).toEqual(["1024", "1024"]);
+    expect(record.sandbox?.rlimits).toEqual({
+      nofile: { soft: 1024, hard: 1024 },
+      nproc: { soft: 50, hard: 60 },
+      core: { soft: 0, hard: 0 },
+      stack: { soft: 4194304, hard: 4194304 },
+    });
+  });
+});
+
 describe("capabilities", () => {
   const status = ["grep", "CapEff", "/proc/1/status"];
 
@@ -289,6 +310,9 @@ describe("bad values", () => {
     ["--tmpfs with an unknown option", { tmpfs: ["/s:size=1m,exec=yes"] }],
     ["--hostname with a slash", { hostname: "a/b" }],
     ["--ulimit of an unknown name", { ulimits: { nope: { soft: 1, hard: 1 } } }],
+    ["--memory beyond a safe integer", { memory: "99999999999999g" }],
+    ["65 --tmpfs mounts", { tmpfs: Array.from({ length: 65 }, (_, i) => `/t${i}`) }],
+    ["a 64 KiB --cap-add", { capAdd: ["A".repeat(65_536)] }],
   ];
 
   it.each(bad)("answers %s with INVALID_ARG and journals nothing", async (_what, fields) => {
