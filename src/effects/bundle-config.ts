@@ -4,7 +4,6 @@
  * capabilities and privilege. Pure, like `ociSpec`, which applies it last.
  */
 import type { ContainerConfig, Resources } from "../machines/index.js";
-import { DEFAULT_CAPABILITIES } from "./capabilities.js";
 
 /** A mount as the OCI spec writes it. */
 interface Mount {
@@ -32,10 +31,6 @@ export interface OciResourceLimits {
   memory?: { limit: number; swap?: number };
   cpu?: { shares?: number; quota?: number; period?: number };
 }
-
-/** The capability set a record stands for: a container created before --cap-add has berth's default. */
-export const capabilitiesOf = (c: ContainerConfig): readonly string[] =>
-  c.security?.capabilities ?? DEFAULT_CAPABILITIES;
 
 function resourceLimits(r: Resources | undefined): OciResourceLimits {
   if (!r) return {};
@@ -69,7 +64,8 @@ export function applyConfig<S extends SpecParts>(
   spec: S,
   config: ContainerConfig & { id: string },
 ): S {
-  const caps = [...capabilitiesOf(config)];
+  // A container created before --cap-add keeps the default set `spec` already has.
+  const caps = config.security?.capabilities ?? spec.process.capabilities.bounding;
   const privileged = config.security?.privileged === true;
   const mounts = spec.mounts.map((m) =>
     // Podman gives a privileged container a writable /sys.
@@ -82,7 +78,7 @@ export function applyConfig<S extends SpecParts>(
     ...spec,
     process: {
       ...spec.process,
-      capabilities: { bounding: caps, effective: [...caps], permitted: [...caps] },
+      capabilities: { bounding: [...caps], effective: [...caps], permitted: [...caps] },
     },
     root: { ...spec.root, readonly: config.readOnly === true },
     hostname: config.hostname ?? config.id.slice(0, 12),

@@ -7,7 +7,6 @@ import * as path from "node:path";
 import { InvalidArgError } from "../errors.js";
 import { sandboxOf, ULIMIT_NAMES, ULIMITS, type Sandbox } from "../machines/index.js";
 import { applyConfig, type OciResourceLimits } from "./bundle-config.js";
-import { DEFAULT_CAPABILITIES } from "./capabilities.js";
 import { writeFileAtomic } from "./fsutil.js";
 import type { OciSeccomp } from "./seccomp-profile.js";
 import type { ContainerSpec } from "./types.js";
@@ -55,8 +54,20 @@ export interface OciMount {
   options?: string[];
 }
 
-// Kept with the other capability names; re-exported here, where callers have always found it.
-export { DEFAULT_CAPABILITIES } from "./capabilities.js";
+/** Podman's default capability set: enough for ordinary images, no admin powers. */
+export const DEFAULT_CAPABILITIES: readonly string[] = [
+  "CAP_CHOWN",
+  "CAP_DAC_OVERRIDE",
+  "CAP_FOWNER",
+  "CAP_FSETID",
+  "CAP_KILL",
+  "CAP_NET_BIND_SERVICE",
+  "CAP_SETFCAP",
+  "CAP_SETGID",
+  "CAP_SETPCAP",
+  "CAP_SETUID",
+  "CAP_SYS_CHROOT",
+];
 
 const DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -178,44 +189,42 @@ export function ociSpec(
   }
   const caps = [...DEFAULT_CAPABILITIES];
   const limits = rlimits(sandbox);
-  // The container's own configuration (hostname, caps, limits, tmpfs, privilege) goes over the defaults.
-  return applyConfig(
-    {
-      ociVersion: "1.0.2",
-      process: {
-        terminal: spec.terminal,
-        user: {
-          uid: user.uid,
-          gid: user.gid,
-          ...(user.additionalGids?.length ? { additionalGids: [...user.additionalGids] } : {}),
-        },
-        args: [...spec.command],
-        env: processEnv(spec.env ?? []),
-        cwd: spec.workingDir || "/",
-        capabilities: { bounding: caps, effective: [...caps], permitted: [...caps] },
-        ...(limits.length > 0 ? { rlimits: limits } : {}),
-        noNewPrivileges: true,
+  const oci: OciSpec = {
+    ociVersion: "1.0.2",
+    process: {
+      terminal: spec.terminal,
+      user: {
+        uid: user.uid,
+        gid: user.gid,
+        ...(user.additionalGids?.length ? { additionalGids: [...user.additionalGids] } : {}),
       },
-      root: { path: rootfsPath, readonly: false },
-      hostname: spec.id.slice(0, 12),
-      mounts: MOUNTS.map((m) => ({ ...m, ...(m.options ? { options: [...m.options] } : {}) })),
-      linux: {
-        // Relative: runc nests it under the cgroup it runs in (berth's), so host limits still apply.
-        cgroupsPath: `berth/${spec.id}`,
-        namespaces: ["pid", "ipc", "uts", "mount", "network"].map((type) => ({ type })),
-        // Deny every device; runc still adds the standard ones (null, zero, tty, ...).
-        resources: {
-          devices: [{ allow: false, access: "rwm" }],
-          // 0 is "no limit": runc then leaves the new cgroup's pids.max at "max".
-          ...(sandbox.pidsLimit > 0 ? { pids: { limit: sandbox.pidsLimit } } : {}),
-        },
-        maskedPaths: [...MASKED_PATHS],
-        readonlyPaths: [...READONLY_PATHS],
-        ...(sandbox.seccomp === "default" && seccomp ? { seccomp } : {}),
-      },
+      args: [...spec.command],
+      env: processEnv(spec.env ?? []),
+      cwd: spec.workingDir || "/",
+      capabilities: { bounding: caps, effective: [...caps], permitted: [...caps] },
+      ...(limits.length > 0 ? { rlimits: limits } : {}),
+      noNewPrivileges: true,
     },
-    spec,
-  );
+    root: { path: rootfsPath, readonly: false },
+    hostname: spec.id.slice(0, 12),
+    mounts: MOUNTS.map((m) => ({ ...m, ...(m.options ? { options: [...m.options] } : {}) })),
+    linux: {
+      // Relative: runc nests it under the cgroup it runs in (berth's), so host limits still apply.
+      cgroupsPath: `berth/${spec.id}`,
+      namespaces: ["pid", "ipc", "uts", "mount", "network"].map((type) => ({ type })),
+      // Deny every device; runc still adds the standard ones (null, zero, tty, ...).
+      resources: {
+        devices: [{ allow: false, access: "rwm" }],
+        // 0 is "no limit": runc then leaves the new cgroup's pids.max at "max".
+        ...(sandbox.pidsLimit > 0 ? { pids: { limit: sandbox.pidsLimit } } : {}),
+      },
+      maskedPaths: [...MASKED_PATHS],
+      readonlyPaths: [...READONLY_PATHS],
+      ...(sandbox.seccomp === "default" && seccomp ? { seccomp } : {}),
+    },
+  };
+  // The container's own configuration (hostname, caps, limits, tmpfs, privilege) goes over the defaults.
+  return applyConfig(oci, spec);
 }
 
 /** Writes `<bundleDir>/config.json` for `spec` atomically. */

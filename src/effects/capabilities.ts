@@ -4,6 +4,8 @@
  */
 import { readFileSync } from "node:fs";
 import { InvalidArgError } from "../errors.js";
+import type { ContainerConfig } from "../machines/index.js";
+import { DEFAULT_CAPABILITIES } from "./bundle.js";
 
 /** Every capability Linux defines (capability.h, 0 to 40), in number order. */
 export const ALL_CAPABILITIES: readonly string[] = [
@@ -48,21 +50,6 @@ export const ALL_CAPABILITIES: readonly string[] = [
   "CAP_PERFMON",
   "CAP_BPF",
   "CAP_CHECKPOINT_RESTORE",
-];
-
-/** Podman's default capability set: enough for ordinary images, no admin powers. */
-export const DEFAULT_CAPABILITIES: readonly string[] = [
-  "CAP_CHOWN",
-  "CAP_DAC_OVERRIDE",
-  "CAP_FOWNER",
-  "CAP_FSETID",
-  "CAP_KILL",
-  "CAP_NET_BIND_SERVICE",
-  "CAP_SETFCAP",
-  "CAP_SETGID",
-  "CAP_SETPCAP",
-  "CAP_SETUID",
-  "CAP_SYS_CHROOT",
 ];
 
 const KNOWN = new Set(ALL_CAPABILITIES);
@@ -140,3 +127,7 @@ export function resolveCapabilities(req: CapabilityRequest): string[] {
   for (const c of req.capAdd) if (c !== "ALL") set.add(c);
   return ALL_CAPABILITIES.filter((c) => set.has(c));
 }
+
+/** The capability set a record stands for: a container created before --cap-add has berth's default. */
+export const capabilitiesOf = (c: ContainerConfig): readonly string[] =>
+  c.security?.capabilities ?? DEFAULT_CAPABILITIES;

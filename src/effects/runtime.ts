@@ -22,7 +22,7 @@ import {
   type Layout,
 } from "./paths.js";
 import { Runc } from "./runc.js";
-import { capabilitiesOf } from "./bundle-config.js";
+import { capabilitiesOf } from "./capabilities.js";
 import { checkSandbox } from "./sandbox-check.js";
 import { DEFAULT_SECCOMP_PROFILE, defaultSeccomp } from "./seccomp.js";
 import type {
