@@ -169,7 +169,9 @@ function tmpfsDestination(dest: string, entry: string): string {
     );
   }
   const clean = posix.normalize(dest).replace(/(.)\/$/, "$1");
-  if (clean === "/" || RESERVED.some((r) => clean === r || clean.startsWith(`${r}/`))) {
+  // /dev itself holds the devices runc makes; a tmpfs over it would hide /dev/null and the rest.
+  const reserved = clean === "/" || clean === "/dev";
+  if (reserved || RESERVED.some((r) => clean === r || clean.startsWith(`${r}/`))) {
     throw new InvalidArgError(
       `invalid --tmpfs ${JSON.stringify(entry)}: ${clean} is the container's root or the runtime's own`,
     );

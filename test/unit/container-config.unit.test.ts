@@ -93,7 +93,7 @@ describe("parseTmpfs", () => {
     });
   });
 
-  it("refuses relative paths, .., the root, /proc, /sys and /dev/pts", () => {
+  it("refuses relative paths, .., the root, /proc, /sys, /dev and /dev/pts, but not /dev/shm", () => {
     for (const bad of [
       "relative",
       "./x",
@@ -104,9 +104,12 @@ describe("parseTmpfs", () => {
       "/proc/sys",
       "/sys/fs",
       "/dev/pts",
+      "/dev",
+      "/dev/",
     ]) {
       expect(() => parseTmpfs(bad), bad).toThrow(InvalidArgError);
     }
+    expect(parseTmpfs("/dev/shm:size=128m").destination).toBe("/dev/shm");
   });
 
   it("refuses options it does not know and malformed values", () => {
