@@ -54,6 +54,7 @@ import {
 } from "../nats/index.js";
 import type { ContainerService } from "../service/index.js";
 import type { Journal } from "../store/index.js";
+import { roleForArgs } from "./nats-arg-roles.js";
 import { VERB_ROLES } from "./nats-roles.js";
 import { errorAnswer } from "./operation.js";
 import { operationTable } from "./operation-table.js";
@@ -273,6 +274,11 @@ export class NatsApi {
           });
         }
       }
+      const raised = roleForArgs(verb, body);
+      if (raised !== undefined && !roleAllows(caller.role, raised))
+        throw new ForbiddenError(
+          `${keyActor(caller)} has role ${caller.role}; ${verb} with privileged or capAdd needs ${raised}`,
+        );
       reply = { ok: true, result: (await fn(body, meta)) ?? null };
     } catch (err) {
       if (err instanceof UnauthenticatedError || err instanceof ForbiddenError)

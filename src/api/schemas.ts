@@ -15,6 +15,7 @@ import {
   signalInput,
   timeoutSeconds,
 } from "./bounds.js";
+import { ConfigFields } from "./config-schema.js";
 import { SandboxFields } from "./sandbox-schema.js";
 
 /** A command line: its first element names the program, so it cannot be empty. */
@@ -86,6 +87,7 @@ export const CreateBody = z.object({
     .record(z.string().max(MAX_LABEL_KEY_LENGTH), z.string().max(MAX_LABEL_VALUE_LENGTH))
     .optional(),
   ...SandboxFields,
+  ...ConfigFields,
 });
 
 export const StopBody = z.object({ timeout: timeoutSeconds().optional() });

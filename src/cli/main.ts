@@ -265,6 +265,31 @@ program
     collect,
     [],
   )
+  .option("--hostname <name>", "the container's hostname (default: its id's first 12 characters)")
+  .option("--read-only", "mount the root file system read-only")
+  .option(
+    "--read-only-tmpfs <bool>",
+    "with --read-only, tmpfs on /tmp, /var/tmp, /run (default true)",
+  )
+  .option(
+    "--tmpfs <path[:options]>",
+    "a tmpfs mount, e.g. /scratch:size=64m (repeatable)",
+    collect,
+    [],
+  )
+  .option(
+    "--env-file <file>",
+    "KEY=VALUE lines to add to the environment (repeatable)",
+    collect,
+    [],
+  )
+  .option("-m, --memory <bytes>", "memory limit, with b, k, m or g (e.g. 512m)")
+  .option("--memory-swap <bytes>", "memory plus swap limit (-1: unlimited swap)")
+  .option("--cpus <n>", "CPUs the container may use (e.g. 0.5)")
+  .option("-c, --cpu-shares <n>", "relative CPU weight")
+  .option("--cap-add <cap>", "add a capability (or ALL) (repeatable)", collect, [])
+  .option("--cap-drop <cap>", "drop a capability (or ALL) (repeatable)", collect, [])
+  .option("--privileged", "all capabilities, no seccomp, every device, no masked paths")
   .argument("<image>")
   .argument("[command...]", "replaces the image's command")
   .passThroughOptions()

@@ -3,6 +3,7 @@
  * sandbox fields, in Podman's spelling. The daemon checks the bounds again.
  */
 import { InvalidArgError } from "../errors.js";
+import { isUlimitName, ULIMIT_NAMES } from "../machines/index.js";
 
 export interface SandboxFlags {
   securityOpt?: string[];
@@ -10,7 +11,7 @@ export interface SandboxFlags {
   ulimit?: string[];
 }
 
-const ULIMIT = /^nofile=(\d+)(?::(\d+))?$/;
+const ULIMIT = /^([a-z]+)=(\d+)(?::(\d+))?$/;
 
 /** The seccomp choice from `--security-opt` values; only seccomp=unconfined is offered. */
 function seccomp(opts: string[]): { seccomp?: "unconfined" } {
@@ -25,20 +26,23 @@ function seccomp(opts: string[]): { seccomp?: "unconfined" } {
   return opts.length > 0 ? { seccomp: "unconfined" } : {};
 }
 
-/** `--ulimit nofile=SOFT[:HARD]` (HARD defaults to SOFT), the last one winning, as in Podman. */
+/**
+ * `--ulimit NAME=SOFT[:HARD]` (HARD defaults to SOFT) by Podman's names, the
+ * last one of a name winning, as in Podman.
+ */
 function ulimits(values: string[]) {
-  let nofile: { soft: number; hard: number } | undefined;
+  const limits: Record<string, { soft: number; hard: number }> = {};
   for (const value of values) {
     const m = ULIMIT.exec(value);
-    if (!m) {
+    if (!m?.[1] || !isUlimitName(m[1])) {
       throw new InvalidArgError(
-        `unsupported --ulimit ${JSON.stringify(value)}: use nofile=SOFT[:HARD]`,
+        `unsupported --ulimit ${JSON.stringify(value)}: use NAME=SOFT[:HARD], NAME one of ${ULIMIT_NAMES.join(", ")}`,
       );
     }
-    const soft = Number(m[1]);
-    nofile = { soft, hard: m[2] === undefined ? soft : Number(m[2]) };
+    const soft = Number(m[2]);
+    limits[m[1]] = { soft, hard: m[3] === undefined ? soft : Number(m[3]) };
   }
-  return nofile ? { ulimits: { nofile } } : {};
+  return Object.keys(limits).length > 0 ? { ulimits: limits } : {};
 }
 
 /** The sandbox fields for a create body; flags not given are left out. */

@@ -19,6 +19,7 @@ import { parseTimeArg, type CloudEvent, type EventQuery } from "../events/index.
 import type { ContainerRecord } from "../machines/index.js";
 import { inspectAt } from "./audit-verbs.js";
 import { eventLine, historyTable, psTable } from "./format.js";
+import { configBody, splitConfigFlags, type ConfigFlags } from "./config-flags.js";
 import { sandboxBody, type SandboxFlags } from "./sandbox-flags.js";
 
 const client = (socket: string) => new BerthClient({ socketPath: socket });
@@ -106,8 +107,10 @@ export async function create(
     env?: string[];
     workdir?: string;
     user?: string;
-  } & SandboxFlags,
+  } & SandboxFlags &
+    ConfigFlags,
 ) {
+  const [config, flags] = splitConfigFlags(opts);
   const {
     tty,
     interactive,
@@ -119,7 +122,7 @@ export async function create(
     env,
     workdir,
     ...rest
-  } = opts;
+  } = flags;
   const labels = Object.fromEntries(
     (label ?? []).map((l) => {
       const at = l.indexOf("=");
@@ -131,14 +134,17 @@ export async function create(
     // No command: the image's Cmd runs.
     ...(command.length > 0 ? { command } : {}),
     ...(entrypoint !== undefined ? { entrypoint: entrypointOf(entrypoint) } : {}),
-    ...(env !== undefined && env.length > 0 ? { env: env.flatMap(envEntry) } : {}),
     ...(workdir !== undefined ? { workingDir: workdir } : {}),
     ...rest,
     labels,
     terminal: tty ?? false,
     stdin: interactive ?? false,
     ...sandboxBody({ securityOpt, pidsLimit, ulimit }),
+    ...configBody(config),
   };
+  // As Podman: the env files' entries first, then -e's, so -e wins.
+  const given = [...(body.env ?? []), ...(env ?? []).flatMap(envEntry)];
+  if (given.length > 0) body.env = given;
   const record = await client(socket).call<ContainerRecord>("POST", "/containers", body);
   out(`${record.id}\n`);
 }

@@ -5,7 +5,8 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { InvalidArgError } from "../errors.js";
-import { sandboxOf, type Sandbox } from "../machines/index.js";
+import { sandboxOf, ULIMIT_NAMES, ULIMITS, type Sandbox } from "../machines/index.js";
+import { applyConfig, type OciResourceLimits } from "./bundle-config.js";
 import { writeFileAtomic } from "./fsutil.js";
 import type { OciSeccomp } from "./seccomp-profile.js";
 import type { ContainerSpec } from "./types.js";
@@ -29,7 +30,10 @@ export interface OciSpec {
   linux: {
     cgroupsPath: string;
     namespaces: { type: string }[];
-    resources: { devices: { allow: boolean; access: string }[]; pids?: { limit: number } };
+    resources: {
+      devices: { allow: boolean; access: string }[];
+      pids?: { limit: number };
+    } & OciResourceLimits;
     maskedPaths: string[];
     readonlyPaths: string[];
     seccomp?: OciSeccomp;
@@ -156,8 +160,10 @@ function processEnv(env: readonly string[]): string[] {
 
 /** The OCI rlimits for a sandbox: only those it names; the others are inherited from the daemon. */
 function rlimits(sandbox: Readonly<Sandbox>): OciRlimit[] {
-  const nofile = sandbox.rlimits.nofile;
-  return nofile ? [{ type: "RLIMIT_NOFILE", soft: nofile.soft, hard: nofile.hard }] : [];
+  return ULIMIT_NAMES.flatMap((name) => {
+    const pair = sandbox.rlimits[name];
+    return pair ? [{ type: ULIMITS[name].type, soft: pair.soft, hard: pair.hard }] : [];
+  });
 }
 
 /**
@@ -183,7 +189,7 @@ export function ociSpec(
   }
   const caps = [...DEFAULT_CAPABILITIES];
   const limits = rlimits(sandbox);
-  return {
+  const oci: OciSpec = {
     ociVersion: "1.0.2",
     process: {
       terminal: spec.terminal,
@@ -217,6 +223,8 @@ export function ociSpec(
       ...(sandbox.seccomp === "default" && seccomp ? { seccomp } : {}),
     },
   };
+  // The container's own configuration (hostname, caps, limits, tmpfs, privilege) goes over the defaults.
+  return applyConfig(oci, spec);
 }
 
 /** Writes `<bundleDir>/config.json` for `spec` atomically. */

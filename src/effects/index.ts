@@ -17,6 +17,14 @@ export type {
 export { LinuxRuntime, type LinuxRuntimeOptions } from "./runtime.js";
 export { ExitMonitor, type ExitListener, type ExitMonitorOptions } from "./exit-monitor.js";
 export { ociSpec, type OciSpec } from "./bundle.js";
+export {
+  ALL_CAPABILITIES,
+  boundingCapabilities,
+  capabilitiesInMask,
+  capabilityName,
+  resolveCapabilities,
+  type CapabilityRequest,
+} from "./capabilities.js";
 export { conmonArgs } from "./conmon.js";
 export { attachSocketPath, controlFifoPath, resizeMessage } from "./attach.js";
 export { CONMON_PIPE, decodeConmonPacket, stdinPackets } from "./attach-frames.js";

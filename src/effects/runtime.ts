@@ -6,7 +6,7 @@ import * as fs from "node:fs/promises";
 import { CtrStateInvalidError, InternalError, NoSuchImageError } from "../errors.js";
 import { sandboxOf, type Sandbox } from "../machines/index.js";
 import { attachSocketPath, controlFifoPath, openAttachSession, writeResize } from "./attach.js";
-import { DEFAULT_CAPABILITIES, writeBundle } from "./bundle.js";
+import { writeBundle } from "./bundle.js";
 import { spawnConmon, waitConmonExit } from "./conmon.js";
 import { clearExitFiles, readExitFile, readPreviousExitFile } from "./exit-file.js";
 import { resolveUser } from "./user-resolve.js";
@@ -22,6 +22,7 @@ import {
   type Layout,
 } from "./paths.js";
 import { Runc } from "./runc.js";
+import { capabilitiesOf } from "./capabilities.js";
 import { checkSandbox } from "./sandbox-check.js";
 import { DEFAULT_SECCOMP_PROFILE, defaultSeccomp } from "./seccomp.js";
 import type {
@@ -97,7 +98,7 @@ export class LinuxRuntime implements ContainerRuntime {
     // Read before mounting, so a missing profile leaves nothing to undo.
     const seccomp =
       sandboxOf(spec).seccomp === "default"
-        ? await defaultSeccomp(DEFAULT_CAPABILITIES, this.seccompProfile)
+        ? await defaultSeccomp(capabilitiesOf(spec), this.seccompProfile)
         : undefined;
     await fs.mkdir(paths.persist, { recursive: true });
     const wasMounted = await isMounted(paths.merged);

@@ -28,6 +28,11 @@ export type ContainerSpec = Pick<
   | "env"
   | "workingDir"
   | "user"
+  | "hostname"
+  | "readOnly"
+  | "tmpfs"
+  | "resources"
+  | "security"
 >;
 
 /** runc's own view of a container (`runc state`). */

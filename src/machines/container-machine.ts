@@ -10,7 +10,7 @@
 import { CONTAINER_STATES, type ContainerState } from "./record.js";
 import type { CommandType, ContainerCommand } from "./commands.js";
 import { fact } from "./facts.js";
-import { factsFor } from "./facts-for.js";
+import { deathFacts, factsFor } from "./facts-for.js";
 import {
   commit,
   containerSetup,
@@ -77,7 +77,7 @@ function shared(state: ContainerState) {
 
 const enterRemoval = () => enterOperation(stateId("removing", "remove"));
 const died = (target: string) =>
-  journalOnly(target, (e: ContainerCommand) => (e.type === "EXITED" ? [fact("died", e.exit)] : []));
+  journalOnly(target, (e: ContainerCommand) => (e.type === "EXITED" ? deathFacts(e.exit) : []));
 const attached = (target: string) => journalOnly(target, () => [fact("attach", {})], true);
 const cancelRestart = (target: string) =>
   journalOnly(target, () => [fact("stop", { signal: "none", timeout: 0, escalated: false })], true);

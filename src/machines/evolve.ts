@@ -106,6 +106,8 @@ function applySuccess(r: ContainerRecord, f: Fact): ContainerRecord {
     }
     case "restore":
       return { ...r, state: "running" };
+    // The died that follows carries oomKilled.
+    case "oom":
     case "restart":
     case "attach":
     case "export":

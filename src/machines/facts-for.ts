@@ -12,7 +12,7 @@ import type {
   StopOutput,
   SyncOutput,
 } from "./ports.js";
-import { fact, type Fact } from "./facts.js";
+import { fact, type Fact, type SuccessOf } from "./facts.js";
 import type { ContainerRecord, ContainerState } from "./record.js";
 import { runtimeMounted } from "./rules.js";
 
@@ -25,9 +25,17 @@ export interface FactsContext {
 /** The exit code berth records when the process is gone and no exit file says how. */
 export const UNKNOWN_EXIT_CODE = -1;
 
+/**
+ * How a process ended: `died`, preceded by `oom` when the memory limit killed
+ * it, so an event filter can select OOM kills on their own.
+ */
+export function deathFacts(exit: Omit<SuccessOf<"died">["data"], "outcome">): Fact[] {
+  return [...(exit.oomKilled ? [fact("oom", {})] : []), fact("died", exit)];
+}
+
 const stopFacts = (out: StopOutput): Fact[] => [
   fact("stop", { signal: out.signal, timeout: out.timeout, escalated: out.escalated }),
-  fact("died", out.exit),
+  ...deathFacts(out.exit),
 ];
 
 function startFacts(out: StartOutput, { record, command }: FactsContext): Fact[] {
@@ -69,7 +77,7 @@ function syncFacts(out: SyncOutput, { record, command }: FactsContext): Fact[] {
     // The sync effect supplies an exit (code -1 when no exit file says more); this is a last resort.
     const exitedAt = record.startedAt ?? record.createdAt;
     const exit = out.exit ?? { exitCode: UNKNOWN_EXIT_CODE, exitedAt, oomKilled: false };
-    facts.push(fact("died", { ...exit, ...cause }));
+    facts.push(...deathFacts({ ...exit, ...cause }));
   }
   return facts;
 }

@@ -14,6 +14,7 @@ export const ACTIONS = [
   "unpause",
   "kill",
   "stop",
+  "oom",
   "died",
   "cleanup",
   "remove",
@@ -47,6 +48,11 @@ export type CreateData = Pick<
   | "workingDir"
   | "user"
   | "exposedPorts"
+  | "hostname"
+  | "readOnly"
+  | "tmpfs"
+  | "resources"
+  | "security"
 > & { sandbox: Sandbox };
 
 /** A failed effect or a rejected request: journaled so history shows the attempt; it changes no state. */
@@ -78,6 +84,7 @@ export type Fact =
   | Success<"unpause", object>
   | Success<"kill", { signal: string }>
   | Success<"stop", { signal: string; timeout: number; escalated: boolean }>
+  | Success<"oom", object>
   | Success<"died", { exitCode: number; exitedAt: string; oomKilled: boolean; cause?: "reconcile" }>
   | Success<"cleanup", object>
   | Success<"remove", object>

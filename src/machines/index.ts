@@ -36,7 +36,13 @@ export {
   type Fact,
   type FailureData,
 } from "./facts.js";
-export { factsFor, keepsMount, UNKNOWN_EXIT_CODE, type FactsContext } from "./facts-for.js";
+export {
+  deathFacts,
+  factsFor,
+  keepsMount,
+  UNKNOWN_EXIT_CODE,
+  type FactsContext,
+} from "./facts-for.js";
 export {
   applyFacts,
   argsOf,
@@ -59,6 +65,8 @@ export {
   type RlimitPair,
   type Sandbox,
 } from "./sandbox.js";
+export type { ContainerConfig, Resources, Security, TmpfsMount } from "./container-config.js";
+export { isUlimitName, ULIMIT_NAMES, ULIMITS, type UlimitName } from "./ulimits.js";
 export { eventType, replay, toFact, type StoredFact } from "./replay.js";
 export { restartDelayMs, restartDue } from "./restart-policy.js";
 export { committed } from "./rehydrate.js";

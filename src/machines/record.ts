@@ -3,6 +3,7 @@
  * machine's context, the stored projection, and the result of replaying the
  * container's events; all three are built by the same `evolve`.
  */
+import type { ContainerConfig } from "./container-config.js";
 import type { Sandbox } from "./sandbox.js";
 
 /** Committed lifecycle states, named after libpod's ContainerStatus. */
@@ -35,7 +36,7 @@ export interface ImagePin {
   layers: string[];
 }
 
-export interface ContainerRecord {
+export interface ContainerRecord extends ContainerConfig {
   id: string;
   name: string;
   image: string;

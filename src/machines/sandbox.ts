@@ -5,6 +5,8 @@
  * are not recorded here.
  */
 
+import type { UlimitName } from "./ulimits.js";
+
 /** A resource limit's soft and hard values, as setrlimit(2) takes them. */
 export interface RlimitPair {
   soft: number;
@@ -21,7 +23,7 @@ export interface Sandbox {
   /** Most tasks (processes and threads) the container may hold; 0 means no limit. */
   pidsLimit: number;
   /** Resource limits set on the container's process; a missing one is inherited from the daemon. */
-  rlimits: { nofile?: RlimitPair };
+  rlimits: Partial<Record<UlimitName, RlimitPair>>;
 }
 
 /** What a container gets unless its create request relaxes it: Podman's pids limit, runc's NOFILE. */

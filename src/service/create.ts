@@ -16,11 +16,12 @@ import type { ActorPool } from "./actor-pool.js";
 import { appendFacts, type AppendDeps } from "./fact-append.js";
 import type { ImageService } from "./image-service.js";
 import { listContainers } from "./queries.js";
+import { configFor, type ConfigOptions } from "./container-config.js";
 import { sandboxFor, type SandboxOptions } from "./sandbox.js";
 import { containerName, labels, restartPolicy, seconds, signalName } from "./validate.js";
 
 /** What `create` needs; defaults follow Podman, and the image's configuration. */
-export interface CreateOptions extends SandboxOptions {
+export interface CreateOptions extends SandboxOptions, ConfigOptions {
   image: string;
   /** Replaces the image's Cmd; empty or absent keeps it. */
   command?: string[];
@@ -100,7 +101,8 @@ export class ContainerCreation {
           restartPolicy: restartPolicy(options.restart),
           requires: (options.requires ?? []).map((ref) => this.pool.registry.live(ref).id),
           labels: labels(run.labels),
-          sandbox: sandboxFor(options),
+          // Privileged means no seccomp filter, as in Podman; the record says so.
+          sandbox: sandboxFor(options.privileged ? { ...options, seccomp: "unconfined" } : options),
           imagePin: {
             id: image.id,
             manifestDigest: image.manifestDigest,
@@ -111,6 +113,7 @@ export class ContainerCreation {
           workingDir: run.workingDir,
           user: run.user,
           exposedPorts: run.exposedPorts,
+          ...configFor(options),
         };
         await this.deps.runtime.checkSandbox(data.sandbox);
         const { record } = await appendFacts(this.deps, {

@@ -66,6 +66,11 @@ export const specOf = (r: ContainerRecord): ContainerSpec => ({
   env: r.env,
   workingDir: r.workingDir,
   user: r.user,
+  hostname: r.hostname,
+  readOnly: r.readOnly,
+  tmpfs: r.tmpfs,
+  resources: r.resources,
+  security: r.security,
 });
 
 /** Signals the container, ignoring a runtime that says it already stopped: the exit file tells. */

@@ -269,6 +269,31 @@ describe("NATS API", () => {
     expect(events.every((e) => e.actor === actorOf(keys.operator))).toBe(true);
   });
 
+  it("lets only an admin create a privileged container or add capabilities over NATS, journaling nothing for an operator who asks", async () => {
+    const { nats, berth, keys } = await setup();
+    const operator = await clientOf(nats.url, keys.operator);
+    const admin = await clientOf(nats.url, keys.admin);
+    await ready(operator, "h1");
+    const spec = { image: "busybox", command: ["true"] };
+    const before = await journalHead(berth);
+    for (const extra of [{ privileged: true }, { capAdd: ["NET_RAW"] }]) {
+      await expect(operator.call("h1", "create", { ...spec, ...extra })).rejects.toBeInstanceOf(
+        ForbiddenError,
+      );
+    }
+    expect(await journalHead(berth)).toBe(before);
+    const dropped = await operator.call<ContainerRecord>("h1", "create", {
+      ...spec,
+      capDrop: ["ALL"],
+    });
+    expect(dropped.security?.capabilities).toEqual([]);
+    const privileged = await admin.call<ContainerRecord>("h1", "create", {
+      ...spec,
+      privileged: true,
+    });
+    expect(privileged.security?.privileged).toBe(true);
+  });
+
   it("refuses to start with --nats-api but no --nats-api-keys, and says why", async () => {
     const nats = await startNats();
     running.push(nats);

@@ -207,7 +207,7 @@ describe("relaxing the sandbox per container", () => {
     const bad: [string[], RegExp][] = [
       [["--ulimit", "nofile=512:256"], /soft.*hard/i],
       [["--ulimit", "nofile=30000000:30000000"], /nofile/],
-      [["--ulimit", "core=1:1"], /nofile/],
+      [["--ulimit", "bogus=1:1"], /"bogus=1:1": use NAME=SOFT/],
       [["--pids-limit", "99999999999"], /pids/i],
       [["--pids-limit", "2.5"], /pids/i],
       [["--security-opt", "seccomp=/etc/profile.json"], /unconfined/],

@@ -68,6 +68,21 @@ describe("sandboxFor", () => {
     );
     expect(() => sandboxFor({ pidsLimit: -2 })).toThrow(InvalidArgError);
   });
+
+  it("adds other named limits to the default NOFILE and refuses names it does not know", () => {
+    const s = sandboxFor({ ulimits: { nproc: { soft: 5, hard: 9 }, core: { soft: 0, hard: 0 } } });
+    expect(s.rlimits).toEqual({
+      nofile: { soft: 1024, hard: 1024 },
+      nproc: { soft: 5, hard: 9 },
+      core: { soft: 0, hard: 0 },
+    });
+    expect(() => sandboxFor({ ulimits: { as: { soft: 1, hard: 1 } } })).toThrow(
+      /as: not a resource/,
+    );
+    expect(() => sandboxFor({ ulimits: { nofile: { soft: 0, hard: 0 } } })).toThrow(
+      InvalidArgError,
+    );
+  });
 });
 
 describe("the CLI's sandbox flags", () => {
@@ -84,10 +99,26 @@ describe("the CLI's sandbox flags", () => {
     });
   });
 
-  it("refuse a seccomp profile path, other security options and other ulimits", () => {
+  it("read Podman's other ulimit names, the last of a name winning", () => {
+    expect(
+      sandboxBody({
+        ulimit: ["nproc=10:20", "core=0", "memlock=65536", "stack=8192:16384", "core=1"],
+      }),
+    ).toEqual({
+      ulimits: {
+        nproc: { soft: 10, hard: 20 },
+        core: { soft: 1, hard: 1 },
+        memlock: { soft: 65536, hard: 65536 },
+        stack: { soft: 8192, hard: 16384 },
+      },
+    });
+  });
+
+  it("refuse a seccomp profile path, other security options and unknown or malformed ulimits", () => {
     expect(() => sandboxBody({ securityOpt: ["seccomp=/etc/p.json"] })).toThrow(/unconfined/);
     expect(() => sandboxBody({ securityOpt: ["label=disable"] })).toThrow(InvalidArgError);
-    expect(() => sandboxBody({ ulimit: ["nproc=10:10"] })).toThrow(/nofile=SOFT/);
+    expect(() => sandboxBody({ ulimit: ["nopes=10:10"] })).toThrow(/NAME=SOFT/);
+    expect(() => sandboxBody({ ulimit: ["__proto__=1"] })).toThrow(InvalidArgError);
     expect(() => sandboxBody({ ulimit: ["nofile=-1"] })).toThrow(InvalidArgError);
   });
 });
