@@ -28,6 +28,7 @@ export type ContainerSpec = Pick<
   | "env"
   | "workingDir"
   | "user"
+  | "mounts"
 >;
 
 /** runc's own view of a container (`runc state`). */

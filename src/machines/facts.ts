@@ -47,6 +47,7 @@ export type CreateData = Pick<
   | "workingDir"
   | "user"
   | "exposedPorts"
+  | "mounts"
 > & { sandbox: Sandbox };
 
 /** A failed effect or a rejected request: journaled so history shows the attempt; it changes no state. */

@@ -59,6 +59,7 @@ export {
   type RlimitPair,
   type Sandbox,
 } from "./sandbox.js";
+export type { ContainerMount } from "./mounts.js";
 export { eventType, replay, toFact, type StoredFact } from "./replay.js";
 export { restartDelayMs, restartDue } from "./restart-policy.js";
 export { committed } from "./rehydrate.js";

@@ -3,6 +3,7 @@
  * machine's context, the stored projection, and the result of replaying the
  * container's events; all three are built by the same `evolve`.
  */
+import type { ContainerMount } from "./mounts.js";
 import type { Sandbox } from "./sandbox.js";
 
 /** Committed lifecycle states, named after libpod's ContainerStatus. */
@@ -73,6 +74,8 @@ export interface ContainerRecord {
   user?: string;
   /** The image's exposed `port/proto` entries. */
   exposedPorts?: string[];
+  /** Bind mounts and named volumes (create -v), as mounted. Absent: none. */
+  mounts?: ContainerMount[];
   state: ContainerState;
   createdAt: string;
   startedAt?: string;
