@@ -15,6 +15,7 @@ import {
 import type { ActorPool } from "./actor-pool.js";
 import { appendFacts, type AppendDeps } from "./fact-append.js";
 import type { ImageService } from "./image-service.js";
+import type { VolumeService } from "./volume-service.js";
 import { listContainers } from "./queries.js";
 import { sandboxFor, type SandboxOptions } from "./sandbox.js";
 import { containerName, labels, restartPolicy, seconds, signalName } from "./validate.js";
@@ -45,12 +46,15 @@ export interface CreateOptions extends SandboxOptions {
   requires?: string[];
   /** key=value metadata; keys are non-empty and have no "=". */
   labels?: Record<string, string>;
+  /** Podman's `-v SRC:CTR[:OPTIONS]`: a host path (absolute) or a volume name, made on first use. */
+  volumes?: string[];
 }
 
 /** What creation uses besides the pool. */
 export interface CreateDeps extends AppendDeps {
   runtime: Pick<ContainerRuntime, "checkSandbox">;
   images: Pick<ImageService, "withImage">;
+  volumes: Pick<VolumeService, "claim">;
 }
 
 /** What create said about the process, as the image configuration's overrides. */
@@ -86,9 +90,11 @@ export class ContainerCreation {
     if (this.nameTaken(name))
       throw new NameInUseError(`the container name "${name}" is already in use`);
     this.reservedNames.add(name);
+    const claim = this.deps.volumes.claim();
     try {
       return await this.deps.images.withImage(options.image, async ({ image, config }) => {
         const run = resolveRunConfig(config, overridesOf(options));
+        const mounts = await claim.resolve(options.volumes ?? [], meta);
         const data: CreateData = {
           name,
           image: options.image,
@@ -111,6 +117,7 @@ export class ContainerCreation {
           workingDir: run.workingDir,
           user: run.user,
           exposedPorts: run.exposedPorts,
+          ...(mounts.length > 0 ? { mounts } : {}),
         };
         await this.deps.runtime.checkSandbox(data.sandbox);
         const { record } = await appendFacts(this.deps, {
@@ -124,6 +131,7 @@ export class ContainerCreation {
         return record;
       });
     } finally {
+      claim.release();
       this.reservedNames.delete(name);
     }
   }
