@@ -27,6 +27,7 @@ import {
   KillBody,
   StopBody,
 } from "./schemas.js";
+import { VolumeCreateBody } from "./volume-schemas.js";
 
 const flag = (url: URL, name: string) => ["1", "true"].includes(url.searchParams.get(name) ?? "");
 
@@ -200,5 +201,13 @@ export function containerRoutes(
       sendJson(res, 200, { removed: name });
     },
     "POST /refresh": () => service.refresh(),
+    "POST /volumes": serve(ops["volume-create"], bodyOnly(VolumeCreateBody)),
+    "GET /volumes": serve(ops["volume-ls"], () => ({})),
+    "GET /volumes/:name": serve(ops["volume-inspect"], ({ name }) => ({ name })),
+    "DELETE /volumes/:name": serve(ops["volume-rm"], ({ name, url }) => ({
+      name,
+      force: flag(url, "force"),
+    })),
+    "POST /volumes/prune": serve(ops["volume-prune"], bodyOnly(EmptyBody)),
   };
 }

@@ -39,4 +39,11 @@ export const VERB_ROLES: Readonly<Record<OperationName | DaemonVerb, ApiRole>> =
   export: "admin",
   checkpoint: "admin",
   restore: "admin",
+  // Volumes: looking is read-only; making one is an operator's (as create -v does);
+  // removal and prune delete data for good, so they are an admin's.
+  "volume-ls": "read-only",
+  "volume-inspect": "read-only",
+  "volume-create": "operator",
+  "volume-rm": "admin",
+  "volume-prune": "admin",
 };

@@ -21,6 +21,8 @@ import { inspectAt } from "./audit-verbs.js";
 import { eventLine, historyTable, psTable } from "./format.js";
 import { sandboxBody, type SandboxFlags } from "./sandbox-flags.js";
 
+export { volumeCreate, volumeInspect, volumeLs, volumePrune, volumeRm } from "./volume-verbs.js";
+
 const client = (socket: string) => new BerthClient({ socketPath: socket });
 const out = (text: string) => process.stdout.write(text);
 const json = (value: unknown) => out(`${JSON.stringify(value, null, 2)}\n`);
@@ -75,9 +77,10 @@ export async function create(
     restart?: string;
     requires?: string[];
     label?: string[];
+    volume?: string[];
   } & SandboxFlags,
 ) {
-  const { tty, interactive, label, securityOpt, pidsLimit, ulimit, ...rest } = opts;
+  const { tty, interactive, label, securityOpt, pidsLimit, ulimit, volume, ...rest } = opts;
   const labels = Object.fromEntries(
     (label ?? []).map((l) => {
       const at = l.indexOf("=");
@@ -92,6 +95,7 @@ export async function create(
     terminal: tty ?? false,
     stdin: interactive ?? false,
     ...sandboxBody({ securityOpt, pidsLimit, ulimit }),
+    ...(volume !== undefined && volume.length > 0 ? { volumes: volume } : {}),
   };
   const record = await client(socket).call<ContainerRecord>("POST", "/containers", body);
   out(`${record.id}\n`);
