@@ -66,6 +66,7 @@ export const specOf = (r: ContainerRecord): ContainerSpec => ({
   env: r.env,
   workingDir: r.workingDir,
   user: r.user,
+  mounts: r.mounts,
 });
 
 /** Signals the container, ignoring a runtime that says it already stopped: the exit file tells. */
