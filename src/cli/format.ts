@@ -3,7 +3,7 @@
  */
 import type { ContainerRecord } from "../machines/index.js";
 import type { CloudEvent } from "../events/index.js";
-import { actionOf } from "../events/index.js";
+import { actionOf, kindOf } from "../events/index.js";
 
 /**
  * Control characters that a terminal would act on: C0 (ESC, BEL, CR, ...),
@@ -98,6 +98,6 @@ export function eventLine(e: CloudEvent): string {
       : data.signal
         ? ` signal=${data.signal}`
         : "";
-  const line = `${e.time} #${e.seq} container ${actionLabel(e)} ${short(e.subject)} v${e.version} (${outcomeOf(e)}${extra}, actor=${e.actor})`;
+  const line = `${e.time} #${e.seq} ${kindOf(e.type)} ${actionLabel(e)} ${short(e.subject)} v${e.version} (${outcomeOf(e)}${extra}, actor=${e.actor})`;
   return `${printable(line)}\n`;
 }

@@ -36,14 +36,15 @@ export async function volumeLs(socket: string, opts: { format: string; quiet?: b
   if (opts.format !== "table" && opts.format !== "json")
     throw new InvalidArgError(`invalid format ${JSON.stringify(opts.format)}: use table or json`);
   const volumes = await client(socket).call<VolumeRecord[]>("GET", "/volumes");
-  if (opts.quiet) return out(volumes.map((v) => `${v.name}\n`).join(""));
-  if (opts.format === "json") return out(`${JSON.stringify(volumes, null, 2)}\n`);
-  out(
-    table(
-      ["DRIVER", "VOLUME NAME"],
-      volumes.map((v) => [v.driver, v.name]),
-    ),
-  );
+  if (opts.quiet) out(volumes.map((v) => `${v.name}\n`).join(""));
+  else if (opts.format === "json") out(`${JSON.stringify(volumes, null, 2)}\n`);
+  else
+    out(
+      table(
+        ["DRIVER", "VOLUME NAME"],
+        volumes.map((v) => [v.driver, v.name]),
+      ),
+    );
 }
 
 /** Prints every volume found as one JSON array; a missing one fails the verb, as Podman's. */
