@@ -61,7 +61,7 @@ export function containerPath(raw: string, spec: string): string {
     throw new InvalidArgError(
       `invalid volume ${JSON.stringify(spec)}: the container path ${JSON.stringify(raw)} must be absolute`,
     );
-  if (hasDotDot(raw) || raw.includes("\0"))
+  if (hasDotDot(raw))
     throw new InvalidArgError(
       `invalid volume ${JSON.stringify(spec)}: the container path must not contain '..'`,
     );
@@ -79,7 +79,7 @@ export function containerPath(raw: string, spec: string): string {
 }
 
 function hostPath(raw: string, spec: string): string {
-  if (hasDotDot(raw) || raw.includes("\0"))
+  if (hasDotDot(raw))
     throw new InvalidArgError(
       `invalid volume ${JSON.stringify(spec)}: the host path must not contain '..' (name the folder itself)`,
     );
@@ -114,6 +114,8 @@ function parseOptions(raw: string | undefined, spec: string) {
 export function parseMountRequest(spec: string): MountRequest {
   if (spec.length > MAX_VOLUME_SPEC_LENGTH)
     throw new InvalidArgError(`invalid volume: longer than ${MAX_VOLUME_SPEC_LENGTH} characters`);
+  if (spec.includes("\0"))
+    throw new InvalidArgError(`invalid volume ${JSON.stringify(spec)}: contains a NUL byte`);
   const parts = spec.split(":");
   if (parts.length < 2 || parts.length > 3) {
     throw new InvalidArgError(
