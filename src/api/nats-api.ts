@@ -54,7 +54,7 @@ import {
 } from "../nats/index.js";
 import type { ContainerService } from "../service/index.js";
 import type { Journal } from "../store/index.js";
-import { VERB_ROLES } from "./nats-roles.js";
+import { payloadRole, VERB_ROLES } from "./nats-roles.js";
 import { errorAnswer } from "./operation.js";
 import { operationTable } from "./operation-table.js";
 import { buildRequestMeta, NATS_META_HEADERS, type HeaderReader } from "./request-meta.js";
@@ -273,6 +273,11 @@ export class NatsApi {
           });
         }
       }
+      const extra = payloadRole(verb, body);
+      if (extra !== undefined && !roleAllows(caller.role, extra))
+        throw new ForbiddenError(
+          `${keyActor(caller)} has role ${caller.role}; ${verb} with a bind mount of a host path needs ${extra}`,
+        );
       reply = { ok: true, result: (await fn(body, meta)) ?? null };
     } catch (err) {
       if (err instanceof UnauthenticatedError || err instanceof ForbiddenError)
