@@ -268,3 +268,25 @@ describe("hostile -v values and volume names", () => {
     expect(r.stderr).toContain("..");
   });
 });
+
+describe("the CLI", () => {
+  it("mounts what the CLI's -v names, and lists volumes as a table and as JSON", async () => {
+    const id = (
+      await berth.ok("create", "-v", "cli-vol:/c", "--volume", `${work}:/w:ro`, "busybox", "true")
+    ).trim();
+    const mounts = (await inspect(id)).mounts ?? [];
+    expect(mounts.map((m) => [m.type, m.destination, m.options[1]])).toEqual([
+      ["volume", "/c", "rw"],
+      ["bind", "/w", "ro"],
+    ]);
+    expect(await berth.ok("volume", "ls")).toMatch(
+      /^DRIVER\s+VOLUME NAME\n(.*\n)*local\s+cli-vol$/m,
+    );
+    const inspected = JSON.parse(await berth.ok("volume", "inspect", "cli-vol")) as VolumeRecord[];
+    expect(inspected.map((v) => v.name)).toEqual(["cli-vol"]);
+    const missing = await berth.cli("volume", "inspect", "cli-vol", "no-such");
+    expect(missing.code).toBe(125);
+    expect(missing.stderr).toContain("no volume with name");
+    await berth.ok("rm", id);
+  }, 60_000);
+});
