@@ -102,6 +102,14 @@ describe("bind mounts", () => {
     expect(existsSync(join(dir, "out"))).toBe(false);
   }, 60_000);
 
+  it("binds a single host file where the container asked", async () => {
+    const file = join(work, "greeting.conf");
+    await writeFile(file, "hello from one file\n");
+    const { exit, logs } = await run([`${file}:/etc/greeting.conf:ro`], "cat /etc/greeting.conf");
+    expect(exit).toBe(0);
+    expect(logs).toContain("hello from one file");
+  }, 60_000);
+
   it("resolves a symlinked source and records the folder it points to, with the link asked for", async () => {
     const target = join(work, "link-target");
     const link = join(work, "link");
@@ -245,8 +253,28 @@ describe("hostile -v values and volume names", () => {
       const err = await failure(api().call("GET", path));
       expect({ path, code: err.code }).toEqual({ path, code: "INVALID_ARG" });
     }
+    const flood = Array.from({ length: 65 }, (_, i) => `flood-${i}:/f${i}`);
+    const err = await failure(
+      api().call("POST", "/containers", { image: "busybox", command: ["true"], volumes: flood }),
+    );
+    expect(err.code).toBe("INVALID_ARG");
+    // A good volume beside a bad bind, or with an image that is missing, makes no volume either.
+    const mixed = await failure(
+      api().call("POST", "/containers", {
+        image: "busybox",
+        command: ["true"],
+        volumes: ["fresh:/a", "/nonexistent-berth-path:/b"],
+      }),
+    );
+    expect(mixed.code).toBe("INVALID_ARG");
+    const noImage = await failure(
+      api().call("POST", "/containers", { image: "no-such-image", volumes: ["fresh:/a"] }),
+    );
+    expect(noImage.code).toBe("NO_SUCH_IMAGE");
     expect(await head()).toBe(before);
+    expect(existsSync(join(berth.root, "volumes", "fresh"))).toBe(false);
     expect(existsSync(join(berth.root, "volumes", "x"))).toBe(false);
+    expect(existsSync(join(berth.root, "volumes", "flood-0"))).toBe(false);
     await api().call("GET", "/containers");
   }, 60_000);
 
