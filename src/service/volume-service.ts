@@ -109,15 +109,14 @@ export class VolumeService {
     return this.queue.run(async () => {
       const volume = this.get(name);
       const users = this.users(volume.name);
-      if (users.length > 0)
+      const pending = this.held.get(volume.name) ?? 0;
+      if (users.length > 0 || pending > 0) {
+        const named = users.slice(0, 3).map((id) => id.slice(0, 12));
+        const inFlight = pending > 0 ? [`${pending} create(s) in flight`] : [];
         throw new VolumeInUseError(
-          `volume ${volume.name} is being used by ${users.length} container(s) (${users
-            .slice(0, 3)
-            .map((id) => id.slice(0, 12))
-            .join(
-              ", ",
-            )}): remove them first${force ? " (berth's --force does not remove containers)" : ""}`,
+          `volume ${volume.name} is being used by ${users.length} container(s) (${[...named, ...inFlight].join(", ")}): remove them first${force ? " (berth's --force does not remove containers)" : ""}`,
         );
+      }
       await this.append([{ id: volume.id, fact: removal(volume.name, "remove") }], meta);
       await this.deps.store.delete(volume.name);
       return volume;
@@ -127,7 +126,7 @@ export class VolumeService {
   /** Removes every volume no container (not removed) mounts; answers their names. */
   prune(meta: RequestMeta): Promise<{ removed: string[] }> {
     return this.queue.run(async () => {
-      const doomed = this.list().filter((v) => this.users(v.name).length === 0);
+      const doomed = this.list().filter((v) => !this.inUse(v.name));
       if (doomed.length > 0)
         await this.append(
           doomed.map((v) => ({ id: v.id, fact: removal(v.name, "prune") })),
@@ -173,15 +172,18 @@ export class VolumeService {
     };
   }
 
-  /** Ids of containers (not removed) that mount volume `name`, and creates in flight that will. */
+  /** Ids of containers (not removed) that mount volume `name`. */
   private users(name: string): string[] {
     const ids: string[] = [];
     for (const c of this.deps.containers())
       if (c.state !== "removed" && c.mounts?.some((m) => m.type === "volume" && m.name === name))
         ids.push(c.id);
-    const pending = this.held.get(name) ?? 0;
-    for (let i = 0; i < pending; i++) ids.push("(a create in flight)");
     return ids;
+  }
+
+  /** Whether anything holds volume `name`: a container not removed, or a create in flight. */
+  private inUse(name: string): boolean {
+    return this.users(name).length > 0 || (this.held.get(name) ?? 0) > 0;
   }
 
   /** Makes the volume's folder afresh, then journals it. */

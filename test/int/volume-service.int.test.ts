@@ -54,6 +54,7 @@ describe("the volume service", () => {
     const mounts = await claim.resolve(["pending:/p"], meta);
     expect(mounts[0]).toMatchObject({ type: "volume", name: "pending" });
     await expect(service.remove("pending", false, meta)).rejects.toBeInstanceOf(VolumeInUseError);
+    await expect(service.remove("pending", false, meta)).rejects.toThrow(/1 create\(s\) in flight/);
     expect((await service.prune(meta)).removed).toEqual([]);
     claim.release();
     claim.release();
