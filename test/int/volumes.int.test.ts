@@ -291,6 +291,16 @@ describe("hostile -v values and volume names", () => {
     );
     expect(err.code).toBe("INVALID_ARG");
     expect(err.message).toContain("inside berth's root");
+    const link = join(work, "to-journal");
+    await symlink(join(berth.root, "journal"), link);
+    const viaLink = await failure(
+      api().call("POST", "/containers", {
+        image: "busybox",
+        command: ["true"],
+        volumes: [`${link}:/x`],
+      }),
+    );
+    expect(viaLink.message).toContain("inside berth's root");
   });
 
   it("refuses a create with the CLI's -v too, exit 125", async () => {
