@@ -309,6 +309,24 @@ export class RootfsFileUnsafeError extends BerthError {
   readonly status = 400;
 }
 
+/** No volume has this name (Podman's ErrNoSuchVolume). */
+export class NoSuchVolumeError extends BerthError {
+  readonly code = "NO_SUCH_VOLUME";
+  readonly status = 404;
+}
+
+/** `volume create` of a name a volume already has (Podman's ErrVolumeExists). */
+export class VolumeExistsError extends BerthError {
+  readonly code = "VOLUME_EXISTS";
+  readonly status = 409;
+}
+
+/** A volume that a container not yet removed mounts cannot be removed (Podman's ErrVolumeBeingUsed). */
+export class VolumeInUseError extends BerthError {
+  readonly code = "VOLUME_IN_USE";
+  readonly status = 409;
+}
+
 const registry = {
   CTR_STATE_INVALID: CtrStateInvalidError,
   CTR_STOPPED: CtrStoppedError,
@@ -356,6 +374,9 @@ const registry = {
   NO_SPACE: NoSpaceError,
   USER_NOT_FOUND: UserNotFoundError,
   ROOTFS_FILE_UNSAFE: RootfsFileUnsafeError,
+  NO_SUCH_VOLUME: NoSuchVolumeError,
+  VOLUME_EXISTS: VolumeExistsError,
+  VOLUME_IN_USE: VolumeInUseError,
 } as const satisfies Record<string, new (message: string) => BerthError>;
 
 /** Every stable error code berth can answer with. */

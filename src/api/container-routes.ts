@@ -15,6 +15,7 @@ import { operationTable } from "./operation-table.js";
 import { body, bodyOnly, conditions, flag, number, pathAndQuery, serve } from "./route-input.js";
 import type { Handler } from "./router.js";
 import { BatchBody, CheckpointBody, CreateBody, EmptyBody, KillBody, StopBody } from "./schemas.js";
+import { VolumeCreateBody } from "./volume-schemas.js";
 
 /**
  * `GET /containers/<ref>/export`: the root filesystem as a tar stream. The
@@ -92,5 +93,13 @@ export function containerRoutes(service: ContainerService): Record<string, Handl
       sendJson(res, 200, { removed: name });
     },
     "POST /refresh": () => service.refresh(),
+    "POST /volumes": serve(ops["volume-create"], bodyOnly(VolumeCreateBody)),
+    "GET /volumes": serve(ops["volume-ls"], () => ({})),
+    "GET /volumes/:name": serve(ops["volume-inspect"], ({ name }) => ({ name })),
+    "DELETE /volumes/:name": serve(ops["volume-rm"], ({ name, url }) => ({
+      name,
+      force: flag(url, "force"),
+    })),
+    "POST /volumes/prune": serve(ops["volume-prune"], bodyOnly(EmptyBody)),
   };
 }

@@ -55,7 +55,7 @@ import {
 import type { ContainerService } from "../service/index.js";
 import type { Journal } from "../store/index.js";
 import { roleForArgs } from "./nats-arg-roles.js";
-import { VERB_ROLES } from "./nats-roles.js";
+import { payloadRole, VERB_ROLES } from "./nats-roles.js";
 import { errorAnswer } from "./operation.js";
 import { operationTable } from "./operation-table.js";
 import { buildRequestMeta, NATS_META_HEADERS, type HeaderReader } from "./request-meta.js";
@@ -278,6 +278,11 @@ export class NatsApi {
       if (raised !== undefined && !roleAllows(caller.role, raised))
         throw new ForbiddenError(
           `${keyActor(caller)} has role ${caller.role}; ${verb} with privileged or capAdd needs ${raised}`,
+        );
+      const extra = payloadRole(verb, body);
+      if (extra !== undefined && !roleAllows(caller.role, extra))
+        throw new ForbiddenError(
+          `${keyActor(caller)} has role ${caller.role}; ${verb} with a bind mount of a host path needs ${extra}`,
         );
       reply = { ok: true, result: (await fn(body, meta)) ?? null };
     } catch (err) {

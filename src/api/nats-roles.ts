@@ -48,4 +48,24 @@ export const VERB_ROLES: Readonly<Record<OperationName | DaemonVerb, ApiRole>> =
   export: "admin",
   checkpoint: "admin",
   restore: "admin",
+  // Volumes: looking is read-only; making one is an operator's (as create -v does);
+  // removal and prune delete data for good, so they are an admin's.
+  "volume-ls": "read-only",
+  "volume-inspect": "read-only",
+  "volume-create": "operator",
+  "volume-rm": "admin",
+  "volume-prune": "admin",
 };
+
+/**
+ * The role a request needs because of what its payload asks, beyond its
+ * verb's: a create that binds a host path (`-v /host:/ctr`) needs admin, since
+ * admin is the role that names host paths, and a bind of `/` is the host.
+ * Named volumes stay an operator's. Undefined: the verb's role suffices.
+ */
+export function payloadRole(verb: string, body: unknown): ApiRole | undefined {
+  if (verb !== "create" || typeof body !== "object" || body === null) return undefined;
+  const volumes = (body as { volumes?: unknown }).volumes;
+  if (!Array.isArray(volumes)) return undefined;
+  return volumes.some((v) => typeof v === "string" && v.startsWith("/")) ? "admin" : undefined;
+}

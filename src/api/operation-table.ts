@@ -29,6 +29,12 @@ import {
   UnmountInput,
   WaitInput,
 } from "./schemas.js";
+import {
+  VolumeCreateBody,
+  VolumeListInput,
+  VolumeRefInput,
+  VolumeRemoveInput,
+} from "./volume-schemas.js";
 
 /** The names of the operations, which are also the NATS verbs. */
 export const OPERATION_NAMES = [
@@ -62,6 +68,11 @@ export const OPERATION_NAMES = [
   "rmi",
   "image-prune",
   "pull",
+  "volume-create",
+  "volume-ls",
+  "volume-inspect",
+  "volume-rm",
+  "volume-prune",
 ] as const;
 
 export type OperationName = (typeof OPERATION_NAMES)[number];
@@ -174,5 +185,23 @@ export function operationTable(service: ContainerService): OperationTable {
       });
       return { exitCode };
     }),
+    "volume-create": defineOperation(
+      "volume-create",
+      VolumeCreateBody,
+      (options, meta) => service.volumes.create(options, meta),
+      "created",
+    ),
+    "volume-ls": defineOperation("volume-ls", VolumeListInput, () =>
+      Promise.resolve(service.volumes.list()),
+    ),
+    "volume-inspect": defineOperation("volume-inspect", VolumeRefInput, ({ name }) =>
+      Promise.resolve(service.volumes.get(name)),
+    ),
+    "volume-rm": defineOperation("volume-rm", VolumeRemoveInput, ({ name, force }, meta) =>
+      service.volumes.remove(name, force ?? false, meta),
+    ),
+    "volume-prune": defineOperation("volume-prune", VolumeListInput, (_input, meta) =>
+      service.volumes.prune(meta),
+    ),
   };
 }

@@ -1,7 +1,7 @@
 /**
  * A tiny router: `METHOD /path/:ref/...` patterns, where `:ref` names a
  * container or an image (percent-encoded: an image reference holds `/`), and
- * `:name` an artifact.
+ * `:name` an artifact or a volume.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { InvalidArgError } from "../errors.js";
@@ -13,7 +13,7 @@ export interface RouteContext {
   url: URL;
   /** The container reference in the path, if any. */
   ref: string;
-  /** The artifact name in the path, if any. */
+  /** The artifact or volume name in the path, if any. */
   name: string;
   meta: RequestMeta;
 }
@@ -61,6 +61,13 @@ export function match(
       name = parts[4];
       pattern[4] = ":name";
     }
+  }
+  // `/volumes/<name>`: a fixed route (`POST /volumes/prune`) wins over the name.
+  if (parts[1] === "volumes" && parts[2] !== undefined && parts.length === 3) {
+    const fixed = table[`${method} ${parts.join("/")}`];
+    if (fixed) return { handler: fixed, ref, name };
+    name = parts[2];
+    pattern[2] = ":name";
   }
   const handler = table[`${method} ${pattern.join("/")}`];
   return handler ? { handler, ref, name } : undefined;

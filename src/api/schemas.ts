@@ -17,6 +17,8 @@ import {
 } from "./bounds.js";
 import { ConfigFields } from "./config-schema.js";
 import { SandboxFields } from "./sandbox-schema.js";
+import { MAX_VOLUMES_PER_CONTAINER } from "./volume-schemas.js";
+import { MAX_VOLUME_SPEC_LENGTH } from "../volumes/index.js";
 
 /** A command line: its first element names the program, so it cannot be empty. */
 const commandLine = z
@@ -85,6 +87,11 @@ export const CreateBody = z.object({
   requires: z.array(refString()).optional(),
   labels: z
     .record(z.string().max(MAX_LABEL_KEY_LENGTH), z.string().max(MAX_LABEL_VALUE_LENGTH))
+    .optional(),
+  /** `-v SRC:CTR[:OPTIONS]` entries, Podman's syntax (see README, Volumes). */
+  volumes: z
+    .array(z.string().min(1).max(MAX_VOLUME_SPEC_LENGTH))
+    .max(MAX_VOLUMES_PER_CONTAINER)
     .optional(),
   ...SandboxFields,
   ...ConfigFields,

@@ -3,7 +3,7 @@
  */
 import type { ContainerRecord } from "../machines/index.js";
 import type { CloudEvent } from "../events/index.js";
-import { actionOf } from "../events/index.js";
+import { actionOf, kindOf } from "../events/index.js";
 
 /**
  * Control characters that a terminal would act on: C0 (ESC, BEL, CR, ...),
@@ -107,6 +107,6 @@ export function eventLine(e: CloudEvent): string {
         : image && names.length > 0
           ? ` name=${names.join(",")}`
           : "";
-  const line = `${e.time} #${e.seq} ${image ? "image" : "container"} ${actionLabel(e)} ${short(e.subject)} v${e.version} (${outcomeOf(e)}${extra}, actor=${e.actor})`;
+  const line = `${e.time} #${e.seq} ${kindOf(e.type)} ${actionLabel(e)} ${short(e.subject)} v${e.version} (${outcomeOf(e)}${extra}, actor=${e.actor})`;
   return `${printable(line)}\n`;
 }

@@ -228,6 +228,37 @@ for (const [sub, alias, define] of imageCommands) {
   define(image.command(sub));
   if (alias !== undefined) define(program.command(alias));
 }
+const volume = program.command("volume").description("manage named volumes");
+volume
+  .command("create")
+  .description("create a named volume (prints its name)")
+  .argument("[name]", "volume name (default: a random one)")
+  .option("-l, --label <key=value>", "metadata (repeatable)", collect, [])
+  .action(verb("volumeCreate"));
+volume
+  .command("ls")
+  .alias("list")
+  .description("list volumes")
+  .addOption(format())
+  .option("-q, --quiet", "print only names")
+  .action(verb("volumeLs"));
+volume
+  .command("inspect")
+  .description("show volumes' details (JSON)")
+  .argument("<names...>")
+  .action(verb("volumeInspect"));
+volume
+  .command("rm")
+  .alias("remove")
+  .description("remove volumes and their data; refused while a container uses them")
+  .option("-f, --force", "accepted for Podman's sake; berth still refuses volumes in use")
+  .argument("<names...>")
+  .action(verb("volumeRm"));
+volume
+  .command("prune")
+  .description("remove every volume no container uses")
+  .option("-f, --force", "do not ask (berth never asks)")
+  .action(verb("volumePrune"));
 
 program
   .command("create")
@@ -259,6 +290,12 @@ program
   .option("-l, --label <key=value>", "metadata for filters (repeatable)", collect, [])
   .option("--security-opt <opt>", "seccomp=unconfined: run without the seccomp filter", collect, [])
   .option("--pids-limit <n>", "most processes (default 2048; 0 or -1: no limit)", (v) => Number(v))
+  .option(
+    "-v, --volume <SRC:CTR[:OPTIONS]>",
+    "bind mount an absolute host path, or mount a named volume (made on first use); options ro, rw, bind, rbind, nosuid, nodev, noexec (repeatable)",
+    collect,
+    [],
+  )
   .option(
     "--ulimit <nofile=soft[:hard]>",
     "open-file limit (default nofile=1024:1024)",

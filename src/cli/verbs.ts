@@ -22,6 +22,8 @@ import { eventLine, historyTable, psTable } from "./format.js";
 import { configBody, splitConfigFlags, type ConfigFlags } from "./config-flags.js";
 import { sandboxBody, type SandboxFlags } from "./sandbox-flags.js";
 
+export { volumeCreate, volumeInspect, volumeLs, volumePrune, volumeRm } from "./volume-verbs.js";
+
 const client = (socket: string) => new BerthClient({ socketPath: socket });
 const out = (text: string) => process.stdout.write(text);
 const json = (value: unknown) => out(`${JSON.stringify(value, null, 2)}\n`);
@@ -107,6 +109,7 @@ export async function create(
     env?: string[];
     workdir?: string;
     user?: string;
+    volume?: string[];
   } & SandboxFlags &
     ConfigFlags,
 ) {
@@ -121,6 +124,7 @@ export async function create(
     entrypoint,
     env,
     workdir,
+    volume,
     ...rest
   } = flags;
   const labels = Object.fromEntries(
@@ -141,6 +145,7 @@ export async function create(
     stdin: interactive ?? false,
     ...sandboxBody({ securityOpt, pidsLimit, ulimit }),
     ...configBody(config),
+    ...(volume !== undefined && volume.length > 0 ? { volumes: volume } : {}),
   };
   // As Podman: the env files' entries first, then -e's, so -e wins.
   const given = [...(body.env ?? []), ...(env ?? []).flatMap(envEntry)];

@@ -16,6 +16,7 @@ import {
 } from "../api/index.js";
 import { ExitMonitor, LinuxCheckpointer, LinuxRuntime, LinuxStorage } from "../effects/index.js";
 import { ImageStore } from "../images/index.js";
+import { VolumeStore } from "../volumes/index.js";
 import { InvalidArgError } from "../errors.js";
 import { ContainerService } from "../service/index.js";
 import {
@@ -156,6 +157,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     artifacts: storage,
     checkpointer: new LinuxCheckpointer(options.root),
     imageStore: new ImageStore(runtime.layout),
+    volumeStore: new VolumeStore(runtime.layout.root),
+    root: runtime.layout.root,
   });
   // Exits that happened while no daemon ran are dispatched by the first scan, now that actors listen.
   await exits.ready;

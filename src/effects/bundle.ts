@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { InvalidArgError } from "../errors.js";
 import { sandboxOf, ULIMIT_NAMES, ULIMITS, type Sandbox } from "../machines/index.js";
 import { applyConfig, type OciResourceLimits } from "./bundle-config.js";
+import { ociMountsOf } from "./bundle-mounts.js";
 import { writeFileAtomic } from "./fsutil.js";
 import type { OciSeccomp } from "./seccomp-profile.js";
 import type { ContainerSpec } from "./types.js";
@@ -207,7 +208,10 @@ export function ociSpec(
     },
     root: { path: rootfsPath, readonly: false },
     hostname: spec.id.slice(0, 12),
-    mounts: MOUNTS.map((m) => ({ ...m, ...(m.options ? { options: [...m.options] } : {}) })),
+    mounts: [
+      ...MOUNTS.map((m) => ({ ...m, ...(m.options ? { options: [...m.options] } : {}) })),
+      ...ociMountsOf(spec.mounts),
+    ],
     linux: {
       // Relative: runc nests it under the cgroup it runs in (berth's), so host limits still apply.
       cgroupsPath: `berth/${spec.id}`,

@@ -33,6 +33,7 @@ export type ContainerSpec = Pick<
   | "tmpfs"
   | "resources"
   | "security"
+  | "mounts"
 >;
 
 /** runc's own view of a container (`runc state`). */

@@ -9,7 +9,7 @@ export const CloudEventSchema = z.object({
   specversion: z.literal("1.0"),
   id: z.uuid(),
   source: z.string().regex(/^berth:\/\/[^/]+$/),
-  type: z.string().regex(/^io\.berth\.(?:container|image)\.[a-z]+$/),
+  type: z.string().regex(/^io\.berth\.(?:container|image|volume)\.[a-z]+$/),
   subject: z.string().regex(/^[0-9a-f]{64}$/),
   time: z.iso.datetime({ offset: true }),
   datacontenttype: z.literal("application/json"),
@@ -30,5 +30,5 @@ export type UnplacedEvent = Omit<CloudEvent, "seq" | "version" | "prevhash" | "h
 /** The action of an event type, e.g. "start" for io.berth.container.start, "pull" for io.berth.image.pull. */
 export const actionOf = (type: string) => type.slice(type.lastIndexOf(".") + 1);
 
-/** What an event is about, Podman's event type: "container" or "image". */
+/** What an event is about, Podman's event type: "container", "image" or "volume". */
 export const kindOf = (type: string) => type.slice("io.berth.".length, type.lastIndexOf("."));

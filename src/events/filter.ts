@@ -11,6 +11,7 @@
 import { InvalidArgError } from "../errors.js";
 import { IMAGE_ACTIONS } from "../images/index.js";
 import { ACTIONS } from "../machines/index.js";
+import { VOLUME_ACTIONS } from "../volumes/index.js";
 import { actionOf, kindOf, type CloudEvent } from "./envelope.js";
 import type { EventLog } from "./log.js";
 
@@ -30,8 +31,10 @@ export interface EventFilter {
 }
 
 /** Podman's event types; berth only has container events, so the others match nothing. */
-/** Every action an event can have: a container's or an image's. */
-const EVENT_ACTIONS: readonly string[] = [...new Set<string>([...ACTIONS, ...IMAGE_ACTIONS])];
+/** Every action an event can have: a container's, an image's or a volume's. */
+const EVENT_ACTIONS: readonly string[] = [
+  ...new Set<string>([...ACTIONS, ...IMAGE_ACTIONS, ...VOLUME_ACTIONS]),
+];
 const TYPES = ["container", "image", "pod", "volume", "network", "system", "machine", "secret"];
 const KEYS = ["container", "event", "image", "label", "type", "pod", "volume"] as const;
 type Key = (typeof KEYS)[number];
@@ -63,7 +66,8 @@ export class ContainerDirectory {
 
   /** Learns a container from its create event. */
   learn(e: CloudEvent): void {
-    if (actionOf(e.type) !== "create" || this.byId.has(e.subject)) return;
+    if (kindOf(e.type) !== "container" || actionOf(e.type) !== "create" || this.byId.has(e.subject))
+      return;
     const d = e.data as { name?: unknown; image?: unknown };
     if (typeof d.name === "string" && typeof d.image === "string")
       this.byId.set(e.subject, { name: d.name, image: d.image, labels: labelsOf(e.data) });
@@ -80,7 +84,7 @@ function parseSpec(spec: string): [Key, string] {
   const value = spec.slice(eq + 1).trim();
   if (eq < 1 || value === "" || !(KEYS as readonly string[]).includes(key)) {
     throw new InvalidArgError(
-      `invalid filter ${JSON.stringify(spec)}: use key=value with key one of container, event, image, label, type`,
+      `invalid filter ${JSON.stringify(spec)}: use key=value with key one of container, event, image, label, type, volume`,
     );
   }
   if (key === "event" && !EVENT_ACTIONS.includes(value)) {
@@ -90,7 +94,7 @@ function parseSpec(spec: string): [Key, string] {
   }
   if (key === "type" && !TYPES.includes(value)) {
     throw new InvalidArgError(
-      `invalid filter ${JSON.stringify(spec)}: types are ${TYPES.join(", ")} (berth has container and image events)`,
+      `invalid filter ${JSON.stringify(spec)}: types are ${TYPES.join(", ")} (berth has container, image and volume events)`,
     );
   }
   return [key as Key, value];
@@ -127,8 +131,13 @@ function matchOne(
     }
     case "type":
       return kindOf(e.type) === value;
-    case "pod":
     case "volume":
+      // A volume event matches by the volume's name or its id (or a prefix of it).
+      return (
+        kindOf(e.type) === "volume" &&
+        (e.subject.startsWith(value) || (e.data as { name?: unknown }).name === value)
+      );
+    case "pod":
       return false;
   }
 }

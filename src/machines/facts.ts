@@ -53,6 +53,7 @@ export type CreateData = Pick<
   | "tmpfs"
   | "resources"
   | "security"
+  | "mounts"
 > & { sandbox: Sandbox };
 
 /** A failed effect or a rejected request: journaled so history shows the attempt; it changes no state. */

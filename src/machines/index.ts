@@ -67,6 +67,7 @@ export {
 } from "./sandbox.js";
 export type { ContainerConfig, Resources, Security, TmpfsMount } from "./container-config.js";
 export { isUlimitName, ULIMIT_NAMES, ULIMITS, type UlimitName } from "./ulimits.js";
+export type { ContainerMount } from "./mounts.js";
 export { eventType, replay, toFact, type StoredFact } from "./replay.js";
 export { restartDelayMs, restartDue } from "./restart-policy.js";
 export { committed } from "./rehydrate.js";

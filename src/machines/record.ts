@@ -4,6 +4,7 @@
  * container's events; all three are built by the same `evolve`.
  */
 import type { ContainerConfig } from "./container-config.js";
+import type { ContainerMount } from "./mounts.js";
 import type { Sandbox } from "./sandbox.js";
 
 /** Committed lifecycle states, named after libpod's ContainerStatus. */
@@ -74,6 +75,8 @@ export interface ContainerRecord extends ContainerConfig {
   user?: string;
   /** The image's exposed `port/proto` entries. */
   exposedPorts?: string[];
+  /** Bind mounts and named volumes (create -v), as mounted. Absent: none. */
+  mounts?: ContainerMount[];
   state: ContainerState;
   createdAt: string;
   startedAt?: string;

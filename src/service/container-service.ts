@@ -16,6 +16,8 @@ import { CommandPath } from "./command-path.js";
 import { ContainerCreation, type CreateOptions } from "./create.js";
 import { IdempotentRequests } from "./idempotency.js";
 import { ImageService, type AddedImage } from "./image-service.js";
+import { VolumeService } from "./volume-service.js";
+import type { VolumeStore } from "../volumes/index.js";
 import { ContainerQueries, listContainers } from "./queries.js";
 import type { HostPorts } from "./runtime-effects.js";
 import { restoreAndReconcile } from "./startup.js";
@@ -44,6 +46,10 @@ export interface ServiceDeps extends HostPorts {
   artifacts: ArtifactStore;
   /** Image blobs and layers on disk; the image service journals what they hold. */
   imageStore: ImageStore;
+  /** Named volumes' folders; the volume service journals which exist. */
+  volumeStore: VolumeStore;
+  /** The daemon's root, which no bind mount may reach into. */
+  root: string;
   exits: HostPorts["exits"] & {
     onExit(listener: (id: string, exit: ExitInfo) => void): () => void;
   };
@@ -67,6 +73,8 @@ export class ContainerService {
   private readonly stopWatching: () => void;
   /** Image verbs; containers are created from the images it resolves. */
   readonly images: ImageService;
+  /** Volume verbs; creates resolve their `-v` mounts through it. */
+  readonly volumes: VolumeService;
 
   private constructor(private readonly deps: ServiceDeps) {
     this.pool = new ActorPool(provideMachine(deps), deps.journal);
@@ -78,7 +86,18 @@ export class ContainerService {
       store: deps.imageStore,
       containers: () => listContainers(this.pool, true),
     });
-    this.creation = new ContainerCreation(this.pool, { ...deps, images: this.images });
+    this.volumes = new VolumeService({
+      host: deps.host,
+      journal: deps.journal,
+      store: deps.volumeStore,
+      root: deps.root,
+      containers: () => listContainers(this.pool, true),
+    });
+    this.creation = new ContainerCreation(this.pool, {
+      ...deps,
+      images: this.images,
+      volumes: this.volumes,
+    });
     this.queries = new ContainerQueries(this.pool, deps);
     this.attaching = new AttachOperations(this.pool, this.commands, this.queries, deps.runtime);
     this.stopWatching = deps.exits.onExit((id, exit) => {
@@ -98,6 +117,7 @@ export class ContainerService {
   static async open(deps: ServiceDeps): Promise<ContainerService> {
     const service = new ContainerService(deps);
     await service.images.open();
+    await service.volumes.open();
     await restoreAndReconcile(service.pool, deps);
     return service;
   }

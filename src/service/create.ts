@@ -15,6 +15,7 @@ import {
 import type { ActorPool } from "./actor-pool.js";
 import { appendFacts, type AppendDeps } from "./fact-append.js";
 import type { ImageService } from "./image-service.js";
+import type { VolumeService } from "./volume-service.js";
 import { listContainers } from "./queries.js";
 import { configFor, type ConfigOptions } from "./container-config.js";
 import { sandboxFor, type SandboxOptions } from "./sandbox.js";
@@ -46,12 +47,15 @@ export interface CreateOptions extends SandboxOptions, ConfigOptions {
   requires?: string[];
   /** key=value metadata; keys are non-empty and have no "=". */
   labels?: Record<string, string>;
+  /** Podman's `-v SRC:CTR[:OPTIONS]`: a host path (absolute) or a volume name, made on first use. */
+  volumes?: string[];
 }
 
 /** What creation uses besides the pool. */
 export interface CreateDeps extends AppendDeps {
   runtime: Pick<ContainerRuntime, "checkSandbox">;
   images: Pick<ImageService, "withImage">;
+  volumes: Pick<VolumeService, "claim">;
 }
 
 /** What create said about the process, as the image configuration's overrides. */
@@ -87,9 +91,11 @@ export class ContainerCreation {
     if (this.nameTaken(name))
       throw new NameInUseError(`the container name "${name}" is already in use`);
     this.reservedNames.add(name);
+    const claim = this.deps.volumes.claim();
     try {
       return await this.deps.images.withImage(options.image, async ({ image, config }) => {
         const run = resolveRunConfig(config, overridesOf(options));
+        const mounts = await claim.resolve(options.volumes ?? [], meta);
         const data: CreateData = {
           name,
           image: options.image,
@@ -114,6 +120,7 @@ export class ContainerCreation {
           user: run.user,
           exposedPorts: run.exposedPorts,
           ...configFor(options),
+          ...(mounts.length > 0 ? { mounts } : {}),
         };
         await this.deps.runtime.checkSandbox(data.sandbox);
         const { record } = await appendFacts(this.deps, {
@@ -127,6 +134,7 @@ export class ContainerCreation {
         return record;
       });
     } finally {
+      claim.release();
       this.reservedNames.delete(name);
     }
   }

@@ -71,6 +71,7 @@ export const specOf = (r: ContainerRecord): ContainerSpec => ({
   tmpfs: r.tmpfs,
   resources: r.resources,
   security: r.security,
+  mounts: r.mounts,
 });
 
 /** Signals the container, ignoring a runtime that says it already stopped: the exit file tells. */
