@@ -9,11 +9,14 @@ import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
+import { promisify } from "node:util";
+import { execFile } from "node:child_process";
 import { BerthClient } from "../client/index.js";
 import { errorFromWire, InvalidArgError } from "../errors.js";
 import { PullProgress, type BlobProgress } from "./pull-progress.js";
 
 const client = (socket: string) => new BerthClient({ socketPath: socket });
+const execFileAsync = promisify(execFile);
 const out = (text: string) => process.stdout.write(text);
 const enc = encodeURIComponent;
 
@@ -267,7 +270,18 @@ export async function imageLoad(socket: string, opts: { input?: string }) {
   const found = await stat(input).catch((err: unknown) => {
     throw new InvalidArgError(`cannot read ${input}: ${(err as Error).message}`, { cause: err });
   });
-  if (!found.isFile()) throw new InvalidArgError(`${input} is not a regular file`);
+  if (found.isDirectory()) {
+    // An OCI layout folder (`skopeo copy … oci:DIR`) travels as the OCI archive it is the tar of.
+    const dir = await mkdtemp(join(tmpdir(), "berth-load-"));
+    try {
+      const file = join(dir, "layout.tar");
+      await execFileAsync("tar", ["--force-local", "-C", input, "-cf", file, "."]);
+      return await imageLoad(socket, { input: file });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+  if (!found.isFile()) throw new InvalidArgError(`${input} is not a regular file or a folder`);
   const images = await client(socket).importImage<(ImageView & { given: string[] })[]>(
     undefined,
     createReadStream(input),

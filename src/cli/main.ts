@@ -219,8 +219,10 @@ const imageCommands: [string, string | undefined, (c: Command) => Command][] = [
     "load",
     (c) =>
       c
-        .description("load images from a docker-archive or OCI archive (uploaded to the daemon)")
-        .option("-i, --input <file>", "the archive (default: stdin)")
+        .description(
+          "load images from a docker-archive, an OCI archive or an OCI layout folder (uploaded)",
+        )
+        .option("-i, --input <path>", "the archive or layout folder (default: stdin)")
         .action(imageVerb("imageLoad")),
   ],
 ];

@@ -22,6 +22,7 @@ import {
   imageEventType,
   localName,
   loadArchive,
+  loadLayoutDir,
   matchedName,
   noSpace,
   parseReference,
@@ -214,9 +215,13 @@ export class ImageService {
     options: { name?: string; signal?: AbortSignal } = {},
   ): Promise<AddedImage[]> {
     const extra = options.name !== undefined ? [localName(options.name)] : [];
-    if (typeof source === "string") await assertHostFile(source);
+    const kind = typeof source === "string" ? await hostSource(source) : "file";
     return this.gate.shared(async () => {
-      const loaded = await loadArchive(source, this.deps.store.blobs).catch((err: unknown) => {
+      const loaded = await (
+        kind === "layout" && typeof source === "string"
+          ? loadLayoutDir(source, this.deps.store.blobs)
+          : loadArchive(source, this.deps.store.blobs)
+      ).catch((err: unknown) => {
         throw noSpace(err, "loading the archive");
       });
       const rootfs = loaded.length === 1 && loaded[0]?.names.length === 0 && loaded[0].plain;
@@ -411,10 +416,11 @@ export class ImageService {
 
 /**
  * An archive named on the daemon's own host must be an absolute path to a
- * regular file: a relative one would be read from wherever the daemon was
- * started, and a device or FIFO could block the load forever.
+ * regular file or an OCI layout folder: a relative one would be read from
+ * wherever the daemon was started, and a device or FIFO could block the load
+ * forever.
  */
-async function assertHostFile(file: string): Promise<void> {
+async function hostSource(file: string): Promise<"file" | "layout"> {
   if (!isAbsolute(file))
     throw new InvalidArgError(
       `image archive ${JSON.stringify(file)} must be an absolute path on the daemon's host`,
@@ -422,7 +428,13 @@ async function assertHostFile(file: string): Promise<void> {
   const info = await stat(file).catch((err: unknown) => {
     throw new InvalidArgError(`cannot read image archive ${file}: ${String(err)}`, { cause: err });
   });
-  if (!info.isFile()) throw new InvalidArgError(`image archive ${file} is not a regular file`);
+  // A folder can only be an OCI layout (`skopeo copy … oci:DIR`); loadLayoutDir reads nothing else in it.
+  if (info.isDirectory()) return "layout";
+  if (!info.isFile())
+    throw new InvalidArgError(
+      `image archive ${file} is not a regular file or an OCI layout folder`,
+    );
+  return "file";
 }
 
 /**

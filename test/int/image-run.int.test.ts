@@ -115,6 +115,14 @@ describe("images loaded from archives", () => {
     expect(layers.sort()).toEqual(built.diffIds.map((d) => d.slice("sha256:".length)).sort());
   });
 
+  it("loads an OCI layout folder (skopeo's oci: output) through the CLI, and runs it by id", async () => {
+    const out = await berth.ok("load", "-i", join(work, "layout"));
+    // The layout's ref.name is a bare tag ("t"): no name, so the id names it.
+    expect(out.trim()).toBe(`Loaded image: ${built.config}`);
+    const { logs } = await runToEnd({ image: built.config.slice("sha256:".length, 19) });
+    expect(logs).toContain("hello from the second layer");
+  });
+
   it("lets create replace the command, the entrypoint, the environment, the folder and the user", async () => {
     const { logs } = await runToEnd({
       image: "localhost/demo:t",
