@@ -60,6 +60,9 @@ export const CreateBody = z.object({
     .record(z.string().max(MAX_LABEL_KEY_LENGTH), z.string().max(MAX_LABEL_VALUE_LENGTH))
     .optional(),
   ...SandboxFields,
+  network: z.string().max(32).optional(),
+  publish: z.array(z.string().max(64)).max(256).optional(),
+  dns: z.array(z.string().max(64)).max(16).optional(),
 });
 
 export const StopBody = z.object({ timeout: timeoutSeconds().optional() });

@@ -154,6 +154,14 @@ program
     collect,
     [],
   )
+  .option("--network <mode>", "none, host or bridge (default bridge: berth0, 10.89.0.0/24)")
+  .option(
+    "-p, --publish <[ip:]host:ctr[/proto]>",
+    "publish a container port on the host; no host port: a free one (repeatable)",
+    collect,
+    [],
+  )
+  .option("--dns <ip>", "nameserver for /etc/resolv.conf (repeatable)", collect, [])
   .argument("<image>")
   .argument("[command...]")
   .passThroughOptions()

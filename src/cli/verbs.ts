@@ -75,6 +75,9 @@ export async function create(
     restart?: string;
     requires?: string[];
     label?: string[];
+    network?: string;
+    publish?: string[];
+    dns?: string[];
   } & SandboxFlags,
 ) {
   const { tty, interactive, label, securityOpt, pidsLimit, ulimit, ...rest } = opts;

@@ -14,7 +14,13 @@ import {
   NatsApi,
   type EventsRouteOptions,
 } from "../api/index.js";
-import { ExitMonitor, LinuxCheckpointer, LinuxRuntime, LinuxStorage } from "../effects/index.js";
+import {
+  ExitMonitor,
+  LinuxCheckpointer,
+  LinuxNetwork,
+  LinuxRuntime,
+  LinuxStorage,
+} from "../effects/index.js";
 import { ImageStore } from "../images/index.js";
 import { InvalidArgError } from "../errors.js";
 import { ContainerService } from "../service/index.js";
@@ -155,6 +161,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     storage,
     artifacts: storage,
     checkpointer: new LinuxCheckpointer(options.root),
+    network: new LinuxNetwork({ root: options.root }),
     imageStore: new ImageStore(runtime.layout),
   });
   // Exits that happened while no daemon ran are dispatched by the first scan, now that actors listen.

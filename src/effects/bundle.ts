@@ -6,6 +6,7 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { InvalidArgError } from "../errors.js";
 import { sandboxOf, type Sandbox } from "../machines/index.js";
+import { withNetwork } from "./bundle-network.js";
 import { writeFileAtomic } from "./fsutil.js";
 import type { OciSeccomp } from "./seccomp-profile.js";
 import type { ContainerSpec } from "./types.js";
@@ -28,7 +29,7 @@ export interface OciSpec {
   mounts: OciMount[];
   linux: {
     cgroupsPath: string;
-    namespaces: { type: string }[];
+    namespaces: { type: string; path?: string }[];
     resources: { devices: { allow: boolean; access: string }[]; pids?: { limit: number } };
     maskedPaths: string[];
     readonlyPaths: string[];
@@ -227,7 +228,7 @@ export async function writeBundle(
   seccomp?: OciSeccomp,
   user: ProcessUser = ROOT,
 ): Promise<void> {
-  const config = ociSpec(spec, rootfsPath, seccomp, user);
+  const config = withNetwork(ociSpec(spec, rootfsPath, seccomp, user), spec);
   await fs.mkdir(bundleDir, { recursive: true });
   await writeFileAtomic(
     path.join(bundleDir, "config.json"),

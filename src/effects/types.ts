@@ -28,6 +28,8 @@ export type ContainerSpec = Pick<
   | "env"
   | "workingDir"
   | "user"
+  | "network"
+  | "networkAttachment"
 >;
 
 /** runc's own view of a container (`runc state`). */

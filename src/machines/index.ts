@@ -59,6 +59,13 @@ export {
   type RlimitPair,
   type Sandbox,
 } from "./sandbox.js";
+export {
+  NETWORK_MODES,
+  type NetworkAttachment,
+  type NetworkMode,
+  type NetworkOptions,
+  type PortMapping,
+} from "./network.js";
 export { eventType, replay, toFact, type StoredFact } from "./replay.js";
 export { restartDelayMs, restartDue } from "./restart-policy.js";
 export { committed } from "./rehydrate.js";

@@ -3,6 +3,7 @@
  * machine's context, the stored projection, and the result of replaying the
  * container's events; all three are built by the same `evolve`.
  */
+import type { NetworkAttachment, NetworkOptions } from "./network.js";
 import type { Sandbox } from "./sandbox.js";
 
 /** Committed lifecycle states, named after libpod's ContainerStatus. */
@@ -73,6 +74,10 @@ export interface ContainerRecord {
   user?: string;
   /** The image's exposed `port/proto` entries. */
   exposedPorts?: string[];
+  /** create --network, -p, --dns. Absent: a container from before networks, alone in its own netns with lo. */
+  network?: NetworkOptions;
+  /** What network setup made for the current run (journaled with `init`, dropped by `cleanup`). */
+  networkAttachment?: NetworkAttachment;
   state: ContainerState;
   createdAt: string;
   startedAt?: string;

@@ -15,12 +15,13 @@ import {
 import type { ActorPool } from "./actor-pool.js";
 import { appendFacts, type AppendDeps } from "./fact-append.js";
 import type { ImageService } from "./image-service.js";
+import { networkFor, type NetworkFlags } from "./network-options.js";
 import { listContainers } from "./queries.js";
 import { sandboxFor, type SandboxOptions } from "./sandbox.js";
 import { containerName, labels, restartPolicy, seconds, signalName } from "./validate.js";
 
 /** What `create` needs; defaults follow Podman, and the image's configuration. */
-export interface CreateOptions extends SandboxOptions {
+export interface CreateOptions extends SandboxOptions, NetworkFlags {
   image: string;
   /** Replaces the image's Cmd; empty or absent keeps it. */
   command?: string[];
@@ -82,6 +83,7 @@ export class ContainerCreation {
    */
   async create(options: CreateOptions, meta: RequestMeta): Promise<ContainerRecord> {
     const id = randomBytes(32).toString("hex");
+    const network = networkFor(options);
     const name = containerName(options.name ?? `berth_${id.slice(0, 12)}`);
     if (this.nameTaken(name))
       throw new NameInUseError(`the container name "${name}" is already in use`);
@@ -111,6 +113,7 @@ export class ContainerCreation {
           workingDir: run.workingDir,
           user: run.user,
           exposedPorts: run.exposedPorts,
+          network,
         };
         await this.deps.runtime.checkSandbox(data.sandbox);
         const { record } = await appendFacts(this.deps, {
