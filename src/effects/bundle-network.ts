@@ -3,9 +3,14 @@
  * gets, and the generated etc files mounted over the image's.
  */
 import * as path from "node:path";
-import type { OciMount, OciSpec } from "./bundle.js";
 import { ETC_FILES } from "./etc-files.js";
 import type { ContainerSpec } from "./types.js";
+
+/** The parts of an OCI spec the network changes (bundle.ts's OciSpec has them). */
+interface NetworkedSpec {
+  mounts: { destination: string; type: string; source: string; options?: string[] }[];
+  linux: { namespaces: { type: string; path?: string }[] };
+}
 
 /**
  * `config` with `spec`'s network: bridge joins the prepared namespace (runc
@@ -14,7 +19,7 @@ import type { ContainerSpec } from "./types.js";
  * Without an attachment (a container from before networks, or a bundle
  * written outside a run) the spec is left as it was.
  */
-export function withNetwork(config: OciSpec, spec: ContainerSpec): OciSpec {
+export function withNetwork<T extends NetworkedSpec>(config: T, spec: ContainerSpec): T {
   const att = spec.networkAttachment;
   if (!att) return config;
   const others = config.linux.namespaces.filter((ns) => ns.type !== "network");
@@ -24,7 +29,7 @@ export function withNetwork(config: OciSpec, spec: ContainerSpec): OciSpec {
       : att.mode === "bridge" && att.netns
         ? [...others, { type: "network", path: att.netns }]
         : config.linux.namespaces;
-  const mounts: OciMount[] = ETC_FILES.map((name) => ({
+  const mounts: NetworkedSpec["mounts"] = ETC_FILES.map((name) => ({
     destination: `/etc/${name}`,
     type: "bind",
     source: path.join(att.etcDir, name),
