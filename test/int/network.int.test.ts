@@ -97,6 +97,22 @@ describe("the bridge network", () => {
     expect(await netnsFiles(berth.root)).toEqual([]);
   }, 60_000);
 
+  it("keeps serving on the same host port after a restart, and a stop releases the address", async () => {
+    const hostPort = 17080 + Math.floor(Math.random() * 1000);
+    const id = await create("-p", `${hostPort}:8080`, "busybox", "httpd", "-f", "-p", "8080");
+    await berth.ok("start", id);
+    await until(async () => (await get("127.0.0.1", hostPort)).startsWith("404"), 10_000);
+    await berth.ok("restart", "-t", "0", id);
+    await until(async () => (await get("127.0.0.1", hostPort)).startsWith("404"), 10_000);
+    expect(await leases(berth.root)).toHaveLength(1);
+    await berth.ok("stop", "-t", "0", id);
+    expect((await inspect(id)).networkAttachment).toBeUndefined();
+    expect(await leases(berth.root)).toEqual([]);
+    expect(await netnsFiles(berth.root)).toEqual([]);
+    expect(await iptablesWith(id)).toEqual([]);
+    await berth.ok("rm", id);
+  }, 60_000);
+
   it("gives a free host port when -p names only the container's, and reports it", async () => {
     const id = await create("-p", "8080", "busybox", "sleep", "100");
     await berth.ok("start", id);
