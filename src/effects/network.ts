@@ -9,9 +9,10 @@ import { NetworkError } from "../errors.js";
 import type { NetworkAttachment, PortMapping } from "../machines/index.js";
 import { DEFAULT_CNI_PATH, runCniPlugin, type CniResult } from "./cni.js";
 import { writeEtcFiles } from "./etc-files.js";
-import { errnoCode, pathExists } from "./fsutil.js";
+import { errnoCode } from "./fsutil.js";
 import { HostPorts } from "./host-ports.js";
 import { createNetns, deleteNetns } from "./netns.js";
+import { isMounted } from "./overlay.js";
 import {
   bridgeChain,
   GATEWAY,
@@ -171,7 +172,8 @@ export class LinuxNetwork {
     ports: readonly PortMapping[],
     prevResult: unknown,
   ): Promise<void> {
-    const ns = (await pathExists(netns)) ? netns : "";
+    // After a reboot the file is still there but no namespace is mounted on it: the plugins must not enter it.
+    const ns = (await isMounted(netns)) ? netns : "";
     const errors: unknown[] = [];
     for (const plugin of bridgeChain(this.dirs).reverse()) {
       await runCniPlugin(

@@ -34,6 +34,7 @@ export async function restoreAndReconcile(
     const r = recordOf(e);
     return { id: r.id, ...(r.networkAttachment ? { attachment: r.networkAttachment } : {}) };
   });
+  // A sweep that fails (iptables busy, say) must not keep the daemon down; the next start sweeps again.
   await deps.network?.sweep(held).catch(() => undefined);
   // One `runc list` instead of a `runc state` per container keeps start-up fast on big roots.
   const inRuntime = new Set(await deps.runtime.list().catch(() => []));
