@@ -12,6 +12,7 @@ import { writeEtcFiles } from "./etc-files.js";
 import { errnoCode } from "./fsutil.js";
 import { HostPorts } from "./host-ports.js";
 import { createNetns, deleteNetns } from "./netns.js";
+import { purgeMasquerade } from "./masquerade-purge.js";
 import { isMounted } from "./overlay.js";
 import {
   bridgeChain,
@@ -27,6 +28,9 @@ import { containerPaths, layout, safeJoin, type Layout } from "./paths.js";
 import type { ContainerSpec } from "./types.js";
 
 const IFNAME = "eth0";
+
+/** A stand-in mapping for a DEL whose real mappings were never journaled. */
+const ANY_PORT: PortMapping[] = [{ hostPort: 1, containerPort: 1, protocol: "tcp" }];
 
 export interface LinuxNetworkOptions {
   root: string;
@@ -173,7 +177,8 @@ export class LinuxNetwork {
     prevResult: unknown,
   ): Promise<void> {
     // After a reboot the file is still there but no namespace is mounted on it: the plugins must not enter it.
-    const ns = (await isMounted(netns)) ? netns : "";
+    const mounted = await isMounted(netns);
+    const ns = mounted ? netns : "";
     const errors: unknown[] = [];
     for (const plugin of bridgeChain(this.dirs).reverse()) {
       await runCniPlugin(
@@ -185,11 +190,13 @@ export class LinuxNetwork {
           network: NETWORK_NAME,
           plugin,
           ...(prevResult !== undefined ? { prevResult } : {}),
-          runtimeConfig: portMappingsConfig(ports),
+          // portmap skips a DEL that names no mapping; it removes its chains by container id, whatever the ports.
+          runtimeConfig: portMappingsConfig(ports.length > 0 ? ports : ANY_PORT),
         },
         this.cniPath,
       ).catch((err: unknown) => errors.push(err));
     }
+    if (!mounted) await purgeMasquerade(id);
     if (errors.length > 0) throw errors[0];
   }
 

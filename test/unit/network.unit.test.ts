@@ -4,6 +4,7 @@ import type { ContainerSpec } from "../../src/effects/index.js";
 import { InvalidArgError } from "../../src/errors.js";
 import { evolve, fact, type NetworkAttachment } from "../../src/machines/index.js";
 import { networkFor, parsePublish } from "../../src/service/network-options.js";
+import { masqueradeRules } from "../../src/effects/masquerade-purge.js";
 
 describe("-p parsing", () => {
   it.each([
@@ -152,5 +153,23 @@ describe("the attachment in the record", () => {
     const cleaned = evolve(inited, fact("cleanup", {}), pos(3));
     expect(cleaned.networkAttachment).toBeUndefined();
     expect(cleaned.network).toEqual({ mode: "bridge", publish: [], dns: [] });
+  });
+});
+
+describe("the masquerade rules of a container whose namespace is gone", () => {
+  const listing = [
+    "Chain POSTROUTING (policy ACCEPT)",
+    "num  target     prot opt source               destination",
+    "1    CNI-HOSTPORT-MASQ  0    --  0.0.0.0/0   0.0.0.0/0   /* CNI portfwd requiring masquerade */",
+    '2    CNI-6df173d7100b917fd9153218  0    --  10.89.0.30   0.0.0.0/0   /* name: "berth" id: "aaa" */',
+    '3    CNI-0123456789abcdef01234567  0    --  10.89.0.31   0.0.0.0/0   /* name: "berth" id: "aaab" */',
+    '4    CNI-76543210fedcba9876543210  0    --  10.88.0.2    0.0.0.0/0   /* name: "podman" id: "aaa" */',
+  ].join("\n");
+
+  it("are found by the id in their comment, on berth's network only", () => {
+    expect(masqueradeRules(listing, "aaa")).toEqual([
+      { num: 2, chain: "CNI-6df173d7100b917fd9153218" },
+    ]);
+    expect(masqueradeRules(listing, "zzz")).toEqual([]);
   });
 });
