@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes a fresh Debian machine ready for berth, idempotently:
 #   system packages (runc, conmon, nats-server, busybox-static, and
-#   golang-github-containers-common for its seccomp.json) via apt-get,
+#   golang-github-containers-common for its seccomp.json, containernetworking-plugins
+#   for the bridge network) via apt-get,
 #   node_modules via npm ci when package-lock.json changed,
 #   and the busybox image tarball that the tests and the demo import.
 set -euo pipefail
@@ -32,6 +33,8 @@ if command -v busybox >/dev/null 2>&1 && ldd "$(command -v busybox)" >/dev/null 
 fi
 # Podman's default seccomp profile, which berth applies to every container unless told otherwise.
 [[ -f /usr/share/containers/seccomp.json ]] || need+=(golang-github-containers-common)
+# The CNI reference plugins (bridge, host-local, portmap, loopback, firewall) make the bridge network.
+[[ -x /usr/lib/cni/bridge ]] || need+=(containernetworking-plugins)
 # The sandbox test builds a static syscall probe: gcc -static needs libc.a.
 [[ -f /usr/lib/$(gcc -dumpmachine 2>/dev/null || echo x86_64-linux-gnu)/libc.a ]] || need+=(libc6-dev)
 if ((${#need[@]})); then

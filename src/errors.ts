@@ -327,6 +327,18 @@ export class VolumeInUseError extends BerthError {
   readonly status = 409;
 }
 
+/** A CNI plugin failed to set a container's network up or down; `cause` holds its error. */
+export class NetworkError extends BerthError {
+  readonly code = "NETWORK";
+  readonly status = 500;
+}
+
+/** A published host port is already taken, by another container or a host process. */
+export class PortInUseError extends BerthError {
+  readonly code = "PORT_IN_USE";
+  readonly status = 409;
+}
+
 const registry = {
   CTR_STATE_INVALID: CtrStateInvalidError,
   CTR_STOPPED: CtrStoppedError,
@@ -377,6 +389,8 @@ const registry = {
   NO_SUCH_VOLUME: NoSuchVolumeError,
   VOLUME_EXISTS: VolumeExistsError,
   VOLUME_IN_USE: VolumeInUseError,
+  NETWORK: NetworkError,
+  PORT_IN_USE: PortInUseError,
 } as const satisfies Record<string, new (message: string) => BerthError>;
 
 /** Every stable error code berth can answer with. */

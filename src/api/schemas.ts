@@ -95,6 +95,9 @@ export const CreateBody = z.object({
     .optional(),
   ...SandboxFields,
   ...ConfigFields,
+  network: z.string().max(32).optional(),
+  publish: z.array(z.string().max(64)).max(256).optional(),
+  dns: z.array(z.string().max(64)).max(16).optional(),
 });
 
 export const StopBody = z.object({ timeout: timeoutSeconds().optional() });

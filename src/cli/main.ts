@@ -117,6 +117,10 @@ program
     (v) => Number(v),
   )
   .option(
+    "--default-network <mode>",
+    "network of a container whose create names none: bridge (default), none or host",
+  )
+  .option(
     "--log-size-max <bytes>",
     "most bytes of each container's log file; conmon starts it afresh at the limit (default 16777216, -1: none)",
     (v) => Number(v),
@@ -329,6 +333,14 @@ program
   .option("--cap-add <cap>", "add a capability (or ALL) (repeatable)", collect, [])
   .option("--cap-drop <cap>", "drop a capability (or ALL) (repeatable)", collect, [])
   .option("--privileged", "all capabilities, no seccomp, every device, no masked paths")
+  .option("--network <mode>", "none, host or bridge (default bridge: berth0, 10.89.0.0/24)")
+  .option(
+    "-p, --publish <[ip:]host:ctr[/proto]>",
+    "publish a container port on the host; no host port: a free one (repeatable)",
+    collect,
+    [],
+  )
+  .option("--dns <ip>", "nameserver for /etc/resolv.conf (repeatable)", collect, [])
   .argument("<image>")
   .argument("[command...]", "replaces the image's command")
   .passThroughOptions()

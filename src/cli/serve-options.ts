@@ -4,6 +4,7 @@
 import { MIN_BUFFER_BYTES, type EventsRouteOptions } from "../api/index.js";
 import type { DaemonOptions } from "../daemon/index.js";
 import { InvalidArgError } from "../errors.js";
+import { NETWORK_MODES, type NetworkMode } from "../machines/index.js";
 import type { NatsAuth } from "../nats/index.js";
 
 /** Below this, a log would hold only a few lines before conmon starts it afresh. */
@@ -45,6 +46,8 @@ export interface ServeFlags {
   maxImportBytes?: number;
   /** Most bytes of each container's log file; -1 for no limit. */
   logSizeMax?: number;
+  /** The network of a container whose create names none. */
+  defaultNetwork?: string;
 }
 
 /** A whole number of at least 1 for `flag`, or undefined when the flag was not given. */
@@ -53,6 +56,14 @@ function positive(flag: string, value: number | undefined, unit: string): number
   if (!(Number.isSafeInteger(value) && value >= 1))
     throw new InvalidArgError(`invalid ${flag} ${value}: use a whole number of ${unit}, 1 or more`);
   return value;
+}
+
+function defaultNetwork(mode: string): NetworkMode {
+  if (!(NETWORK_MODES as readonly string[]).includes(mode))
+    throw new InvalidArgError(
+      `invalid --default-network ${JSON.stringify(mode)}: use one of ${NETWORK_MODES.join(", ")}`,
+    );
+  return mode as NetworkMode;
 }
 
 export function daemonOptions(
@@ -123,6 +134,9 @@ export function daemonOptions(
     ...(Object.keys(events).length > 0 ? { events } : {}),
     ...(maxImportBytes !== undefined ? { maxImportBytes } : {}),
     ...(logSizeMax !== undefined ? { logSizeMax } : {}),
+    ...(flags.defaultNetwork !== undefined
+      ? { defaultNetwork: defaultNetwork(flags.defaultNetwork) }
+      : {}),
     ...(rest.log ? { log: rest.log } : {}),
   };
 }

@@ -110,6 +110,9 @@ export async function create(
     workdir?: string;
     user?: string;
     volume?: string[];
+    network?: string;
+    publish?: string[];
+    dns?: string[];
   } & SandboxFlags &
     ConfigFlags,
 ) {

@@ -14,11 +14,17 @@ import {
   NatsApi,
   type EventsRouteOptions,
 } from "../api/index.js";
-import { ExitMonitor, LinuxCheckpointer, LinuxRuntime, LinuxStorage } from "../effects/index.js";
+import {
+  ExitMonitor,
+  LinuxCheckpointer,
+  LinuxNetwork,
+  LinuxRuntime,
+  LinuxStorage,
+} from "../effects/index.js";
 import { ImageStore } from "../images/index.js";
 import { VolumeStore } from "../volumes/index.js";
 import { InvalidArgError } from "../errors.js";
-import { ContainerService } from "../service/index.js";
+import { ContainerService, type ServiceDeps } from "../service/index.js";
 import {
   claimHostLease,
   loadApiKeys,
@@ -57,6 +63,8 @@ export interface DaemonOptions {
   maxImportBytes?: number;
   /** Most bytes of each container's log file (conmon `--log-size-max`); -1: no limit. */
   logSizeMax?: number;
+  /** The network of a container whose create names none (bridge unless set). */
+  defaultNetwork?: ServiceDeps["defaultNetwork"];
   version: string;
   log?: (line: string) => void;
 }
@@ -156,9 +164,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     storage,
     artifacts: storage,
     checkpointer: new LinuxCheckpointer(options.root),
+    network: new LinuxNetwork({ root: options.root }),
     imageStore: new ImageStore(runtime.layout),
     volumeStore: new VolumeStore(runtime.layout.root),
     root: runtime.layout.root,
+    ...(options.defaultNetwork !== undefined ? { defaultNetwork: options.defaultNetwork } : {}),
   });
   // Exits that happened while no daemon ran are dispatched by the first scan, now that actors listen.
   await exits.ready;

@@ -8,6 +8,7 @@ import { InvalidArgError } from "../errors.js";
 import { sandboxOf, ULIMIT_NAMES, ULIMITS, type Sandbox } from "../machines/index.js";
 import { applyConfig, type OciResourceLimits } from "./bundle-config.js";
 import { ociMountsOf } from "./bundle-mounts.js";
+import { withNetwork } from "./bundle-network.js";
 import { writeFileAtomic } from "./fsutil.js";
 import type { OciSeccomp } from "./seccomp-profile.js";
 import type { ContainerSpec } from "./types.js";
@@ -30,7 +31,7 @@ export interface OciSpec {
   mounts: OciMount[];
   linux: {
     cgroupsPath: string;
-    namespaces: { type: string }[];
+    namespaces: { type: string; path?: string }[];
     resources: {
       devices: { allow: boolean; access: string }[];
       pids?: { limit: number };
@@ -239,7 +240,7 @@ export async function writeBundle(
   seccomp?: OciSeccomp,
   user: ProcessUser = ROOT,
 ): Promise<void> {
-  const config = ociSpec(spec, rootfsPath, seccomp, user);
+  const config = withNetwork(ociSpec(spec, rootfsPath, seccomp, user), spec);
   await fs.mkdir(bundleDir, { recursive: true });
   await writeFileAtomic(
     path.join(bundleDir, "config.json"),

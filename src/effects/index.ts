@@ -54,3 +54,8 @@ export {
   type UserSpec,
 } from "./user-lookup.js";
 export { resolveUser } from "./user-resolve.js";
+export { LinuxNetwork, type LinuxNetworkOptions, type LiveNetwork } from "./network.js";
+export { withNetwork } from "./bundle-network.js";
+export { FALLBACK_DNS, hostsFile, resolvConf, type EtcContent } from "./etc-files.js";
+export { runCniPlugin, type CniCall, type CniResult } from "./cni.js";
+export { BRIDGE_NAME, GATEWAY, NETWORK_NAME, SUBNET, networkDirs } from "./network-config.js";

@@ -34,6 +34,8 @@ export type ContainerSpec = Pick<
   | "resources"
   | "security"
   | "mounts"
+  | "network"
+  | "networkAttachment"
 >;
 
 /** runc's own view of a container (`runc state`). */

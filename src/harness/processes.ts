@@ -124,9 +124,18 @@ export interface Berth {
 export async function startBerth(
   /**
    * `cwd`: the daemon's working folder, where a relative path would resolve;
-   * `root`: its root, when the test gives one (a small tmpfs, say); the test then removes it.
+   * `root`: its root, when the test gives one (a small tmpfs, say); the test then removes it;
+   * `network`: the daemon's default network, `none` unless a test asks for the bridge: test
+   * daemons run side by side, and CNI's per-root leases would hand two of them one address.
    */
-  options: { nats?: string; host?: string; args?: string[]; cwd?: string; root?: string } = {},
+  options: {
+    nats?: string;
+    host?: string;
+    args?: string[];
+    cwd?: string;
+    root?: string;
+    network?: "bridge" | "none" | "host";
+  } = {},
 ): Promise<Berth> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first`);
   const dir = await tempDir("berth-it-");
@@ -158,6 +167,7 @@ export async function startBerth(
         options.host ?? "testhost",
       ];
       if (options.nats) args.push("--nats", options.nats);
+      args.push("--default-network", options.network ?? "none");
       args.push(...(options.args ?? []));
       const p = spawn("node", [CLI, ...args], {
         stdio: ["ignore", "pipe", "pipe"],

@@ -4,6 +4,7 @@
  */
 import { InternalError } from "../errors.js";
 import type { Fact } from "./facts.js";
+import type { NetworkAttachment } from "./network.js";
 import type { ContainerRecord, ContainerState } from "./record.js";
 
 /** Where a fact sits in its stream: the container id, the event time and its stream version. */
@@ -52,8 +53,14 @@ export function evolve(
 function applySuccess(r: ContainerRecord, f: Fact): ContainerRecord {
   switch (f.action) {
     case "init": {
-      const d = f.data as { pid: number; conmonPid: number };
-      return { ...r, state: "created", pid: d.pid, conmonPid: d.conmonPid };
+      const d = f.data as { pid: number; conmonPid: number; network?: NetworkAttachment };
+      return {
+        ...r,
+        state: "created",
+        pid: d.pid,
+        conmonPid: d.conmonPid,
+        ...(d.network ? { networkAttachment: d.network } : {}),
+      };
     }
     case "start": {
       const d = f.data as { startedAt: string; restartCount?: number };
@@ -86,13 +93,16 @@ function applySuccess(r: ContainerRecord, f: Fact): ContainerRecord {
       };
     }
     case "cleanup": {
-      const { pid: _p, conmonPid: _c, ...rest } = r;
+      // Cleanup tears the network down with the runtime's container.
+      const { pid: _p, conmonPid: _c, networkAttachment: _n, ...rest } = r;
       // A created container that is cleaned up has left the runtime: it is configured again.
       const configuredAgain = r.state === "created" || r.state === "configured";
       return { ...rest, state: configuredAgain ? "configured" : "exited" };
     }
-    case "remove":
-      return { ...r, state: "removed" };
+    case "remove": {
+      const { networkAttachment: _n, ...rest } = r;
+      return { ...rest, state: "removed" };
+    }
     case "mount":
     case "unmount":
       return { ...r, mountCount: (f.data as { count: number }).count };

@@ -5,6 +5,7 @@
 import type { ContainerCommand } from "./commands.js";
 import type {
   CheckpointOutput,
+  Created,
   ExportOutput,
   MountOutput,
   RemoveOutput,
@@ -83,7 +84,7 @@ function syncFacts(out: SyncOutput, { record, command }: FactsContext): Fact[] {
 }
 
 export const factsFor = {
-  init: (out: { pid: number; conmonPid: number }) => [fact("init", out)],
+  init: (out: Created) => [fact("init", out)],
   start: startFacts,
   stop: stopFacts,
   kill: (_out: unknown, { command }: FactsContext) => [

@@ -3,6 +3,7 @@
  * Each fact becomes one journal event `io.berth.container.<action>`.
  */
 import type { ContainerRecord, ContainerState } from "./record.js";
+import type { NetworkAttachment } from "./network.js";
 import type { Sandbox } from "./sandbox.js";
 
 /** Event actions, after Podman's event statuses. */
@@ -54,6 +55,7 @@ export type CreateData = Pick<
   | "resources"
   | "security"
   | "mounts"
+  | "network"
 > & { sandbox: Sandbox };
 
 /** A failed effect or a rejected request: journaled so history shows the attempt; it changes no state. */
@@ -79,7 +81,7 @@ type Success<A extends Action, D> = { action: A; data: D & { outcome: "success" 
 
 export type Fact =
   | Success<"create", CreateData>
-  | Success<"init", { pid: number; conmonPid: number }>
+  | Success<"init", { pid: number; conmonPid: number; network?: NetworkAttachment }>
   | Success<"start", { startedAt: string; restartCount: number }>
   | Success<"pause", object>
   | Success<"unpause", object>

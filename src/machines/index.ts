@@ -68,6 +68,13 @@ export {
 export type { ContainerConfig, Resources, Security, TmpfsMount } from "./container-config.js";
 export { isUlimitName, ULIMIT_NAMES, ULIMITS, type UlimitName } from "./ulimits.js";
 export type { ContainerMount } from "./mounts.js";
+export {
+  NETWORK_MODES,
+  type NetworkAttachment,
+  type NetworkMode,
+  type NetworkOptions,
+  type PortMapping,
+} from "./network.js";
 export { eventType, replay, toFact, type StoredFact } from "./replay.js";
 export { restartDelayMs, restartDue } from "./restart-policy.js";
 export { committed } from "./rehydrate.js";

@@ -9,6 +9,7 @@ import type { ContainerCommand, RequestMeta } from "./commands.js";
 import type { ExitInfo } from "./exit.js";
 import type { FactPosition } from "./evolve.js";
 import type { Fact } from "./facts.js";
+import type { NetworkAttachment } from "./network.js";
 import type { ContainerRecord } from "./record.js";
 
 /** The result of creating the container in the OCI runtime through conmon. */
@@ -16,6 +17,8 @@ export interface Created {
   /** PID of the container's init process, as conmon reports it. */
   pid: number;
   conmonPid: number;
+  /** What network setup made before the runtime created the container. */
+  network?: NetworkAttachment;
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import type { ContainerConfig } from "./container-config.js";
 import type { ContainerMount } from "./mounts.js";
+import type { NetworkAttachment, NetworkOptions } from "./network.js";
 import type { Sandbox } from "./sandbox.js";
 
 /** Committed lifecycle states, named after libpod's ContainerStatus. */
@@ -77,6 +78,10 @@ export interface ContainerRecord extends ContainerConfig {
   exposedPorts?: string[];
   /** Bind mounts and named volumes (create -v), as mounted. Absent: none. */
   mounts?: ContainerMount[];
+  /** create --network, -p, --dns. Absent: a container from before networks, alone in its own netns with lo. */
+  network?: NetworkOptions;
+  /** What network setup made for the current run (journaled with `init`, dropped by `cleanup`). */
+  networkAttachment?: NetworkAttachment;
   state: ContainerState;
   createdAt: string;
   startedAt?: string;

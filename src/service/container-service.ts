@@ -7,7 +7,7 @@ import type { ArtifactInfo, ExitInfo, LogLine, TerminalSize } from "../effects/i
 import { NotImplementedError } from "../errors.js";
 import type { CloudEvent } from "../events/index.js";
 import type { ImageStore } from "../images/index.js";
-import type { CommandBody, ContainerRecord, RequestMeta } from "../machines/index.js";
+import type { CommandBody, ContainerRecord, NetworkMode, RequestMeta } from "../machines/index.js";
 import type { Journal } from "../store/index.js";
 import { provideMachine } from "./actor-machine.js";
 import { ActorPool, recordOf } from "./actor-pool.js";
@@ -53,6 +53,8 @@ export interface ServiceDeps extends HostPorts {
   exits: HostPorts["exits"] & {
     onExit(listener: (id: string, exit: ExitInfo) => void): () => void;
   };
+  /** The network of a create that names none (`serve --default-network`); bridge unless set. */
+  defaultNetwork?: NetworkMode;
 }
 
 /** The runtime, not a user, is the actor of an exit it reports. */

@@ -10,19 +10,21 @@ import {
   fact,
   type ContainerRecord,
   type CreateData,
+  type NetworkMode,
   type RequestMeta,
 } from "../machines/index.js";
 import type { ActorPool } from "./actor-pool.js";
 import { appendFacts, type AppendDeps } from "./fact-append.js";
 import type { ImageService } from "./image-service.js";
 import type { VolumeService } from "./volume-service.js";
+import { networkFor, type NetworkFlags } from "./network-options.js";
 import { listContainers } from "./queries.js";
 import { configFor, type ConfigOptions } from "./container-config.js";
 import { sandboxFor, type SandboxOptions } from "./sandbox.js";
 import { containerName, labels, restartPolicy, seconds, signalName } from "./validate.js";
 
 /** What `create` needs; defaults follow Podman, and the image's configuration. */
-export interface CreateOptions extends SandboxOptions, ConfigOptions {
+export interface CreateOptions extends SandboxOptions, ConfigOptions, NetworkFlags {
   image: string;
   /** Replaces the image's Cmd; empty or absent keeps it. */
   command?: string[];
@@ -53,6 +55,8 @@ export interface CreateOptions extends SandboxOptions, ConfigOptions {
 
 /** What creation uses besides the pool. */
 export interface CreateDeps extends AppendDeps {
+  /** The network of a create that names none (`serve --default-network`; bridge unless set). */
+  defaultNetwork?: NetworkMode;
   runtime: Pick<ContainerRuntime, "checkSandbox">;
   images: Pick<ImageService, "withImage">;
   volumes: Pick<VolumeService, "claim">;
@@ -87,6 +91,7 @@ export class ContainerCreation {
    */
   async create(options: CreateOptions, meta: RequestMeta): Promise<ContainerRecord> {
     const id = randomBytes(32).toString("hex");
+    const network = networkFor(options, this.deps.defaultNetwork);
     const name = containerName(options.name ?? `berth_${id.slice(0, 12)}`);
     if (this.nameTaken(name))
       throw new NameInUseError(`the container name "${name}" is already in use`);
@@ -121,6 +126,7 @@ export class ContainerCreation {
           exposedPorts: run.exposedPorts,
           ...configFor(options),
           ...(mounts.length > 0 ? { mounts } : {}),
+          network,
         };
         await this.deps.runtime.checkSandbox(data.sandbox);
         const { record } = await appendFacts(this.deps, {

@@ -15,6 +15,7 @@ export {
   type Checkpointer,
   type ExitWaiter,
   type HostPorts,
+  type NetworkPort,
   type RootfsStorage,
 } from "./runtime-effects.js";
 export { SerialQueue } from "./serial-queue.js";

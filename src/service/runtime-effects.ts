@@ -14,6 +14,7 @@ import {
   type EffectInput,
   type ExitInfo,
   type ExportOutput,
+  type NetworkAttachment,
   type MountOutput,
   type RemoveOutput,
   type StartOutput,
@@ -42,11 +43,21 @@ export interface Checkpointer {
   restore(id: string): Promise<string>;
 }
 
+/** A container's network, set up before the runtime creates it; LinuxNetwork implements it. */
+export interface NetworkPort {
+  setup(spec: ContainerSpec, signal?: AbortSignal): Promise<NetworkAttachment | undefined>;
+  teardown(id: string, attachment: NetworkAttachment | undefined): Promise<void>;
+  /** After a restart: keeps what `live` holds, releases the rest; the ids released. */
+  sweep(live: readonly { id: string; attachment?: NetworkAttachment }[]): Promise<string[]>;
+}
+
 export interface HostPorts {
   runtime: ContainerRuntime;
   exits: ExitWaiter;
   storage: RootfsStorage;
   checkpointer: Checkpointer;
+  /** Absent: every container keeps the network runc gives it (its own namespace with lo). */
+  network?: NetworkPort;
 }
 
 /** How long to wait for an exit after SIGKILL before calling the runtime broken. */
@@ -72,6 +83,8 @@ export const specOf = (r: ContainerRecord): ContainerSpec => ({
   resources: r.resources,
   security: r.security,
   mounts: r.mounts,
+  network: r.network,
+  networkAttachment: r.networkAttachment,
 });
 
 /** Signals the container, ignoring a runtime that says it already stopped: the exit file tells. */
@@ -112,16 +125,38 @@ async function stopProcess(
  * failure is journaled with the record's mountCount unchanged, so a rootfs
  * left mounted would be one the record does not know about.
  */
-async function prepareAndCreate(rt: ContainerRuntime, record: ContainerRecord, abort: AbortSignal) {
+async function prepareAndCreate(h: HostPorts, record: ContainerRecord, abort: AbortSignal) {
+  const rt = h.runtime;
   const mountedBefore = record.mountCount > 0 || runtimeMounted(record.state);
-  await rt.prepare(specOf(record), abort);
+  // The spec names the namespace, so the network is made first (as Podman does before runc create).
+  const network = await setUpNetwork(h, record, abort);
+  const spec = { ...specOf(record), networkAttachment: network };
   try {
-    return await rt.create(specOf(record), abort);
+    await rt.prepare(spec, abort);
+    try {
+      const created = await rt.create(spec, abort);
+      return network ? { ...created, network } : created;
+    } catch (err) {
+      // Not under `abort`: the unmount must run even when the caller gave up.
+      if (!mountedBefore) await rt.unmount(record.id).catch(() => undefined);
+      throw err;
+    }
   } catch (err) {
-    // Not under `abort`: the unmount must run even when the caller gave up.
-    if (!mountedBefore) await rt.unmount(record.id).catch(() => undefined);
+    await h.network?.teardown(record.id, network).catch(() => undefined);
     throw err;
   }
+}
+
+/** A fresh network for this run; one a cut-off earlier run left behind goes first. */
+async function setUpNetwork(h: HostPorts, record: ContainerRecord, abort: AbortSignal) {
+  if (!h.network) return undefined;
+  await h.network.teardown(record.id, record.networkAttachment);
+  return h.network.setup(specOf(record), abort);
+}
+
+/** The network of the run that ended, taken down once runc no longer holds the container. */
+async function tearDownNetwork(h: HostPorts, record: ContainerRecord) {
+  await h.network?.teardown(record.id, record.networkAttachment);
 }
 
 const timeoutOf = ({ record, command }: EffectInput) =>
@@ -137,11 +172,14 @@ async function start(h: HostPorts, input: EffectInput, abort: AbortSignal): Prom
     record = { ...record, state: "stopped" };
   }
   const cleaned = record.state === "stopped";
-  if (cleaned) await rt.delete(record.id, abort);
+  if (cleaned) {
+    await rt.delete(record.id, abort);
+    await tearDownNetwork(h, record);
+  }
   let created;
   if (record.state !== "created") {
     await rt.clearExit(record.id);
-    created = await prepareAndCreate(rt, record, abort);
+    created = await prepareAndCreate(h, record, abort);
   }
   // Taken before the process starts, so its exit can never look older than the run.
   const startedAt = new Date().toISOString();
@@ -164,6 +202,7 @@ async function remove(h: HostPorts, input: EffectInput, abort: AbortSignal): Pro
     await rt.delete(record.id, abort);
     await rt.unmount(record.id, abort);
   }
+  await tearDownNetwork(h, record);
   await rt.removeFiles(record.id);
   return { stopped, cleaned: inRuntime && record.state !== "removing" };
 }
@@ -236,7 +275,7 @@ export function runtimeEffects(h: HostPorts) {
   const effects = {
     initContainer: effect(async ({ record }, abort) => {
       await rt.clearExit(record.id);
-      return prepareAndCreate(rt, record, abort);
+      return prepareAndCreate(h, record, abort);
     }),
     startContainer: effect((input, abort) => start(h, input, abort)),
     stopContainer: effect((input, abort) => stopProcess(h, input.record, timeoutOf(input), abort)),
@@ -247,6 +286,7 @@ export function runtimeEffects(h: HostPorts) {
     resumeContainer: effect(({ record }, abort) => rt.resume(record.id, abort)),
     cleanupContainer: effect(async ({ record }, abort) => {
       await rt.delete(record.id, abort);
+      await tearDownNetwork(h, record);
       // A user's mount keeps the rootfs mounted past the runtime's use of it.
       if (record.mountCount === 0) await rt.unmount(record.id, abort);
     }),

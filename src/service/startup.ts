@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import type { ContainerRuntime } from "../effects/index.js";
 import { restartDue, runtimeMounted, type ContainerRecord } from "../machines/index.js";
 import type { Journal } from "../store/index.js";
+import type { NetworkPort } from "./runtime-effects.js";
 import { reconcileMeta, recordOf, type ActorPool, type Entry } from "./actor-pool.js";
 
 /** A restart the policy owes is the policy's doing, not a user's. */
@@ -21,13 +22,20 @@ const RECONCILE_CONCURRENCY = 8;
  */
 export async function restoreAndReconcile(
   pool: ActorPool,
-  deps: { journal: Journal; runtime: ContainerRuntime },
+  deps: { journal: Journal; runtime: ContainerRuntime; network?: NetworkPort },
 ): Promise<void> {
   for (const raw of await deps.journal.projections()) {
     const record = raw as ContainerRecord;
     if (record.state === "removed") pool.registry.bury(record);
     else pool.spawn(record);
   }
+  // Before any container runs again: addresses, ports and namespaces no record holds are released.
+  const held = pool.all().map((e) => {
+    const r = recordOf(e);
+    return { id: r.id, ...(r.networkAttachment ? { attachment: r.networkAttachment } : {}) };
+  });
+  // A sweep that fails (iptables busy, say) must not keep the daemon down; the next start sweeps again.
+  await deps.network?.sweep(held).catch(() => undefined);
   // One `runc list` instead of a `runc state` per container keeps start-up fast on big roots.
   const inRuntime = new Set(await deps.runtime.list().catch(() => []));
   const toCheck: Entry[] = [];
