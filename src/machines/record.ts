@@ -35,6 +35,13 @@ export interface ImagePin {
   layers: string[];
 }
 
+/** A live exec session, as the record keeps it; its whole configuration is in its exec_create event. */
+export interface ExecSession {
+  id: string;
+  command: string[];
+  pid?: number;
+}
+
 export interface ContainerRecord {
   id: string;
   name: string;
@@ -90,6 +97,11 @@ export interface ContainerRecord {
   mountCount: number;
   /** Where the last checkpoint was written, if any. */
   checkpoint?: string;
+  /**
+   * Exec sessions created and not yet dead (libpod's ExecSessions); pid once
+   * started. Absent or empty: none.
+   */
+  execSessions?: ExecSession[];
   /** The stream version of the last event applied. */
   version: number;
 }
