@@ -46,3 +46,19 @@ export {
   type UserSpec,
 } from "./user-lookup.js";
 export { resolveUser } from "./user-resolve.js";
+export {
+  EXEC_CANNOT_INVOKE,
+  EXEC_NOT_FOUND,
+  execConmonArgs,
+  execFailureCode,
+  type ExecFailed,
+  type ExecOutcome,
+  type ExecRunning,
+} from "./exec-conmon.js";
+export { execProcessSpec, mergeEnv, type ExecProcessInput } from "./exec-spec.js";
+export {
+  LinuxExecs,
+  type ExecRuntime,
+  type ExecStart,
+  type LinuxExecsOptions,
+} from "./exec-runtime.js";
