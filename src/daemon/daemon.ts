@@ -14,7 +14,13 @@ import {
   NatsApi,
   type EventsRouteOptions,
 } from "../api/index.js";
-import { ExitMonitor, LinuxCheckpointer, LinuxRuntime, LinuxStorage } from "../effects/index.js";
+import {
+  ExitMonitor,
+  LinuxCheckpointer,
+  LinuxExecs,
+  LinuxRuntime,
+  LinuxStorage,
+} from "../effects/index.js";
 import { ImageStore } from "../images/index.js";
 import { InvalidArgError } from "../errors.js";
 import { ContainerService } from "../service/index.js";
@@ -156,6 +162,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     artifacts: storage,
     checkpointer: new LinuxCheckpointer(options.root),
     imageStore: new ImageStore(runtime.layout),
+    execs: new LinuxExecs({ layout: runtime.layout }),
   });
   // Exits that happened while no daemon ran are dispatched by the first scan, now that actors listen.
   await exits.ready;
