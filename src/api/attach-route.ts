@@ -14,6 +14,7 @@ import { attachOptions, requiredTerminalSize } from "./attach-options.js";
 import { openAttach } from "./attach-open.js";
 import { pumpAttach } from "./attach-pump.js";
 import { readJson, sendJson } from "./http-io.js";
+import { EXEC_PATH, upgradeExec } from "./exec-route.js";
 import { MULTIPLEXED_STREAM, RAW_STREAM } from "../client/index.js";
 import { requestMeta } from "./request-meta.js";
 import { decodeSegment, requestUrl, type Handler } from "./router.js";
@@ -25,7 +26,7 @@ const ATTACH_PATH = /^\/containers\/([^/]+)\/attach$/;
 const contentType = (terminal: boolean) => (terminal ? RAW_STREAM : MULTIPLEXED_STREAM);
 
 /** The 101 answer; the content type tells the client whether frames follow. */
-function upgradeHead(terminal: boolean, requestId: string): string {
+export function upgradeHead(terminal: boolean, requestId: string): string {
   return [
     "HTTP/1.1 101 UPGRADED",
     `Content-Type: ${contentType(terminal)}`,
@@ -42,7 +43,7 @@ function upgradeHead(terminal: boolean, requestId: string): string {
  * manages. An answer to HEAD carries no body: the client would read it as
  * the start of a next response.
  */
-function writeError(socket: Duplex, err: unknown, requestId: string, method?: string): void {
+export function writeError(socket: Duplex, err: unknown, requestId: string, method?: string): void {
   const e = asBerthError(err);
   const body = JSON.stringify({ error: e.toJSON() });
   const head = [
@@ -64,6 +65,8 @@ async function upgradeAttach(deps: ApiDeps, req: IncomingMessage, socket: Duplex
   let upgraded = false;
   try {
     const url = requestUrl(req.url);
+    // An attached exec upgrades the same way; its route lives with the other exec routes.
+    if (EXEC_PATH.test(url.pathname)) return await upgradeExec(deps, req, socket, head);
     const ref = ATTACH_PATH.exec(url.pathname)?.[1];
     if (req.method !== "POST" || ref === undefined) {
       throw new InvalidArgError(`no upgrade route ${req.method} ${url.pathname}`);

@@ -5,6 +5,7 @@
  * and answer are written once.
  */
 import type { ContainerService } from "../service/index.js";
+import { InvalidArgError } from "../errors.js";
 import { UnsupportedError } from "../errors.js";
 import { signalName } from "../signals.js";
 import { batchCommand } from "./batch-commands.js";
@@ -13,6 +14,8 @@ import {
   BatchInput,
   CheckpointInput,
   CreateBody,
+  ExecInput,
+  ExecInspectInput,
   ImportImageBody,
   KillInput,
   ListInput,
@@ -49,6 +52,8 @@ export const OPERATION_NAMES = [
   "restore",
   "batch",
   "wait",
+  "exec",
+  "exec-inspect",
 ] as const;
 
 export type OperationName = (typeof OPERATION_NAMES)[number];
@@ -130,6 +135,20 @@ export function operationTable(service: ContainerService): OperationTable {
     restore: checkpoint("restore", "RESTORE"),
     batch: defineOperation("batch", BatchInput, ({ ref, commands }, meta) =>
       service.batch(ref, commands.map(batchCommand), meta),
+    ),
+    // Only a detached exec is an operation: an attached one is a stream, which the
+    // socket's `POST /containers/:ref/exec` carries (upgraded, as attach is).
+    exec: defineOperation("exec", ExecInput, async ({ ref, ...req }, meta) => {
+      if (req.detach !== true) {
+        throw new InvalidArgError(
+          "only a detached exec (detach: true) is an operation; an attached one streams over the unix socket",
+        );
+      }
+      const { record, session } = await service.exec(ref, req, meta);
+      return { ...session, containerId: record.id };
+    }),
+    "exec-inspect": defineOperation("exec-inspect", ExecInspectInput, ({ ref, session }) =>
+      service.execInspect(ref, session),
     ),
     wait: defineOperation("wait", WaitInput, async ({ ref, conditions, interval }) => {
       const exitCode = await service.wait(ref, {
