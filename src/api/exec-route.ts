@@ -17,7 +17,7 @@ import type { ExecHandle } from "../service/index.js";
 import type { ApiDeps } from "./api-deps.js";
 import { attachOptions, requiredTerminalSize } from "./attach-options.js";
 import { pumpAttach } from "./attach-pump.js";
-import { upgradeHead, writeError } from "./attach-route.js";
+import { upgradeHead, writeError } from "./upgrade-io.js";
 import { readJson, sendJson } from "./http-io.js";
 import { requestMeta } from "./request-meta.js";
 import { decodeSegment, requestUrl, type Handler } from "./router.js";

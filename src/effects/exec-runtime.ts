@@ -46,8 +46,10 @@ export interface ExecRuntime {
 
 export interface LinuxExecsOptions {
   layout: Layout;
-  runcPath: string;
-  conmonPath: string;
+  /** Default /usr/sbin/runc, as LinuxRuntime's. */
+  runcPath?: string;
+  /** Default /usr/bin/conmon, as LinuxRuntime's. */
+  conmonPath?: string;
 }
 
 export class LinuxExecs implements ExecRuntime {
@@ -69,8 +71,8 @@ export class LinuxExecs implements ExecRuntime {
     });
     await fs.writeFile(paths.processFile, JSON.stringify(spec), { mode: 0o600 });
     return spawnExec({
-      conmonPath: this.o.conmonPath,
-      runcPath: this.o.runcPath,
+      conmonPath: this.o.conmonPath ?? "/usr/bin/conmon",
+      runcPath: this.o.runcPath ?? "/usr/sbin/runc",
       runcRoot: this.o.layout.runc,
       containerId: req.containerId,
       containerName: req.containerName,

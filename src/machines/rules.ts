@@ -176,7 +176,8 @@ export function rejection(record: RuleRecord, command: CommandBody): BerthError 
         : improper(`can only create exec sessions on running containers`);
     case "EXEC_STARTED":
     case "EXEC_EXITED": {
-      const sessionId = command.type === "EXEC_STARTED" ? command.sessionId : command.exit.sessionId;
+      const sessionId =
+        command.type === "EXEC_STARTED" ? command.sessionId : command.exit.sessionId;
       return record.execSessions?.some((s) => s.id === sessionId)
         ? undefined
         : new InvalidArgError(`container ${id} has no exec session ${sessionId}`);
