@@ -206,4 +206,24 @@ describe("berth exec", () => {
     const record: ContainerRecord = await inspect(id);
     expect(record.state).toBe("running");
   });
+
+  it("after a daemon crash, journals the death of a session that ended meanwhile with its code, and watches one still running", async () => {
+    const id = await running();
+    const ended = (await berth.ok("exec", "-d", id, "sh", "-c", "sleep 1; exit 5")).trim();
+    const still = (await berth.ok("exec", "-d", id, "sh", "-c", "sleep 4; exit 6")).trim();
+    await berth.kill("SIGKILL");
+    await new Promise((r) => setTimeout(r, 2_000));
+    await berth.start();
+    const deathOf = async (sessionId: string) =>
+      (await history(id)).find(
+        (e) =>
+          action(e) === "exec_died" && (e.data as { sessionId: string }).sessionId === sessionId,
+      )?.data;
+    await until(async () => (await deathOf(ended)) !== undefined, 5_000, "the ended session");
+    expect(await deathOf(ended)).toMatchObject({ exitCode: 5, cause: "reconcile" });
+    expect(await deathOf(still)).toBeUndefined();
+    await until(async () => (await deathOf(still)) !== undefined, 10_000, "the running session");
+    expect(await deathOf(still)).toMatchObject({ exitCode: 6 });
+    expect((await inspect(id)).execSessions).toBeUndefined();
+  }, 30_000);
 });
