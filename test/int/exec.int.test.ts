@@ -226,4 +226,52 @@ describe("berth exec", () => {
     expect(await deathOf(still)).toMatchObject({ exitCode: 6 });
     expect((await inspect(id)).execSessions).toBeUndefined();
   }, 30_000);
+
+  it("runs the command on a terminal with -t, its output raw", async () => {
+    const id = await running();
+    const r = await berth.cli("exec", "-t", id, "sh", "-c", "tty; exit 2");
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(/^\/dev\/pts\/\d+\r?$/);
+  });
+
+  it("streams a plain (not upgraded) exec's output and sends its exit code as a trailer", async () => {
+    const id = await running();
+    const { request } = await import("node:http");
+    const body = JSON.stringify({ command: ["sh", "-c", "echo plain; exit 9"] });
+    const { data, trailers, headers } = await new Promise<{
+      data: Buffer;
+      trailers: NodeJS.Dict<string>;
+      headers: NodeJS.Dict<string | string[]>;
+    }>((resolve, reject) => {
+      const req = request(
+        {
+          socketPath: berth.socket,
+          method: "POST",
+          path: `/containers/${id}/exec`,
+          headers: { "content-type": "application/json", "content-length": body.length },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () =>
+            resolve({ data: Buffer.concat(chunks), trailers: res.trailers, headers: res.headers }),
+          );
+        },
+      );
+      req.on("error", reject);
+      req.end(body);
+    });
+    expect(trailers["x-berth-exit-code"]).toBe("9");
+    // One stdout frame: stream 1, three zero bytes, a big-endian length, the bytes.
+    expect(data[0]).toBe(1);
+    expect(data.subarray(8).toString()).toBe("plain\n");
+    const sessionId = headers["x-berth-exec-id"] as string;
+    const session = await api().call<{ exitCode: number; running: boolean }>(
+      "GET",
+      `/containers/${id}/exec/${sessionId}`,
+    );
+    expect(session).toMatchObject({ exitCode: 9, running: false });
+    const missing = await failure(api().call("GET", `/containers/${id}/exec/${"0".repeat(64)}`));
+    expect(missing.code).toBe("NO_SUCH_EXEC_SESSION");
+  });
 });
