@@ -274,4 +274,24 @@ describe("berth exec", () => {
     const missing = await failure(api().call("GET", `/containers/${id}/exec/${"0".repeat(64)}`));
     expect(missing.code).toBe("NO_SUCH_EXEC_SESSION");
   });
+
+  it("streams a flood of output whole, in order, with the code after it", async () => {
+    const id = await running();
+    const { execa } = await import("execa");
+    const { CLI } = await import("../../src/harness/index.js");
+    const bytes = 8 * 1024 * 1024;
+    const r = await execa(
+      "node",
+      [CLI, "exec", id, "sh", "-c", `head -c ${bytes} /dev/zero | tr '\\0' a; echo; exit 7`],
+      {
+        env: { BERTH_SOCKET: berth.socket },
+        reject: false,
+        stripFinalNewline: false,
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
+    expect(r.exitCode).toBe(7);
+    expect(r.stdout.length).toBe(bytes + 1);
+    expect(/^a*\n$/.test(r.stdout)).toBe(true);
+  }, 60_000);
 });
