@@ -61,6 +61,12 @@ export class InvalidArgError extends BerthError {
   readonly status = 400;
 }
 
+/** No exec session by that id in that container (Podman: ErrNoSuchExecSession). */
+export class NoSuchExecSessionError extends BerthError {
+  readonly code = "NO_SUCH_EXEC_SESSION";
+  readonly status = 404;
+}
+
 /** The operation exists in the seed API but is not implemented (seed: ErrNotImplemented). */
 export class NotImplementedError extends BerthError {
   readonly code = "NOT_IMPLEMENTED";
@@ -379,6 +385,7 @@ const registry = {
   MANIFEST_INVALID: ManifestInvalidError,
   NO_MATCHING_PLATFORM: NoMatchingPlatformError,
   ARCHIVE_INVALID: ArchiveInvalidError,
+  NO_SUCH_EXEC_SESSION: NoSuchExecSessionError,
   REGISTRY_AUTH: RegistryAuthError,
   REGISTRY_NOT_FOUND: RegistryNotFoundError,
   REGISTRY_UNAVAILABLE: RegistryUnavailableError,

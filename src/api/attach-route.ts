@@ -7,55 +7,21 @@
  * responses here are written by hand. Also: the resize route, and a plain
  * (not upgraded) POST that streams output only.
  */
-import { STATUS_CODES, type IncomingMessage, type Server } from "node:http";
+import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
-import { asBerthError, InvalidArgError } from "../errors.js";
+import { InvalidArgError } from "../errors.js";
 import { attachOptions, requiredTerminalSize } from "./attach-options.js";
 import { openAttach } from "./attach-open.js";
 import { pumpAttach } from "./attach-pump.js";
 import { readJson, sendJson } from "./http-io.js";
-import { MULTIPLEXED_STREAM, RAW_STREAM } from "../client/index.js";
+import { EXEC_PATH, upgradeExec } from "./exec-route.js";
+import { contentType, upgradeHead, writeError } from "./upgrade-io.js";
 import { requestMeta } from "./request-meta.js";
 import { decodeSegment, requestUrl, type Handler } from "./router.js";
 import { EmptyBody } from "./schemas.js";
 import type { ApiDeps } from "./api-deps.js";
 
 const ATTACH_PATH = /^\/containers\/([^/]+)\/attach$/;
-
-const contentType = (terminal: boolean) => (terminal ? RAW_STREAM : MULTIPLEXED_STREAM);
-
-/** The 101 answer; the content type tells the client whether frames follow. */
-function upgradeHead(terminal: boolean, requestId: string): string {
-  return [
-    "HTTP/1.1 101 UPGRADED",
-    `Content-Type: ${contentType(terminal)}`,
-    "Connection: Upgrade",
-    "Upgrade: tcp",
-    `X-Request-Id: ${requestId}`,
-    "",
-    "",
-  ].join("\r\n");
-}
-
-/**
- * A JSON error response written onto a socket the HTTP server no longer
- * manages. An answer to HEAD carries no body: the client would read it as
- * the start of a next response.
- */
-function writeError(socket: Duplex, err: unknown, requestId: string, method?: string): void {
-  const e = asBerthError(err);
-  const body = JSON.stringify({ error: e.toJSON() });
-  const head = [
-    `HTTP/1.1 ${e.status} ${STATUS_CODES[e.status] ?? "Error"}`,
-    "Content-Type: application/json",
-    `Content-Length: ${Buffer.byteLength(body)}`,
-    `X-Request-Id: ${requestId}`,
-    "Connection: close",
-    "",
-    "",
-  ].join("\r\n");
-  socket.end(method === "HEAD" ? head : head + body);
-}
 
 async function upgradeAttach(deps: ApiDeps, req: IncomingMessage, socket: Duplex, head: Buffer) {
   const meta = requestMeta(req);
@@ -64,6 +30,8 @@ async function upgradeAttach(deps: ApiDeps, req: IncomingMessage, socket: Duplex
   let upgraded = false;
   try {
     const url = requestUrl(req.url);
+    // An attached exec upgrades the same way; its route lives with the other exec routes.
+    if (EXEC_PATH.test(url.pathname)) return await upgradeExec(deps, req, socket, head);
     const ref = ATTACH_PATH.exec(url.pathname)?.[1];
     if (req.method !== "POST" || ref === undefined) {
       throw new InvalidArgError(`no upgrade route ${req.method} ${url.pathname}`);

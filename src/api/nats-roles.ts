@@ -44,6 +44,9 @@ export const VERB_ROLES: Readonly<Record<OperationName | DaemonVerb, ApiRole>> =
   mount: "operator",
   unmount: "operator",
   batch: "operator",
+  // Runs a command inside a container the operator could already start and stop.
+  exec: "operator",
+  "exec-inspect": "read-only",
   import: "admin",
   export: "admin",
   checkpoint: "admin",

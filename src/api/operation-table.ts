@@ -5,6 +5,7 @@
  * and answer are written once.
  */
 import type { ContainerService } from "../service/index.js";
+import { InvalidArgError } from "../errors.js";
 import { UnsupportedError } from "../errors.js";
 import { signalName } from "../signals.js";
 import { batchCommand } from "./batch-commands.js";
@@ -19,6 +20,8 @@ import {
   ImageRefInput,
   ImageRemoveInput,
   ImageTagInput,
+  ExecInput,
+  ExecInspectInput,
   ImportImageBody,
   KillInput,
   ListInput,
@@ -73,6 +76,8 @@ export const OPERATION_NAMES = [
   "volume-inspect",
   "volume-rm",
   "volume-prune",
+  "exec",
+  "exec-inspect",
 ] as const;
 
 export type OperationName = (typeof OPERATION_NAMES)[number];
@@ -177,6 +182,20 @@ export function operationTable(service: ContainerService): OperationTable {
       ImagePullBody,
       (request, meta) => service.images.pull(request, meta),
       "created",
+    ),
+    // Only a detached exec is an operation: an attached one is a stream, which the
+    // socket's `POST /containers/:ref/exec` carries (upgraded, as attach is).
+    exec: defineOperation("exec", ExecInput, async ({ ref, ...req }, meta) => {
+      if (req.detach !== true) {
+        throw new InvalidArgError(
+          "only a detached exec (detach: true) is an operation; an attached one streams over the unix socket",
+        );
+      }
+      const { record, session } = await service.exec(ref, req, meta);
+      return { ...session, containerId: record.id };
+    }),
+    "exec-inspect": defineOperation("exec-inspect", ExecInspectInput, ({ ref, session }) =>
+      service.execInspect(ref, session),
     ),
     wait: defineOperation("wait", WaitInput, async ({ ref, conditions, interval }) => {
       const exitCode = await service.wait(ref, {

@@ -57,7 +57,12 @@ export function match(
   if ((parts[1] === "containers" || parts[1] === "images") && parts[2] !== undefined) {
     ref = parts[2];
     pattern[2] = ":ref";
-    if (parts[1] === "containers" && parts[3] === "artifacts" && parts[4] !== undefined) {
+    // An artifact's name, or an exec session's id.
+    if (
+      parts[1] === "containers" &&
+      (parts[3] === "artifacts" || parts[3] === "exec") &&
+      parts[4] !== undefined
+    ) {
       name = parts[4];
       pattern[4] = ":name";
     }

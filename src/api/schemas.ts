@@ -100,6 +100,17 @@ export const CreateBody = z.object({
   dns: z.array(z.string().max(64)).max(16).optional(),
 });
 
+/** `POST /containers/:ref/exec`: Podman's exec options, create and start in one. */
+export const ExecBody = z.object({
+  command: commandLine,
+  env: z.array(z.string()).optional(),
+  user: z.string().max(256).optional(),
+  workingDir: z.string().max(4096).optional(),
+  tty: z.boolean().optional(),
+  stdin: z.boolean().optional(),
+  detach: z.boolean().optional(),
+});
+
 export const StopBody = z.object({ timeout: timeoutSeconds().optional() });
 export const KillBody = z.object({ signal: signalInput().optional() });
 export const EmptyBody = z.object({});
@@ -136,6 +147,10 @@ export const RefInput = z.object({ ref: refString() });
 const ForceFlag = z.object({ force: z.boolean().optional() });
 
 export const ListInput = z.object({ all: z.boolean().optional() });
+export const ExecInput = RefInput.extend(ExecBody.shape);
+export const ExecInspectInput = RefInput.extend({
+  session: z.string().regex(/^[0-9a-f]{64}$/, "an exec session id is 64 hex digits"),
+});
 export const StartInput = RefInput.extend({ recursive: z.boolean().optional() });
 export const StopInput = RefInput.extend(StopBody.shape);
 export const KillInput = RefInput.extend(KillBody.shape);

@@ -10,6 +10,7 @@ import { resolve as resolvePath } from "node:path";
 import { InvalidArgError, SocketInUseError, SocketPathError } from "../errors.js";
 import type { ApiDeps } from "./api-deps.js";
 import { attachHandler, installAttach, resizeHandler } from "./attach-route.js";
+import { execHandler, execInspectHandler, execResizeHandler } from "./exec-route.js";
 import { auditRoutes } from "./audit-routes.js";
 import { containerRoutes } from "./container-routes.js";
 import { imageRoutes } from "./image-routes.js";
@@ -37,6 +38,9 @@ function routes(deps: ApiDeps): Record<string, Handler> {
       ),
     "POST /containers/:ref/resize": resizeHandler(deps),
     "POST /containers/:ref/attach": attachHandler(deps),
+    "POST /containers/:ref/exec": execHandler(deps),
+    "GET /containers/:ref/exec/:name": execInspectHandler(deps),
+    "POST /containers/:ref/exec/:name/resize": execResizeHandler(deps),
     ...containerRoutes(service),
     ...imageRoutes(
       service,

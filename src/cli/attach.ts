@@ -31,7 +31,7 @@ interface SessionPlan {
 }
 
 /** Writes the stream to this process's stdout and stderr, demultiplexing unless it is raw. */
-function outputSink(raw: boolean): (chunk: Buffer) => void {
+export function outputSink(raw: boolean): (chunk: Buffer) => void {
   if (raw) return (chunk) => void process.stdout.write(chunk);
   const decoder = new MuxDecoder();
   return (chunk) => {
@@ -48,9 +48,9 @@ function outputSink(raw: boolean): (chunk: Buffer) => void {
  * End of input half-closes the connection, which closes the container's stdin.
  * Returns the function that stops forwarding and restores the terminal.
  */
-function forwardStdin(
+export function forwardStdin(
   socket: Socket,
-  plan: SessionPlan,
+  plan: Pick<SessionPlan, "detachKeys">,
   rawTerminal: boolean,
   onDetach: () => void,
 ): () => void {

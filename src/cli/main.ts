@@ -356,6 +356,20 @@ program
   .argument("<containers...>")
   .action(verb("start"));
 program
+  .command("exec")
+  .description("run a command in a running container (exits with its code)")
+  .option("-i, --interactive", "keep stdin open and forward it")
+  .option("-t, --tty", "allocate a terminal")
+  .option("-d, --detach", "run in the background; print the session id")
+  .option("-e, --env <KEY=value>", "set an environment variable (repeatable)", collect, [])
+  .option("-u, --user <user[:group]>", "run as this user (names from the container's /etc/passwd)")
+  .option("-w, --workdir <dir>", "working directory inside the container")
+  .option("--detach-keys <keys>", "keys that detach (default ctrl-p,ctrl-q)")
+  .argument("<container>")
+  .argument("<command...>")
+  .passThroughOptions()
+  .action(verb("exec"));
+program
   .command("attach")
   .description("attach to a running container's stdin, stdout and stderr")
   .option("--no-stdin", "do not forward stdin")

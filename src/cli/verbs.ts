@@ -3,6 +3,7 @@
  * forgiving (stop of a stopped container, start of a running one) so is this;
  * the API keeps the seed's strict errors.
  */
+import type { ExecOptions } from "./exec.js";
 import { once } from "node:events";
 import { createReadStream } from "node:fs";
 import { open, readFile, rename, rm as removeFile, stat } from "node:fs/promises";
@@ -445,3 +446,13 @@ export async function status(s: string) {
 }
 
 export { auditExport, auditVerify, replay } from "./audit-verbs.js";
+
+export async function exec(
+  s: string,
+  ref: string,
+  command: string[],
+  opts: ExecOptions,
+): Promise<number> {
+  const { execCommand } = await import("./exec.js");
+  return execCommand(s, ref, command, opts);
+}

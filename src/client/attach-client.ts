@@ -15,6 +15,8 @@ export interface AttachConnection {
   raw: boolean;
   /** Stream bytes that arrived with the 101 answer; they come before anything the socket emits. */
   head: Buffer;
+  /** The 101 answer's headers (an exec's session id rides in `x-berth-exec-id`). */
+  headers: IncomingMessage["headers"];
 }
 
 /** The same declared actor BerthClient sends. */
@@ -48,16 +50,30 @@ export function openAttachConnection(
   socketPath: string,
   path: string,
   actor = defaultActor(),
+  /** A JSON body sent ahead of the stream (an exec's configuration). */
+  body?: string,
 ): Promise<AttachConnection> {
   return new Promise((resolve, reject) => {
     const req = httpRequest({
       socketPath,
       method: "POST",
       path,
-      headers: { connection: "Upgrade", upgrade: "tcp", "x-berth-actor": actor },
+      headers: {
+        connection: "Upgrade",
+        upgrade: "tcp",
+        "x-berth-actor": actor,
+        ...(body !== undefined
+          ? { "content-type": "application/json", "content-length": Buffer.byteLength(body) }
+          : {}),
+      },
     });
     req.on("upgrade", (res: IncomingMessage, socket: Socket, head: Buffer) => {
-      resolve({ socket, raw: res.headers["content-type"] === RAW_STREAM, head });
+      resolve({
+        socket,
+        raw: res.headers["content-type"] === RAW_STREAM,
+        head,
+        headers: res.headers,
+      });
     });
     req.on("response", (res: IncomingMessage) => {
       void errorOf(res).then(reject);
@@ -72,6 +88,6 @@ export function openAttachConnection(
           : err,
       );
     });
-    req.end();
+    req.end(body);
   });
 }

@@ -18,6 +18,7 @@ import {
   ExitMonitor,
   LinuxCheckpointer,
   LinuxNetwork,
+  LinuxExecs,
   LinuxRuntime,
   LinuxStorage,
 } from "../effects/index.js";
@@ -169,6 +170,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     volumeStore: new VolumeStore(runtime.layout.root),
     root: runtime.layout.root,
     ...(options.defaultNetwork !== undefined ? { defaultNetwork: options.defaultNetwork } : {}),
+    execs: new LinuxExecs({ layout: runtime.layout }),
   });
   // Exits that happened while no daemon ran are dispatched by the first scan, now that actors listen.
   await exits.ready;

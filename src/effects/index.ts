@@ -59,3 +59,19 @@ export { withNetwork } from "./bundle-network.js";
 export { FALLBACK_DNS, hostsFile, resolvConf, type EtcContent } from "./etc-files.js";
 export { runCniPlugin, type CniCall, type CniResult } from "./cni.js";
 export { BRIDGE_NAME, GATEWAY, NETWORK_NAME, SUBNET, networkDirs } from "./network-config.js";
+export {
+  EXEC_CANNOT_INVOKE,
+  EXEC_NOT_FOUND,
+  execConmonArgs,
+  execFailureCode,
+  type ExecFailed,
+  type ExecOutcome,
+  type ExecRunning,
+} from "./exec-conmon.js";
+export { execProcessSpec, mergeEnv, type ExecProcessInput } from "./exec-spec.js";
+export {
+  LinuxExecs,
+  type ExecRuntime,
+  type ExecStart,
+  type LinuxExecsOptions,
+} from "./exec-runtime.js";

@@ -35,7 +35,42 @@ export type ContainerCommand =
   | { type: "RECONCILE"; meta: RequestMeta }
   | { type: "CHECKPOINT"; options: CheckpointOptions; meta: RequestMeta }
   | { type: "RESTORE"; options: CheckpointOptions; meta: RequestMeta }
-  | { type: "EXITED"; exit: ExitInfo; meta: RequestMeta };
+  | { type: "EXITED"; exit: ExitInfo; meta: RequestMeta }
+  /** A user's exec: journals the session's configuration before its process runs. */
+  | { type: "EXEC_CREATE"; session: ExecConfig; meta: RequestMeta }
+  /** The runtime started an exec session's process. */
+  | { type: "EXEC_STARTED"; sessionId: string; pid: number; meta: RequestMeta }
+  /** An exec session's process ended (or could not be run, or was found gone). */
+  | { type: "EXEC_EXITED"; exit: ExecExit; meta: RequestMeta };
+
+/**
+ * One exec session as asked for (Podman's ExecConfig, single host). The whole
+ * configuration is journaled, env values included, as Podman keeps it and as
+ * berth's create journals the container's env: history shows what ran.
+ */
+export interface ExecConfig {
+  id: string;
+  command: string[];
+  /** `KEY=value` entries added to (or replacing those of) the container's env. */
+  env: string[];
+  /** `user[:group]`; empty: the container's user. */
+  user?: string;
+  /** Absolute; absent: the container's working directory. */
+  workingDir?: string;
+  tty: boolean;
+  stdin: boolean;
+  detach: boolean;
+}
+
+/** How an exec session ended. */
+export interface ExecExit {
+  sessionId: string;
+  /** The command's code; 126/127 when runc could not run it; -1 when berth cannot know. */
+  exitCode: number;
+  /** Why it ended, when not by itself: its container stopped, or a reconcile found it gone. */
+  cause?: "container-exit" | "reconcile" | "start-failed";
+  message?: string;
+}
 
 /** The seed's ContainerCheckpointOptions that apply to a single host. */
 export interface CheckpointOptions {

@@ -11,6 +11,7 @@ import { CONTAINER_STATES, type ContainerState } from "./record.js";
 import type { CommandType, ContainerCommand } from "./commands.js";
 import { fact } from "./facts.js";
 import { deathFacts, factsFor } from "./facts-for.js";
+import { execFacts } from "./exec-facts.js";
 import {
   commit,
   containerSetup,
@@ -32,8 +33,12 @@ function shared(state: ContainerState) {
       EXPORT: enterOperation("export"),
       SYNC: enterOperation("sync"),
       RECONCILE: enterOperation("reconcile"),
+      // Observations of exec sessions: the rules let through only those of a session the record holds.
+      EXEC_STARTED: journalOnly("execJournal", execFacts),
+      EXEC_EXITED: journalOnly("execJournal", execFacts),
     },
     states: {
+      execJournal: commit(stateId(state), stateId(state)),
       mount: operation({
         effect: "mountContainer",
         action: "mount",
@@ -78,6 +83,7 @@ function shared(state: ContainerState) {
 const enterRemoval = () => enterOperation(stateId("removing", "remove"));
 const died = (target: string) =>
   journalOnly(target, (e: ContainerCommand) => (e.type === "EXITED" ? deathFacts(e.exit) : []));
+const execCreated = (target: string) => journalOnly(target, execFacts, true);
 const attached = (target: string) => journalOnly(target, () => [fact("attach", {})], true);
 const cancelRestart = (target: string) =>
   journalOnly(target, () => [fact("stop", { signal: "none", timeout: 0, escalated: false })], true);
@@ -100,7 +106,11 @@ const REQUEST_TYPES = Object.keys({
   SYNC: true,
   CHECKPOINT: true,
   RESTORE: true,
-} satisfies Record<Exclude<CommandType, "EXITED" | "RECONCILE">, true>);
+  EXEC_CREATE: true,
+} satisfies Record<
+  Exclude<CommandType, "EXITED" | "RECONCILE" | "EXEC_STARTED" | "EXEC_EXITED">,
+  true
+>);
 
 /**
  * A resting state's handlers, with the refusal ahead of each: the rules decide
@@ -267,6 +277,7 @@ export const containerMachine = containerSetup.createMachine({
         CHECKPOINT: enterOperation("checkpoint"),
         EXITED: died("exit"),
         REMOVE: enterRemoval(),
+        EXEC_CREATE: execCreated("execCreate"),
       },
       {
         stop: operation({
@@ -300,6 +311,7 @@ export const containerMachine = containerSetup.createMachine({
           stay: "running",
         }),
         exit: commit(stateId("stopped", "autoCleanup"), stateId("running")),
+        execCreate: commit(stateId("running"), stateId("running")),
       },
     ),
     paused: live(

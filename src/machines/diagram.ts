@@ -53,7 +53,15 @@ function edge(root: Node, from: string, event: string, target: string): string |
 }
 
 /** Offered by every live state and leaving it where it is; the document says so once. */
-export const SHARED_EVENTS = ["MOUNT", "UNMOUNT", "EXPORT", "SYNC", "RECONCILE"];
+export const SHARED_EVENTS = [
+  "MOUNT",
+  "UNMOUNT",
+  "EXPORT",
+  "SYNC",
+  "RECONCILE",
+  "EXEC_STARTED",
+  "EXEC_EXITED",
+];
 
 /** The mermaid source for the container lifecycle. */
 export function lifecycleDiagram(): string {

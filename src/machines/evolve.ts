@@ -83,7 +83,8 @@ function applySuccess(r: ContainerRecord, f: Fact): ContainerRecord {
       return { ...r, stoppedByUser: true };
     case "died": {
       const d = f.data as { exitCode: number; exitedAt: string; oomKilled: boolean };
-      const { pid: _p, ...rest } = r;
+      // The exec sessions died with the container; their exec_died facts come in the same batch.
+      const { pid: _p, execSessions: _x, ...rest } = r;
       return {
         ...rest,
         state: "stopped",
@@ -116,6 +117,27 @@ function applySuccess(r: ContainerRecord, f: Fact): ContainerRecord {
     }
     case "restore":
       return { ...r, state: "running" };
+    case "exec_create": {
+      const d = f.data as { id: string; command: string[] };
+      return {
+        ...r,
+        execSessions: [...(r.execSessions ?? []), { id: d.id, command: d.command }],
+      };
+    }
+    case "exec_start": {
+      const d = f.data as { sessionId: string; pid: number };
+      const sessions = (r.execSessions ?? []).map((s) =>
+        s.id === d.sessionId ? { ...s, pid: d.pid } : s,
+      );
+      return { ...r, execSessions: sessions };
+    }
+    case "exec_died": {
+      const d = f.data as { sessionId: string };
+      const sessions = (r.execSessions ?? []).filter((s) => s.id !== d.sessionId);
+      if (sessions.length > 0) return { ...r, execSessions: sessions };
+      const { execSessions: _x, ...rest } = r;
+      return rest;
+    }
     // The died that follows carries oomKilled.
     case "oom":
     case "restart":

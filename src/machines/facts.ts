@@ -2,6 +2,7 @@
  * Facts: what happened to a container, recorded after the effect resolved.
  * Each fact becomes one journal event `io.berth.container.<action>`.
  */
+import type { ExecConfig, ExecExit } from "./commands.js";
 import type { ContainerRecord, ContainerState } from "./record.js";
 import type { NetworkAttachment } from "./network.js";
 import type { Sandbox } from "./sandbox.js";
@@ -28,6 +29,9 @@ export const ACTIONS = [
   "checkpoint",
   "restore",
   "request",
+  "exec_create",
+  "exec_start",
+  "exec_died",
 ] as const;
 
 export type Action = (typeof ACTIONS)[number];
@@ -103,6 +107,9 @@ export type Fact =
   | Success<"checkpoint", { keepRunning: boolean; path: string }>
   | Success<"restore", { path: string }>
   | Success<"request", RequestData>
+  | Success<"exec_create", ExecConfig>
+  | Success<"exec_start", { sessionId: string; pid: number }>
+  | Success<"exec_died", ExecExit>
   | { action: Action; data: FailureData };
 
 /** The success fact of one action. */

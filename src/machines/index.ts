@@ -4,8 +4,11 @@ export type {
   CommandBody,
   CommandType,
   ContainerCommand,
+  ExecConfig,
+  ExecExit,
   RequestMeta,
 } from "./commands.js";
+export { KILLED_WITH_CONTAINER, withExecDeaths } from "./exec-facts.js";
 export {
   EFFECTS,
   type CheckpointOutput,
@@ -55,6 +58,7 @@ export {
   CONTAINER_STATES,
   type ContainerRecord,
   type ContainerState,
+  type ExecSession,
   type ImagePin,
   type RestartPolicy,
 } from "./record.js";

@@ -21,6 +21,7 @@ import { evolve, type FactPosition } from "./evolve.js";
 import { journaledError, typedError } from "./failures.js";
 import { fact, type Action, type Fact } from "./facts.js";
 import type { FactsContext } from "./facts-for.js";
+import { withExecDeaths } from "./exec-facts.js";
 import type { ContainerRecord, ContainerState } from "./record.js";
 import { restartDelayMs, restartDue } from "./restart-policy.js";
 import { isRequest, refusal, rejection } from "./rules.js";
@@ -248,11 +249,14 @@ export function operation<K extends EffectKey>({
             target: "commit",
             actions: assign({
               facts: ({ context, event }) =>
-                // xstate types the output of a generic `src` as any effect's; K names the one invoked.
-                toFacts(event.output as EffectOutputs[K], {
-                  record: context.record,
-                  command: commandOf(context),
-                }),
+                withExecDeaths(
+                  context.record,
+                  // xstate types the output of a generic `src` as any effect's; K names the one invoked.
+                  toFacts(event.output as EffectOutputs[K], {
+                    record: context.record,
+                    command: commandOf(context),
+                  }),
+                ),
             }),
           },
           onError: {
@@ -299,11 +303,14 @@ export const journalOnly = (
 ) => ({
   guard: "allowed" as const,
   target,
-  actions: containerSetup.assign(({ event }) => ({
+  actions: containerSetup.assign(({ context, event }) => ({
     command: event,
     error: undefined,
     journalFailed: false,
-    facts: [...(request ? [requestFact(event)] : []), ...facts(event)],
+    facts: withExecDeaths(context.record, [
+      ...(request ? [requestFact(event)] : []),
+      ...facts(event),
+    ]),
   })),
 });
 

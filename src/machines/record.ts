@@ -38,6 +38,13 @@ export interface ImagePin {
   layers: string[];
 }
 
+/** A live exec session, as the record keeps it; its whole configuration is in its exec_create event. */
+export interface ExecSession {
+  id: string;
+  command: string[];
+  pid?: number;
+}
+
 export interface ContainerRecord extends ContainerConfig {
   id: string;
   name: string;
@@ -99,6 +106,11 @@ export interface ContainerRecord extends ContainerConfig {
   mountCount: number;
   /** Where the last checkpoint was written, if any. */
   checkpoint?: string;
+  /**
+   * Exec sessions created and not yet dead (libpod's ExecSessions); pid once
+   * started. Absent or empty: none.
+   */
+  execSessions?: ExecSession[];
   /** The stream version of the last event applied. */
   version: number;
 }

@@ -44,7 +44,14 @@ type RuleRecord = Pick<
   | "stoppedByUser"
   | "exitCode"
   | "restartCount"
+  | "execSessions"
 >;
+
+/** libpod's refusal while exec sessions run (Unmount, Cleanup, removal without force). */
+const activeExec = (record: RuleRecord, doing: string) =>
+  (record.execSessions?.length ?? 0) > 0
+    ? improper(`container ${record.id} has active exec sessions, refusing to ${doing}`)
+    : undefined;
 
 /**
  * The seed's AttachResize: only created or running containers, and only those
@@ -111,6 +118,9 @@ export function rejection(record: RuleRecord, command: CommandBody): BerthError 
         ? improper(`cannot mount container ${id} as it is being removed`)
         : undefined;
     case "UNMOUNT": {
+      // berth: ahead of the running check (the seed asks it after), as it names the mount's user.
+      const exec = activeExec(record, "unmount");
+      if (exec) return exec;
       const mounts = record.mountCount + (runtimeMounted(state) ? 1 : 0);
       // The seed also refuses the last mount of a stopped container as "still in use"
       // (ErrInternal); berth unmounts it, as only a running or paused one needs it.
@@ -129,7 +139,7 @@ export function rejection(record: RuleRecord, command: CommandBody): BerthError 
         : undefined;
     case "CLEANUP":
       return isIn(state, "configured", "created", "stopped", "exited")
-        ? undefined
+        ? activeExec(record, "clean up")
         : improper(`container ${id} is running or paused, refusing to clean up`);
     case "RECONCILE":
       return state === "removing" ? improper(`container ${id} is being removed`) : undefined;
@@ -150,11 +160,28 @@ export function rejection(record: RuleRecord, command: CommandBody): BerthError 
         ? undefined
         : improper(`container ${id} is being removed, cannot restore`);
     case "REMOVE":
+      // Podman's removal refuses live exec sessions unless forced; berth asks before the state.
+      if (!command.force) {
+        const exec = activeExec(record, "remove");
+        if (exec) return exec;
+      }
       return isIn(state, "running", "paused") && !command.force
         ? improper(
             `cannot remove container ${id} as it is ${state} - running or paused containers cannot be removed without force`,
           )
         : undefined;
+    case "EXEC_CREATE":
+      return state === "running"
+        ? undefined
+        : improper(`can only create exec sessions on running containers`);
+    case "EXEC_STARTED":
+    case "EXEC_EXITED": {
+      const sessionId =
+        command.type === "EXEC_STARTED" ? command.sessionId : command.exit.sessionId;
+      return record.execSessions?.some((s) => s.id === sessionId)
+        ? undefined
+        : new InvalidArgError(`container ${id} has no exec session ${sessionId}`);
+    }
     case "EXITED":
       if (!isIn(state, "running", "paused")) {
         return improper(`container ${id} is not running, its exit is already known`);
@@ -175,6 +202,7 @@ export function rejection(record: RuleRecord, command: CommandBody): BerthError 
  */
 export function isRequest(command: CommandBody): boolean {
   if (command.type === "EXITED" || command.type === "RECONCILE") return false;
+  if (command.type === "EXEC_STARTED" || command.type === "EXEC_EXITED") return false;
   return !(command.type === "RESTART" && command.byPolicy === true);
 }
 

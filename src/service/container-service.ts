@@ -3,8 +3,14 @@
  * public method to the module that does that job.
  */
 import { randomUUID } from "node:crypto";
-import type { ArtifactInfo, ExitInfo, LogLine, TerminalSize } from "../effects/index.js";
-import { NotImplementedError } from "../errors.js";
+import type {
+  ArtifactInfo,
+  ExecRuntime,
+  ExitInfo,
+  LogLine,
+  TerminalSize,
+} from "../effects/index.js";
+import { NotImplementedError, UnsupportedError } from "../errors.js";
 import type { CloudEvent } from "../events/index.js";
 import type { ImageStore } from "../images/index.js";
 import type { CommandBody, ContainerRecord, NetworkMode, RequestMeta } from "../machines/index.js";
@@ -14,6 +20,8 @@ import { ActorPool, recordOf } from "./actor-pool.js";
 import { AttachOperations, type Attached } from "./attach.js";
 import { CommandPath } from "./command-path.js";
 import { ContainerCreation, type CreateOptions } from "./create.js";
+import type { ExecRequest } from "./exec-config.js";
+import { ExecSessions, type ExecHandle, type ExecInspect } from "./exec.js";
 import { IdempotentRequests } from "./idempotency.js";
 import { ImageService, type AddedImage } from "./image-service.js";
 import { VolumeService } from "./volume-service.js";
@@ -25,6 +33,8 @@ import { waitFor, type WaitOptions } from "./wait.js";
 
 export type { Attached } from "./attach.js";
 export type { CreateOptions } from "./create.js";
+export type { ExecRequest } from "./exec-config.js";
+export type { ExecHandle, ExecInspect } from "./exec.js";
 export type { WaitOptions } from "./wait.js";
 
 /** The files and artifacts side of the host, beyond what the machine's effects use. */
@@ -55,6 +65,8 @@ export interface ServiceDeps extends HostPorts {
   };
   /** The network of a create that names none (`serve --default-network`); bridge unless set. */
   defaultNetwork?: NetworkMode;
+  /** Exec sessions on the host; without it, exec is refused (UNSUPPORTED). */
+  execs?: ExecRuntime;
 }
 
 /** The runtime, not a user, is the actor of an exit it reports. */
@@ -73,6 +85,7 @@ export class ContainerService {
   private readonly queries: ContainerQueries;
   private readonly attaching: AttachOperations;
   private readonly stopWatching: () => void;
+  private readonly execSessions: ExecSessions | undefined;
   /** Image verbs; containers are created from the images it resolves. */
   readonly images: ImageService;
   /** Volume verbs; creates resolve their `-v` mounts through it. */
@@ -102,6 +115,9 @@ export class ContainerService {
     });
     this.queries = new ContainerQueries(this.pool, deps);
     this.attaching = new AttachOperations(this.pool, this.commands, this.queries, deps.runtime);
+    this.execSessions = deps.execs
+      ? new ExecSessions(this.pool, this.commands, deps.execs, (ref) => this.queries.history(ref))
+      : undefined;
     this.stopWatching = deps.exits.onExit((id, exit) => {
       const entry = this.pool.byId(id);
       if (entry) void this.pool.observe(entry, { type: "EXITED", exit, meta: runtimeMeta() });
@@ -121,6 +137,7 @@ export class ContainerService {
     await service.images.open();
     await service.volumes.open();
     await restoreAndReconcile(service.pool, deps);
+    service.execSessions?.reconcile();
     return service;
   }
 
@@ -238,6 +255,30 @@ export class ContainerService {
    */
   wait(ref: string, options: WaitOptions = {}): Promise<number> {
     return waitFor(this.pool, ref, options);
+  }
+
+  /**
+   * Podman's exec: creates and starts a session in a running container,
+   * journaled as exec_create, exec_start and exec_died.
+   */
+  exec(ref: string, req: ExecRequest, meta: RequestMeta): Promise<ExecHandle> {
+    return this.execs().exec(ref, req, meta);
+  }
+
+  /** An exec session, from its events; with `wait`, once it has ended. */
+  execInspect(ref: string, sessionId: string, wait = false): Promise<ExecInspect> {
+    return this.execs().inspect(ref, sessionId, wait);
+  }
+
+  /** Resizes an exec session's terminal. */
+  async execResize(ref: string, sessionId: string, size: TerminalSize): Promise<void> {
+    const session = await this.execs().inspect(ref, sessionId);
+    await this.execs().resize(session.containerId, sessionId, size);
+  }
+
+  private execs(): ExecSessions {
+    if (!this.execSessions) throw new UnsupportedError("this daemon runs no exec sessions");
+    return this.execSessions;
   }
 
   /** Live containers, newest first; with `all` false, only running and paused ones. */

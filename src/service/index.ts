@@ -3,6 +3,9 @@ export {
   type ArtifactStore,
   type Attached,
   type CreateOptions,
+  type ExecHandle,
+  type ExecInspect,
+  type ExecRequest,
   type ServiceDeps,
   type WaitOptions,
 } from "./container-service.js";

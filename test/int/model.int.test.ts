@@ -7,6 +7,7 @@
  * runc's real state must all match it. BERTH_MODEL_SEED replays a failing run.
  */
 import { existsSync } from "node:fs";
+import { request, type IncomingMessage } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BerthClient } from "../../src/client/index.js";
 import type { CloudEvent } from "../../src/events/index.js";
@@ -14,6 +15,8 @@ import { replay, type ContainerRecord } from "../../src/machines/index.js";
 import { busyboxTar, startBerth, until, type Berth } from "../../src/harness/index.js";
 import {
   created,
+  EXEC_CODE,
+  KILLED,
   MODEL_OPS,
   predict,
   RUNC_STATUS,
@@ -58,9 +61,41 @@ async function send(id: string, op: ModelOp): Promise<unknown> {
       return client.call("DELETE", `/containers/${id}`);
     case "rm-force":
       return client.call("DELETE", `/containers/${id}?force=1&timeout=0`);
+    case "exec-d":
+      return post("exec", { command: ["sleep", "1000"], detach: true });
+    case "exec":
+      return attachedExec(id);
     default:
       return post(op);
   }
+}
+
+/**
+ * An attached exec over a plain POST: its output, then the exit code in the
+ * trailer, which must be the command's. A refusal is a JSON error answer.
+ */
+async function attachedExec(id: string): Promise<unknown> {
+  const body = JSON.stringify({ command: ["sh", "-c", `exit ${EXEC_CODE}`] });
+  const res = await new Promise<IncomingMessage>((resolve, reject) => {
+    const req = request(
+      {
+        socketPath: berth.socket,
+        method: "POST",
+        path: `/containers/${id}/exec`,
+        headers: { "content-type": "application/json", "content-length": body.length },
+      },
+      resolve,
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
+  const chunks: Buffer[] = [];
+  for await (const c of res) chunks.push(c as Buffer);
+  if (res.statusCode !== 200) {
+    throw (JSON.parse(Buffer.concat(chunks).toString()) as { error: unknown }).error;
+  }
+  expect(res.trailers["x-berth-exit-code"]).toBe(String(EXEC_CODE));
+  return {};
 }
 
 const history = (id: string) => client.call<CloudEvent[]>("GET", `/containers/${id}/history`);
@@ -111,9 +146,24 @@ async function judge(
     `exit codes journaled after ${trace}`,
   ).toEqual(p.deaths);
   expect(
-    { state: live.state, exitCode: live.exitCode, mounts: live.mountCount },
+    {
+      state: live.state,
+      exitCode: live.exitCode,
+      mounts: live.mountCount,
+      sessions: live.execSessions?.length ?? 0,
+    },
     `record after ${trace}`,
-  ).toEqual({ state: p.next.state, exitCode: p.next.exitCode, mounts: p.next.mounts });
+  ).toEqual({
+    state: p.next.state,
+    exitCode: p.next.exitCode,
+    mounts: p.next.mounts,
+    sessions: p.next.sessions ?? 0,
+  });
+  const execDeaths = added.filter((e) => e.type === "io.berth.container.exec_died");
+  for (const e of execDeaths) {
+    // An attached exec ends with its own code; sessions that die with their container are killed.
+    expect([EXEC_CODE, KILLED], `exec exit code after ${trace}`).toContain(e.data.exitCode);
+  }
   expect(replay(events), `fold(journal) = live after ${trace}`).toEqual(live);
   expect(events.map((e) => e.version)).toEqual(events.map((_, i) => i + 1));
   expect(await runcStatus(berth.root, id), `runc after ${trace}`).toBe(RUNC_STATUS[p.next.state]);

@@ -25,6 +25,8 @@ export interface ModelContainer {
   exitCode?: number;
   /** Mounts made with `mount` and not yet undone (the runtime's own mount not counted). */
   mounts: number;
+  /** Detached exec sessions (`sleep 1000`) still running; absent: none. */
+  sessions?: number;
 }
 
 export const MODEL_OPS = [
@@ -41,6 +43,10 @@ export const MODEL_OPS = [
   "sync",
   "rm",
   "rm-force",
+  // `sh -c "exit 3"`, attached: the answer waits for its death.
+  "exec",
+  // `sleep 1000`, detached: it runs until its container dies.
+  "exec-d",
 ] as const;
 
 export type ModelOp = (typeof MODEL_OPS)[number];
@@ -61,6 +67,9 @@ export interface Prediction {
 
 /** SIGKILL ends every run in this model: 128 + 9, as a shell or Podman reports it. */
 export const KILLED = 137;
+
+/** What the attached exec of this model exits with. */
+export const EXEC_CODE = 3;
 
 /** What `runc state` must say about a container berth holds in this state. */
 export const RUNC_STATUS: Record<ModelState, string> = {
@@ -116,6 +125,7 @@ const notRemovable = refuse(
     `cannot remove container ${id} as it is ${s} - running or paused containers cannot be removed without force`,
 );
 
+const notExecutable = refuse(() => "can only create exec sessions on running containers");
 const mount: Rule = { to: "same", journal: ["request", "mount"], mounts: (n) => n + 1 };
 const unmount: Rule = {
   to: "same",
@@ -143,6 +153,8 @@ const TABLE: Record<Exclude<ModelState, "removed">, Record<ModelOp, Rule>> = {
     sync,
     rm: { to: "removed", journal: ["request", "remove"] },
     "rm-force": { to: "removed", journal: ["request", "remove"] },
+    exec: notExecutable,
+    "exec-d": notExecutable,
   },
   created: {
     init: alreadyCreated,
@@ -160,6 +172,8 @@ const TABLE: Record<Exclude<ModelState, "removed">, Record<ModelOp, Rule>> = {
     sync,
     rm: { to: "removed", journal: ["request", "cleanup", "remove"] },
     "rm-force": { to: "removed", journal: ["request", "cleanup", "remove"] },
+    exec: notExecutable,
+    "exec-d": notExecutable,
   },
   running: {
     init: alreadyCreated,
@@ -184,6 +198,8 @@ const TABLE: Record<Exclude<ModelState, "removed">, Record<ModelOp, Rule>> = {
       journal: ["request", "stop", ...death, "remove"],
       deaths: 1,
     },
+    exec: { to: "same", journal: ["request", "exec_create", "exec_start", "exec_died"] },
+    "exec-d": { to: "same", journal: ["request", "exec_create", "exec_start"] },
   },
   paused: {
     init: alreadyCreated,
@@ -204,6 +220,8 @@ const TABLE: Record<Exclude<ModelState, "removed">, Record<ModelOp, Rule>> = {
       journal: ["request", "stop", ...death, "remove"],
       deaths: 1,
     },
+    exec: notExecutable,
+    "exec-d": notExecutable,
   },
   exited: {
     init: { to: "created", journal: ["request", "init"] },
@@ -219,6 +237,8 @@ const TABLE: Record<Exclude<ModelState, "removed">, Record<ModelOp, Rule>> = {
     sync,
     rm: { to: "removed", journal: ["request", "remove"] },
     "rm-force": { to: "removed", journal: ["request", "remove"] },
+    exec: notExecutable,
+    "exec-d": notExecutable,
   },
 };
 
@@ -238,6 +258,12 @@ export function predict(m: ModelContainer, op: ModelOp): Prediction {
       message: "container has already been removed",
     });
   }
+  const sessions = m.sessions ?? 0;
+  // libpod refuses to remove or unmount while exec sessions run; berth asks before the state.
+  if (sessions > 0 && (op === "rm" || op === "unmount")) {
+    const doing = op === "rm" ? "remove" : "unmount";
+    return refusal(m, invalid(`container ${m.id} has active exec sessions, refusing to ${doing}`));
+  }
   // The seed refuses to drop the last mount of a running or paused container: the process needs it.
   if (op === "unmount" && (m.state === "running" || m.state === "paused") && m.mounts === 0) {
     return refusal(
@@ -247,6 +273,12 @@ export function predict(m: ModelContainer, op: ModelOp): Prediction {
   }
   const rule = TABLE[m.state][op];
   if ("refuse" in rule) return refusal(m, rule.refuse(m.id, m.state));
+  // A container's death kills its sessions: each one's exec_died comes just before its died.
+  const journal = rule.journal.flatMap((a) =>
+    a === "died" ? [...Array.from({ length: sessions }, () => "exec_died"), a] : [a],
+  );
+  const died = journal.includes("died");
+  const left = died ? 0 : sessions + (op === "exec-d" ? 1 : 0);
   const state = rule.to === "same" ? m.state : rule.to;
   const deaths = Array.from({ length: rule.deaths ?? 0 }, () => KILLED);
   // A start clears the last exit code; a death sets it; anything else keeps it.
@@ -258,8 +290,9 @@ export function predict(m: ModelContainer, op: ModelOp): Prediction {
     state,
     mounts: rule.mounts ? rule.mounts(m.mounts) : m.mounts,
     ...(exitCode === undefined ? {} : { exitCode }),
+    ...(left > 0 ? { sessions: left } : {}),
   };
-  return { outcome: { ok: true }, next, journal: rule.journal, deaths };
+  return { outcome: { ok: true }, next, journal, deaths };
 }
 
 /**

@@ -38,6 +38,17 @@ const ops = {
   restore: { type: "RESTORE", options: {} },
   rm: { type: "REMOVE", force: false },
   "rm -f": { type: "REMOVE", force: true },
+  exec: {
+    type: "EXEC_CREATE",
+    session: {
+      id: "e".repeat(64),
+      command: ["true"],
+      env: [],
+      tty: false,
+      stdin: false,
+      detach: true,
+    },
+  },
 } satisfies Record<string, CommandBody>;
 type Op = keyof typeof ops;
 
@@ -56,6 +67,7 @@ const cantPause = (s: string) => improper(`"${s}" is not running, can't pause`);
 const notPaused = improper(`"${ID}" is not paused, can't unpause`);
 const noCheckpointRun = (s: string) => improper(`"${s}" is not running, cannot checkpoint`);
 const refuseCleanup = improper(`container ${ID} is running or paused, refusing to clean up`);
+const execOnRunning = improper("can only create exec sessions on running containers");
 const criu = { fails: "UNSUPPORTED", stays: "running" as const };
 
 /** Expected outcome per state and operation; the seed's text where it has one. */
@@ -78,6 +90,7 @@ const table: Record<ContainerState, Record<Op, Expect>> = {
     restore: noCheckpoint,
     rm: "removed",
     "rm -f": "removed",
+    exec: execOnRunning,
   },
   created: {
     init: alreadyCreated,
@@ -97,6 +110,7 @@ const table: Record<ContainerState, Record<Op, Expect>> = {
     restore: noCheckpoint,
     rm: "removed",
     "rm -f": "removed",
+    exec: execOnRunning,
   },
   running: {
     init: alreadyCreated,
@@ -118,6 +132,7 @@ const table: Record<ContainerState, Record<Op, Expect>> = {
       `cannot remove container ${ID} as it is running - running or paused containers cannot be removed without force`,
     ),
     "rm -f": "removed",
+    exec: "running",
   },
   paused: {
     init: alreadyCreated,
@@ -139,6 +154,7 @@ const table: Record<ContainerState, Record<Op, Expect>> = {
       `cannot remove container ${ID} as it is paused - running or paused containers cannot be removed without force`,
     ),
     "rm -f": "removed",
+    exec: execOnRunning,
   },
   stopped: {
     init: "created", // seed: Init re-initialises a stopped container
@@ -158,6 +174,7 @@ const table: Record<ContainerState, Record<Op, Expect>> = {
     restore: noCheckpoint,
     rm: "removed",
     "rm -f": "removed",
+    exec: execOnRunning,
   },
   exited: {
     init: "created",
@@ -177,6 +194,7 @@ const table: Record<ContainerState, Record<Op, Expect>> = {
     restore: noCheckpoint,
     rm: "removed",
     "rm -f": "removed",
+    exec: execOnRunning,
   },
   removing: {
     init: alreadyCreated,
@@ -196,6 +214,7 @@ const table: Record<ContainerState, Record<Op, Expect>> = {
     restore: noCheckpoint,
     rm: "removed", // berth: a failed removal is retried by removing again
     "rm -f": "removed",
+    exec: execOnRunning,
   },
   removed: Object.fromEntries(Object.keys(ops).map((op) => [op, removed])) as Record<Op, Expect>,
 };
@@ -288,4 +307,71 @@ describe("the machine and the rules agree", () => {
       expect(ignored).toEqual([]);
     });
   }
+});
+
+/**
+ * The seed's refusals while exec sessions run (Unmount, Cleanup; Podman's
+ * removal without force). A session lives only while its container runs, but
+ * the record can still hold one after an exit whose deaths are not yet
+ * journaled, hence the other states. berth asks the exec rule of rm and
+ * unmount before the state rule (the seed asks it after), as it names the cause.
+ */
+describe("conformance while an exec session runs", () => {
+  const session = { id: "e".repeat(64), command: ["sleep", "100"], pid: 4242 };
+  const activeExec = (doing: string) =>
+    improper(`container ${ID} has active exec sessions, refusing to ${doing}`);
+  const withSession: [ContainerState, Op, Expect][] = [
+    ["running", "rm", activeExec("remove")],
+    ["running", "unmount", activeExec("unmount")],
+    ["running", "cleanup", refuseCleanup],
+    ["paused", "rm", activeExec("remove")],
+    ["stopped", "cleanup", activeExec("clean up")],
+    ["exited", "unmount", activeExec("unmount")],
+    ["running", "rm -f", "removed"],
+    ["running", "exec", "running"],
+    ["running", "stop", "exited"],
+  ];
+  for (const [state, op, expected] of withSession) {
+    const label = typeof expected === "string" ? `ends ${expected}` : `fails`;
+    it(`${op} on a ${state} container with a session ${label}`, async () => {
+      const record = recordIn(state, {
+        execSessions: [session],
+        startedAt: "2026-01-01T00:00:00.000Z",
+      });
+      const then = await given(record, agreeingSync).when(ops[op]);
+      if (typeof expected === "string") {
+        expect(then.error).toBeUndefined();
+        expect(then.state).toBe(expected);
+      } else if ("error" in expected) {
+        expect(then.error).toEqual({ code: expected.code, message: expected.error });
+        expect(then.state).toBe(state);
+      }
+    });
+  }
+
+  it("journals the death of every session ahead of its container's died", async () => {
+    const record = recordIn("running", {
+      execSessions: [session, { ...session, id: "f".repeat(64) }],
+      startedAt: "2026-01-01T00:00:00.000Z",
+    });
+    const then = await given(record).when(ops.stop);
+    const actions = then.persisted.map((f) => f.action);
+    const died = actions.indexOf("died");
+    expect(actions.slice(died - 2, died)).toEqual(["exec_died", "exec_died"]);
+    expect(then.persisted.filter((f) => f.action === "exec_died").map((f) => f.data)).toEqual([
+      { sessionId: session.id, exitCode: 137, cause: "container-exit", outcome: "success" },
+      { sessionId: "f".repeat(64), exitCode: 137, cause: "container-exit", outcome: "success" },
+    ]);
+    expect(then.record.execSessions).toBeUndefined();
+  });
+
+  it("drops the exit of a session the record no longer holds, journaling nothing", async () => {
+    const record = recordIn("running");
+    const then = await given(record).when({
+      type: "EXEC_EXITED",
+      exit: { sessionId: session.id, exitCode: 0 },
+    });
+    expect(then.persisted).toEqual([]);
+    expect(then.state).toBe("running");
+  });
 });
