@@ -266,85 +266,107 @@ volume
   .option("-f, --force", "do not ask (berth never asks)")
   .action(verb("volumePrune"));
 
-program
-  .command("create")
-  .description("create a container (prints its id)")
-  .option("--name <name>", "container name")
-  .option("--stop-timeout <seconds>", "seconds before SIGKILL on stop", (v) => Number(v))
-  .option("--stop-signal <signal>", "signal sent on stop")
-  .option("-t, --tty", "allocate a terminal")
-  .option("-i, --interactive", "keep stdin open")
-  .option("--restart <policy>", "no, always, unless-stopped or on-failure[:N]")
-  .option(
-    "--entrypoint <cmd>",
-    'replace the image\'s entrypoint (a program or a JSON array; "" clears it)',
-  )
-  .option(
-    "-e, --env <KEY=VALUE>",
-    "environment variable over the image's (repeatable)",
-    collect,
-    [],
-  )
-  .option("-w, --workdir <dir>", "working directory inside the container")
-  .option("-u, --user <user[:group]>", "user to run as: a name from the image or a number")
-  .option(
-    "--requires <container>",
-    "a container that must run before this one (repeatable)",
-    collect,
-    [],
-  )
-  .option("-l, --label <key=value>", "metadata for filters (repeatable)", collect, [])
-  .option("--security-opt <opt>", "seccomp=unconfined: run without the seccomp filter", collect, [])
-  .option("--pids-limit <n>", "most processes (default 2048; 0 or -1: no limit)", (v) => Number(v))
-  .option(
-    "-v, --volume <SRC:CTR[:OPTIONS]>",
-    "bind mount an absolute host path, or mount a named volume (made on first use); options ro, rw, bind, rbind, nosuid, nodev, noexec (repeatable)",
-    collect,
-    [],
-  )
-  .option(
-    "--ulimit <nofile=soft[:hard]>",
-    "open-file limit (default nofile=1024:1024)",
-    collect,
-    [],
-  )
-  .option("--hostname <name>", "the container's hostname (default: its id's first 12 characters)")
-  .option("--read-only", "mount the root file system read-only")
-  .option(
-    "--read-only-tmpfs <bool>",
-    "with --read-only, tmpfs on /tmp, /var/tmp, /run (default true)",
-  )
-  .option(
-    "--tmpfs <path[:options]>",
-    "a tmpfs mount, e.g. /scratch:size=64m (repeatable)",
-    collect,
-    [],
-  )
-  .option(
-    "--env-file <file>",
-    "KEY=VALUE lines to add to the environment (repeatable)",
-    collect,
-    [],
-  )
-  .option("-m, --memory <bytes>", "memory limit, with b, k, m or g (e.g. 512m)")
-  .option("--memory-swap <bytes>", "memory plus swap limit (-1: unlimited swap)")
-  .option("--cpus <n>", "CPUs the container may use (e.g. 0.5)")
-  .option("-c, --cpu-shares <n>", "relative CPU weight")
-  .option("--cap-add <cap>", "add a capability (or ALL) (repeatable)", collect, [])
-  .option("--cap-drop <cap>", "drop a capability (or ALL) (repeatable)", collect, [])
-  .option("--privileged", "all capabilities, no seccomp, every device, no masked paths")
-  .option("--network <mode>", "none, host or bridge (default bridge: berth0, 10.89.0.0/24)")
-  .option(
-    "-p, --publish <[ip:]host:ctr[/proto]>",
-    "publish a container port on the host; no host port: a free one (repeatable)",
-    collect,
-    [],
-  )
-  .option("--dns <ip>", "nameserver for /etc/resolv.conf (repeatable)", collect, [])
+/** The flags of `create`, which `run` takes too. */
+const createFlags = (c: Command): Command =>
+  c
+    .option("--name <name>", "container name")
+    .option("--stop-timeout <seconds>", "seconds before SIGKILL on stop", (v) => Number(v))
+    .option("--stop-signal <signal>", "signal sent on stop")
+    .option("-t, --tty", "allocate a terminal")
+    .option("-i, --interactive", "keep stdin open")
+    .option("--restart <policy>", "no, always, unless-stopped or on-failure[:N]")
+    .option(
+      "--entrypoint <cmd>",
+      'replace the image\'s entrypoint (a program or a JSON array; "" clears it)',
+    )
+    .option(
+      "-e, --env <KEY=VALUE>",
+      "environment variable over the image's (repeatable)",
+      collect,
+      [],
+    )
+    .option("-w, --workdir <dir>", "working directory inside the container")
+    .option("-u, --user <user[:group]>", "user to run as: a name from the image or a number")
+    .option(
+      "--requires <container>",
+      "a container that must run before this one (repeatable)",
+      collect,
+      [],
+    )
+    .option("-l, --label <key=value>", "metadata for filters (repeatable)", collect, [])
+    .option(
+      "--security-opt <opt>",
+      "seccomp=unconfined: run without the seccomp filter",
+      collect,
+      [],
+    )
+    .option("--pids-limit <n>", "most processes (default 2048; 0 or -1: no limit)", (v) =>
+      Number(v),
+    )
+    .option(
+      "-v, --volume <SRC:CTR[:OPTIONS]>",
+      "bind mount an absolute host path, or mount a named volume (made on first use); options ro, rw, bind, rbind, nosuid, nodev, noexec (repeatable)",
+      collect,
+      [],
+    )
+    .option(
+      "--ulimit <nofile=soft[:hard]>",
+      "open-file limit (default nofile=1024:1024)",
+      collect,
+      [],
+    )
+    .option("--hostname <name>", "the container's hostname (default: its id's first 12 characters)")
+    .option("--read-only", "mount the root file system read-only")
+    .option(
+      "--read-only-tmpfs <bool>",
+      "with --read-only, tmpfs on /tmp, /var/tmp, /run (default true)",
+    )
+    .option(
+      "--tmpfs <path[:options]>",
+      "a tmpfs mount, e.g. /scratch:size=64m (repeatable)",
+      collect,
+      [],
+    )
+    .option(
+      "--env-file <file>",
+      "KEY=VALUE lines to add to the environment (repeatable)",
+      collect,
+      [],
+    )
+    .option("-m, --memory <bytes>", "memory limit, with b, k, m or g (e.g. 512m)")
+    .option("--memory-swap <bytes>", "memory plus swap limit (-1: unlimited swap)")
+    .option("--cpus <n>", "CPUs the container may use (e.g. 0.5)")
+    .option("-c, --cpu-shares <n>", "relative CPU weight")
+    .option("--cap-add <cap>", "add a capability (or ALL) (repeatable)", collect, [])
+    .option("--cap-drop <cap>", "drop a capability (or ALL) (repeatable)", collect, [])
+    .option("--privileged", "all capabilities, no seccomp, every device, no masked paths")
+    .option("--network <mode>", "none, host or bridge (default bridge: berth0, 10.89.0.0/24)")
+    .option(
+      "-p, --publish <[ip:]host:ctr[/proto]>",
+      "publish a container port on the host; no host port: a free one (repeatable)",
+      collect,
+      [],
+    )
+    .option("--dns <ip>", "nameserver for /etc/resolv.conf (repeatable)", collect, []);
+
+createFlags(program.command("create").description("create a container (prints its id)"))
   .argument("<image>")
   .argument("[command...]", "replaces the image's command")
   .passThroughOptions()
   .action(verb("create"));
+
+createFlags(
+  program
+    .command("run")
+    .description("create a container, start it and attach to it; exits with its exit code"),
+)
+  .option("-d, --detach", "start it and print its id instead of attaching")
+  .option("--rm", "remove the container once it has exited")
+  .option("--detach-keys <keys>", "keys that detach (default ctrl-p,ctrl-q)")
+  .argument("<image>")
+  .argument("[command...]", "replaces the image's command")
+  .passThroughOptions()
+  .action(verb("run"));
 
 program
   .command("start")

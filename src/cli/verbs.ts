@@ -93,7 +93,50 @@ function envEntry(entry: string): string[] {
   return value === undefined ? [] : [`${entry}=${value}`];
 }
 
-export async function create(
+type CreateFlags = Parameters<typeof createRecord>[3];
+
+export async function create(socket: string, image: string, command: string[], opts: CreateFlags) {
+  out(`${(await createRecord(socket, image, command, opts)).id}\n`);
+}
+
+/**
+ * `run`: create, start and attach, as Podman's; exits with the container's
+ * code. `-d` prints the id instead; `--rm` removes the container once it
+ * exited (a detached one is not watched: refused, as berth has no exit hook).
+ */
+export async function run(
+  socket: string,
+  image: string,
+  command: string[],
+  opts: CreateFlags & { detach?: boolean; rm?: boolean; detachKeys?: string },
+): Promise<number> {
+  const { detach, rm: remove, detachKeys, ...flags } = opts;
+  if (detach && remove)
+    throw new InvalidArgError("run -d --rm is not offered yet: the daemon would have to remove it");
+  const record = await createRecord(socket, image, command, flags);
+  if (detach) {
+    await client(socket).call("POST", `/containers/${record.id}/start`, {});
+    out(`${record.id}\n`);
+    return 0;
+  }
+  const { startAttach } = await import("./attach.js");
+  try {
+    return await startAttach(socket, record.id, {
+      stdin: flags.interactive ?? false,
+      detachKeys,
+    });
+  } finally {
+    // A session the user detached from leaves the container running: it stays, as with Podman.
+    if (remove) {
+      const now = await client(socket).call<ContainerRecord>("GET", `/containers/${record.id}`);
+      if (now.state !== "running" && now.state !== "paused")
+        await client(socket).call("DELETE", `/containers/${record.id}?force=1`);
+    }
+  }
+}
+
+/** Creates the container as `create` was asked to; answers its record. */
+async function createRecord(
   socket: string,
   image: string,
   command: string[],
@@ -154,8 +197,7 @@ export async function create(
   // As Podman: the env files' entries first, then -e's, so -e wins.
   const given = [...(body.env ?? []), ...(env ?? []).flatMap(envEntry)];
   if (given.length > 0) body.env = given;
-  const record = await client(socket).call<ContainerRecord>("POST", "/containers", body);
-  out(`${record.id}\n`);
+  return client(socket).call<ContainerRecord>("POST", "/containers", body);
 }
 
 /** Runs an operation on each container in turn; Podman prints each ref that succeeded. */
