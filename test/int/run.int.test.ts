@@ -16,7 +16,7 @@ afterAll(async () => {
   await berth?.stop();
 });
 
-const names = async () => (await berth.ok("ps", "-a", "--format", "json"));
+const names = async () => await berth.ok("ps", "-a", "--format", "json");
 
 describe("berth run", () => {
   it("prints the container's output and exits with its code", async () => {

@@ -109,6 +109,15 @@ function comparable(r: ContainerRecord) {
     finishedAt: typeof finishedAt,
     pid: typeof pid,
     conmonPid: typeof conmonPid,
+    // The generated /etc files live in the container's own folder, named by its id.
+    ...(rest.networkAttachment
+      ? {
+          networkAttachment: {
+            ...rest.networkAttachment,
+            etcDir: rest.networkAttachment.etcDir.replace(r.id, "<id>"),
+          },
+        }
+      : {}),
   };
 }
 
