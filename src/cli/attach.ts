@@ -13,6 +13,7 @@ import {
   MuxDecoder,
   openAttachConnection,
   parseDetachKeys,
+  type AttachConnection,
 } from "../client/index.js";
 import { InternalError } from "../errors.js";
 import type { ContainerRecord } from "../machines/index.js";
@@ -28,6 +29,32 @@ interface SessionPlan {
   start: boolean;
   stdin: boolean;
   detachKeys: string;
+}
+
+/**
+ * Copies an upgraded connection's output (attach or exec) to this process's
+ * stdout and stderr until the connection closes. A write that fails (a closed
+ * stdout) ends the connection; `failure` tells what went wrong, if anything.
+ */
+export function pumpOutput(conn: AttachConnection): {
+  closed: Promise<void>;
+  failure: () => Error | undefined;
+} {
+  let failure: Error | undefined;
+  const write = outputSink(conn.raw);
+  const sink = (chunk: Buffer) => {
+    try {
+      write(chunk);
+    } catch (err) {
+      failure = err instanceof Error ? err : new Error(String(err));
+      conn.socket.destroy();
+    }
+  };
+  const closed = new Promise<void>((resolve) => conn.socket.once("close", () => resolve()));
+  conn.socket.on("error", (err) => (failure ??= err));
+  if (conn.head.length > 0) sink(conn.head);
+  conn.socket.on("data", sink);
+  return { closed, failure: () => failure };
 }
 
 /** Writes the stream to this process's stdout and stderr, demultiplexing unless it is raw. */
@@ -105,21 +132,8 @@ async function runSession(
   const conn = await openAttachConnection(socketPath, path);
 
   let detached = false;
-  let failure: Error | undefined;
-  const write = outputSink(conn.raw);
-  const sink = (chunk: Buffer) => {
-    try {
-      write(chunk);
-    } catch (err) {
-      failure = err instanceof Error ? err : new Error(String(err));
-      conn.socket.destroy();
-    }
-  };
+  const output = pumpOutput(conn);
   const cleanups: (() => void)[] = [];
-  const closed = new Promise<void>((resolve) => conn.socket.once("close", () => resolve()));
-  conn.socket.on("error", (err) => (failure ??= err));
-  if (conn.head.length > 0) sink(conn.head);
-  conn.socket.on("data", sink);
   if (plan.stdin) {
     cleanups.push(forwardStdin(conn.socket, plan, record.terminal, () => (detached = true)));
   }
@@ -130,8 +144,9 @@ async function runSession(
     process.stdout.on("resize", onResize);
     cleanups.push(() => process.stdout.off("resize", onResize));
   }
-  await closed;
+  await output.closed;
   for (const cleanup of cleanups) cleanup();
+  const failure = output.failure();
   if (failure && !detached) {
     throw new InternalError(`attach stream failed: ${failure.message}`, { cause: failure });
   }

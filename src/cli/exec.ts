@@ -11,7 +11,7 @@ import {
   parseDetachKeys,
 } from "../client/index.js";
 import { InternalError } from "../errors.js";
-import { forwardStdin, outputSink } from "./attach.js";
+import { forwardStdin, pumpOutput } from "./attach.js";
 
 export interface ExecOptions {
   interactive?: boolean;
@@ -59,21 +59,8 @@ export async function execCommand(
   const id = conn.headers["x-berth-exec-id"];
   if (typeof id !== "string") throw new InternalError("the daemon named no exec session");
   let detached = false;
-  let failure: Error | undefined;
-  const write = outputSink(conn.raw);
-  const sink = (chunk: Buffer) => {
-    try {
-      write(chunk);
-    } catch (err) {
-      failure = err instanceof Error ? err : new Error(String(err));
-      conn.socket.destroy();
-    }
-  };
+  const output = pumpOutput(conn);
   const cleanups: (() => void)[] = [];
-  const closed = new Promise<void>((resolve) => conn.socket.once("close", () => resolve()));
-  conn.socket.on("error", (err) => (failure ??= err));
-  if (conn.head.length > 0) sink(conn.head);
-  conn.socket.on("data", sink);
   if (body.stdin) {
     cleanups.push(forwardStdin(conn.socket, { detachKeys }, body.tty, () => (detached = true)));
   }
@@ -85,8 +72,9 @@ export async function execCommand(
     process.stdout.on("resize", onResize);
     cleanups.push(() => process.stdout.off("resize", onResize));
   }
-  await closed;
+  await output.closed;
   for (const cleanup of cleanups) cleanup();
+  const failure = output.failure();
   if (failure && !detached) {
     throw new InternalError(`exec stream failed: ${failure.message}`, { cause: failure });
   }
