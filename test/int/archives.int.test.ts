@@ -12,21 +12,12 @@ import { request } from "node:http";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { BerthError } from "../../src/errors.js";
 import { busyboxTar, CLI, startBerth, until, type Berth } from "../../src/harness/index.js";
-import { daemonApi } from "../support/daemon-api.js";
+import { daemonApi, failure } from "../support/daemon-api.js";
 
 let berth: Berth;
 let scratch: string;
 const { api, history } = daemonApi(() => berth.socket);
-
-const failure = (p: Promise<unknown>) =>
-  p.then(
-    () => {
-      throw new Error("expected the request to fail");
-    },
-    (err: unknown) => err as BerthError,
-  );
 
 /** What the daemon's staging folder holds: nothing once an archive has been streamed. */
 const staged = async (root: string) =>

@@ -5,11 +5,10 @@
  * session runs, and sessions dying with their container.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { BerthError } from "../../src/errors.js";
 import type { CloudEvent } from "../../src/events/index.js";
 import { busyboxTar, startBerth, until, type Berth } from "../../src/harness/index.js";
 import type { ContainerRecord } from "../../src/machines/index.js";
-import { daemonApi } from "../support/daemon-api.js";
+import { daemonApi, failure } from "../support/daemon-api.js";
 
 let berth: Berth;
 const { api, inspect, history, action } = daemonApi(() => berth.socket);
@@ -29,14 +28,6 @@ async function running(): Promise<string> {
   await berth.ok("start", id);
   return id;
 }
-
-const failure = (p: Promise<unknown>) =>
-  p.then(
-    () => {
-      throw new Error("expected the request to fail");
-    },
-    (err: unknown) => err as BerthError,
-  );
 
 const execEvents = (events: CloudEvent[]) =>
   events.filter((e) => action(e).startsWith("exec_")).map((e) => [action(e), e.data]);

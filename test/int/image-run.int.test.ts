@@ -10,10 +10,9 @@ import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { BerthError } from "../../src/errors.js";
 import { busyboxTar, startBerth, tempDir, type Berth } from "../../src/harness/index.js";
 import type { ContainerRecord } from "../../src/machines/index.js";
-import { daemonApi } from "../support/daemon-api.js";
+import { daemonApi, failure } from "../support/daemon-api.js";
 import { tarOf, writeOciLayout, type OciLayoutImage } from "../support/oci-build.js";
 
 let berth: Berth;
@@ -60,14 +59,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await berth?.stop();
 });
-
-const failure = (p: Promise<unknown>) =>
-  p.then(
-    () => {
-      throw new Error("expected the request to fail");
-    },
-    (err: unknown) => err as BerthError,
-  );
 
 /** Loads an archive on the daemon's host with the names it holds (the admin's path). */
 const load = (file: string) => api().call("POST", "/images", { path: file, forceLocal: true });

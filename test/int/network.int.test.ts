@@ -12,9 +12,8 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { networkDirs, NETWORK_NAME, runCniPlugin } from "../../src/effects/index.js";
 import { bridgeChain } from "../../src/effects/network-config.js";
-import type { BerthError } from "../../src/errors.js";
 import { busyboxTar, startBerth, until, type Berth } from "../../src/harness/index.js";
-import { daemonApi } from "../support/daemon-api.js";
+import { daemonApi, failure } from "../support/daemon-api.js";
 
 let berth: Berth;
 const { api, inspect, history, action } = daemonApi(() => berth.socket);
@@ -172,13 +171,6 @@ describe("other modes", () => {
 });
 
 describe("bad input", () => {
-  const failure = (p: Promise<unknown>) =>
-    p.then(
-      () => {
-        throw new Error("expected the request to fail");
-      },
-      (err: unknown) => err as BerthError,
-    );
   it.each([
     [{ publish: ["99999:80"] }],
     [{ publish: ["abc"] }],

@@ -9,12 +9,11 @@ import { mkdir, readFile, realpath, stat, symlink, writeFile } from "node:fs/pro
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { BerthError } from "../../src/errors.js";
 import type { CloudEvent } from "../../src/events/index.js";
 import { busyboxTar, startBerth, tempDir, type Berth } from "../../src/harness/index.js";
 import type { ContainerRecord } from "../../src/machines/index.js";
 import type { VolumeRecord } from "../../src/volumes/index.js";
-import { daemonApi } from "../support/daemon-api.js";
+import { daemonApi, failure } from "../support/daemon-api.js";
 
 let berth: Berth;
 let work: string;
@@ -29,14 +28,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await berth?.stop();
 });
-
-const failure = (p: Promise<unknown>) =>
-  p.then(
-    () => {
-      throw new Error("expected the request to fail");
-    },
-    (err: unknown) => err as BerthError,
-  );
 
 const head = async () =>
   (await api().call<{ journal: { seq: number } }>("GET", "/status")).journal.seq;

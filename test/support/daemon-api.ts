@@ -4,8 +4,18 @@
  * started in `beforeAll`, after the helpers are made.
  */
 import { BerthClient } from "../../src/client/index.js";
+import type { BerthError } from "../../src/errors.js";
 import { actionOf, type CloudEvent } from "../../src/events/index.js";
 import type { ContainerRecord } from "../../src/machines/index.js";
+
+/** The typed error a request failed with; a request that succeeds fails the test. */
+export const failure = (p: Promise<unknown>): Promise<BerthError> =>
+  p.then(
+    () => {
+      throw new Error("expected the request to fail");
+    },
+    (err: unknown) => err as BerthError,
+  );
 
 export function daemonApi(socket: () => string) {
   const api = () => new BerthClient({ socketPath: socket(), actor: "test" });
