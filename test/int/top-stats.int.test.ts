@@ -41,6 +41,7 @@ async function eventually<T>(read: () => Promise<T>, check: (v: T) => boolean): 
 
 describe("top", () => {
   it("lists the shell and both sleeps of a running container with Podman's columns", async () => {
+    // `& wait`: busybox sh execs a -c script's last command, so `sleep 100 & sleep 100` is two processes.
     const id = (
       await berth.ok("create", "busybox", "sh", "-c", "sleep 100 & sleep 100 & wait")
     ).trim();
@@ -74,7 +75,7 @@ describe("top", () => {
     const bad = await berth.cli("top", id, "nonsense");
     expect(bad.code).toBe(125);
     expect(bad.stderr).toContain("unknown top descriptor");
-    await berth.ok("rm", "-f", id);
+    await berth.ok("rm", "-f", "-t", "0", id);
   }, 60_000);
 
   it("refuses a container that is not running with Podman's words", async () => {
@@ -107,7 +108,7 @@ describe("stats", () => {
       await berth.ok("stats", "--no-stream", "--format", "json"),
     ) as ContainerStats[];
     expect(listed.map((l) => l.id)).toContain(id);
-    await berth.ok("rm", "-f", id);
+    await berth.ok("rm", "-f", "-t", "0", id);
   }, 60_000);
 
   it("measures a busy container's CPU", async () => {
@@ -115,7 +116,7 @@ describe("stats", () => {
     await berth.ok("start", id);
     const s = await api().call<ContainerStats>("GET", `/containers/${id}/stats`);
     expect(s.cpuPercent).toBeGreaterThan(30);
-    await berth.ok("rm", "-f", id);
+    await berth.ok("rm", "-f", "-t", "0", id);
   }, 60_000);
 
   it("streams a sample a second as NDJSON with ?stream=1", async () => {
@@ -127,7 +128,7 @@ describe("stats", () => {
       if (lines.length === 2) break;
     }
     expect(lines.map((l) => l.id)).toEqual([id, id]);
-    await berth.ok("rm", "-f", id);
+    await berth.ok("rm", "-f", "-t", "0", id);
   }, 60_000);
 
   it("refuses an exited container", async () => {
