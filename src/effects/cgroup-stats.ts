@@ -120,12 +120,20 @@ async function counter(path: string): Promise<string | undefined> {
 
 const num = (text: string | undefined): number => (text === undefined ? 0 : Number(text.trim()));
 
+/** An error as a vanished process leaves it, so callers treat both alike. */
+const gone = (pid: number) =>
+  Object.assign(new Error(`process ${pid} is no longer the container's`), { code: "ESRCH" });
+
 /**
- * Reads the counters of the cgroup `pid` is in. Throws ENOENT/ESRCH when the
- * process exited (callers treat that as a container no longer running).
+ * Reads the counters of the cgroup `pid` is in, which must be `berth/<id>`
+ * (runc's cgroupsPath): a pid the kernel handed to another process after the
+ * container's exit is not read. Throws ENOENT/ESRCH when the process exited
+ * (callers treat that as a container no longer running).
  */
-export async function readCgroupStats(pid: number): Promise<CgroupReading> {
+export async function readCgroupStats(pid: number, id: string): Promise<CgroupReading> {
   const paths = parseProcCgroup(await readFile(`/proc/${pid}/cgroup`, "utf8"));
+  const own = `/berth/${id}`;
+  if (![...paths.v1.values(), paths.v2].some((p) => p?.endsWith(own))) throw gone(pid);
   const net = parseNetDev(await readFile(`/proc/${pid}/net/dev`, "utf8"));
   const at = process.hrtime.bigint();
   const v1 = (controller: string, file: string): string | undefined => {

@@ -15,8 +15,8 @@ export interface TopResult {
 export interface ContainerProbe {
   /** The container's processes; throws when runc no longer knows it. */
   top(id: string): Promise<TopResult>;
-  /** The counters of the cgroup `pid` (the container's init) is in. */
-  read(pid: number): Promise<CgroupReading>;
+  /** The counters of the cgroup `pid` (container `id`'s init) is in. */
+  read(pid: number, id: string): Promise<CgroupReading>;
 }
 
 /** The probe on Linux: runc's list of pids, /proc and the cgroup files. */
@@ -30,7 +30,7 @@ export class LinuxProbe implements ContainerProbe {
     return readTop(this.runcPath, this.runcRoot, id);
   }
 
-  read(pid: number): Promise<CgroupReading> {
-    return readCgroupStats(pid);
+  read(pid: number, id: string): Promise<CgroupReading> {
+    return readCgroupStats(pid, id);
   }
 }

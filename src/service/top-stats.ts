@@ -68,7 +68,7 @@ export class ContainerLooks {
   private async read(ref: string): Promise<{ record: ContainerRecord; reading: CgroupReading }> {
     const { record, pid } = this.running(ref, "get stats of");
     try {
-      return { record, reading: await this.port().read(pid) };
+      return { record, reading: await this.port().read(pid, record.id) };
     } catch (err) {
       if (isGone(err)) {
         throw new CtrStateInvalidError(
