@@ -131,6 +131,36 @@ describe("stats", () => {
     await berth.ok("rm", "-f", "-t", "0", id);
   }, 60_000);
 
+  it("ends a stream with a typed error line when the container stops mid-stream", async () => {
+    const id = (await berth.ok("create", "busybox", "sleep", "100")).trim();
+    await berth.ok("start", id);
+    const lines: unknown[] = [];
+    for await (const raw of api().lines(`/containers/${id}/stats?stream=1`)) {
+      lines.push(JSON.parse(raw));
+      if (lines.length === 1) await berth.ok("kill", id);
+    }
+    const last = lines[lines.length - 1] as { error?: { code: string } };
+    expect(last.error?.code).toBe("CTR_STATE_INVALID");
+    expect((lines[0] as { id: string }).id).toBe(id);
+    await berth.ok("rm", "-f", "-t", "0", id);
+  }, 60_000);
+
+  it("serves thirty streams at once and keeps answering after their clients hang up", async () => {
+    const id = (await berth.ok("create", "busybox", "sleep", "100")).trim();
+    await berth.ok("start", id);
+    const one = async () => {
+      for await (const raw of api().lines(`/containers/${id}/stats?stream=1`)) {
+        return JSON.parse(raw) as ContainerStats;
+      }
+      throw new Error("the stream ended without a sample");
+    };
+    const samples = await Promise.all(Array.from({ length: 30 }, one));
+    expect(samples.every((s) => s.id === id)).toBe(true);
+    // The daemon still answers after 30 clients hung up mid-stream.
+    expect((await api().call<ContainerStats>("GET", `/containers/${id}/stats`)).pids).toBe(1);
+    await berth.ok("rm", "-f", "-t", "0", id);
+  }, 60_000);
+
   it("refuses an exited container", async () => {
     const id = (await berth.ok("create", "busybox", "true")).trim();
     await berth.ok("start", id);
