@@ -2,7 +2,7 @@
  * `berth top` and `berth stats`, printed as Podman prints them.
  */
 import { BerthClient } from "../client/index.js";
-import type { ContainerStats, TopResult } from "../effects/index.js";
+import type { ContainerStats, TopResult } from "../service/index.js";
 import { InvalidArgError } from "../errors.js";
 import type { ContainerRecord } from "../machines/index.js";
 import { table } from "./format.js";

@@ -90,6 +90,7 @@ export {
 export {
   commandLine,
   formatDuration,
+  isGone,
   parseProcStat,
   parseRuncPids,
   parseStatusUid,

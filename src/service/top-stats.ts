@@ -4,8 +4,8 @@
  * running is refused with Podman's words, and one whose processes exit while
  * they are read is refused the same way rather than failing the daemon.
  */
-import { isGone } from "../effects/proc-top.js";
 import {
+  isGone,
   statsLine,
   type CgroupReading,
   type ContainerProbe,
@@ -14,6 +14,9 @@ import {
 } from "../effects/index.js";
 import { CtrStateInvalidError, UnsupportedError } from "../errors.js";
 import type { ContainerRecord } from "../machines/index.js";
+
+// What top and stats answer, for the CLI and clients, which read no effects.
+export type { ContainerStats, TopResult };
 
 /** The interval of a single sample's CPU rate: long enough to measure, short enough to answer. */
 export const SAMPLE_MS = 250;
