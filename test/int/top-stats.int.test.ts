@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ContainerStats, TopResult } from "../../src/effects/index.js";
 import type { BerthError } from "../../src/errors.js";
-import { busyboxTar, startBerth, type Berth } from "../../src/harness/index.js";
+import { execa } from "execa";
+import { busyboxTar, CLI, startBerth, type Berth } from "../../src/harness/index.js";
 import { daemonApi } from "../support/daemon-api.js";
 
 let berth: Berth;
@@ -158,6 +159,22 @@ describe("stats", () => {
     expect(samples.every((s) => s.id === id)).toBe(true);
     // The daemon still answers after 30 clients hung up mid-stream.
     expect((await api().call<ContainerStats>("GET", `/containers/${id}/stats`)).pids).toBe(1);
+    await berth.ok("rm", "-f", "-t", "0", id);
+  }, 60_000);
+
+  it("refreshes the CLI's table every second until interrupted", async () => {
+    const id = (await berth.ok("create", "busybox", "sleep", "100")).trim();
+    await berth.ok("start", id);
+    const child = execa("node", [CLI, "stats", id], {
+      env: { BERTH_SOCKET: berth.socket },
+      reject: false,
+    });
+    await new Promise((r) => setTimeout(r, 3_000));
+    child.kill("SIGINT");
+    const { stdout } = await child;
+    const tables = stdout.split("\n").filter((l) => l.startsWith("ID "));
+    expect(tables.length).toBeGreaterThanOrEqual(2);
+    expect(tables.length).toBeLessThanOrEqual(4);
     await berth.ok("rm", "-f", "-t", "0", id);
   }, 60_000);
 
