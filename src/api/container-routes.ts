@@ -11,6 +11,7 @@ import { pipeline } from "node:stream/promises";
 import type { ContainerService } from "../service/index.js";
 import { readBytes, sendJson } from "./http-io.js";
 import { logsRoute } from "./logs-route.js";
+import { statsRoute } from "./stats-route.js";
 import { operationTable } from "./operation-table.js";
 import { body, bodyOnly, conditions, flag, number, pathAndQuery, serve } from "./route-input.js";
 import type { Handler } from "./router.js";
@@ -48,6 +49,8 @@ export function containerRoutes(service: ContainerService): Record<string, Handl
     "GET /containers/:ref": serve(ops.inspect, pathAndQuery()),
     "GET /containers/:ref/logs": logsRoute(service),
     "GET /containers/:ref/history": serve(ops.history, pathAndQuery()),
+    "GET /containers/:ref/top": serve(ops.top, pathAndQuery()),
+    "GET /containers/:ref/stats": statsRoute(service, ops),
     "POST /containers/:ref/init": serve(ops.init, body(EmptyBody)),
     "POST /containers/:ref/pause": serve(ops.pause, body(EmptyBody)),
     "POST /containers/:ref/unpause": serve(ops.unpause, body(EmptyBody)),

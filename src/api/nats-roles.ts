@@ -47,6 +47,8 @@ export const VERB_ROLES: Readonly<Record<OperationName | DaemonVerb, ApiRole>> =
   // Runs a command inside a container the operator could already start and stop.
   exec: "operator",
   "exec-inspect": "read-only",
+  top: "read-only",
+  stats: "read-only",
   import: "admin",
   export: "admin",
   checkpoint: "admin",

@@ -78,6 +78,8 @@ export const OPERATION_NAMES = [
   "volume-prune",
   "exec",
   "exec-inspect",
+  "top",
+  "stats",
 ] as const;
 
 export type OperationName = (typeof OPERATION_NAMES)[number];
@@ -204,6 +206,9 @@ export function operationTable(service: ContainerService): OperationTable {
       });
       return { exitCode };
     }),
+    top: defineOperation("top", RefInput, ({ ref }) => service.looks.top(ref)),
+    // One sample; the socket's `?stream=1` sends one a second (src/api/stats-route.ts).
+    stats: defineOperation("stats", RefInput, ({ ref }) => service.looks.stats(ref)),
     "volume-create": defineOperation(
       "volume-create",
       VolumeCreateBody,

@@ -57,6 +57,7 @@ const verbOf =
   };
 const verb = verbOf(() => import("./verbs.js"));
 const imageVerb = verbOf(() => import("./image-verbs.js"));
+const lookVerb = verbOf(() => import("./top-stats-verbs.js"));
 
 program
   .command("serve")
@@ -555,6 +556,19 @@ program
   .description("show a container's output")
   .argument("<container>")
   .action(verb("logs"));
+program
+  .command("top")
+  .description("show a running container's processes")
+  .argument("<container>")
+  .argument("[descriptors...]", "columns: user pid ppid pcpu etime tty time args (comma or space)")
+  .action(lookVerb("top"));
+program
+  .command("stats")
+  .description("show running containers' resource use, refreshed every second")
+  .argument("[containers...]", "containers (default: every running one)")
+  .option("--no-stream", "print one sample and exit")
+  .addOption(format())
+  .action(lookVerb("stats"));
 program
   .command("history")
   .description("show a container's events")

@@ -19,6 +19,7 @@ import {
   LinuxCheckpointer,
   LinuxNetwork,
   LinuxExecs,
+  LinuxProbe,
   LinuxRuntime,
   LinuxStorage,
 } from "../effects/index.js";
@@ -171,6 +172,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     root: runtime.layout.root,
     ...(options.defaultNetwork !== undefined ? { defaultNetwork: options.defaultNetwork } : {}),
     execs: new LinuxExecs({ layout: runtime.layout }),
+    probe: new LinuxProbe(runtime.layout.runc),
   });
   // Exits that happened while no daemon ran are dispatched by the first scan, now that actors listen.
   await exits.ready;

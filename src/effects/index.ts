@@ -75,3 +75,25 @@ export {
   type ExecStart,
   type LinuxExecsOptions,
 } from "./exec-runtime.js";
+export { LinuxProbe, type ContainerProbe, type TopResult } from "./probe.js";
+export {
+  parseBlkioV1,
+  parseCpuStatV2,
+  parseIoStatV2,
+  parseMemLimit,
+  parseNetDev,
+  parseProcCgroup,
+  statsLine,
+  type CgroupReading,
+  type ContainerStats,
+} from "./cgroup-stats.js";
+export {
+  commandLine,
+  formatDuration,
+  isGone,
+  parseProcStat,
+  parseRuncPids,
+  parseStatusUid,
+  topRow,
+  ttyName,
+} from "./proc-top.js";

@@ -5,6 +5,7 @@
 import { randomUUID } from "node:crypto";
 import type {
   ArtifactInfo,
+  ContainerProbe,
   ExecRuntime,
   ExitInfo,
   LogLine,
@@ -30,6 +31,7 @@ import { ContainerQueries, listContainers } from "./queries.js";
 import type { HostPorts } from "./runtime-effects.js";
 import { restoreAndReconcile } from "./startup.js";
 import { waitFor, type WaitOptions } from "./wait.js";
+import { ContainerLooks } from "./top-stats.js";
 
 export type { Attached } from "./attach.js";
 export type { CreateOptions } from "./create.js";
@@ -67,6 +69,8 @@ export interface ServiceDeps extends HostPorts {
   defaultNetwork?: NetworkMode;
   /** Exec sessions on the host; without it, exec is refused (UNSUPPORTED). */
   execs?: ExecRuntime;
+  /** Reads running containers' processes and counters; without it, top and stats are refused. */
+  probe?: ContainerProbe;
 }
 
 /** The runtime, not a user, is the actor of an exit it reports. */
@@ -86,6 +90,8 @@ export class ContainerService {
   private readonly attaching: AttachOperations;
   private readonly stopWatching: () => void;
   private readonly execSessions: ExecSessions | undefined;
+  /** top and stats. */
+  readonly looks: ContainerLooks;
   /** Image verbs; containers are created from the images it resolves. */
   readonly images: ImageService;
   /** Volume verbs; creates resolve their `-v` mounts through it. */
@@ -114,6 +120,7 @@ export class ContainerService {
       volumes: this.volumes,
     });
     this.queries = new ContainerQueries(this.pool, deps);
+    this.looks = new ContainerLooks((ref) => this.queries.inspect(ref), deps.probe);
     this.attaching = new AttachOperations(this.pool, this.commands, this.queries, deps.runtime);
     this.execSessions = deps.execs
       ? new ExecSessions(this.pool, this.commands, deps.execs, (ref) => this.queries.history(ref))

@@ -38,3 +38,10 @@ export {
   type ProjectionDiff,
   type ProjectionReport,
 } from "./projections.js";
+export {
+  ContainerLooks,
+  SAMPLE_MS,
+  STREAM_MS,
+  type ContainerStats,
+  type TopResult,
+} from "./top-stats.js";
