@@ -345,6 +345,12 @@ export class PortInUseError extends BerthError {
   readonly status = 409;
 }
 
+/** `healthcheck run` on a container that has none (Podman: "has no defined healthcheck"). */
+export class NoHealthcheckError extends BerthError {
+  readonly code = "NO_HEALTHCHECK";
+  readonly status = 409;
+}
+
 const registry = {
   CTR_STATE_INVALID: CtrStateInvalidError,
   CTR_STOPPED: CtrStoppedError,
@@ -398,6 +404,7 @@ const registry = {
   VOLUME_IN_USE: VolumeInUseError,
   NETWORK: NetworkError,
   PORT_IN_USE: PortInUseError,
+  NO_HEALTHCHECK: NoHealthcheckError,
 } as const satisfies Record<string, new (message: string) => BerthError>;
 
 /** Every stable error code berth can answer with. */

@@ -26,4 +26,13 @@ export const ConfigFields = {
   capAdd: z.array(z.string().max(64)).max(MAX_ENTRIES).optional(),
   capDrop: z.array(z.string().max(64)).max(MAX_ENTRIES).optional(),
   privileged: z.boolean().optional(),
+  /** A shell command line, a JSON array, or `none` (create --health-cmd). */
+  healthCmd: z.string().max(4_096).optional(),
+  /** Go durations; the interval may also be `disable`. */
+  healthInterval: z.string().max(64).optional(),
+  healthTimeout: z.string().max(64).optional(),
+  healthStartPeriod: z.string().max(64).optional(),
+  healthRetries: z.number().int().optional(),
+  healthOnFailure: z.string().max(16).optional(),
+  noHealthcheck: z.boolean().optional(),
 };

@@ -76,6 +76,7 @@ export function containerRoutes(service: ContainerService): Record<string, Handl
       ops.rm,
       pathAndQuery((url) => ({ force: flag(url, "force"), timeout: number(url, "timeout") })),
     ),
+    "POST /containers/:ref/healthcheck": serve(ops.healthcheck, body(EmptyBody)),
     "POST /containers/:ref/wait": serve(
       ops.wait,
       pathAndQuery((url) => ({ conditions: conditions(url), interval: number(url, "interval") })),

@@ -49,6 +49,8 @@ export const VERB_ROLES: Readonly<Record<OperationName | DaemonVerb, ApiRole>> =
   "exec-inspect": "read-only",
   top: "read-only",
   stats: "read-only",
+  // A probe may journal a change of health and set off --health-on-failure.
+  healthcheck: "operator",
   import: "admin",
   export: "admin",
   checkpoint: "admin",

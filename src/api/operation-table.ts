@@ -80,6 +80,7 @@ export const OPERATION_NAMES = [
   "exec-inspect",
   "top",
   "stats",
+  "healthcheck",
 ] as const;
 
 export type OperationName = (typeof OPERATION_NAMES)[number];
@@ -209,6 +210,9 @@ export function operationTable(service: ContainerService): OperationTable {
     top: defineOperation("top", RefInput, ({ ref }) => service.looks.top(ref)),
     // One sample; the socket's `?stream=1` sends one a second (src/api/stats-route.ts).
     stats: defineOperation("stats", RefInput, ({ ref }) => service.looks.stats(ref)),
+    healthcheck: defineOperation("healthcheck", RefInput, async ({ ref }) => ({
+      status: await service.healthcheckRun(ref),
+    })),
     "volume-create": defineOperation(
       "volume-create",
       VolumeCreateBody,

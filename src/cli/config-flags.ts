@@ -1,7 +1,7 @@
 /**
  * `create --hostname --read-only --read-only-tmpfs --tmpfs --env-file
  * --memory --memory-swap --cpus --cpu-shares --cap-add --cap-drop
- * --privileged` to the create body's fields, in Podman's spelling. Sizes,
+ * --privileged --health-*` to the create body's fields, in Podman's spelling. Sizes,
  * tmpfs options and capability names go to the daemon as typed: it checks
  * them, so every client gets the same answer. Env files are read here, as
  * the CLI's user, because the daemon reads no host file on a client's word.
@@ -22,6 +22,14 @@ export interface ConfigFlags {
   capAdd?: string[];
   capDrop?: string[];
   privileged?: boolean;
+  healthCmd?: string;
+  healthInterval?: string;
+  healthTimeout?: string;
+  healthStartPeriod?: string;
+  healthRetries?: string;
+  healthOnFailure?: string;
+  /** commander's `--no-healthcheck`: false when given. */
+  healthcheck?: boolean;
 }
 
 /** The flag keys this file turns into body fields, so the caller can pass the rest on. */
@@ -38,6 +46,13 @@ const KEYS = [
   "capAdd",
   "capDrop",
   "privileged",
+  "healthCmd",
+  "healthInterval",
+  "healthTimeout",
+  "healthStartPeriod",
+  "healthRetries",
+  "healthOnFailure",
+  "healthcheck",
 ] as const satisfies readonly (keyof ConfigFlags)[];
 
 /**
@@ -115,6 +130,23 @@ export function configBody(f: ConfigFlags) {
     ...list("capAdd"),
     ...list("capDrop"),
     ...(f.privileged ? { privileged: true } : {}),
+    ...healthBody(f),
+  };
+}
+
+function healthBody(f: ConfigFlags) {
+  const text = (key: "healthCmd" | "healthInterval" | "healthTimeout" | "healthStartPeriod") =>
+    f[key] !== undefined ? { [key]: f[key] } : {};
+  return {
+    ...text("healthCmd"),
+    ...text("healthInterval"),
+    ...text("healthTimeout"),
+    ...text("healthStartPeriod"),
+    ...(f.healthRetries !== undefined
+      ? { healthRetries: numberFlag("--health-retries", f.healthRetries) }
+      : {}),
+    ...(f.healthOnFailure !== undefined ? { healthOnFailure: f.healthOnFailure } : {}),
+    ...(f.healthcheck === false ? { noHealthcheck: true } : {}),
   };
 }
 

@@ -46,7 +46,11 @@ const short = (id: string) => id.slice(0, 12);
 export function statusOf(r: ContainerRecord): string {
   if (r.state === "exited" || r.state === "stopped")
     return `Exited (${r.exitCode ?? "?"}) ${r.finishedAt ?? ""}`.trim();
-  if (r.state === "running") return `Up since ${r.startedAt ?? "?"}`;
+  if (r.state === "running") {
+    // Podman and Docker put the health after the uptime, only while the container runs.
+    const health = r.healthcheck && r.health ? ` (${r.health.status})` : "";
+    return `Up since ${r.startedAt ?? "?"}${health}`;
+  }
   return r.state[0]!.toUpperCase() + r.state.slice(1);
 }
 

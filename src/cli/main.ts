@@ -58,6 +58,7 @@ const verbOf =
 const verb = verbOf(() => import("./verbs.js"));
 const imageVerb = verbOf(() => import("./image-verbs.js"));
 const lookVerb = verbOf(() => import("./top-stats-verbs.js"));
+const healthVerb = verbOf(() => import("./health-verbs.js"));
 
 program
   .command("serve")
@@ -348,7 +349,23 @@ const createFlags = (c: Command): Command =>
       collect,
       [],
     )
-    .option("--dns <ip>", "nameserver for /etc/resolv.conf (repeatable)", collect, []);
+    .option("--dns <ip>", "nameserver for /etc/resolv.conf (repeatable)", collect, [])
+    .option(
+      "--health-cmd <command>",
+      'healthcheck: a shell command line, or a JSON array run without a shell ("none" disables the image\'s)',
+    )
+    .option("--health-interval <duration>", 'time between probes, or "disable" (default 30s)')
+    .option("--health-timeout <duration>", "a probe running longer fails (default 30s)")
+    .option("--health-retries <n>", "failures in a row that make it unhealthy (default 3)")
+    .option(
+      "--health-start-period <duration>",
+      "failures after a start do not count for this long (default 0s)",
+    )
+    .option(
+      "--health-on-failure <action>",
+      "when unhealthy: none, kill, restart or stop (default none)",
+    )
+    .option("--no-healthcheck", "ignore the image's healthcheck");
 
 createFlags(program.command("create").description("create a container (prints its id)"))
   .argument("<image>")
@@ -562,6 +579,13 @@ program
   .argument("<container>")
   .argument("[descriptors...]", "columns: user pid ppid pcpu etime tty time args (comma or space)")
   .action(lookVerb("top"));
+program
+  .command("healthcheck")
+  .description("run a container's healthcheck")
+  .command("run")
+  .description("probe now: no output and exit 0 when healthy, else the status and exit 1")
+  .argument("<container>")
+  .action(healthVerb("healthcheckRun"));
 program
   .command("stats")
   .description("show running containers' resource use, refreshed every second")

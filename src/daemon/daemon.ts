@@ -19,6 +19,7 @@ import {
   LinuxCheckpointer,
   LinuxNetwork,
   LinuxExecs,
+  LinuxHealthProber,
   LinuxProbe,
   LinuxRuntime,
   LinuxStorage,
@@ -173,6 +174,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     ...(options.defaultNetwork !== undefined ? { defaultNetwork: options.defaultNetwork } : {}),
     execs: new LinuxExecs({ layout: runtime.layout }),
     probe: new LinuxProbe(runtime.layout.runc),
+    health: new LinuxHealthProber({ layout: runtime.layout }),
   });
   // Exits that happened while no daemon ran are dispatched by the first scan, now that actors listen.
   await exits.ready;

@@ -76,6 +76,7 @@ export {
   type LinuxExecsOptions,
 } from "./exec-runtime.js";
 export { LinuxProbe, type ContainerProbe, type TopResult } from "./probe.js";
+export { LinuxHealthProber, type HealthProber, type ProbeOutcome } from "./health-probe.js";
 export {
   parseBlkioV1,
   parseCpuStatV2,

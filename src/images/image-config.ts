@@ -35,6 +35,17 @@ export interface ImageConfig {
   exposedPorts: string[];
   /** The uncompressed digest of each layer, bottom first. */
   diffIds: Digest[];
+  /** Docker's HEALTHCHECK, as the image declares it; durations in nanoseconds, 0 or absent: the default. */
+  healthcheck?: ImageHealthcheck;
+}
+
+/** An image's HEALTHCHECK (Docker's config.Healthcheck). `["NONE"]` disables one inherited. */
+export interface ImageHealthcheck {
+  test: string[];
+  intervalNs?: number;
+  timeoutNs?: number;
+  startPeriodNs?: number;
+  retries?: number;
 }
 
 const strings = z.array(z.string().max(65536)).max(MAX_ITEMS).nullish();
@@ -52,6 +63,15 @@ const configSchema = z.object({
       StopSignal: z.string().max(32).nullish(),
       Labels: z.record(z.string(), z.string()).nullish(),
       ExposedPorts: z.record(z.string(), z.unknown()).nullish(),
+      Healthcheck: z
+        .object({
+          Test: strings,
+          Interval: z.number().int().nonnegative().nullish(),
+          Timeout: z.number().int().nonnegative().nullish(),
+          StartPeriod: z.number().int().nonnegative().nullish(),
+          Retries: z.number().int().nonnegative().nullish(),
+        })
+        .nullish(),
     })
     .nullish(),
   rootfs: z.object({
@@ -99,6 +119,7 @@ export function parseImageConfig(source: Uint8Array | string): ImageConfig {
     labels: c?.Labels ?? {},
     exposedPorts: Object.keys(c?.ExposedPorts ?? {}),
     diffIds: rootfs.diff_ids,
+    ...(c?.Healthcheck?.Test?.length ? { healthcheck: imageHealthcheck(c.Healthcheck) } : {}),
   };
 }
 
@@ -167,5 +188,21 @@ export function resolveRunConfig(image: ImageConfig, overrides: RunOverrides = {
     stopSignal: overrides.stopSignal ?? image.stopSignal ?? "SIGTERM",
     labels: { ...image.labels, ...overrides.labels },
     exposedPorts: [...image.exposedPorts],
+  };
+}
+
+function imageHealthcheck(h: {
+  Test?: string[] | null;
+  Interval?: number | null;
+  Timeout?: number | null;
+  StartPeriod?: number | null;
+  Retries?: number | null;
+}): ImageHealthcheck {
+  return {
+    test: h.Test ?? [],
+    ...(h.Interval ? { intervalNs: h.Interval } : {}),
+    ...(h.Timeout ? { timeoutNs: h.Timeout } : {}),
+    ...(h.StartPeriod ? { startPeriodNs: h.StartPeriod } : {}),
+    ...(h.Retries ? { retries: h.Retries } : {}),
   };
 }

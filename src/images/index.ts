@@ -46,6 +46,7 @@ export {
   parseImageConfig,
   resolveRunConfig,
   type ImageConfig,
+  type ImageHealthcheck,
   type RunConfig,
   type RunOverrides,
 } from "./image-config.js";

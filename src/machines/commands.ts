@@ -3,6 +3,7 @@
  * runtime sends (the process exited). Each carries who asked and why.
  */
 import type { ExitInfo } from "./exit.js";
+import type { HealthReport } from "./health.js";
 
 /** Who asked for a change, and under which request. */
 export interface RequestMeta {
@@ -14,6 +15,8 @@ export interface RequestMeta {
   idempotencyKey?: string;
   /** Optimistic concurrency: the container version the client based its request on (If-Match). */
   expectedVersion?: number;
+  /** Why berth itself asked, for a request it makes on its own (a healthcheck's action). */
+  cause?: string;
 }
 
 export type ContainerCommand =
@@ -41,7 +44,9 @@ export type ContainerCommand =
   /** The runtime started an exec session's process. */
   | { type: "EXEC_STARTED"; sessionId: string; pid: number; meta: RequestMeta }
   /** An exec session's process ended (or could not be run, or was found gone). */
-  | { type: "EXEC_EXITED"; exit: ExecExit; meta: RequestMeta };
+  | { type: "EXEC_EXITED"; exit: ExecExit; meta: RequestMeta }
+  /** The health monitor saw the container's health change. */
+  | { type: "HEALTH"; report: HealthReport; meta: RequestMeta };
 
 /**
  * One exec session as asked for (Podman's ExecConfig, single host). The whole

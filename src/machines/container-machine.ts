@@ -84,6 +84,10 @@ const enterRemoval = () => enterOperation(stateId("removing", "remove"));
 const died = (target: string) =>
   journalOnly(target, (e: ContainerCommand) => (e.type === "EXITED" ? deathFacts(e.exit) : []));
 const execCreated = (target: string) => journalOnly(target, execFacts, true);
+const healthChanged = (target: string) =>
+  journalOnly(target, (e: ContainerCommand) =>
+    e.type === "HEALTH" ? [fact("health_status", e.report)] : [],
+  );
 const attached = (target: string) => journalOnly(target, () => [fact("attach", {})], true);
 const cancelRestart = (target: string) =>
   journalOnly(target, () => [fact("stop", { signal: "none", timeout: 0, escalated: false })], true);
@@ -108,7 +112,7 @@ const REQUEST_TYPES = Object.keys({
   RESTORE: true,
   EXEC_CREATE: true,
 } satisfies Record<
-  Exclude<CommandType, "EXITED" | "RECONCILE" | "EXEC_STARTED" | "EXEC_EXITED">,
+  Exclude<CommandType, "EXITED" | "RECONCILE" | "EXEC_STARTED" | "EXEC_EXITED" | "HEALTH">,
   true
 >);
 
@@ -278,6 +282,7 @@ export const containerMachine = containerSetup.createMachine({
         EXITED: died("exit"),
         REMOVE: enterRemoval(),
         EXEC_CREATE: execCreated("execCreate"),
+        HEALTH: healthChanged("health"),
       },
       {
         stop: operation({
@@ -312,6 +317,7 @@ export const containerMachine = containerSetup.createMachine({
         }),
         exit: commit(stateId("stopped", "autoCleanup"), stateId("running")),
         execCreate: commit(stateId("running"), stateId("running")),
+        health: commit(stateId("running"), stateId("running")),
       },
     ),
     paused: live(

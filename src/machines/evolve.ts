@@ -4,6 +4,7 @@
  */
 import { InternalError } from "../errors.js";
 import type { Fact } from "./facts.js";
+import type { Health } from "./health.js";
 import type { NetworkAttachment } from "./network.js";
 import type { ContainerRecord, ContainerState } from "./record.js";
 
@@ -137,6 +138,10 @@ function applySuccess(r: ContainerRecord, f: Fact): ContainerRecord {
       if (sessions.length > 0) return { ...r, execSessions: sessions };
       const { execSessions: _x, ...rest } = r;
       return rest;
+    }
+    case "health_status": {
+      const d = f.data as { status: Health["status"]; failingStreak: number };
+      return { ...r, health: { status: d.status, failingStreak: d.failingStreak } };
     }
     // The died that follows carries oomKilled.
     case "oom":

@@ -14,6 +14,7 @@ import type {
   SyncOutput,
 } from "./ports.js";
 import { fact, type Fact, type SuccessOf } from "./facts.js";
+import { hasHealthcheck } from "./health.js";
 import type { ContainerRecord, ContainerState } from "./record.js";
 import { runtimeMounted } from "./rules.js";
 
@@ -44,13 +45,13 @@ function startFacts(out: StartOutput, { record, command }: FactsContext): Fact[]
   const byPolicy = restart && command.byPolicy === true;
   // Only the policy counts; a user's start or restart begins the count again (as Podman does).
   const restartCount = byPolicy ? record.restartCount + 1 : 0;
-  return [
+  return withHealthStart(record, [
     ...(restart ? [fact("restart", { attempt: restartCount, policy: byPolicy })] : []),
     ...(out.stopped ? stopFacts(out.stopped) : []),
     ...(out.cleaned ? [fact("cleanup", {})] : []),
     ...(out.created ? [fact("init", out.created)] : []),
     fact("start", { startedAt: out.startedAt, restartCount }),
-  ];
+  ]);
 }
 
 function syncFacts(out: SyncOutput, { record, command }: FactsContext): Fact[] {
@@ -83,6 +84,12 @@ function syncFacts(out: SyncOutput, { record, command }: FactsContext): Fact[] {
   return facts;
 }
 
+/** A new run starts its health afresh: `starting`, journaled with the start. */
+export function withHealthStart(record: ContainerRecord, facts: Fact[]): Fact[] {
+  if (!hasHealthcheck(record)) return facts;
+  return [...facts, fact("health_status", { status: "starting", failingStreak: 0 })];
+}
+
 export const factsFor = {
   init: (out: Created) => [fact("init", out)],
   start: startFacts,
@@ -113,7 +120,8 @@ export const factsFor = {
       keepRunning: command.type === "CHECKPOINT" && command.options.keepRunning === true,
     }),
   ],
-  restore: (out: CheckpointOutput) => [fact("restore", { path: out.path })],
+  restore: (out: CheckpointOutput, { record }: FactsContext) =>
+    withHealthStart(record, [fact("restore", { path: out.path })]),
 } satisfies Record<string, (out: never, ctx: FactsContext) => Fact[]>;
 
 /** Whether the runtime will still hold the rootfs mount after an unmount: then no real unmount. */

@@ -3,6 +3,7 @@
  * Each fact becomes one journal event `io.berth.container.<action>`.
  */
 import type { ExecConfig, ExecExit } from "./commands.js";
+import type { HealthReport } from "./health.js";
 import type { ContainerRecord, ContainerState } from "./record.js";
 import type { NetworkAttachment } from "./network.js";
 import type { Sandbox } from "./sandbox.js";
@@ -32,6 +33,7 @@ export const ACTIONS = [
   "exec_create",
   "exec_start",
   "exec_died",
+  "health_status",
 ] as const;
 
 export type Action = (typeof ACTIONS)[number];
@@ -60,6 +62,7 @@ export type CreateData = Pick<
   | "security"
   | "mounts"
   | "network"
+  | "healthcheck"
 > & { sandbox: Sandbox };
 
 /** A failed effect or a rejected request: journaled so history shows the attempt; it changes no state. */
@@ -79,6 +82,8 @@ export interface RequestData {
   args: Record<string, unknown>;
   client?: string;
   idempotencyKey?: string;
+  /** Why berth itself asked (a healthcheck's action: "unhealthy"). */
+  cause?: string;
 }
 
 type Success<A extends Action, D> = { action: A; data: D & { outcome: "success" } };
@@ -110,6 +115,7 @@ export type Fact =
   | Success<"exec_create", ExecConfig>
   | Success<"exec_start", { sessionId: string; pid: number }>
   | Success<"exec_died", ExecExit>
+  | Success<"health_status", HealthReport>
   | { action: Action; data: FailureData };
 
 /** The success fact of one action. */

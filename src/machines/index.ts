@@ -32,6 +32,22 @@ export {
 } from "./ports.js";
 export { evolve, type FactPosition } from "./evolve.js";
 export {
+  HEALTH_ACTIONS,
+  HEALTH_STATUSES,
+  OUTPUT_LIMIT,
+  hasHealthcheck,
+  healthActionDue,
+  healthTransition,
+  nextHealth,
+  probeCommand,
+  type Health,
+  type HealthAction,
+  type HealthConfig,
+  type HealthReport,
+  type HealthStatus,
+  type ProbeResult,
+} from "./health.js";
+export {
   ACTIONS,
   fact,
   type Action,
@@ -44,6 +60,7 @@ export {
   factsFor,
   keepsMount,
   UNKNOWN_EXIT_CODE,
+  withHealthStart,
   type FactsContext,
 } from "./facts-for.js";
 export {
@@ -86,6 +103,7 @@ export {
   dependencyError,
   dependencyRefusal,
   isRequest,
+  probeRefusal,
   refusal,
   rejection,
   resizeRefusal,

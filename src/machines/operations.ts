@@ -165,12 +165,13 @@ export function argsOf(command: CommandBody | ContainerCommand): Record<string, 
 
 /** The intent: who asked for what, journaled before any effect runs. */
 export function requestFact(command: ContainerCommand): Fact {
-  const { client, idempotencyKey } = command.meta;
+  const { client, idempotencyKey, cause } = command.meta;
   return fact("request", {
     command: command.type,
     args: argsOf(command),
     ...(client ? { client } : {}),
     ...(idempotencyKey ? { idempotencyKey } : {}),
+    ...(cause ? { cause } : {}),
   });
 }
 

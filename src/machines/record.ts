@@ -6,6 +6,7 @@
 import type { ContainerConfig } from "./container-config.js";
 import type { ContainerMount } from "./mounts.js";
 import type { NetworkAttachment, NetworkOptions } from "./network.js";
+import type { Health, HealthConfig } from "./health.js";
 import type { Sandbox } from "./sandbox.js";
 
 /** Committed lifecycle states, named after libpod's ContainerStatus. */
@@ -87,6 +88,10 @@ export interface ContainerRecord extends ContainerConfig {
   mounts?: ContainerMount[];
   /** create --network, -p, --dns. Absent: a container from before networks, alone in its own netns with lo. */
   network?: NetworkOptions;
+  /** The healthcheck (image's, create's flags over it). Absent: none, or disabled. */
+  healthcheck?: HealthConfig;
+  /** Health as of the last journaled transition; reset to starting by each start. */
+  health?: Health;
   /** What network setup made for the current run (journaled with `init`, dropped by `cleanup`). */
   networkAttachment?: NetworkAttachment;
   state: ContainerState;

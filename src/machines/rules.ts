@@ -12,6 +12,7 @@ import {
   CtrStoppedError,
   DependencyNotRunningError,
   InvalidArgError,
+  NoHealthcheckError,
   VersionConflictError,
   type BerthError,
 } from "../errors.js";
@@ -45,6 +46,7 @@ type RuleRecord = Pick<
   | "exitCode"
   | "restartCount"
   | "execSessions"
+  | "healthcheck"
 >;
 
 /** libpod's refusal while exec sessions run (Unmount, Cleanup, removal without force). */
@@ -52,6 +54,21 @@ const activeExec = (record: RuleRecord, doing: string) =>
   (record.execSessions?.length ?? 0) > 0
     ? improper(`container ${record.id} has active exec sessions, refusing to ${doing}`)
     : undefined;
+
+/**
+ * Why a container cannot be probed now (berth; Podman's healthcheck run says
+ * the same): it has no healthcheck, or it is not running.
+ */
+export function probeRefusal(
+  record: Pick<ContainerRecord, "id" | "state" | "healthcheck">,
+): BerthError | undefined {
+  if (!record.healthcheck) {
+    return new NoHealthcheckError(`container ${record.id} has no defined healthcheck`);
+  }
+  return record.state === "running"
+    ? undefined
+    : improper(`container ${record.id} is not running, its health is not checked`);
+}
 
 /**
  * The seed's AttachResize: only created or running containers, and only those
@@ -182,6 +199,9 @@ export function rejection(record: RuleRecord, command: CommandBody): BerthError 
         ? undefined
         : new InvalidArgError(`container ${id} has no exec session ${sessionId}`);
     }
+    case "HEALTH":
+      // A report that arrives after a pause or an exit is stale.
+      return probeRefusal(record);
     case "EXITED":
       if (!isIn(state, "running", "paused")) {
         return improper(`container ${id} is not running, its exit is already known`);
@@ -203,6 +223,7 @@ export function rejection(record: RuleRecord, command: CommandBody): BerthError 
 export function isRequest(command: CommandBody): boolean {
   if (command.type === "EXITED" || command.type === "RECONCILE") return false;
   if (command.type === "EXEC_STARTED" || command.type === "EXEC_EXITED") return false;
+  if (command.type === "HEALTH") return false;
   return !(command.type === "RESTART" && command.byPolicy === true);
 }
 

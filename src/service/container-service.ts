@@ -8,13 +8,20 @@ import type {
   ContainerProbe,
   ExecRuntime,
   ExitInfo,
+  HealthProber,
   LogLine,
   TerminalSize,
 } from "../effects/index.js";
 import { NotImplementedError, UnsupportedError } from "../errors.js";
 import type { CloudEvent } from "../events/index.js";
 import type { ImageStore } from "../images/index.js";
-import type { CommandBody, ContainerRecord, NetworkMode, RequestMeta } from "../machines/index.js";
+import type {
+  CommandBody,
+  ContainerRecord,
+  HealthStatus,
+  NetworkMode,
+  RequestMeta,
+} from "../machines/index.js";
 import type { Journal } from "../store/index.js";
 import { provideMachine } from "./actor-machine.js";
 import { ActorPool, recordOf } from "./actor-pool.js";
@@ -23,6 +30,7 @@ import { CommandPath } from "./command-path.js";
 import { ContainerCreation, type CreateOptions } from "./create.js";
 import type { ExecRequest } from "./exec-config.js";
 import { ExecSessions, type ExecHandle, type ExecInspect } from "./exec.js";
+import { HealthMonitor } from "./health-monitor.js";
 import { IdempotentRequests } from "./idempotency.js";
 import { ImageService, type AddedImage } from "./image-service.js";
 import { VolumeService } from "./volume-service.js";
@@ -71,6 +79,8 @@ export interface ServiceDeps extends HostPorts {
   execs?: ExecRuntime;
   /** Reads running containers' processes and counters; without it, top and stats are refused. */
   probe?: ContainerProbe;
+  /** Runs healthcheck probes; without it, no container is probed and `healthcheck run` is refused. */
+  health?: HealthProber;
 }
 
 /** The runtime, not a user, is the actor of an exit it reports. */
@@ -90,6 +100,7 @@ export class ContainerService {
   private readonly attaching: AttachOperations;
   private readonly stopWatching: () => void;
   private readonly execSessions: ExecSessions | undefined;
+  private readonly healthMonitor: HealthMonitor | undefined;
   /** top and stats. */
   readonly looks: ContainerLooks;
   /** Image verbs; containers are created from the images it resolves. */
@@ -125,6 +136,9 @@ export class ContainerService {
     this.execSessions = deps.execs
       ? new ExecSessions(this.pool, this.commands, deps.execs, (ref) => this.queries.history(ref))
       : undefined;
+    this.healthMonitor = deps.health
+      ? new HealthMonitor(this.pool, this.commands, deps.health)
+      : undefined;
     this.stopWatching = deps.exits.onExit((id, exit) => {
       const entry = this.pool.byId(id);
       if (entry) void this.pool.observe(entry, { type: "EXITED", exit, meta: runtimeMeta() });
@@ -145,12 +159,14 @@ export class ContainerService {
     await service.volumes.open();
     await restoreAndReconcile(service.pool, deps);
     service.execSessions?.reconcile();
+    service.healthMonitor?.open(deps.journal);
     return service;
   }
 
   /** Stops listening for exits, lets queued work finish, and stops every actor. */
   async close(): Promise<void> {
     this.stopWatching();
+    this.healthMonitor?.close();
     await this.pool.close();
   }
 
@@ -281,6 +297,17 @@ export class ContainerService {
   async execResize(ref: string, sessionId: string, size: TerminalSize): Promise<void> {
     const session = await this.execs().inspect(ref, sessionId);
     await this.execs().resize(session.containerId, sessionId, size);
+  }
+
+  /**
+   * Podman's `healthcheck run`: probes the container now; a change of health
+   * is journaled, and `--health-on-failure` acts, as for a scheduled probe.
+   */
+  healthcheckRun(ref: string): Promise<HealthStatus> {
+    if (!this.healthMonitor) {
+      return Promise.reject(new UnsupportedError("this daemon runs no healthchecks"));
+    }
+    return this.healthMonitor.runNow(ref);
   }
 
   private execs(): ExecSessions {

@@ -20,11 +20,12 @@ import type { VolumeService } from "./volume-service.js";
 import { networkFor, type NetworkFlags } from "./network-options.js";
 import { listContainers } from "./queries.js";
 import { configFor, type ConfigOptions } from "./container-config.js";
+import { healthcheckFor, type HealthOptions } from "./health-options.js";
 import { sandboxFor, type SandboxOptions } from "./sandbox.js";
 import { containerName, labels, restartPolicy, seconds, signalName } from "./validate.js";
 
 /** What `create` needs; defaults follow Podman, and the image's configuration. */
-export interface CreateOptions extends SandboxOptions, ConfigOptions, NetworkFlags {
+export interface CreateOptions extends SandboxOptions, ConfigOptions, NetworkFlags, HealthOptions {
   image: string;
   /** Replaces the image's Cmd; empty or absent keeps it. */
   command?: string[];
@@ -100,6 +101,7 @@ export class ContainerCreation {
     try {
       return await this.deps.images.withImage(options.image, async ({ image, config }) => {
         const run = resolveRunConfig(config, overridesOf(options));
+        const healthcheck = healthcheckFor(options, config.healthcheck);
         const mounts = await claim.resolve(options.volumes ?? [], meta);
         const data: CreateData = {
           name,
@@ -127,6 +129,7 @@ export class ContainerCreation {
           ...configFor(options),
           ...(mounts.length > 0 ? { mounts } : {}),
           network,
+          ...(healthcheck ? { healthcheck } : {}),
         };
         await this.deps.runtime.checkSandbox(data.sandbox);
         const { record } = await appendFacts(this.deps, {

@@ -1,0 +1,119 @@
+/**
+ * Healthcheck probes: the check's command run in a running container by
+ * `runc exec`, as the container's own process (user, capabilities, limits).
+ * A probe is not an exec session: it is neither journaled nor attachable,
+ * so a probe every few seconds costs no journal entry until the health changes.
+ */
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import type { OciSpec } from "./bundle.js";
+import { execProcessSpec } from "./exec-spec.js";
+import { errnoCode, parseJson } from "./fsutil.js";
+import { containerPaths, type Layout } from "./paths.js";
+
+/** What one probe reports. A probe that cannot run at all fails with its reason as output. */
+export interface ProbeOutcome {
+  exitCode: number;
+  /** The end of stdout and stderr, interleaved, at most `outputLimit` characters. */
+  output: string;
+}
+
+/** What the health monitor runs probes through; tests of the monitor can give another. */
+export interface HealthProber {
+  probe(req: {
+    containerId: string;
+    command: string[];
+    timeoutMs: number;
+    outputLimit: number;
+    signal?: AbortSignal;
+  }): Promise<ProbeOutcome>;
+}
+
+/** Docker's code for a probe that timed out or could not run: a failure, never a success. */
+const PROBE_FAILED = 1;
+
+export class LinuxHealthProber implements HealthProber {
+  constructor(private readonly o: { layout: Layout; runcPath?: string }) {}
+
+  async probe(req: Parameters<HealthProber["probe"]>[0]): Promise<ProbeOutcome> {
+    const container = containerPaths(this.o.layout, req.containerId);
+    const dir = path.join(container.dir, "health");
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    const name = randomBytes(8).toString("hex");
+    const processFile = path.join(dir, `${name}.json`);
+    const pidFile = path.join(dir, `${name}.pid`);
+    try {
+      const config = parseJson(await fs.readFile(container.config, "utf8")) as OciSpec;
+      const spec = execProcessSpec(config.process, { command: req.command, env: [], tty: false });
+      await fs.writeFile(processFile, JSON.stringify(spec), { mode: 0o600 });
+      return await this.run(req, processFile, pidFile);
+    } catch (err) {
+      return { exitCode: PROBE_FAILED, output: `healthcheck could not run: ${String(err)}` };
+    } finally {
+      await Promise.all([fs.rm(processFile, { force: true }), fs.rm(pidFile, { force: true })]);
+    }
+  }
+
+  private run(
+    req: Parameters<HealthProber["probe"]>[0],
+    processFile: string,
+    pidFile: string,
+  ): Promise<ProbeOutcome> {
+    const runc = this.o.runcPath ?? "/usr/sbin/runc";
+    const args = ["--root", this.o.layout.runc, "exec", "--process", processFile];
+    const child = spawn(runc, [...args, "--pid-file", pidFile, req.containerId], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    const keep = (chunk: Buffer) => {
+      // Only the end is kept: a chatty probe must not grow the daemon.
+      output = (output + chunk.toString("utf8")).slice(-req.outputLimit);
+    };
+    child.stdout.on("data", keep);
+    child.stderr.on("data", keep);
+    let timedOut = false;
+    const stop = () => {
+      // runc exec does not take its process down when it is killed itself: kill that first.
+      void killProbeProcess(pidFile).finally(() => child.kill("SIGKILL"));
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      stop();
+    }, req.timeoutMs);
+    req.signal?.addEventListener("abort", stop, { once: true });
+    return new Promise<ProbeOutcome>((resolve) => {
+      child.on("error", (err) => {
+        clearTimeout(timer);
+        resolve({ exitCode: PROBE_FAILED, output: `healthcheck could not run: ${err.message}` });
+      });
+      child.on("close", (code, sig) => {
+        clearTimeout(timer);
+        req.signal?.removeEventListener("abort", stop);
+        if (timedOut) {
+          resolve({
+            exitCode: PROBE_FAILED,
+            output: `healthcheck timed out after ${req.timeoutMs} ms\n${output}`.slice(
+              -req.outputLimit,
+            ),
+          });
+        } else resolve({ exitCode: code ?? 128 + signalNumber(sig), output });
+      });
+    });
+  }
+}
+
+function signalNumber(sig: NodeJS.Signals | null): number {
+  return sig === "SIGKILL" ? 9 : sig === "SIGTERM" ? 15 : 0;
+}
+
+async function killProbeProcess(pidFile: string): Promise<void> {
+  const pid = Number((await fs.readFile(pidFile, "utf8").catch(() => "")).trim());
+  if (!Number.isInteger(pid) || pid <= 1) return;
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch (err) {
+    if (errnoCode(err) !== "ESRCH") throw err;
+  }
+}
