@@ -46,6 +46,8 @@ describe("parseImageConfig", () => {
       stopSignal: "SIGQUIT",
       labels: { maintainer: "me" },
       exposedPorts: ["80/tcp", "53/udp"],
+      // Kept as the image says it; ["NONE"] disables a healthcheck at create.
+      healthcheck: { test: ["NONE"] },
       diffIds: [diff],
     });
   });
