@@ -10,8 +10,9 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import type { OciSpec } from "./bundle.js";
 import { execProcessSpec } from "./exec-spec.js";
-import { errnoCode, parseJson } from "./fsutil.js";
+import { parseJson } from "./fsutil.js";
 import { containerPaths, type Layout } from "./paths.js";
+import { parseProcStat } from "./proc-top.js";
 
 /** What one probe reports. A probe that cannot run at all fails with its reason as output. */
 export interface ProbeOutcome {
@@ -74,10 +75,8 @@ export class LinuxHealthProber implements HealthProber {
     child.stdout.on("data", keep);
     child.stderr.on("data", keep);
     let timedOut = false;
-    const stop = () => {
-      // runc exec does not take its process down when it is killed itself: kill that first.
-      void killProbeProcess(pidFile).finally(() => child.kill("SIGKILL"));
-    };
+    // runc exec does not take its process down when it is killed itself: kill that first.
+    const stop = () => void killProbe(pidFile).finally(() => child.kill("SIGKILL"));
     const timer = setTimeout(() => {
       timedOut = true;
       stop();
@@ -92,12 +91,15 @@ export class LinuxHealthProber implements HealthProber {
         clearTimeout(timer);
         req.signal?.removeEventListener("abort", stop);
         if (timedOut) {
-          resolve({
-            exitCode: PROBE_FAILED,
-            output: `healthcheck timed out after ${req.timeoutMs} ms\n${output}`.slice(
-              -req.outputLimit,
-            ),
-          });
+          // runc may have written the pid file only after the first kill looked for it.
+          void killProbe(pidFile).finally(() =>
+            resolve({
+              exitCode: PROBE_FAILED,
+              output: `healthcheck timed out after ${req.timeoutMs} ms\n${output}`.slice(
+                -req.outputLimit,
+              ),
+            }),
+          );
         } else resolve({ exitCode: code ?? 128 + signalNumber(sig), output });
       });
     });
@@ -108,12 +110,35 @@ function signalNumber(sig: NodeJS.Signals | null): number {
   return sig === "SIGKILL" ? 9 : sig === "SIGTERM" ? 15 : 0;
 }
 
-async function killProbeProcess(pidFile: string): Promise<void> {
+/** The probe's process and everything it started (a shell's children outlive the shell). */
+async function killProbe(pidFile: string): Promise<void> {
   const pid = Number((await fs.readFile(pidFile, "utf8").catch(() => "")).trim());
   if (!Number.isInteger(pid) || pid <= 1) return;
-  try {
-    process.kill(pid, "SIGKILL");
-  } catch (err) {
-    if (errnoCode(err) !== "ESRCH") throw err;
+  for (const p of [pid, ...(await descendants(pid))]) {
+    try {
+      process.kill(p, "SIGKILL");
+    } catch {
+      // Already gone; nothing else can fail for root, and a kill must never reject.
+    }
   }
+}
+
+async function descendants(root: number): Promise<number[]> {
+  const children = new Map<number, number[]>();
+  for (const name of await fs.readdir("/proc").catch(() => [])) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = await fs.readFile(`/proc/${name}/stat`, "utf8").catch(() => undefined);
+    if (!stat) continue;
+    const { pid, ppid } = parseProcStat(stat);
+    children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+  }
+  const found: number[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    for (const child of children.get(queue.shift()!) ?? []) {
+      found.push(child);
+      queue.push(child);
+    }
+  }
+  return found;
 }
