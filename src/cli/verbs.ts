@@ -17,7 +17,7 @@ import {
   InvalidArgError,
 } from "../errors.js";
 import { parseTimeArg, type CloudEvent, type EventQuery } from "../events/index.js";
-import type { ContainerRecord } from "../machines/index.js";
+import { publishedPorts, type ContainerRecord } from "../machines/index.js";
 import { inspectAt } from "./audit-verbs.js";
 import { eventLine, historyTable, psTable } from "./format.js";
 import { configBody, splitConfigFlags, type ConfigFlags } from "./config-flags.js";
@@ -412,7 +412,8 @@ export async function ps(s: string, opts: { all?: boolean } & FormatOpt) {
     "GET",
     `/containers?all=${opts.all ? 1 : 0}`,
   );
-  if (opts.format === "json") json(records);
+  // Podman's ps JSON carries the ports as bound; a record keeps them in two places by state.
+  if (opts.format === "json") json(records.map((r) => ({ ...r, ports: publishedPorts(r) })));
   else out(psTable(records));
 }
 

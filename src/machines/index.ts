@@ -94,6 +94,7 @@ export {
   type NetworkAttachment,
   type NetworkMode,
   type NetworkOptions,
+  publishedPorts,
   type PortMapping,
 } from "./network.js";
 export { eventType, replay, toFact, type StoredFact } from "./replay.js";
