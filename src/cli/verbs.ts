@@ -111,9 +111,15 @@ export async function run(
   opts: CreateFlags & { detach?: boolean; rm?: boolean; detachKeys?: string },
 ): Promise<number> {
   const { detach, rm: remove, detachKeys, ...flags } = opts;
-  if (detach && remove)
-    throw new InvalidArgError("run -d --rm is not offered yet: the daemon would have to remove it");
-  const record = await createRecord(socket, image, command, flags);
+  // The daemon refuses it too (for -d); saying so here keeps an attached run from creating anything.
+  if (remove && flags.restart !== undefined && flags.restart !== "no")
+    throw new InvalidArgError("the --rm option conflicts with --restart");
+  // Detached, only the daemon sees the exit: it removes the container (autoRemove). Attached, the
+  // CLI waits for the exit anyway and removes it after reading the exit code, as before.
+  const record = await createRecord(socket, image, command, {
+    ...flags,
+    ...(detach && remove ? { autoRemove: true } : {}),
+  });
   if (detach) {
     await client(socket).call("POST", `/containers/${record.id}/start`, {});
     out(`${record.id}\n`);
@@ -147,6 +153,7 @@ async function createRecord(
     tty?: boolean;
     interactive?: boolean;
     restart?: string;
+    autoRemove?: boolean;
     requires?: string[];
     label?: string[];
     entrypoint?: string;
