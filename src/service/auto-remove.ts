@@ -31,7 +31,8 @@ export class AutoRemoval {
    */
   async check(id: string): Promise<void> {
     const entry = this.pool.byId(id);
-    if (!entry) return;
+    // Set at create and never changed: other containers never wait in their queue for this check.
+    if (!entry || recordOf(entry).autoRemove !== true) return;
     await entry.queue
       .run(async () => {
         await settled(entry);
