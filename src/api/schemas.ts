@@ -84,6 +84,8 @@ export const CreateBody = z.object({
   terminal: z.boolean().optional(),
   stdin: z.boolean().optional(),
   restart: z.string().optional(),
+  /** Remove the container once it has exited (run -d --rm); refused with a restart policy. */
+  autoRemove: z.boolean().optional(),
   requires: z.array(refString()).optional(),
   labels: z
     .record(z.string().max(MAX_LABEL_KEY_LENGTH), z.string().max(MAX_LABEL_VALUE_LENGTH))

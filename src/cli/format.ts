@@ -1,7 +1,7 @@
 /**
  * Human output: aligned tables and one-line events.
  */
-import type { ContainerRecord } from "../machines/index.js";
+import { publishedPorts, type ContainerRecord, type PortMapping } from "../machines/index.js";
 import type { CloudEvent } from "../events/index.js";
 import { actionOf, kindOf } from "../events/index.js";
 
@@ -54,15 +54,31 @@ export function statusOf(r: ContainerRecord): string {
   return r.state[0]!.toUpperCase() + r.state.slice(1);
 }
 
+/**
+ * Podman's PORTS cell: `0.0.0.0:8080->80/tcp, 127.0.0.1:5353->53/udp`. A
+ * `-p 80` whose host port is chosen only when the network is set up shows as
+ * `80/tcp` until then, since no host port is known yet.
+ */
+export function portsCell(ports: PortMapping[]): string {
+  return ports
+    .map((p) =>
+      p.hostPort === 0
+        ? `${p.containerPort}/${p.protocol}`
+        : `${p.hostIp ?? "0.0.0.0"}:${p.hostPort}->${p.containerPort}/${p.protocol}`,
+    )
+    .join(", ");
+}
+
 export function psTable(records: ContainerRecord[]): string {
   return table(
-    ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"],
+    ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"],
     records.map((r) => [
       short(r.id),
       r.image,
       r.command.join(" ").slice(0, 30),
       r.createdAt,
       statusOf(r),
+      portsCell(publishedPorts(r)),
       r.name,
     ]),
   );

@@ -21,12 +21,16 @@ const DESCRIPTORS: Readonly<Record<string, string>> = {
   time: "TIME",
   args: "COMMAND",
   comm: "COMMAND",
+  group: "GROUP",
 };
 
-/** The columns that `descriptors` (`pid,args` or `pid args`) choose; none: every column. */
-export function topColumns(descriptors: string[]): string[] | undefined {
-  const words = descriptors.flatMap((d) => d.split(",")).filter((d) => d !== "");
-  if (words.length === 0) return undefined;
+/** Podman's default descriptors: what top shows when none are named. */
+const DEFAULT_DESCRIPTORS = ["user", "pid", "ppid", "pcpu", "etime", "tty", "time", "args"];
+
+/** The columns that `descriptors` (`pid,args` or `pid args`) choose; none: Podman's default ones. */
+export function topColumns(descriptors: string[]): string[] {
+  const named = descriptors.flatMap((d) => d.split(",")).filter((d) => d !== "");
+  const words = named.length === 0 ? DEFAULT_DESCRIPTORS : named;
   return words.map((w) => {
     const header = DESCRIPTORS[w];
     if (header === undefined) {

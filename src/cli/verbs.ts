@@ -17,7 +17,7 @@ import {
   InvalidArgError,
 } from "../errors.js";
 import { parseTimeArg, type CloudEvent, type EventQuery } from "../events/index.js";
-import type { ContainerRecord } from "../machines/index.js";
+import { publishedPorts, type ContainerRecord } from "../machines/index.js";
 import { inspectAt } from "./audit-verbs.js";
 import { eventLine, historyTable, psTable } from "./format.js";
 import { configBody, splitConfigFlags, type ConfigFlags } from "./config-flags.js";
@@ -111,9 +111,15 @@ export async function run(
   opts: CreateFlags & { detach?: boolean; rm?: boolean; detachKeys?: string },
 ): Promise<number> {
   const { detach, rm: remove, detachKeys, ...flags } = opts;
-  if (detach && remove)
-    throw new InvalidArgError("run -d --rm is not offered yet: the daemon would have to remove it");
-  const record = await createRecord(socket, image, command, flags);
+  // The daemon refuses it too (for -d); saying so here keeps an attached run from creating anything.
+  if (remove && flags.restart !== undefined && flags.restart !== "no")
+    throw new InvalidArgError("the --rm option conflicts with --restart");
+  // Detached, only the daemon sees the exit: it removes the container (autoRemove). Attached, the
+  // CLI waits for the exit anyway and removes it after reading the exit code, as before.
+  const record = await createRecord(socket, image, command, {
+    ...flags,
+    ...(detach && remove ? { autoRemove: true } : {}),
+  });
   if (detach) {
     await client(socket).call("POST", `/containers/${record.id}/start`, {});
     out(`${record.id}\n`);
@@ -147,6 +153,7 @@ async function createRecord(
     tty?: boolean;
     interactive?: boolean;
     restart?: string;
+    autoRemove?: boolean;
     requires?: string[];
     label?: string[];
     entrypoint?: string;
@@ -412,7 +419,8 @@ export async function ps(s: string, opts: { all?: boolean } & FormatOpt) {
     "GET",
     `/containers?all=${opts.all ? 1 : 0}`,
   );
-  if (opts.format === "json") json(records);
+  // Podman's ps JSON carries the ports as bound; a record keeps them in two places by state.
+  if (opts.format === "json") json(records.map((r) => ({ ...r, ports: publishedPorts(r) })));
   else out(psTable(records));
 }
 

@@ -173,7 +173,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     root: runtime.layout.root,
     ...(options.defaultNetwork !== undefined ? { defaultNetwork: options.defaultNetwork } : {}),
     execs: new LinuxExecs({ layout: runtime.layout }),
-    probe: new LinuxProbe(runtime.layout.runc),
+    probe: new LinuxProbe(runtime.layout),
     health: new LinuxHealthProber({ layout: runtime.layout }),
   });
   // Exits that happened while no daemon ran are dispatched by the first scan, now that actors listen.

@@ -75,6 +75,7 @@ export {
   type ExecStart,
   type LinuxExecsOptions,
 } from "./exec-runtime.js";
+export { idNames, readIdNames, type IdNames } from "./id-names.js";
 export { LinuxProbe, type ContainerProbe, type TopResult } from "./probe.js";
 export { LinuxHealthProber, type HealthProber, type ProbeOutcome } from "./health-probe.js";
 export {
@@ -94,7 +95,8 @@ export {
   isGone,
   parseProcStat,
   parseRuncPids,
-  parseStatusUid,
+  parseStatusIds,
   topRow,
+  type ProcIds,
   ttyName,
 } from "./proc-top.js";

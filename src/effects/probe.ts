@@ -2,6 +2,7 @@
  * The probe port: looks at a running container's processes and counters
  * without changing anything, so it needs no journal and no machine.
  */
+import { containerPaths, type Layout } from "./paths.js";
 import { readTop } from "./proc-top.js";
 import { readCgroupStats, type CgroupReading } from "./cgroup-stats.js";
 
@@ -19,15 +20,18 @@ export interface ContainerProbe {
   read(pid: number, id: string): Promise<CgroupReading>;
 }
 
-/** The probe on Linux: runc's list of pids, /proc and the cgroup files. */
+/**
+ * The probe on Linux: runc's list of pids, /proc, the cgroup files, and the
+ * container's mounted root for the names of its users and groups.
+ */
 export class LinuxProbe implements ContainerProbe {
   constructor(
-    private readonly runcRoot: string,
+    private readonly layout: Layout,
     private readonly runcPath = "/usr/sbin/runc",
   ) {}
 
   top(id: string): Promise<TopResult> {
-    return readTop(this.runcPath, this.runcRoot, id);
+    return readTop(this.runcPath, this.layout.runc, id, containerPaths(this.layout, id).merged);
   }
 
   read(pid: number, id: string): Promise<CgroupReading> {

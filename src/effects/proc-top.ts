@@ -1,17 +1,22 @@
 /**
  * A running container's processes as `podman top` shows them by default
- * (`user pid ppid pcpu etime tty time args`), read from /proc. runc names the
- * pids (`runc ps`), so only the container's own processes are ever read.
+ * (`user pid ppid pcpu etime tty time args`), plus the `group` column, read
+ * from /proc. runc names the pids (`runc ps`), so only the container's own
+ * processes are ever read.
  */
 import { readFile } from "node:fs/promises";
 import { execa } from "execa";
 import { OciRuntimeError } from "../errors.js";
+import { idNames, readIdNames, type IdNames } from "./id-names.js";
 
 /** Clock ticks per second of /proc's times; Linux exports USER_HZ as 100 on every arch berth runs on. */
 const TICKS = 100;
 
 /** Podman's default descriptors' headers, in their order. */
 export const TOP_HEADERS = ["USER", "PID", "PPID", "%CPU", "ELAPSED", "TTY", "TIME", "COMMAND"];
+
+/** Every column top answers: Podman's default ones, then those only a descriptor asks for. */
+export const TOP_ALL_HEADERS = [...TOP_HEADERS, "GROUP"];
 
 /** The fields of /proc/<pid>/stat that top needs. */
 export interface ProcStat {
@@ -53,10 +58,25 @@ export function parseProcStat(text: string): ProcStat {
   };
 }
 
-/** The real uid from /proc/<pid>/status, or undefined when the line is missing. */
-export function parseStatusUid(text: string): number | undefined {
-  const match = /^Uid:\s+(\d+)/m.exec(text);
-  return match?.[1] === undefined ? undefined : Number(match[1]);
+/** A process's effective ids, as Podman's `user` and `group` descriptors show them. */
+export interface ProcIds {
+  uid?: number;
+  gid?: number;
+}
+
+/**
+ * The effective uid and gid from /proc/<pid>/status (the second of each
+ * `Uid:`/`Gid:` line's real, effective, saved and filesystem ids); undefined
+ * where a line is missing.
+ */
+export function parseStatusIds(text: string): ProcIds {
+  const effective = (key: string) => {
+    const match = new RegExp(`^${key}:\\s+\\d+\\s+(\\d+)`, "m").exec(text);
+    return match?.[1] === undefined ? undefined : Number(match[1]);
+  };
+  const uid = effective("Uid");
+  const gid = effective("Gid");
+  return { ...(uid !== undefined && { uid }), ...(gid !== undefined && { gid }) };
 }
 
 /** A terminal device number as ps names it; 0 is no terminal (`?`). */
@@ -88,13 +108,22 @@ export function commandLine(cmdline: string, comm: string): string {
   return words.length === 0 ? `[${comm}]` : words.join(" ");
 }
 
-/** One row of top, as strings in TOP_HEADERS order. */
-export function topRow(stat: ProcStat, uid: number | undefined, cmdline: string, uptime: number) {
+/**
+ * One row of top, as strings in TOP_ALL_HEADERS order; user and group are
+ * named by `names` (the container's files), else shown as numbers.
+ */
+export function topRow(
+  stat: ProcStat,
+  ids: ProcIds,
+  cmdline: string,
+  uptime: number,
+  names: IdNames = idNames(),
+) {
   const elapsed = uptime - stat.startTicks / TICKS;
   const cpu = stat.cpuTicks / TICKS;
   const pcpu = elapsed > 0 ? (cpu / elapsed) * 100 : 0;
   return [
-    uid === undefined ? "?" : uid === 0 ? "root" : String(uid),
+    names.user(ids.uid),
     String(stat.pid),
     String(stat.ppid),
     pcpu.toFixed(3),
@@ -102,18 +131,19 @@ export function topRow(stat: ProcStat, uid: number | undefined, cmdline: string,
     ttyName(stat.ttyNr),
     formatDuration(cpu, true),
     commandLine(cmdline, stat.comm),
+    names.group(ids.gid),
   ];
 }
 
 /** Reads one process's row; undefined when it exited meanwhile (its /proc entry is gone). */
-async function readRow(pid: number, uptime: number): Promise<string[] | undefined> {
+async function readRow(pid: number, uptime: number, names: IdNames): Promise<string[] | undefined> {
   try {
     const [stat, status, cmdline] = await Promise.all([
       readFile(`/proc/${pid}/stat`, "utf8"),
       readFile(`/proc/${pid}/status`, "utf8"),
       readFile(`/proc/${pid}/cmdline`, "utf8"),
     ]);
-    return topRow(parseProcStat(stat), parseStatusUid(status), cmdline, uptime);
+    return topRow(parseProcStat(stat), parseStatusIds(status), cmdline, uptime, names);
   } catch (err) {
     if (isGone(err)) return undefined;
     throw err;
@@ -136,11 +166,15 @@ export function parseRuncPids(stdout: string): number[] {
   return parsed as number[];
 }
 
-/** The container's processes, pid order, from runc's list of its cgroup's pids. */
+/**
+ * The container's processes, pid order, from runc's list of its cgroup's
+ * pids; users and groups named from the passwd and group files in `rootfs`.
+ */
 export async function readTop(
   runcPath: string,
   runcRoot: string,
   id: string,
+  rootfs: string,
 ): Promise<{ headers: string[]; processes: string[][] }> {
   const ps = await execa(runcPath, ["--root", runcRoot, "ps", "--format", "json", id], {
     reject: false,
@@ -150,6 +184,7 @@ export async function readTop(
   if (ps.failed) throw new OciRuntimeError(`runc ps ${id}: ${ps.stderr || ps.shortMessage}`);
   const pids = parseRuncPids(ps.stdout).sort((a, b) => a - b);
   const uptime = Number((await readFile("/proc/uptime", "utf8")).split(" ")[0]);
-  const rows = await Promise.all(pids.map((pid) => readRow(pid, uptime)));
-  return { headers: TOP_HEADERS, processes: rows.filter((r) => r !== undefined) };
+  const names = await readIdNames(rootfs);
+  const rows = await Promise.all(pids.map((pid) => readRow(pid, uptime, names)));
+  return { headers: TOP_ALL_HEADERS, processes: rows.filter((r) => r !== undefined) };
 }

@@ -48,6 +48,7 @@ export type CreateData = Pick<
   | "terminal"
   | "stdin"
   | "restartPolicy"
+  | "autoRemove"
   | "requires"
   | "labels"
   | "imagePin"

@@ -94,10 +94,11 @@ export {
   type NetworkAttachment,
   type NetworkMode,
   type NetworkOptions,
+  publishedPorts,
   type PortMapping,
 } from "./network.js";
 export { eventType, replay, toFact, type StoredFact } from "./replay.js";
-export { restartDelayMs, restartDue } from "./restart-policy.js";
+export { autoRemoveDue, restartDelayMs, restartDue } from "./restart-policy.js";
 export { committed } from "./rehydrate.js";
 export {
   dependencyError,

@@ -46,3 +46,15 @@ export interface NetworkAttachment {
   /** The CNI result of the bridge network's ADD. */
   cniResult?: unknown;
 }
+
+/**
+ * The container's published ports as a reader should see them: as bound while
+ * the container has a network attachment (a `-p 80` has its chosen host port
+ * then), otherwise as create asked for them.
+ */
+export function publishedPorts(record: {
+  network?: NetworkOptions;
+  networkAttachment?: NetworkAttachment;
+}): PortMapping[] {
+  return record.networkAttachment?.ports ?? record.network?.publish ?? [];
+}

@@ -59,6 +59,11 @@ export interface ContainerRecord extends ContainerConfig {
   /** Keep stdin open for attach (create -i). */
   stdin: boolean;
   restartPolicy: RestartPolicy;
+  /**
+   * Remove the container once it has exited and its policy owes no restart
+   * (run -d --rm). Absent: false.
+   */
+  autoRemove?: boolean;
   /** Ids of containers that must run before this one (create --requires). */
   requires: string[];
   /** Free-form key=value metadata (create --label), for filters. */

@@ -1,6 +1,7 @@
 /**
- * Restart policies, decided purely from the record: whether an exited
- * container is due for a restart, and how long to back off first.
+ * What follows an exit, decided purely from the record: whether an exited
+ * container is due for a restart, how long to back off first, and whether it
+ * is due for its automatic removal (run --rm).
  */
 import type { ContainerRecord } from "./record.js";
 
@@ -20,6 +21,15 @@ export function restartDue(r: ContainerRecord): boolean {
     case "on-failure":
       return r.exitCode !== 0 && (maxRetries === 0 || r.restartCount < maxRetries);
   }
+}
+
+/**
+ * True when an exited container created with autoRemove is to be removed: the
+ * policy owes it no restart (create refuses --rm with a policy other than no,
+ * but a stop by the user never restarts either).
+ */
+export function autoRemoveDue(r: ContainerRecord): boolean {
+  return r.autoRemove === true && r.state === "exited" && !restartDue(r);
 }
 
 /** Exponential backoff: 100 ms, 200 ms, 400 ms, ... capped at 5 s. */

@@ -26,6 +26,7 @@ import type { Journal } from "../store/index.js";
 import { provideMachine } from "./actor-machine.js";
 import { ActorPool, recordOf } from "./actor-pool.js";
 import { AttachOperations, type Attached } from "./attach.js";
+import { AutoRemoval } from "./auto-remove.js";
 import { CommandPath } from "./command-path.js";
 import { ContainerCreation, type CreateOptions } from "./create.js";
 import type { ExecRequest } from "./exec-config.js";
@@ -95,6 +96,7 @@ export class ContainerService {
   private readonly pool: ActorPool;
   private readonly requests: IdempotentRequests;
   private readonly commands: CommandPath;
+  private readonly autoRemoval: AutoRemoval;
   private readonly creation: ContainerCreation;
   private readonly queries: ContainerQueries;
   private readonly attaching: AttachOperations;
@@ -112,6 +114,7 @@ export class ContainerService {
     this.pool = new ActorPool(provideMachine(deps), deps.journal);
     this.requests = new IdempotentRequests(deps.journal);
     this.commands = new CommandPath(this.pool, this.requests, deps);
+    this.autoRemoval = new AutoRemoval(this.pool, this.commands);
     this.images = new ImageService({
       host: deps.host,
       journal: deps.journal,
@@ -141,7 +144,11 @@ export class ContainerService {
       : undefined;
     this.stopWatching = deps.exits.onExit((id, exit) => {
       const entry = this.pool.byId(id);
-      if (entry) void this.pool.observe(entry, { type: "EXITED", exit, meta: runtimeMeta() });
+      if (entry) {
+        void this.pool
+          .observe(entry, { type: "EXITED", exit, meta: runtimeMeta() })
+          .then(() => this.autoRemoval.check(id));
+      }
       // An exit file that outlived its container's journaled removal (the daemon died in between)
       // is evidence of nothing any more; the monitor's scan finds it, so only real leftovers cost.
       else if (this.pool.registry.removed(id))
@@ -157,7 +164,7 @@ export class ContainerService {
     const service = new ContainerService(deps);
     await service.images.open();
     await service.volumes.open();
-    await restoreAndReconcile(service.pool, deps);
+    await restoreAndReconcile(service.pool, deps, (id) => service.autoRemoval.check(id));
     service.execSessions?.reconcile();
     service.healthMonitor?.open(deps.journal);
     return service;
@@ -232,21 +239,26 @@ export class ContainerService {
    * A command the seed forbids in the current state fails with the seed's error.
    * With `recursive`, a start first starts the containers it requires.
    */
-  command(
+  async command(
     ref: string,
     body: CommandBody,
     meta: RequestMeta,
     options: { recursive?: boolean } = {},
   ): Promise<ContainerRecord> {
-    return this.commands.command(ref, body, meta, options);
+    const record = await this.commands.command(ref, body, meta, options);
+    // A user's stop or kill can end an autoRemove container too; the removal follows the answer.
+    void this.autoRemoval.check(record.id);
+    return record;
   }
 
   /**
    * Several commands under one serialization: nothing else runs on the
    * container between them. Stops at the first failure, naming the command.
    */
-  batch(ref: string, bodies: CommandBody[], meta: RequestMeta): Promise<ContainerRecord> {
-    return this.commands.batch(ref, bodies, meta);
+  async batch(ref: string, bodies: CommandBody[], meta: RequestMeta): Promise<ContainerRecord> {
+    const record = await this.commands.batch(ref, bodies, meta);
+    void this.autoRemoval.check(record.id);
+    return record;
   }
 
   /**

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { ContainerRuntime } from "../effects/index.js";
-import { NameInUseError } from "../errors.js";
+import { InvalidArgError, NameInUseError } from "../errors.js";
 import { resolveRunConfig, type RunOverrides } from "../images/index.js";
 import {
   fact,
@@ -46,6 +46,8 @@ export interface CreateOptions extends SandboxOptions, ConfigOptions, NetworkFla
   stdin?: boolean;
   /** no, always, unless-stopped or on-failure[:N]. */
   restart?: string;
+  /** Remove the container once it has exited (run -d --rm); refused with a restart policy but no. */
+  autoRemove?: boolean;
   /** Containers (id, prefix or name) that must be running before this one starts. */
   requires?: string[];
   /** key=value metadata; keys are non-empty and have no "=". */
@@ -92,6 +94,10 @@ export class ContainerCreation {
    */
   async create(options: CreateOptions, meta: RequestMeta): Promise<ContainerRecord> {
     const id = randomBytes(32).toString("hex");
+    const policy = restartPolicy(options.restart);
+    // Removed and restarted on the same exit cannot both be; refused in Podman's words.
+    if (options.autoRemove && policy.name !== "no")
+      throw new InvalidArgError("the --rm option conflicts with --restart");
     const network = networkFor(options, this.deps.defaultNetwork);
     const name = containerName(options.name ?? `berth_${id.slice(0, 12)}`);
     if (this.nameTaken(name))
@@ -111,7 +117,8 @@ export class ContainerCreation {
           stopTimeout: seconds(options.stopTimeout ?? 10, "stop timeout"),
           terminal: options.terminal ?? false,
           stdin: options.stdin ?? false,
-          restartPolicy: restartPolicy(options.restart),
+          restartPolicy: policy,
+          ...(options.autoRemove ? { autoRemove: true } : {}),
           requires: (options.requires ?? []).map((ref) => this.pool.registry.live(ref).id),
           labels: labels(run.labels),
           // Privileged means no seccomp filter, as in Podman; the record says so.

@@ -1,6 +1,7 @@
 /**
  * Start-up: restore every container from its projection without running an
- * effect, resume restarts a policy still owes, and reconcile with the runtime.
+ * effect, resume restarts a policy still owes, reconcile with the runtime,
+ * and tell the caller each container it is done with (automatic removal).
  */
 import { randomUUID } from "node:crypto";
 import type { ContainerRuntime } from "../effects/index.js";
@@ -23,6 +24,8 @@ const RECONCILE_CONCURRENCY = 8;
 export async function restoreAndReconcile(
   pool: ActorPool,
   deps: { journal: Journal; runtime: ContainerRuntime; network?: NetworkPort },
+  /** Told each container's id once it is reconciled (or needed none): automatic removal looks then. */
+  reconciled: (id: string) => Promise<void> = () => Promise.resolve(),
 ): Promise<void> {
   for (const raw of await deps.journal.projections()) {
     const record = raw as ContainerRecord;
@@ -44,6 +47,8 @@ export async function restoreAndReconcile(
     // What changed while no daemon watched is journaled with cause "reconcile".
     const check = runtimeMounted(record.state) || inRuntime.has(record.id);
     if (check && record.state !== "removing") toCheck.push(entry);
+    // An exit, or an automatic removal, the last daemon did not live to finish.
+    else void reconciled(record.id);
     if (restartDue(record)) {
       void pool.observe(entry, { type: "RESTART", byPolicy: true, meta: policyMeta() });
     }
@@ -53,6 +58,7 @@ export async function restoreAndReconcile(
     const entry = toCheck.shift();
     if (!entry) return;
     await pool.observe(entry, { type: "RECONCILE", meta: reconcileMeta() });
+    void reconciled(recordOf(entry).id);
     return next();
   };
   for (let i = 0; i < RECONCILE_CONCURRENCY; i++) void next();

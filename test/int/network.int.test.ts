@@ -81,6 +81,11 @@ describe("the bridge network", () => {
     expect(att?.ip).toMatch(/^10\.89\.0\.\d+$/);
     expect(att?.gateway).toBe("10.89.0.1");
     expect(att?.ports).toEqual([{ hostPort, containerPort: 8080, protocol: "tcp" }]);
+    expect(await berth.ok("ps")).toContain(`0.0.0.0:${hostPort}->8080/tcp`);
+    const listed = JSON.parse(await berth.ok("ps", "--format", "json")) as { id: string }[];
+    expect(listed.find((c) => c.id === id)).toMatchObject({
+      ports: [{ hostPort, containerPort: 8080, protocol: "tcp" }],
+    });
     // The attachment is a fact of the journal: the init event carries it.
     const init = (await history(id)).find((e) => action(e) === "init");
     expect((init?.data as { network?: { ip?: string } }).network?.ip).toBe(att?.ip);

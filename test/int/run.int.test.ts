@@ -53,11 +53,11 @@ describe("berth run", () => {
     await berth.ok("rm", "-f", "-t", "0", "bg");
   });
 
-  it("refuses -d with --rm, and a create flag's bad value, creating nothing", async () => {
+  it("refuses --rm with a restart policy, and a create flag's bad value, creating nothing", async () => {
     const before = await names();
-    const both = await berth.cli("run", "-d", "--rm", "busybox", "true");
+    const both = await berth.cli("run", "-d", "--rm", "--restart=always", "busybox", "true");
     expect(both.code).toBe(125);
-    expect(both.stderr).toContain("-d --rm");
+    expect(both.stderr).toContain("the --rm option conflicts with --restart");
     const bad = await berth.cli("run", "--memory", "-5", "busybox", "true");
     expect(bad.code).toBe(125);
     expect(await names()).toBe(before);

@@ -60,12 +60,14 @@ describe("top", () => {
       "TTY",
       "TIME",
       "COMMAND",
+      "GROUP",
     ]);
     const commands = top.processes.map((p) => p[7]);
     expect(commands).toHaveLength(3);
     expect(commands.filter((c) => c === "sleep 100")).toHaveLength(2);
     const shell = top.processes.find((p) => p[7]?.startsWith("sh -c"));
     expect(shell?.[0]).toBe("root");
+    expect(shell?.[8]).toBe("root");
     // Both sleeps are the shell's children.
     for (const p of top.processes.filter((row) => row[7] === "sleep 100")) {
       expect(p[2]).toBe(shell?.[1]);
@@ -77,6 +79,35 @@ describe("top", () => {
     expect(bad.code).toBe(125);
     expect(bad.stderr).toContain("unknown top descriptor");
     await berth.ok("rm", "-f", "-t", "0", id);
+  }, 60_000);
+
+  it("names users and groups from the container's passwd and group files, not the host's", async () => {
+    const row = async (id: string) =>
+      (await berth.ok("top", id, "user,group,args"))
+        .split("\n")
+        .find((l) => l.includes("sleep 100"))
+        ?.split(/\s+/);
+    const nobody = (await berth.ok("create", "-u", "nobody", "busybox", "sleep", "100")).trim();
+    await berth.ok("start", nobody);
+    expect(await row(nobody)).toEqual(["nobody", "nogroup", "sleep", "100"]);
+    // The host names uid and gid 1 "daemon"; the busybox image names neither.
+    const one = (await berth.ok("create", "-u", "1:1", "busybox", "sleep", "100")).trim();
+    await berth.ok("start", one);
+    expect(await row(one)).toEqual(["1", "1", "sleep", "100"]);
+    // A passwd entry added inside the running container names the id from then on.
+    await berth.ok(
+      "exec",
+      "-u",
+      "0",
+      one,
+      "sh",
+      "-c",
+      "echo app:x:1:1::/:/bin/sh >> /etc/passwd; echo staff:x:1: >> /etc/group",
+    );
+    expect(await row(one)).toEqual(["app", "staff", "sleep", "100"]);
+    const headers = (await berth.ok("top", one)).split("\n")[0];
+    expect(headers).toMatch(/^USER\s+PID\s+PPID\s+%CPU\s+ELAPSED\s+TTY\s+TIME\s+COMMAND$/);
+    await berth.ok("rm", "-f", "-t", "0", nobody, one);
   }, 60_000);
 
   it("refuses a container that is not running with Podman's words", async () => {

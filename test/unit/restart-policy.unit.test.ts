@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { restartDelayMs, restartDue } from "../../src/machines/index.js";
+import { autoRemoveDue, restartDelayMs, restartDue } from "../../src/machines/index.js";
 import { given, recordIn } from "../support/given.js";
 
 const exit = (exitCode: number) => ({
@@ -82,5 +82,26 @@ describe("restart count", () => {
     expect(restartDue(exited)).toBe(false);
     const then = await given(exited).when({ type: "START" });
     expect(then.record.restartCount).toBe(0);
+  });
+});
+
+describe("automatic removal", () => {
+  const exited = (extra = {}) =>
+    recordIn("exited", { exitCode: 0, finishedAt: "2026-01-01T00:00:05.000Z", ...extra });
+
+  it("is due for an exited autoRemove container whose policy owes no restart", () => {
+    expect(autoRemoveDue(exited({ autoRemove: true }))).toBe(true);
+    expect(autoRemoveDue(exited({ autoRemove: true, stoppedByUser: true, exitCode: 137 }))).toBe(
+      true,
+    );
+  });
+
+  it("is not due without autoRemove, before the exit, or while the policy owes a restart", () => {
+    expect(autoRemoveDue(exited())).toBe(false);
+    expect(autoRemoveDue(recordIn("running", { autoRemove: true }))).toBe(false);
+    expect(autoRemoveDue(recordIn("stopped", { autoRemove: true, exitCode: 0 }))).toBe(false);
+    expect(
+      autoRemoveDue(exited({ autoRemove: true, restartPolicy: { name: "always", maxRetries: 0 } })),
+    ).toBe(false);
   });
 });

@@ -10,7 +10,8 @@ import {
   parseProcCgroup,
   parseProcStat,
   parseRuncPids,
-  parseStatusUid,
+  idNames,
+  parseStatusIds,
   statsLine,
   topRow,
   ttyName,
@@ -48,9 +49,11 @@ describe("parseProcStat", () => {
 });
 
 describe("top columns", () => {
-  it("reads the real uid from status", () => {
-    expect(parseStatusUid("Name:\tsh\nUid:\t1000\t1001\t1000\t1000\n")).toBe(1000);
-    expect(parseStatusUid("Name:\tsh\n")).toBeUndefined();
+  it("reads the effective uid and gid from status, as Podman's user and group descriptors show them", () => {
+    expect(
+      parseStatusIds("Name:\tsh\nUid:\t1000\t1001\t1000\t1000\nGid:\t50\t51\t50\t50\n"),
+    ).toEqual({ uid: 1001, gid: 51 });
+    expect(parseStatusIds("Name:\tsh\n")).toEqual({});
   });
 
   it("names terminals as ps does", () => {
@@ -76,8 +79,8 @@ describe("top columns", () => {
   it("works out %CPU over the process's life", () => {
     // Started 10 s after boot, uptime 20 s: 10 s of life, 5 s of CPU.
     const stat = parseProcStat(statLine(9, "x", { 4: 1, 14: 300, 15: 200, 22: 1000 }));
-    expect(topRow(stat, 0, "x\x00", 20)).toEqual([
-      "root",
+    expect(topRow(stat, { uid: 0, gid: 0 }, "x\x00", 20)).toEqual([
+      "0",
       "9",
       "1",
       "50.000",
@@ -85,8 +88,24 @@ describe("top columns", () => {
       "?",
       "00:00:05",
       "x",
+      "0",
     ]);
-    expect(topRow(stat, 33, "x\x00", 20)[0]).toBe("33");
+    expect(topRow(stat, {}, "x\x00", 20)[0]).toBe("?");
+  });
+
+  it("names user and group from the container's entries, and an id without one by its number", () => {
+    const stat = parseProcStat(statLine(9, "x", {}));
+    const names = idNames(
+      [
+        { name: "app", uid: 1000, gid: 1000, home: "/" },
+        { name: "shadowed", uid: 1000, gid: 1000, home: "/" },
+      ],
+      [{ name: "staff", gid: 50, members: [] }],
+    );
+    const row = topRow(stat, { uid: 1000, gid: 50 }, "x\x00", 0, names);
+    expect([row[0], row[8]]).toEqual(["app", "staff"]);
+    const unnamed = topRow(stat, { uid: 1, gid: 1 }, "x\x00", 0, names);
+    expect([unnamed[0], unnamed[8]]).toEqual(["1", "1"]);
   });
 
   it("parses runc ps's pids and refuses anything else", () => {
@@ -98,7 +117,8 @@ describe("top columns", () => {
   });
 
   it("chooses columns by Podman's descriptors and refuses unknown ones", () => {
-    expect(topColumns([])).toBeUndefined();
+    expect(topColumns([]).join(" ")).toBe("USER PID PPID %CPU ELAPSED TTY TIME COMMAND");
+    expect(topColumns(["user,group"])).toEqual(["USER", "GROUP"]);
     expect(topColumns(["pid,args", "user"])).toEqual(["PID", "COMMAND", "USER"]);
     expect(() => topColumns(["pid", "rm -rf"])).toThrow(/unknown top descriptor/);
     const text = topTable({ headers: ["PID", "COMMAND"], processes: [["1", "sleep\x1b[2J 1"]] }, [
