@@ -20,10 +20,10 @@ need=()
 # skopeo fills the test registry (docker-registry) and umoci is the reference unpack of OCI images;
 # setfattr (attr) writes layers' xattrs and overlay's opaque marker when a layer is unpacked;
 # htpasswd (apache2-utils) makes the bcrypt password file of the registry auth test;
-# gcc builds the sandbox test's syscall probe.
+# gcc builds the sandbox test's syscall probe; the completion test runs the zsh and fish scripts.
 for pair in runc:runc conmon:conmon nats-server:nats-server busybox:busybox-static \
   skopeo:skopeo umoci:umoci docker-registry:docker-registry setfattr:attr htpasswd:apache2-utils \
-  gcc:gcc; do
+  gcc:gcc zsh:zsh fish:fish; do
   bin=${pair%%:*} pkg=${pair##*:}
   command -v "$bin" >/dev/null 2>&1 || need+=("$pkg")
 done

@@ -622,6 +622,18 @@ program
   .command("status")
   .description("show the daemon's journal head and relay lag")
   .action(verb("status"));
+program
+  .command("completion")
+  .description("print a shell completion script: source <(berth completion bash)")
+  .argument("<shell>", "bash, zsh or fish")
+  .action(verbOf(() => import("./completion.js"))("completion"));
+program
+  .command("__complete", { hidden: true })
+  .argument("[words...]")
+  .action(async (words: string[], _opts: unknown, cmd: Command) => {
+    const { complete } = await import("./completion.js");
+    await complete(program, words, socketOf(cmd));
+  });
 
 const withSocket = (cmd: Command): void => {
   if (cmd.commands.length === 0) cmd.option("--socket <path>", "daemon socket (env BERTH_SOCKET)");

@@ -26,9 +26,3 @@ export type CloudEvent = z.infer<typeof CloudEventSchema>;
 
 /** An event before the journal placed it: no seq, version or hashes yet. */
 export type UnplacedEvent = Omit<CloudEvent, "seq" | "version" | "prevhash" | "hash">;
-
-/** The action of an event type, e.g. "start" for io.berth.container.start, "pull" for io.berth.image.pull. */
-export const actionOf = (type: string) => type.slice(type.lastIndexOf(".") + 1);
-
-/** What an event is about, Podman's event type: "container", "image" or "volume". */
-export const kindOf = (type: string) => type.slice("io.berth.".length, type.lastIndexOf("."));

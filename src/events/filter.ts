@@ -12,7 +12,8 @@ import { InvalidArgError } from "../errors.js";
 import { IMAGE_ACTIONS } from "../images/index.js";
 import { ACTIONS } from "../machines/index.js";
 import { VOLUME_ACTIONS } from "../volumes/index.js";
-import { actionOf, kindOf, type CloudEvent } from "./envelope.js";
+import type { CloudEvent } from "./envelope.js";
+import { actionOf, kindOf } from "./event-type.js";
 import type { EventLog } from "./log.js";
 
 /** What a filter may ask about a container, fixed at create. */

@@ -4,13 +4,8 @@
  * query and its time forms), and the NATS subjects they travel on. No I/O of its own: the feed reads through the
  * `EventLog` port, which the journal implements.
  */
-export {
-  actionOf,
-  CloudEventSchema,
-  kindOf,
-  type CloudEvent,
-  type UnplacedEvent,
-} from "./envelope.js";
+export { CloudEventSchema, type CloudEvent, type UnplacedEvent } from "./envelope.js";
+export { actionOf, kindOf } from "./event-type.js";
 export { canonicalJson, eventHash, GENESIS_HASH } from "./hash.js";
 export { envelope, envelopeOf, type EnvelopeContext } from "./build.js";
 export type { EventLog, LogReadOptions } from "./log.js";
