@@ -37,6 +37,24 @@ async function readdirOrEmpty(dir: string): Promise<string[]> {
   }
 }
 
+/** Writes an empty claim file, making its port's folder; again if another daemon just removed it. */
+async function writeClaim(file: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    try {
+      await fs.writeFile(file, "", { mode: 0o600 });
+      return;
+    } catch (err) {
+      if (errnoCode(err) !== "ENOENT" || attempt >= 8) throw err;
+    }
+  }
+}
+
+/** A port's folder goes with its last claim, so ports used once leave nothing; another's claim keeps it. */
+async function removeIfEmpty(folder: string): Promise<void> {
+  await fs.rmdir(folder).catch(() => undefined);
+}
+
 function parse(folder: string, name: string): Claim | undefined {
   const at = name.indexOf("@");
   if (at <= 0) return undefined;
@@ -52,8 +70,7 @@ export class PortClaims {
    */
   async claim(id: string, p: PortMapping, ours: (id: string) => boolean): Promise<boolean> {
     const file = claimPath(this.dir, id, p);
-    await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-    await fs.writeFile(file, "", { mode: 0o600 });
+    await writeClaim(file);
     const hostIp = p.hostIp ?? "0.0.0.0";
     const folder = path.dirname(file);
     for (const name of await readdirOrEmpty(folder)) {
@@ -69,7 +86,9 @@ export class PortClaims {
 
   /** Drops container `id`'s claim on `p`; idempotent. */
   async release(id: string, p: PortMapping): Promise<void> {
-    await fs.rm(claimPath(this.dir, id, p), { force: true });
+    const file = claimPath(this.dir, id, p);
+    await fs.rm(file, { force: true });
+    await removeIfEmpty(path.dirname(file));
   }
 
   /** Drops every claim whose container `drop` names; another daemon's stay. Returns the ids dropped. */
@@ -83,6 +102,7 @@ export class PortClaims {
         await fs.rm(claim.file, { force: true });
         dropped.add(claim.id);
       }
+      await removeIfEmpty(folder);
     }
     return [...dropped];
   }
