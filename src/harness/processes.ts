@@ -126,8 +126,9 @@ export async function startBerth(
   /**
    * `cwd`: the daemon's working folder, where a relative path would resolve;
    * `root`: its root, when the test gives one (a small tmpfs, say); the test then removes it;
-   * `network`: the daemon's default network, `none` unless a test asks for the bridge: test
-   * daemons run side by side, and CNI's per-root leases would hand two of them one address.
+   * `network`: the daemon's default network, `none` unless a test asks for the bridge. Daemons
+   * side by side share one host-wide lease folder, so bridge would be safe; it is left off for
+   * cost: every bridge start runs the CNI chain and iptables, serialized host-wide by their locks.
    */
   options: {
     nats?: string;
