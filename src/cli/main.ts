@@ -123,6 +123,10 @@ program
     "network of a container whose create names none: bridge (default), none or host",
   )
   .option(
+    "--network-state <dir>",
+    "host-wide bridge address leases and published-port claims, shared by every berth daemon on the host (default /run/berth)",
+  )
+  .option(
     "--log-size-max <bytes>",
     "most bytes of each container's log file; conmon starts it afresh at the limit (default 16777216, -1: none)",
     (v) => Number(v),
