@@ -4,6 +4,7 @@
  * runc and overlayfs, and pure machine tests swap in a fake.
  */
 import type { ContainerRecord, Created, ExitInfo, Sandbox } from "../machines/index.js";
+import type { FollowItem, FollowOptions } from "./log-follow.js";
 
 // The machine's port types, which these adapters produce; re-exported for the adapters' callers.
 export type { Created, ExitInfo };
@@ -124,6 +125,8 @@ export interface ContainerRuntime {
   readLogs(id: string): Promise<LogLine[]>;
   /** The container's log lines as they are read from its log file, never the whole file at once. */
   logLines(id: string): AsyncIterable<LogLine>;
+  /** The log from its start, then each line as it is written, until `options.ended()` and drained. */
+  followLogs(id: string, options: FollowOptions): AsyncIterable<FollowItem>;
   /**
    * Connects to the attach socket of a created or running container. Output
    * written before this resolves is not seen (it is in the log).
