@@ -9,6 +9,8 @@ export type {
   ContainerSpec,
   Created,
   ExitInfo,
+  FollowItem,
+  FollowOptions,
   LogLine,
   RuncState,
   RuncStatus,
@@ -29,7 +31,6 @@ export { conmonArgs } from "./conmon.js";
 export { attachSocketPath, controlFifoPath, resizeMessage } from "./attach.js";
 export { CONMON_PIPE, decodeConmonPacket, stdinPackets } from "./attach-frames.js";
 export { parseK8sLog } from "./logs.js";
-export type { FollowItem, FollowOptions } from "./log-follow.js";
 export { parseExitCode } from "./exit-file.js";
 export { runcError } from "./runc-errors.js";
 export {

@@ -13,26 +13,11 @@ import { open, stat, type FileHandle } from "node:fs/promises";
 import { StringDecoder } from "node:string_decoder";
 import { errnoCode } from "./fsutil.js";
 import { LineJoiner } from "./logs.js";
-import type { LogLine } from "./types.js";
+import type { FollowItem, FollowOptions } from "./types.js";
 
 /** How often the file and the end condition are looked at while nothing new arrives. */
 const DEFAULT_POLL_MS = 100;
 const READ_SIZE = 64 * 1024;
-
-/** A log line, or the mark that everything in the log when following began has been given. */
-export type FollowItem = { line: LogLine } | { caughtUp: true };
-
-export interface FollowOptions {
-  /**
-   * True once no more output can come (the container is gone, or it has
-   * exited and will not start again). Asked before each read, so the read
-   * after the first `true` takes whatever was written before the end.
-   */
-  ended(): boolean;
-  /** Stops following at once (the client went away). */
-  signal?: AbortSignal;
-  pollMs?: number;
-}
 
 async function inodeOf(file: string): Promise<number | undefined> {
   try {

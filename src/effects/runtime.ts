@@ -11,7 +11,7 @@ import { spawnConmon, waitConmonExit } from "./conmon.js";
 import { clearExitFiles, readExitFile, readPreviousExitFile } from "./exit-file.js";
 import { resolveUser } from "./user-resolve.js";
 import { readK8sLog, streamK8sLog } from "./logs.js";
-import { followK8sLog, type FollowItem, type FollowOptions } from "./log-follow.js";
+import { followK8sLog } from "./log-follow.js";
 import { isMounted, mountOverlay, mountsUnder, unmountOverlay } from "./overlay.js";
 import {
   assertContainerId,
@@ -32,6 +32,8 @@ import type {
   ContainerSpec,
   Created,
   ExitInfo,
+  FollowItem,
+  FollowOptions,
   LogLine,
   RuncState,
   TerminalSize,

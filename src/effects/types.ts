@@ -4,7 +4,6 @@
  * runc and overlayfs, and pure machine tests swap in a fake.
  */
 import type { ContainerRecord, Created, ExitInfo, Sandbox } from "../machines/index.js";
-import type { FollowItem, FollowOptions } from "./log-follow.js";
 
 // The machine's port types, which these adapters produce; re-exported for the adapters' callers.
 export type { Created, ExitInfo };
@@ -52,6 +51,21 @@ export interface LogLine {
   time: string;
   stream: "stdout" | "stderr";
   text: string;
+}
+
+/** A log line, or the mark that everything in the log when following began has been given. */
+export type FollowItem = { line: LogLine } | { caughtUp: true };
+
+export interface FollowOptions {
+  /**
+   * True once no more output can come (the container is gone, or it has
+   * exited and will not start again). Asked before each read, so the read
+   * after the first `true` takes whatever was written before the end.
+   */
+  ended(): boolean;
+  /** Stops following at once (the client went away). */
+  signal?: AbortSignal;
+  pollMs?: number;
 }
 
 /** A terminal's size in character cells. */

@@ -4,6 +4,7 @@
  * log first and `since`/`until` then filter those, by each line's own time.
  */
 import type { FollowItem, LogLine } from "../effects/index.js";
+import { rfc3339Ms } from "../events/index.js";
 
 export interface LogWindow {
   /** The last this many lines of what the log held when reading began; all of them when absent. */
@@ -14,23 +15,9 @@ export interface LogWindow {
   until?: number;
 }
 
-const RFC3339 = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})$/;
-
-/**
- * A log record's RFC3339Nano time in milliseconds since the epoch, keeping
- * the fraction below a millisecond; NaN when it is not such a time.
- */
-export function logTimeMs(time: string): number {
-  const m = RFC3339.exec(time);
-  if (!m) return NaN;
-  const [, whole = "", fraction = "", zone = ""] = m;
-  const seconds = Date.parse(`${whole}${zone}`);
-  return seconds + (fraction ? Number(`0.${fraction}`) * 1_000 : 0);
-}
-
 /** Whether `line` falls within the window's times; a line whose time cannot be read is kept. */
 export function inTimeWindow(line: LogLine, window: LogWindow): boolean {
-  const t = logTimeMs(line.time);
+  const t = rfc3339Ms(line.time);
   if (Number.isNaN(t)) return true;
   if (window.since !== undefined && t < window.since) return false;
   if (window.until !== undefined && t > window.until) return false;
