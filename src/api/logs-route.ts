@@ -1,9 +1,10 @@
 /**
  * `GET /containers/:ref/logs`: the container's log lines as a JSON array,
  * streamed from the log file with the socket's backpressure, never read whole.
- * Each element is on a line of its own (`[`, then one `{...},` per line, then
- * `]`), so a client may parse the body whole or read it line by line as it
- * arrives, the way `berth logs` does. A read error after the first bytes cuts
+ * Each element is on a line of its own (`[`, then `{...}`, then one `,{...}`
+ * per line, then `]`), so a client may parse the body whole or read it line by
+ * line as it arrives, the way `berth logs` does. The comma leads the element so
+ * that a followed line is whole, newline included, as soon as it is written. A read error after the first bytes cuts
  * the connection, so a partial answer never looks complete (it lacks the `]`).
  *
  * The query selects lines (`tail`, `since`, `until`) and `follow=1` keeps the
@@ -45,7 +46,7 @@ export function logsRoute(service: ContainerService): Handler {
     let pending = lines.next();
     if (!query.follow) await pending;
     res.writeHead(200, { "content-type": "application/json" });
-    let chunk = "[";
+    let chunk = "[\n";
     let first = true;
     const flush = async () => {
       const more = res.write(chunk);
@@ -62,7 +63,7 @@ export function logsRoute(service: ContainerService): Handler {
         }
         const next = await pending;
         if (next.done) break;
-        chunk += `${first ? "\n" : ",\n"}${JSON.stringify(next.value)}`;
+        chunk += `${first ? "" : ","}${JSON.stringify(next.value)}\n`;
         first = false;
         if (chunk.length >= CHUNK) await flush();
         if (res.destroyed) return;
@@ -71,6 +72,6 @@ export function logsRoute(service: ContainerService): Handler {
     } finally {
       await lines.return?.();
     }
-    res.end(`${chunk}\n]\n`);
+    res.end(`${chunk}]\n`);
   };
 }

@@ -47,7 +47,10 @@ export function logsQueryString(flags: LogsFlags): string {
   return text === "" ? "" : `?${text}`;
 }
 
-/** The lines of one container's answer (a JSON array, one element a line); a cut answer throws. */
+/**
+ * The lines of one container's answer (a JSON array, one element a line, each
+ * but the first led by its comma); a cut answer throws.
+ */
 async function* wireLines(
   client: BerthClient,
   ref: string,
@@ -61,7 +64,7 @@ async function* wireLines(
       complete = true;
       continue;
     }
-    const line = JSON.parse(raw.endsWith(",") ? raw.slice(0, -1) : raw) as WireLogLine;
+    const line = JSON.parse(raw.startsWith(",") ? raw.slice(1) : raw) as WireLogLine;
     yield { container, line };
   }
   if (!complete) throw new InternalError("the daemon ended the log stream before its end");
