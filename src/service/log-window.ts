@@ -42,7 +42,7 @@ class Ring<T> {
     const full = this.items.length === this.size;
     const out = full
       ? [...this.items.slice(this.next), ...this.items.slice(0, this.next)]
-      : this.items;
+      : [...this.items];
     this.items.length = 0;
     this.next = 0;
     return out;
