@@ -11,6 +11,7 @@
  */
 import { open, stat, type FileHandle } from "node:fs/promises";
 import { StringDecoder } from "node:string_decoder";
+import { setTimeout as sleep } from "node:timers/promises";
 import { errnoCode } from "./fsutil.js";
 import { LineJoiner } from "./logs.js";
 import type { FollowItem, FollowOptions } from "./types.js";
@@ -26,18 +27,6 @@ async function inodeOf(file: string): Promise<number | undefined> {
     if (errnoCode(err) === "ENOENT") return undefined;
     throw err;
   }
-}
-
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }
 
 /** One open log file and how far it has been read. */
@@ -125,7 +114,8 @@ export async function* followK8sLog(
         yield { caughtUp: true };
       }
       if (ending) break;
-      await pause(pollMs, signal);
+      // An abort rejects the sleep; the loop then sees the signal and returns.
+      await sleep(pollMs, undefined, signal ? { signal } : {}).catch(() => undefined);
     }
     for (const line of joiner.rest()) yield { line };
   } finally {
