@@ -68,7 +68,7 @@ describe("berth logs", () => {
     expect(await lines("--tail", "3", id)).toEqual(["line 7", "line 8", "line 9"]);
     expect(await lines("--tail", "0", id)).toEqual([]);
     expect(await lines("--tail", "-1", id)).toHaveLength(10);
-  });
+  }, 120_000);
 
   it("starts each line with its RFC3339Nano time with -t", async () => {
     const id = await ran(numbered("line", 3));
@@ -79,7 +79,7 @@ describe("berth logs", () => {
       expect(time).toMatch(RFC3339_NANO);
       expect(rest.join(" ")).toBe(`line ${i}`);
     });
-  });
+  }, 120_000);
 
   it("selects lines by their time with --since and --until, in RFC3339 and Unix seconds", async () => {
     const id = await ran(`${numbered("early", 3)}; sleep 1.5; ${numbered("late", 3)}`);
@@ -98,7 +98,7 @@ describe("berth logs", () => {
     ]);
     // --tail takes the log's last lines first; --since then filters them, as in Podman.
     expect(await lines("--tail", "4", "--until", lastEarly, id)).toEqual(["early 2"]);
-  });
+  }, 120_000);
 
   it("refuses a logs query parameter it does not know, and a malformed time", async () => {
     const id = await ran(numbered("line", 1));
@@ -117,7 +117,7 @@ describe("berth logs", () => {
     const bad = await berth.cli("logs", "--since", "yesterday", id);
     expect(bad.code).toBe(125);
     expect(bad.stderr).toMatch(/invalid --since "yesterday"/);
-  });
+  }, 120_000);
 
   it("interleaves several containers' lines by time, each named with --names", async () => {
     // beta starts once alpha has printed its first line, well within alpha's pause.
@@ -142,7 +142,7 @@ describe("berth logs", () => {
     expect((await lines("alpha", "beta"))[0]).toBe(`${id.slice(0, 12)} a1`);
     // One container alone carries no prefix, as in Podman.
     expect(await lines("--names", "alpha")).toEqual(["a1", "a2"]);
-  });
+  }, 120_000);
 
   it("follows lines written after it started and ends by itself when the container exits", async () => {
     const id = await started(numbered("line", 8, 0.25));
@@ -150,7 +150,7 @@ describe("berth logs", () => {
     const result = await f.proc;
     expect(result.exitCode).toBe(0);
     expect(f.seen()).toEqual(Array.from({ length: 8 }, (_, i) => `line ${i}`));
-  }, 30_000);
+  }, 120_000);
 
   it("follows a container across berth restart with every line of both runs once, in order", async () => {
     // The trap lets the stop's SIGTERM end the loop at once instead of waiting for SIGKILL.
@@ -176,5 +176,5 @@ describe("berth logs", () => {
     const result = await f.proc;
     expect(result.exitCode).toBe(0);
     expect(f.seen()).toEqual(["one"]);
-  }, 30_000);
+  }, 120_000);
 });
