@@ -35,6 +35,12 @@ async function archiveSize(file: string): Promise<number> {
   return found.size;
 }
 
+/** The size is asked first: a stream opened on a missing file would fail with no one listening. */
+async function uploadArchive(socket: string, tar: string, name: string | undefined) {
+  const size = await archiveSize(tar);
+  return client(socket).importImage<{ id: string }[]>(name, createReadStream(tar), size);
+}
+
 /**
  * Uploads the archive, read as the user who runs the CLI. With `--force-local`
  * the daemon reads the file itself from its host instead (an admin's option).
@@ -51,11 +57,7 @@ export async function imageImport(
         ...(name !== undefined ? { name } : {}),
         forceLocal: true,
       })
-    : await client(socket).importImage<{ id: string }[]>(
-        name,
-        createReadStream(tar),
-        await archiveSize(tar),
-      );
+    : await uploadArchive(socket, tar, name);
   // Docker's `import` prints the new image's id.
   for (const image of images) out(`sha256:${image.id}\n`);
 }

@@ -127,6 +127,13 @@ describe("a container driven from the CLI", () => {
     expect(noCtr.stderr).toContain(`no container with name or ID "nosuchcontainer" found`);
   });
 
+  it("refuses to import an archive that is not there with a message, not a crash", async () => {
+    const r = await berth.cli("image", "import", "/nonexistent/berth-missing.tar");
+    expect(r.code).toBe(125);
+    expect(r.stderr).toMatch(/^Error: cannot read \/nonexistent\/berth-missing.tar: ENOENT/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it("forgives stop of a stopped container like Podman's CLI", async () => {
     const id = (await berth.ok("create", "busybox", "true")).trim();
     await berth.ok("start", id);
