@@ -68,7 +68,8 @@ export function statusOf(r: ContainerRecord, now = Date.now()): string {
 /** Podman's COMMAND cell: cut to 17 characters, and then marked as cut, unless `noTrunc`. */
 export function commandCell(r: ContainerRecord, noTrunc = false): string {
   const command = r.command.join(" ");
-  return noTrunc || command.length <= 17 ? command : `${command.slice(0, 17)}…`;
+  // A blank just before the mark would read as the command's end.
+  return noTrunc || command.length <= 17 ? command : `${command.slice(0, 17).trimEnd()}…`;
 }
 
 /** A container id as ps shows it: 12 characters unless `noTrunc`. */
