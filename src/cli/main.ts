@@ -29,6 +29,9 @@ const socketOf = (cmd: Command) =>
   DEFAULT_SOCKET;
 const format = () =>
   new Option("--format <format>", "output format: table, json or a Go template").default("table");
+/** For verbs that print their table or JSON, and no template yet. */
+const tableOrJson = () =>
+  new Option("--format <format>", "output format: table or json").default("table");
 /** For output that is data only: JSON unless a Go template is given. */
 const dataFormat = () =>
   new Option("--format <format>", "output format: json or a Go template").default("json");
@@ -252,7 +255,7 @@ volume
   .command("ls")
   .alias("list")
   .description("list volumes")
-  .addOption(format())
+  .addOption(tableOrJson())
   .option("-q, --quiet", "print only names")
   .action(verb("volumeLs"));
 volume
@@ -620,7 +623,7 @@ program
   .description("show running containers' resource use, refreshed every second")
   .argument("[containers...]", "containers (default: every running one)")
   .option("--no-stream", "print one sample and exit")
-  .addOption(format())
+  .addOption(tableOrJson())
   .action(lookVerb("stats"));
 program
   .command("history")
