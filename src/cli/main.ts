@@ -433,18 +433,17 @@ for (const [name, description] of [
   program.command(name).description(description).argument("<containers...>").action(verb(name));
 }
 
-program
-  .command("pause")
-  .description("pause containers")
-  .addOption(allOf("running"))
-  .argument("[containers...]")
-  .action(verb("pause"));
-program
-  .command("unpause")
-  .description("unpause containers")
-  .addOption(allOf("paused"))
-  .argument("[containers...]")
-  .action(verb("unpause"));
+for (const [name, which] of [
+  ["pause", "running"],
+  ["unpause", "paused"],
+] as const) {
+  program
+    .command(name)
+    .description(`${name} containers`)
+    .addOption(allOf(which))
+    .argument("[containers...]")
+    .action(verb(name));
+}
 program
   .command("stop")
   .description("stop containers: stop signal, then SIGKILL after the timeout")
