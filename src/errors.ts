@@ -351,6 +351,12 @@ export class NoHealthcheckError extends BerthError {
   readonly status = 409;
 }
 
+/** A `--format` the CLI cannot honour: an unknown keyword, a template it cannot parse, a missing field. */
+export class FormatInvalidError extends BerthError {
+  readonly code = "FORMAT_INVALID";
+  readonly status = 400;
+}
+
 const registry = {
   CTR_STATE_INVALID: CtrStateInvalidError,
   CTR_STOPPED: CtrStoppedError,
@@ -405,6 +411,7 @@ const registry = {
   NETWORK: NetworkError,
   PORT_IN_USE: PortInUseError,
   NO_HEALTHCHECK: NoHealthcheckError,
+  FORMAT_INVALID: FormatInvalidError,
 } as const satisfies Record<string, new (message: string) => BerthError>;
 
 /** Every stable error code berth can answer with. */

@@ -4,6 +4,7 @@
 import { publishedPorts, type ContainerRecord, type PortMapping } from "../machines/index.js";
 import type { CloudEvent } from "../events/index.js";
 import { actionOf, kindOf } from "../events/index.js";
+import { humanAgo, humanDuration } from "./human-time.js";
 
 /**
  * Control characters that a terminal would act on: C0 (ESC, BEL, CR, ...),
@@ -43,16 +44,36 @@ export function table(header: string[], rawRows: string[][]): string {
 
 const short = (id: string) => id.slice(0, 12);
 
-export function statusOf(r: ContainerRecord): string {
-  if (r.state === "exited" || r.state === "stopped")
-    return `Exited (${r.exitCode ?? "?"}) ${r.finishedAt ?? ""}`.trim();
+/** Podman's STATUS words for a state: a never-started container is "Created", as Podman calls it. */
+const STATE_WORDS: Partial<Record<ContainerRecord["state"], string>> = { configured: "Created" };
+
+/**
+ * Podman's STATUS cell: "Up 3 seconds (healthy)", "Exited (0) 2 minutes ago",
+ * "Created", "Paused", as seen at `now`.
+ */
+export function statusOf(r: ContainerRecord, now = Date.now()): string {
+  if (r.state === "exited" || r.state === "stopped") {
+    const ago = r.finishedAt !== undefined ? ` ${humanAgo(r.finishedAt, now)}` : "";
+    return `Exited (${r.exitCode ?? "?"})${ago}`;
+  }
   if (r.state === "running") {
     // Podman and Docker put the health after the uptime, only while the container runs.
     const health = r.healthcheck && r.health ? ` (${r.health.status})` : "";
-    return `Up since ${r.startedAt ?? "?"}${health}`;
+    const since = r.startedAt !== undefined ? Date.parse(r.startedAt) : now;
+    return `Up ${humanDuration(Math.max(0, now - since))}${health}`;
   }
-  return r.state[0]!.toUpperCase() + r.state.slice(1);
+  return STATE_WORDS[r.state] ?? r.state[0]!.toUpperCase() + r.state.slice(1);
 }
+
+/** Podman's COMMAND cell: cut to 17 characters, and then marked as cut, unless `noTrunc`. */
+export function commandCell(r: ContainerRecord, noTrunc = false): string {
+  const command = r.command.join(" ");
+  // A blank just before the mark would read as the command's end.
+  return noTrunc || command.length <= 17 ? command : `${command.slice(0, 17).trimEnd()}…`;
+}
+
+/** A container id as ps shows it: 12 characters unless `noTrunc`. */
+export const idCell = (id: string, noTrunc = false) => (noTrunc ? id : short(id));
 
 /**
  * Podman's PORTS cell: `0.0.0.0:8080->80/tcp, 127.0.0.1:5353->53/udp`. A
@@ -69,15 +90,23 @@ export function portsCell(ports: PortMapping[]): string {
     .join(", ");
 }
 
-export function psTable(records: ContainerRecord[]): string {
+/** What ps's table depends on besides the records: the clock, and `--no-trunc`. */
+export interface PsTableOptions {
+  now?: number;
+  noTrunc?: boolean;
+}
+
+/** `berth ps` as Podman prints it, times relative to `now`. */
+export function psTable(records: ContainerRecord[], opts: PsTableOptions = {}): string {
+  const now = opts.now ?? Date.now();
   return table(
     ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"],
     records.map((r) => [
-      short(r.id),
+      idCell(r.id, opts.noTrunc),
       r.image,
-      r.command.join(" ").slice(0, 30),
-      r.createdAt,
-      statusOf(r),
+      commandCell(r, opts.noTrunc),
+      humanAgo(r.createdAt, now),
+      statusOf(r, now),
       portsCell(publishedPorts(r)),
       r.name,
     ]),

@@ -13,6 +13,7 @@ import { promisify } from "node:util";
 import { execFile } from "node:child_process";
 import { BerthClient } from "../client/index.js";
 import { errorFromWire, InvalidArgError } from "../errors.js";
+import { outputFormat } from "./output-format.js";
 import { PullProgress, type BlobProgress } from "./pull-progress.js";
 
 const client = (socket: string) => new BerthClient({ socketPath: socket });
@@ -110,9 +111,26 @@ export function imageRows(images: ImageView[], opts: { digests?: boolean; noTrun
 
 type Format = { format: string };
 
-function checkFormat(format: string): void {
-  if (format !== "table" && format !== "json")
-    throw new InvalidArgError(`unsupported --format ${JSON.stringify(format)}: use table or json`);
+/** Column titles of `image ls` templates where Podman's differ from the field name. */
+const IMAGE_HEADERS: Record<string, string> = { ID: "IMAGE ID", CreatedSince: "CREATED" };
+
+/** One `image ls` row per name, as Podman's templates see it (`{{.Repository}}:{{.Tag}}`). */
+export function imageViews(images: ImageView[], opts: { noTrunc?: boolean }, now = Date.now()) {
+  return images.flatMap((i) =>
+    (i.names.length > 0 ? i.names : ["<none>:<none>"]).map((n) => {
+      const [repo, tag] = repoAndTag(n);
+      return {
+        ID: opts.noTrunc ? `sha256:${i.id}` : i.id.slice(0, 12),
+        Repository: repo,
+        Tag: tag,
+        Names: i.names,
+        Digest: i.digests[i.digests.length - 1] ?? "",
+        CreatedAt: i.created ?? i.addedAt,
+        CreatedSince: ago(i.created ?? i.addedAt, now),
+        Size: humanSize(i.size),
+      };
+    }),
+  );
 }
 
 /** `image ls` / `images`. */
@@ -122,9 +140,10 @@ export async function imageList(
 ) {
   // commander reads --no-trunc as trunc: false.
   const opts = { ...flags, noTrunc: flags.trunc === false };
-  checkFormat(opts.format);
+  const format = outputFormat(opts.format, { headers: IMAGE_HEADERS });
   const images = await client(socket).call<ImageView[]>("GET", "/images");
-  if (opts.format === "json") out(`${JSON.stringify(images, null, 2)}\n`);
+  if (format.kind === "json") out(`${JSON.stringify(images, null, 2)}\n`);
+  else if (format.kind === "template") out(format.template.render(imageViews(images, opts)));
   else if (opts.quiet)
     for (const i of images) out(`${opts.noTrunc ? `sha256:${i.id}` : i.id.slice(0, 12)}\n`);
   else out(`${imageRows(images, opts)}\n`);

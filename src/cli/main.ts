@@ -28,7 +28,15 @@ const socketOf = (cmd: Command) =>
   process.env.BERTH_SOCKET ??
   DEFAULT_SOCKET;
 const format = () =>
+  new Option("--format <format>", "output format: table, json or a Go template").default("table");
+/** For verbs that print their table or JSON, and no template yet. */
+const tableOrJson = () =>
   new Option("--format <format>", "output format: table or json").default("table");
+/** For output that is data only: JSON unless a Go template is given. */
+const dataFormat = () =>
+  new Option("--format <format>", "output format: json or a Go template").default("json");
+/** Podman's `-a` on verbs that act on containers: every one they apply to, instead of names. */
+const allOf = (which: string) => new Option("-a, --all", `every ${which} container`);
 
 type Args = unknown[];
 /** For repeatable options: `--x a --x b` gives ["a", "b"]. */
@@ -252,7 +260,7 @@ volume
   .command("ls")
   .alias("list")
   .description("list volumes")
-  .addOption(format())
+  .addOption(tableOrJson())
   .option("-q, --quiet", "print only names")
   .action(verb("volumeLs"));
 volume
@@ -424,32 +432,44 @@ program
 
 for (const [name, description] of [
   ["init", "create containers in the runtime"],
-  ["pause", "pause containers"],
-  ["unpause", "unpause containers"],
   ["cleanup", "clean up stopped containers"],
   ["sync", "compare containers with the runtime and journal any difference"],
 ] as const) {
   program.command(name).description(description).argument("<containers...>").action(verb(name));
 }
 
+for (const [name, which] of [
+  ["pause", "running"],
+  ["unpause", "paused"],
+] as const) {
+  program
+    .command(name)
+    .description(`${name} containers`)
+    .addOption(allOf(which))
+    .argument("[containers...]")
+    .action(verb(name));
+}
 program
   .command("stop")
   .description("stop containers: stop signal, then SIGKILL after the timeout")
   .option("-t, --time <seconds>", "seconds to wait before SIGKILL", (v) => Number(v))
-  .argument("<containers...>")
+  .addOption(allOf("running or paused"))
+  .argument("[containers...]")
   .action(verb("stop"));
 program
   .command("kill")
   .description("send a signal to containers")
   .option("-s, --signal <signal>", "signal name or number", "SIGKILL")
-  .argument("<containers...>")
+  .addOption(allOf("running"))
+  .argument("[containers...]")
   .action(verb("kill"));
 program
   .command("rm")
   .description("remove containers")
   .option("-f, --force", "stop running containers first")
   .option("-t, --time <seconds>", "with --force: seconds before SIGKILL", (v) => Number(v))
-  .argument("<containers...>")
+  .addOption(allOf("existing"))
+  .argument("[containers...]")
   .action(verb("rm"));
 program
   .command("restart")
@@ -537,17 +557,28 @@ program
   .action(verb("refresh"));
 program
   .command("ps")
-  .description("list containers")
+  .description("list containers, newest first")
   .option("-a, --all", "include stopped containers")
+  .option("-q, --quiet", "print only ids")
+  .option(
+    "-f, --filter <key=value>",
+    "status=, name= (regex), label=key[=value], id= (prefix), ancestor=, health= (repeatable)",
+    collect,
+    [],
+  )
+  .option("--no-trunc", "full ids and commands")
+  .option("-n, --last <n>", "the n newest containers, in any state", (v) => Number(v))
+  .option("--sort <key>", "command, created, id, image, names, runningfor or status", "created")
   .addOption(format())
   .action(verb("ps"));
 program
   .command("inspect")
   .description(
-    "show a container's record (now, or --at a time or sequence, replayed from the journal)",
+    "show containers' records as a JSON array (or one, --at a time or sequence, replayed from the journal)",
   )
   .option("--at <when>", "RFC3339 time, global sequence number, or a duration ago such as 10m")
-  .argument("<container>")
+  .addOption(dataFormat())
+  .argument("<containers...>")
   .action(verb("inspect"));
 const audit = program
   .command("audit")
@@ -603,7 +634,7 @@ program
   .description("show running containers' resource use, refreshed every second")
   .argument("[containers...]", "containers (default: every running one)")
   .option("--no-stream", "print one sample and exit")
-  .addOption(format())
+  .addOption(tableOrJson())
   .action(lookVerb("stats"));
 program
   .command("history")
@@ -633,6 +664,7 @@ program
 program
   .command("status")
   .description("show the daemon's journal head and relay lag")
+  .addOption(dataFormat())
   .action(verb("status"));
 program
   .command("completion")

@@ -3,9 +3,10 @@
  */
 import { BerthClient } from "../client/index.js";
 import type { ContainerStats, TopResult } from "../service/index.js";
-import { InvalidArgError } from "../errors.js";
+import { FormatInvalidError, InvalidArgError } from "../errors.js";
 import type { ContainerRecord } from "../machines/index.js";
 import { table } from "./format.js";
+import { outputFormat } from "./output-format.js";
 
 const client = (socket: string) => new BerthClient({ socketPath: socket });
 const enc = encodeURIComponent;
@@ -111,6 +112,9 @@ async function sample(s: string, refs: string[]): Promise<ContainerStats[]> {
 }
 
 export async function stats(s: string, refs: string[], opts: { stream: boolean; format?: string }) {
+  // An unknown format is refused before the first sample, never answered with the table.
+  if (outputFormat(opts.format ?? "table").kind === "template")
+    throw new FormatInvalidError("stats --format takes table or json");
   const print = (lines: ContainerStats[]) =>
     opts.format === "json" ? `${JSON.stringify(lines, null, 2)}\n` : statsTable(lines);
   if (!opts.stream) {

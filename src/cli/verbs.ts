@@ -11,9 +11,12 @@ import { basename, dirname, join, resolve } from "node:path";
 import { BerthClient } from "../client/index.js";
 import { CtrStateInvalidError, CtrStoppedError, InvalidArgError } from "../errors.js";
 import { parseTimeArg, type CloudEvent, type EventQuery } from "../events/index.js";
-import { publishedPorts, type ContainerRecord } from "../machines/index.js";
+import { publishedPorts, type ContainerRecord, type ContainerState } from "../machines/index.js";
 import { inspectAt } from "./audit-verbs.js";
-import { eventLine, historyTable, psTable } from "./format.js";
+import { eventView, inspectView, PS_HEADERS, psView } from "./container-views.js";
+import { eventLine, historyTable, idCell, psTable } from "./format.js";
+import { outputFormat } from "./output-format.js";
+import { checkPsQuery, psWantsAll, selectContainers, type PsQuery } from "./ps-query.js";
 import { configBody, splitConfigFlags, type ConfigFlags } from "./config-flags.js";
 import { sandboxBody, type SandboxFlags } from "./sandbox-flags.js";
 
@@ -231,9 +234,37 @@ const post =
   (ref: string) =>
     client(socket).call("POST", `/containers/${enc(ref)}/${op}`, body);
 
+/** `-a/--all` on a verb that acts on containers. */
+type AllOpt = { all?: boolean };
+
+/**
+ * The containers a verb acts on: those named, or with `-a` every container
+ * in one of `states` (every one when none are given), as Podman's `-a`.
+ */
+async function targets(
+  s: string,
+  refs: string[],
+  opts: AllOpt,
+  states?: ContainerState[],
+): Promise<string[]> {
+  if (opts.all && refs.length > 0)
+    throw new InvalidArgError(
+      "when using the --all switch, you may not pass any container names or IDs",
+    );
+  if (!opts.all) {
+    if (refs.length === 0)
+      throw new InvalidArgError("you must provide at least one container name or ID");
+    return refs;
+  }
+  const records = await client(s).call<ContainerRecord[]>("GET", "/containers?all=1");
+  return records.filter((r) => states === undefined || states.includes(r.state)).map((r) => r.id);
+}
+
 export const init = (s: string, refs: string[]) => each(refs, post(s, "init"));
-export const pause = (s: string, refs: string[]) => each(refs, post(s, "pause"));
-export const unpause = (s: string, refs: string[]) => each(refs, post(s, "unpause"));
+export const pause = async (s: string, refs: string[], opts: AllOpt = {}) =>
+  each(await targets(s, refs, opts, ["running"]), post(s, "pause"));
+export const unpause = async (s: string, refs: string[], opts: AllOpt = {}) =>
+  each(await targets(s, refs, opts, ["paused"]), post(s, "unpause"));
 export const cleanup = (s: string, refs: string[]) => each(refs, post(s, "cleanup"));
 
 /** Podman's CLI treats starting a running container as done. */
@@ -269,14 +300,22 @@ export async function attach(
   return run(s, ref, { stdin: opts.stdin, detachKeys: opts.detachKeys });
 }
 
-export const stop = (s: string, refs: string[], opts: { time?: number }) =>
-  each(refs, post(s, "stop", { timeout: opts.time }), (err) => err instanceof CtrStoppedError);
+export const stop = async (s: string, refs: string[], opts: { time?: number } & AllOpt) =>
+  each(
+    await targets(s, refs, opts, ["running", "paused"]),
+    post(s, "stop", { timeout: opts.time }),
+    (err) => err instanceof CtrStoppedError,
+  );
 
-export const kill = (s: string, refs: string[], opts: { signal: string }) =>
-  each(refs, post(s, "kill", { signal: opts.signal }));
+export const kill = async (s: string, refs: string[], opts: { signal: string } & AllOpt) =>
+  each(await targets(s, refs, opts, ["running"]), post(s, "kill", { signal: opts.signal }));
 
-export const rm = (s: string, refs: string[], opts: { force?: boolean; time?: number }) =>
-  each(refs, (ref) => {
+export const rm = async (
+  s: string,
+  refs: string[],
+  opts: { force?: boolean; time?: number } & AllOpt,
+) =>
+  each(await targets(s, refs, opts), (ref) => {
     const time = opts.time === undefined ? "" : `&timeout=${opts.time}`;
     return client(s).call("DELETE", `/containers/${enc(ref)}?force=${opts.force ? 1 : 0}${time}`);
   });
@@ -410,24 +449,55 @@ export async function wait(
   }
 }
 
-export async function ps(s: string, opts: { all?: boolean } & FormatOpt) {
-  const records = await client(s).call<ContainerRecord[]>(
+/**
+ * `ps` with Podman's flags. `--no-trunc` comes from commander as `trunc:
+ * false`; `-q` prints ids only.
+ */
+export async function ps(
+  s: string,
+  opts: PsQuery & FormatOpt & { quiet?: boolean; trunc?: boolean },
+) {
+  const noTrunc = opts.trunc === false;
+  const format = outputFormat(opts.format, { headers: PS_HEADERS });
+  checkPsQuery(opts);
+  const listed = await client(s).call<ContainerRecord[]>(
     "GET",
-    `/containers?all=${opts.all ? 1 : 0}`,
+    `/containers?all=${psWantsAll(opts) ? 1 : 0}`,
   );
+  const records = selectContainers(listed, opts);
+  const now = Date.now();
+  if (opts.quiet) out(records.map((r) => `${idCell(r.id, noTrunc)}\n`).join(""));
   // Podman's ps JSON carries the ports as bound; a record keeps them in two places by state.
-  if (opts.format === "json") json(records.map((r) => ({ ...r, ports: publishedPorts(r) })));
-  else out(psTable(records));
+  else if (format.kind === "json") json(records.map((r) => ({ ...r, ports: publishedPorts(r) })));
+  else if (format.kind === "template")
+    out(format.template.render(records.map((r) => psView(r, now, noTrunc))));
+  else out(psTable(records, { now, noTrunc }));
 }
 
-export async function inspect(s: string, ref: string, opts: { at?: string } = {}) {
-  if (opts.at !== undefined) return inspectAt(s, ref, opts.at);
-  json(await client(s).call<ContainerRecord>("GET", `/containers/${enc(ref)}`));
+/**
+ * `inspect C...`: a JSON array of records, as Podman prints it, or one line
+ * per container from a Go template over Podman's field names. Every
+ * container is looked up before anything is printed; one missing fails it.
+ */
+export async function inspect(s: string, refs: string[], opts: { at?: string } & FormatOpt) {
+  const format = outputFormat(opts.format, { table: false });
+  if (opts.at !== undefined) {
+    if (refs.length !== 1) throw new InvalidArgError("inspect --at takes exactly one container");
+    if (format.kind !== "json") throw new InvalidArgError("inspect --at prints JSON only");
+    return inspectAt(s, refs[0]!, opts.at);
+  }
+  const records: ContainerRecord[] = [];
+  for (const ref of refs)
+    records.push(await client(s).call<ContainerRecord>("GET", `/containers/${enc(ref)}`));
+  if (format.kind === "template") out(format.template.render(records.map(inspectView)));
+  else json(records);
 }
 
 export async function history(s: string, ref: string, opts: FormatOpt) {
+  const format = outputFormat(opts.format);
   const events = await client(s).call<CloudEvent[]>("GET", `/containers/${enc(ref)}/history`);
-  if (opts.format === "json") json(events);
+  if (format.kind === "json") json(events);
+  else if (format.kind === "template") out(format.template.render(events.map(eventView)));
   else out(historyTable(events));
 }
 
@@ -441,6 +511,7 @@ export async function events(
     filter?: string[];
   } & FormatOpt,
 ) {
+  const format = outputFormat(opts.format);
   const follow = !(opts.stream === false || opts.stream === "false" || opts.stream === "0");
   // As in Podman, durations count from the client's clock: the daemon gets absolute times.
   const now = Date.now();
@@ -456,7 +527,15 @@ export async function events(
     ...(opts.until !== undefined ? { until: at(opts.until, "until") } : {}),
     ...(opts.filter?.length ? { filters: opts.filter } : {}),
   };
-  const line = opts.format === "json" ? (e: CloudEvent) => `${JSON.stringify(e)}\n` : eventLine;
+  // A stream cannot wait for its widest cell: a template's rows are printed as they come.
+  const header = format.kind === "template" ? format.template.header() : undefined;
+  if (header !== undefined) out(header);
+  const line =
+    format.kind === "json"
+      ? (e: CloudEvent) => `${JSON.stringify(e)}\n`
+      : format.kind === "template"
+        ? (e: CloudEvent) => format.template.line(eventView(e))
+        : eventLine;
   for await (const batch of client(s).eventBatches(query)) {
     if (!process.stdout.write(batch.map(line).join(""))) {
       await new Promise((resolve) => process.stdout.once("drain", resolve));
@@ -464,8 +543,12 @@ export async function events(
   }
 }
 
-export async function status(s: string) {
-  json(await client(s).call("GET", "/status"));
+/** The daemon's status: JSON (the default), or a Go template over its fields. */
+export async function status(s: string, opts: FormatOpt = { format: "json" }) {
+  const format = outputFormat(opts.format, { table: false });
+  const answer = await client(s).call("GET", "/status");
+  if (format.kind === "template") out(format.template.render([answer]));
+  else json(answer);
 }
 
 export { auditExport, auditVerify, replay } from "./audit-verbs.js";

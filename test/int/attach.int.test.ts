@@ -26,7 +26,7 @@ const CTRL_Q = "\x11";
 
 const create = async (...args: string[]) => (await berth.ok("create", ...args)).trim();
 const inspect = async (ref: string) =>
-  JSON.parse(await berth.ok("inspect", ref)) as ContainerRecord;
+  (JSON.parse(await berth.ok("inspect", ref)) as ContainerRecord[])[0]!;
 /** What happened to the container: its history without the journaled intents ("request"). */
 const actions = async (ref: string) =>
   (JSON.parse(await berth.ok("history", ref, "--format", "json")) as CloudEvent[])

@@ -78,7 +78,7 @@ describe("audit and replay", () => {
       await berth.ok("inspect", id, "--at", String(pausedAtSeq)),
     ) as ContainerRecord;
     expect(then.state).toBe("paused");
-    const now = JSON.parse(await berth.ok("inspect", id)) as ContainerRecord;
+    const now = (JSON.parse(await berth.ok("inspect", id)) as ContainerRecord[])[0]!;
     expect(now.state).toBe("removed");
     const future = await berth.cli("inspect", id, "--at", "2000-01-01T00:00:00Z");
     expect(future.stderr).toContain("did not exist yet");

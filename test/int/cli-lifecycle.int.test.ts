@@ -19,7 +19,7 @@ let berth: Berth;
 
 const runcStatus = (id: string) => runcStatusIn(berth.root, id);
 const inspect = async (ref: string) =>
-  JSON.parse(await berth.ok("inspect", ref)) as ContainerRecord;
+  (JSON.parse(await berth.ok("inspect", ref)) as ContainerRecord[])[0]!;
 const history = async (ref: string) =>
   JSON.parse(await berth.ok("history", ref, "--format", "json")) as CloudEvent[];
 const actions = (events: CloudEvent[]) =>

@@ -39,7 +39,7 @@ const journal = async (berth: Berth) =>
     .filter(Boolean)
     .map((l) => JSON.parse(l) as CloudEvent);
 const inspect = async (berth: Berth, ref: string) =>
-  JSON.parse(await berth.ok("inspect", ref)) as ContainerRecord;
+  (JSON.parse(await berth.ok("inspect", ref)) as ContainerRecord[])[0]!;
 
 function rawPost(socket: string, path: string, body: string) {
   return new Promise<{ status: number; body: string }>((resolve, reject) => {

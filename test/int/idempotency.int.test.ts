@@ -88,7 +88,9 @@ describe("idempotency keys", () => {
     await berth.ok("start", id);
     const retry = await call("POST", `/containers/${id}/pause`, {}, key);
     expect(retry).toEqual(first);
-    expect((JSON.parse(await berth.ok("inspect", id)) as ContainerRecord).state).toBe("running");
+    expect((JSON.parse(await berth.ok("inspect", id)) as ContainerRecord[])[0]!.state).toBe(
+      "running",
+    );
     await berth.ok("rm", "-f", "-t", "0", id);
   });
 
@@ -103,7 +105,9 @@ describe("idempotency keys", () => {
     );
     expect(other.status).toBe(400);
     expect(other.json).toMatchObject({ error: { code: "INVALID_ARG" } });
-    expect((JSON.parse(await berth.ok("inspect", id)) as ContainerRecord).state).toBe("running");
+    expect((JSON.parse(await berth.ok("inspect", id)) as ContainerRecord[])[0]!.state).toBe(
+      "running",
+    );
     await berth.ok("rm", "-f", "-t", "0", id);
   });
 });

@@ -21,7 +21,7 @@ const runc = (...args: string[]) =>
   execa("runc", ["--root", `${berth.root}/runc`, ...args], { reject: false });
 const runcStatus = (id: string) => runcStatusIn(berth.root, id);
 const inspect = async (ref: string) =>
-  JSON.parse(await berth.ok("inspect", ref)) as ContainerRecord;
+  (JSON.parse(await berth.ok("inspect", ref)) as ContainerRecord[])[0]!;
 const history = async (ref: string) =>
   JSON.parse(await berth.ok("history", ref, "--format", "json")) as CloudEvent[];
 /** What happened, leaving out the intents (the audit tests look at those). */

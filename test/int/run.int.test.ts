@@ -48,7 +48,7 @@ describe("berth run", () => {
     const r = await berth.cli("run", "-d", "--name", "bg", "busybox", "sleep", "30");
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toMatch(/^[0-9a-f]{64}$/);
-    const inspected = JSON.parse(await berth.ok("inspect", "bg")) as { state: string };
+    const inspected = (JSON.parse(await berth.ok("inspect", "bg")) as { state: string }[])[0]!;
     expect(inspected.state).toBe("running");
     await berth.ok("rm", "-f", "-t", "0", "bg");
   });

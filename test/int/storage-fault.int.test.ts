@@ -24,7 +24,7 @@ const head = async () =>
   (await api().call<{ journal: { seq: number } }>("GET", "/status")).journal.seq;
 const action = (e: CloudEvent) => e.type.slice("io.berth.container.".length);
 const inspect = async (ref: string) =>
-  JSON.parse(await berth.ok("inspect", ref)) as ContainerRecord;
+  (JSON.parse(await berth.ok("inspect", ref)) as ContainerRecord[])[0]!;
 
 beforeAll(async () => {
   berth = await startBerth();
