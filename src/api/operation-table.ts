@@ -22,6 +22,7 @@ import {
   ImageTagInput,
   ExecInput,
   ExecInspectInput,
+  HistoryInput,
   ImportImageBody,
   KillInput,
   ListInput,
@@ -102,7 +103,9 @@ export function operationTable(service: ContainerService): OperationTable {
       Promise.resolve(service.inspect(ref)),
     ),
     logs: defineOperation("logs", RefInput, ({ ref }) => service.logs(ref)),
-    history: defineOperation("history", RefInput, ({ ref }) => service.history(ref)),
+    history: defineOperation("history", HistoryInput, ({ ref, all }) =>
+      service.history(ref, all ?? false),
+    ),
     import: defineOperation(
       "import",
       ImportImageBody,

@@ -542,6 +542,7 @@ program
     "show a container's record (now, or --at a time or sequence, replayed from the journal)",
   )
   .option("--at <when>", "RFC3339 time, global sequence number, or a duration ago such as 10m")
+  .option("--all", "with --at: every container that carried the name, not just the current one")
   .argument("<container>")
   .action(verb("inspect"));
 const audit = program
@@ -595,8 +596,11 @@ program
   .action(lookVerb("stats"));
 program
   .command("history")
-  .description("show a container's events")
+  .description("show a container's events, each request with the facts it caused")
   .argument("<container>")
+  .option("--timeline", "draw the container's life as a bar over time, with who asked for what")
+  .option("--no-trunc", "show errors whole")
+  .option("--all", "every container that carried the name, not just the current one")
   .addOption(format())
   .action(verb("history"));
 program
@@ -616,6 +620,7 @@ program
     collect,
     [],
   )
+  .option("--all", "container=NAME matches every container that carried the name")
   .addOption(format())
   .action(verb("events"));
 program

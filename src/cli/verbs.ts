@@ -19,7 +19,11 @@ import {
 import { parseTimeArg, type CloudEvent, type EventQuery } from "../events/index.js";
 import { publishedPorts, type ContainerRecord } from "../machines/index.js";
 import { inspectAt } from "./audit-verbs.js";
-import { eventLine, historyTable, psTable } from "./format.js";
+import { printable, psTable } from "./format.js";
+import { eventLine, NameBook } from "./event-line.js";
+import { historyTable } from "./history-format.js";
+import { currentHolders, namesFromDaemon } from "./names-over-time.js";
+import { timeline } from "./timeline.js";
 import { configBody, splitConfigFlags, type ConfigFlags } from "./config-flags.js";
 import { sandboxBody, type SandboxFlags } from "./sandbox-flags.js";
 
@@ -424,8 +428,9 @@ export async function ps(s: string, opts: { all?: boolean } & FormatOpt) {
   else out(psTable(records));
 }
 
-export async function inspect(s: string, ref: string, opts: { at?: string } = {}) {
-  if (opts.at !== undefined) return inspectAt(s, ref, opts.at);
+export async function inspect(s: string, ref: string, opts: { at?: string; all?: boolean } = {}) {
+  if (opts.at !== undefined) return inspectAt(s, ref, opts.at, opts.all ?? false);
+  if (opts.all) throw new InvalidArgError("inspect --all needs --at: now, a name has one holder");
   json(await client(s).call<ContainerRecord>("GET", `/containers/${enc(ref)}`));
 }
 
@@ -452,10 +457,45 @@ export async function logs(s: string, ref: string) {
   if (!complete) throw new InternalError("the daemon ended the log stream before its end");
 }
 
-export async function history(s: string, ref: string, opts: FormatOpt) {
-  const events = await client(s).call<CloudEvent[]>("GET", `/containers/${enc(ref)}/history`);
-  if (opts.format === "json") json(events);
-  else out(historyTable(events));
+/** Events per container, in the order each first appears (the oldest holder of a name first). */
+function byContainer(events: CloudEvent[]): CloudEvent[][] {
+  const streams = new Map<string, CloudEvent[]>();
+  for (const e of events) streams.set(e.subject, [...(streams.get(e.subject) ?? []), e]);
+  return [...streams.values()];
+}
+
+/** `--all`'s heading over each container: which one, and whether it is gone. */
+function holderHeading(events: CloudEvent[]): string {
+  const first = events[0]!;
+  const name = (first.data as { name?: unknown }).name;
+  const removed = events.some((e) => e.type === "io.berth.container.remove");
+  return printable(
+    `${typeof name === "string" ? name : "?"} ${first.subject.slice(0, 12)} created ${first.time}${removed ? " (removed)" : ""}\n`,
+  );
+}
+
+export async function history(
+  s: string,
+  ref: string,
+  // Commander names `--no-trunc` as `trunc: false`.
+  opts: FormatOpt & { trunc?: boolean; timeline?: boolean; all?: boolean },
+) {
+  const query = opts.all ? "?all=1" : "";
+  const events = await client(s).call<CloudEvent[]>(
+    "GET",
+    `/containers/${enc(ref)}/history${query}`,
+  );
+  if (opts.format === "json") return json(events);
+  const width = process.stdout.isTTY ? process.stdout.columns : 80;
+  const now = Date.now();
+  const sections = byContainer(events).map((stream) => {
+    const body = opts.timeline
+      ? timeline(stream, { width, now })
+      : historyTable(stream, { noTrunc: opts.trunc === false });
+    // The timeline's first line already names the container.
+    return opts.all && !opts.timeline ? `${holderHeading(stream)}${body}` : body;
+  });
+  out(sections.join("\n"));
 }
 
 export async function events(
@@ -466,8 +506,11 @@ export async function events(
     since?: string;
     until?: string;
     filter?: string[];
+    all?: boolean;
   } & FormatOpt,
 ) {
+  const api = client(s);
+  const filters = opts.all ? (opts.filter ?? []) : await currentHolders(api, opts.filter ?? []);
   const follow = !(opts.stream === false || opts.stream === "false" || opts.stream === "0");
   // As in Podman, durations count from the client's clock: the daemon gets absolute times.
   const now = Date.now();
@@ -481,11 +524,16 @@ export async function events(
     ...(opts.afterSeq !== undefined ? { afterSeq: opts.afterSeq } : {}),
     ...(opts.since !== undefined ? { since: at(opts.since, "since") } : {}),
     ...(opts.until !== undefined ? { until: at(opts.until, "until") } : {}),
-    ...(opts.filter?.length ? { filters: opts.filter } : {}),
+    ...(filters.length ? { filters } : {}),
   };
-  const line = opts.format === "json" ? (e: CloudEvent) => `${JSON.stringify(e)}\n` : eventLine;
-  for await (const batch of client(s).eventBatches(query)) {
-    if (!process.stdout.write(batch.map(line).join(""))) {
+  const names = new NameBook(namesFromDaemon(api));
+  const asJson = opts.format === "json";
+  for await (const batch of api.eventBatches(query)) {
+    if (!asJson) await names.learn(batch);
+    const text = batch
+      .map((e) => (asJson ? `${JSON.stringify(e)}\n` : eventLine(e, names.of(e))))
+      .join("");
+    if (!process.stdout.write(text)) {
       await new Promise((resolve) => process.stdout.once("drain", resolve));
     }
   }
