@@ -79,6 +79,15 @@ describe("history table", () => {
     expect(historyTable(lifeEvents())).toBe(HISTORY);
   });
 
+  it("puts a request's facts under it even when an event it did not cause came between them", () => {
+    const [request, create, ...rest] = lifeEvents();
+    const between = { ...rest[0]!, requestid: "elsewhere" };
+    const rows = historyTable([request!, between, create!]).split("\n");
+    expect(rows[1]).toMatch(/^1 .* request CREATE /);
+    expect(rows[2]).toMatch(/^2 .* {3}create /);
+    expect(rows[3]).toMatch(/^3 .* request START /);
+  });
+
   it("shows each error whole with --no-trunc", () => {
     const out = historyTable(lifeEvents(), { noTrunc: true });
     expect(out).toContain("can only unpause a paused container, and this one is running");
