@@ -485,7 +485,10 @@ export async function history(
     "GET",
     `/containers/${enc(ref)}/history${query}`,
   );
-  if (opts.format === "json") return json(events);
+  if (opts.format === "json") {
+    json(events);
+    return;
+  }
   const width = process.stdout.isTTY ? process.stdout.columns : 80;
   const now = Date.now();
   const sections = byContainer(events).map((stream) => {
