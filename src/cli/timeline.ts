@@ -169,8 +169,12 @@ function result(group: CloudEvent[], from: string | undefined, to: string | unde
 }
 
 /** What was asked, and why when berth asked on its own (a healthcheck's "unhealthy"); else what happened. */
-function asked(head: CloudEvent): string {
+function asked(group: CloudEvent[]): string {
+  const head = group[0]!;
   const d = wordsOf(head);
+  // A restart the policy asked for says so, with its attempt.
+  const policy = group.find((e) => actionOf(e.type) === "restart" && wordsOf(e).policy);
+  if (policy) return actionLabel(policy);
   if (actionOf(head.type) === "health_status") return "probe";
   if (actionOf(head.type) !== "request") return actionLabel(head);
   const command = d.command ?? "request";
@@ -195,14 +199,18 @@ export function timeline(events: CloudEvent[], opts: TimelineOptions): string {
       const next = failed(e) ? undefined : stateAfter(e, state);
       if (next === undefined || next === state) continue;
       state = next;
-      segments.push({ label: next, from: Date.parse(e.time) });
+      const at = Date.parse(e.time);
+      // A state that lasted no time at all (a restart's init, journaled with its start) is not drawn.
+      const last = segments.at(-1);
+      if (last && segments.length > 1 && last.from === at) last.label = next;
+      else segments.push({ label: next, from: at });
     }
     const head = group[0]!;
     if (worthARow(group, state !== from))
       rows.push([
         offset(Date.parse(head.time) - t0),
         head.actor,
-        asked(head),
+        asked(group),
         result(group, from, state),
       ]);
   }

@@ -26,7 +26,9 @@ const STEPS: Step[] = [
   [120, "request", "healthcheck", "h3", { command: "KILL", args: {}, cause: "unhealthy" }],
   [120, "kill", "healthcheck", "h3", { signal: "SIGKILL" }],
   [121, "died", "runtime:conmon", "x1", { exitCode: 137, exitedAt: "", oomKilled: false }],
+  [121, "request", "policy:restart", "restart:1", { command: "RESTART", args: {} }],
   [122, "restart", "policy:restart", "restart:1", { attempt: 1, policy: true }],
+  [122, "init", "policy:restart", "restart:1", { pid: 20, conmonPid: 19 }],
   [122, "start", "policy:restart", "restart:1", { startedAt: "", restartCount: 1 }],
   [
     150,

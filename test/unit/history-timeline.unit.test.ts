@@ -12,27 +12,29 @@ import { LIFE_END, lifeEvents } from "../support/life-events.js";
 const lines = (text: string[]) => `${text.join("\n")}\n`;
 
 const HISTORY = lines([
-  "VERSION  SEQ  TIME                      ACTION                       OUTCOME  ACTOR           ERROR",
-  "1        100  2026-03-01T10:00:00.000Z  request CREATE               success  uid:0",
-  "2        101  2026-03-01T10:00:00.000Z    create                     success  uid:0",
-  "3        102  2026-03-01T10:00:05.000Z  request START                success  uid:0",
-  "4        103  2026-03-01T10:00:05.000Z    init                       success  uid:0",
-  "5        104  2026-03-01T10:00:06.000Z    start                      success  uid:0",
-  "6        105  2026-03-01T10:00:06.000Z  health_status starting       success  healthcheck",
-  "7        106  2026-03-01T10:01:00.000Z  request PAUSE                success  uid:1000",
-  "8        107  2026-03-01T10:01:00.000Z    pause                      success  uid:1000",
-  "9        108  2026-03-01T10:01:30.000Z  request UNPAUSE              success  uid:1000",
-  "10       109  2026-03-01T10:01:30.000Z    unpause                    success  uid:1000",
-  "11       110  2026-03-01T10:02:00.000Z  health_status unhealthy      success  healthcheck",
-  "12       111  2026-03-01T10:02:00.000Z  request KILL (unhealthy)     success  healthcheck",
-  "13       112  2026-03-01T10:02:00.000Z    kill SIGKILL               success  healthcheck",
-  "14       113  2026-03-01T10:02:01.000Z  died (137)                   success  runtime:conmon",
-  "15       114  2026-03-01T10:02:02.000Z  restart (policy, attempt 1)  success  policy:restart",
-  "16       115  2026-03-01T10:02:02.000Z    start                      success  policy:restart",
-  "17       116  2026-03-01T10:02:30.000Z  request UNPAUSE              failure  uid:1000        CTR_STATE_INVALID: container 0123456789ab is not paused: ca…",
-  "18       117  2026-03-01T10:03:00.000Z  request STOP                 success  uid:0",
-  "19       118  2026-03-01T10:03:10.000Z    stop SIGKILL               success  uid:0",
-  "20       119  2026-03-01T10:03:10.000Z  died (137)                   success  runtime:conmon",
+  "VERSION  SEQ  TIME                      ACTION                         OUTCOME  ACTOR           ERROR",
+  "1        100  2026-03-01T10:00:00.000Z  request CREATE                 success  uid:0",
+  "2        101  2026-03-01T10:00:00.000Z    create                       success  uid:0",
+  "3        102  2026-03-01T10:00:05.000Z  request START                  success  uid:0",
+  "4        103  2026-03-01T10:00:05.000Z    init                         success  uid:0",
+  "5        104  2026-03-01T10:00:06.000Z    start                        success  uid:0",
+  "6        105  2026-03-01T10:00:06.000Z  health_status starting         success  healthcheck",
+  "7        106  2026-03-01T10:01:00.000Z  request PAUSE                  success  uid:1000",
+  "8        107  2026-03-01T10:01:00.000Z    pause                        success  uid:1000",
+  "9        108  2026-03-01T10:01:30.000Z  request UNPAUSE                success  uid:1000",
+  "10       109  2026-03-01T10:01:30.000Z    unpause                      success  uid:1000",
+  "11       110  2026-03-01T10:02:00.000Z  health_status unhealthy        success  healthcheck",
+  "12       111  2026-03-01T10:02:00.000Z  request KILL (unhealthy)       success  healthcheck",
+  "13       112  2026-03-01T10:02:00.000Z    kill SIGKILL                 success  healthcheck",
+  "14       113  2026-03-01T10:02:01.000Z  died (137)                     success  runtime:conmon",
+  "15       114  2026-03-01T10:02:01.000Z  request RESTART                success  policy:restart",
+  "16       115  2026-03-01T10:02:02.000Z    restart (policy, attempt 1)  success  policy:restart",
+  "17       116  2026-03-01T10:02:02.000Z    init                         success  policy:restart",
+  "18       117  2026-03-01T10:02:02.000Z    start                        success  policy:restart",
+  "19       118  2026-03-01T10:02:30.000Z  request UNPAUSE                failure  uid:1000        CTR_STATE_INVALID: container 0123456789ab is not paused: ca…",
+  "20       119  2026-03-01T10:03:00.000Z  request STOP                   success  uid:0",
+  "21       120  2026-03-01T10:03:10.000Z    stop SIGKILL                 success  uid:0",
+  "22       121  2026-03-01T10:03:10.000Z  died (137)                     success  runtime:conmon",
 ]);
 
 const TIMELINE = lines([
@@ -50,7 +52,7 @@ const TIMELINE = lines([
   "+2m00s  healthcheck     probe                        health: unhealthy",
   "+2m00s  healthcheck     KILL (unhealthy)             kill SIGKILL",
   "+2m01s  runtime:conmon  died (137)                   running → exited(137)",
-  "+2m02s  policy:restart  restart (policy, attempt 1)  exited(137) → running",
+  "+2m01s  policy:restart  restart (policy, attempt 1)  exited(137) → running",
   "+2m30s  uid:1000        UNPAUSE                      refused: container 0123456…",
   "+3m00s  uid:0           STOP                         stop SIGKILL",
   "+3m10s  runtime:conmon  died (137)                   running → exited(137)",
@@ -71,7 +73,7 @@ const RUNNING = lines([
   "+2m00s  healthcheck     probe                        health: unhealthy",
   "+2m00s  healthcheck     KILL (unhealthy)             kill SIGKILL",
   "+2m01s  runtime:conmon  died (137)                   running → exited(137)",
-  "+2m02s  policy:restart  restart (policy, attempt 1)  exited(137) → running",
+  "+2m01s  policy:restart  restart (policy, attempt 1)  exited(137) → running",
 ]);
 
 describe("history table", () => {
@@ -101,7 +103,7 @@ describe("history --timeline", () => {
   });
 
   it("runs a running container's last bar to now", () => {
-    expect(timeline(lifeEvents().slice(0, 16), { width: 80, now: LIFE_END })).toBe(RUNNING);
+    expect(timeline(lifeEvents().slice(0, 18), { width: 80, now: LIFE_END })).toBe(RUNNING);
   });
 
   it("keeps every line within a narrow terminal's width", () => {
