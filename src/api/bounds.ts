@@ -89,3 +89,9 @@ export function unknownFields(schema: z.ZodType, value: unknown, path: string[] 
   }
   return [];
 }
+
+/** The most lines `logs --tail` may ask for: the daemon holds that many lines while it reads. */
+export const MAX_LOG_TAIL = 100_000;
+
+/** A `--since`/`--until` argument (RFC3339, Unix seconds or a duration) is short. */
+export const MAX_TIME_ARG_LENGTH = 64;

@@ -9,6 +9,7 @@ import { InvalidArgError } from "../errors.js";
 import { UnsupportedError } from "../errors.js";
 import { signalName } from "../signals.js";
 import { batchCommand } from "./batch-commands.js";
+import { LogsInput, logWindowOf } from "./logs-query.js";
 import { defineOperation, type Operation } from "./operation.js";
 import {
   BatchInput,
@@ -102,7 +103,9 @@ export function operationTable(service: ContainerService): OperationTable {
     inspect: defineOperation("inspect", RefInput, ({ ref }) =>
       Promise.resolve(service.inspect(ref)),
     ),
-    logs: defineOperation("logs", RefInput, ({ ref }) => service.logs(ref)),
+    logs: defineOperation("logs", LogsInput, ({ ref, ...selection }) =>
+      service.logs(ref, logWindowOf(selection)),
+    ),
     history: defineOperation("history", HistoryInput, ({ ref, all }) =>
       service.history(ref, all ?? false),
     ),

@@ -59,6 +59,7 @@ const verb = verbOf(() => import("./verbs.js"));
 const imageVerb = verbOf(() => import("./image-verbs.js"));
 const lookVerb = verbOf(() => import("./top-stats-verbs.js"));
 const healthVerb = verbOf(() => import("./health-verbs.js"));
+const logsVerb = verbOf(() => import("./logs-verbs.js"));
 
 program
   .command("serve")
@@ -121,6 +122,10 @@ program
   .option(
     "--default-network <mode>",
     "network of a container whose create names none: bridge (default), none or host",
+  )
+  .option(
+    "--network-state <dir>",
+    "host-wide bridge address leases and published-port claims, shared by every berth daemon on the host (default /run/berth)",
   )
   .option(
     "--log-size-max <bytes>",
@@ -571,9 +576,16 @@ program
   .action(verb("replay"));
 program
   .command("logs")
-  .description("show a container's output")
-  .argument("<container>")
-  .action(verb("logs"));
+  .description("show containers' output; with several, each line names its container")
+  .argument("<containers...>")
+  .option("-f, --follow", "keep printing new output until the container exits or is removed")
+  .option("--tail <n>", "only the last n lines (-1: all)", "-1")
+  .option("--since <time>", "output since this time: RFC3339, Unix seconds, or a duration (10m)")
+  .option("--until <time>", "output until this time: RFC3339, Unix seconds, or a duration")
+  .option("-t, --timestamps", "start each line with its time (RFC3339Nano)")
+  .option("-n, --names", "name each container by its name, not its id, when showing several")
+  .addHelpText("after", "\nExample:\n  berth logs -f --tail 10 web")
+  .action(logsVerb("logs"));
 program
   .command("top")
   .description("show a running container's processes")

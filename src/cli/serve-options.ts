@@ -48,6 +48,8 @@ export interface ServeFlags {
   logSizeMax?: number;
   /** The network of a container whose create names none. */
   defaultNetwork?: string;
+  /** `--network-state DIR`: host-wide address leases and port claims, shared by every daemon. */
+  networkState?: string;
 }
 
 /** A whole number of at least 1 for `flag`, or undefined when the flag was not given. */
@@ -137,6 +139,7 @@ export function daemonOptions(
     ...(flags.defaultNetwork !== undefined
       ? { defaultNetwork: defaultNetwork(flags.defaultNetwork) }
       : {}),
+    ...(flags.networkState !== undefined ? { networkState: flags.networkState } : {}),
     ...(rest.log ? { log: rest.log } : {}),
   };
 }

@@ -4,18 +4,12 @@
  * the API keeps the seed's strict errors.
  */
 import type { ExecOptions } from "./exec.js";
-import { once } from "node:events";
 import { createReadStream } from "node:fs";
 import { open, readFile, rename, rm as removeFile, stat } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { BerthClient } from "../client/index.js";
-import {
-  CtrStateInvalidError,
-  CtrStoppedError,
-  InternalError,
-  InvalidArgError,
-} from "../errors.js";
+import { CtrStateInvalidError, CtrStoppedError, InvalidArgError } from "../errors.js";
 import { parseTimeArg, type CloudEvent, type EventQuery } from "../events/index.js";
 import { publishedPorts, type ContainerRecord } from "../machines/index.js";
 import { inspectAt } from "./audit-verbs.js";
@@ -432,29 +426,6 @@ export async function inspect(s: string, ref: string, opts: { at?: string; all?:
   if (opts.at !== undefined) return inspectAt(s, ref, opts.at, opts.all ?? false);
   if (opts.all) throw new InvalidArgError("inspect --all needs --at: now, a name has one holder");
   json(await client(s).call<ContainerRecord>("GET", `/containers/${enc(ref)}`));
-}
-
-/**
- * Streams the log to stdout and stderr as the daemon reads it: the answer is a
- * JSON array with one element per line, so each line is printed as it comes,
- * at the pace the terminal or pipe takes it.
- */
-export async function logs(s: string, ref: string) {
-  let complete = false;
-  for await (const raw of client(s).lines(`/containers/${enc(ref)}/logs`)) {
-    if (raw === "[") continue;
-    if (raw === "]") {
-      complete = true;
-      continue;
-    }
-    const l = JSON.parse(raw.endsWith(",") ? raw.slice(0, -1) : raw) as {
-      stream: string;
-      text: string;
-    };
-    const dest = l.stream === "stderr" ? process.stderr : process.stdout;
-    if (!dest.write(`${l.text}\n`)) await once(dest, "drain");
-  }
-  if (!complete) throw new InternalError("the daemon ended the log stream before its end");
 }
 
 /** Events per container, in the order each first appears (the oldest holder of a name first). */

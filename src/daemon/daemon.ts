@@ -68,6 +68,8 @@ export interface DaemonOptions {
   logSizeMax?: number;
   /** The network of a container whose create names none (bridge unless set). */
   defaultNetwork?: ServiceDeps["defaultNetwork"];
+  /** Host-wide address leases and port claims, shared by every daemon on the host (default /run/berth). */
+  networkState?: string;
   version: string;
   log?: (line: string) => void;
 }
@@ -167,7 +169,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     storage,
     artifacts: storage,
     checkpointer: new LinuxCheckpointer(options.root),
-    network: new LinuxNetwork({ root: options.root }),
+    network: new LinuxNetwork({
+      root: options.root,
+      ...(options.networkState !== undefined
+        ? { networkState: resolve(options.networkState) }
+        : {}),
+    }),
     imageStore: new ImageStore(runtime.layout),
     volumeStore: new VolumeStore(runtime.layout.root),
     root: runtime.layout.root,

@@ -1,12 +1,14 @@
 /**
  * Host ports published by containers. portmap only writes DNAT rules, so the
  * kernel would let two containers take one port; berth keeps the table of
- * ports it gave out, and also checks that no host process listens there.
+ * ports it gave out, claims each in the host-wide folder other daemons read
+ * (port-claims.ts), and also checks that no host process listens there.
  */
 import * as dgram from "node:dgram";
 import * as net from "node:net";
 import { PortInUseError } from "../errors.js";
 import type { PortMapping } from "../machines/index.js";
+import { PortClaims } from "./port-claims.js";
 
 const keyOf = (p: PortMapping) => `${p.hostIp ?? "0.0.0.0"}:${p.hostPort}/${p.protocol}`;
 /** A port on all addresses clashes with the same port on any one address. */
@@ -38,14 +40,36 @@ function probe(p: PortMapping): Promise<number> {
 
 export class HostPorts {
   private readonly held = new Map<string, string>();
+  /** What each container published, for releasing its host-wide claims. */
+  private readonly published = new Map<string, PortMapping[]>();
+  private readonly claims: PortClaims | undefined;
 
-  /** Marks `ports` (already bound) as `id`'s, as after a daemon restart. */
-  adopt(id: string, ports: readonly PortMapping[]): void {
-    for (const p of ports) this.held.set(keyOf(p), id);
+  /** `claimDir`: the host-wide claim folder; without it only this daemon's table is checked. */
+  constructor(claimDir?: string) {
+    this.claims = claimDir !== undefined ? new PortClaims(claimDir) : undefined;
   }
 
-  release(id: string): void {
+  /** Marks `ports` (already bound and claimed) as `id`'s, as after a daemon restart. */
+  adopt(id: string, ports: readonly PortMapping[]): void {
+    for (const p of ports) this.held.set(keyOf(p), id);
+    this.published.set(id, [...ports]);
+  }
+
+  /** Whether `id` is a container this daemon holds ports for. */
+  private holds(id: string): boolean {
+    return this.published.has(id);
+  }
+
+  async release(id: string): Promise<void> {
     for (const [k, owner] of this.held) if (owner === id) this.held.delete(k);
+    const ports = this.published.get(id) ?? [];
+    this.published.delete(id);
+    for (const p of ports) await this.claims?.release(id, p);
+  }
+
+  /** Drops the host-wide claims of containers `drop` names (this daemon's, left by a crash). */
+  async sweep(drop: (id: string) => boolean): Promise<string[]> {
+    return (await this.claims?.sweep((id) => !this.holds(id) && drop(id))) ?? [];
   }
 
   /**
@@ -55,10 +79,14 @@ export class HostPorts {
   async reserve(id: string, ports: readonly PortMapping[]): Promise<PortMapping[]> {
     const out: PortMapping[] = [];
     try {
-      for (const p of ports) out.push(await this.reserveOne(id, p));
+      for (const p of ports) {
+        const got = await this.reserveOne(id, p);
+        out.push(got);
+        this.published.set(id, [...(this.published.get(id) ?? []), got]);
+      }
       return out;
     } catch (err) {
-      for (const p of out) this.held.delete(keyOf(p));
+      await this.release(id);
       throw err;
     }
   }
@@ -83,6 +111,13 @@ export class HostPorts {
       // Taken by another container while we probed, or (for a random port) one we gave out.
       if (taken(got)) continue;
       this.held.set(keyOf(got), id);
+      if (this.claims && !(await this.claims.claim(id, got, (o) => this.holds(o)))) {
+        this.held.delete(keyOf(got));
+        if (p.hostPort === 0) continue;
+        throw new PortInUseError(
+          `host port ${keyOf(p)} is already published by a container of another berth daemon`,
+        );
+      }
       return got;
     }
     throw new PortInUseError(`no free host port for ${keyOf(p)}`);

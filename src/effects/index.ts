@@ -9,6 +9,8 @@ export type {
   ContainerSpec,
   Created,
   ExitInfo,
+  FollowItem,
+  FollowOptions,
   LogLine,
   RuncState,
   RuncStatus,

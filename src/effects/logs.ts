@@ -20,7 +20,7 @@ type Stream = LogLine["stream"];
  * stream (stdout and stderr interleave freely) and the joined line takes the
  * time of its first fragment. Malformed records are skipped.
  */
-class LineJoiner {
+export class LineJoiner {
   private readonly pending = new Map<Stream, LogLine>();
 
   /** The line this record completes, if it completes one. */

@@ -13,16 +13,32 @@ export const SUBNET = "10.89.0.0/24";
 export const GATEWAY = "10.89.0.1";
 export const PREFIX_LENGTH = 24;
 
-/** Folders below the berth root that network setup writes. */
+/**
+ * Where host-wide network state lives by default. Every daemon on the host
+ * shares berth0 and its subnet, so they must share the record of who holds
+ * what; /run is a tmpfs, so the record goes with the namespaces at a reboot.
+ */
+export const DEFAULT_NETWORK_STATE = "/run/berth";
+
+/** Folders that network setup writes. */
 export interface NetworkDirs {
-  /** One bind-mounted network namespace file per container. */
+  /** Below the daemon's root: one bind-mounted network namespace file per container. */
   netns: string;
-  /** host-local's data dir: `<dataDir>/<network>/<ip>` is a lease naming its container. */
+  /**
+   * Host-wide: host-local's data dir, `<dataDir>/<network>/<ip>` a lease whose
+   * first line is its container's id. host-local locks it, so daemons share it.
+   */
   ipamData: string;
+  /** Host-wide: one claim file per published host port (see host-ports.ts). */
+  ports: string;
 }
 
-export function networkDirs(root: string): NetworkDirs {
-  return { netns: path.join(root, "netns"), ipamData: path.join(root, "cni", "networks") };
+export function networkDirs(root: string, state: string = DEFAULT_NETWORK_STATE): NetworkDirs {
+  return {
+    netns: path.join(root, "netns"),
+    ipamData: path.join(state, "cni", "networks"),
+    ports: path.join(state, "ports"),
+  };
 }
 
 /** The bridge network's chain, in ADD order (DEL runs it backwards). */

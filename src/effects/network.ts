@@ -38,9 +38,11 @@ export interface LinuxNetworkOptions {
   cniPath?: string;
   /** The host's resolv.conf, read for containers given no --dns. Default /etc/resolv.conf. */
   resolvConf?: string;
+  /** The host-wide folder of address leases and port claims, shared by every daemon. Default /run/berth. */
+  networkState?: string;
 }
 
-/** What one live container holds, for the sweep. */
+/** One container the daemon's journal knows, removed ones too, with what it holds, for the sweep. */
 export interface LiveNetwork {
   id: string;
   attachment?: NetworkAttachment;
@@ -75,11 +77,12 @@ export class LinuxNetwork {
   private readonly dirs: NetworkDirs;
   private readonly cniPath: string;
   private readonly hostResolv: string;
-  readonly ports = new HostPorts();
+  readonly ports: HostPorts;
 
   constructor(options: LinuxNetworkOptions) {
     this.layout = layout(options.root);
-    this.dirs = networkDirs(this.layout.root);
+    this.dirs = networkDirs(this.layout.root, options.networkState);
+    this.ports = new HostPorts(this.dirs.ports);
     this.cniPath = options.cniPath ?? DEFAULT_CNI_PATH;
     this.hostResolv = options.resolvConf ?? "/etc/resolv.conf";
   }
@@ -164,7 +167,7 @@ export class LinuxNetwork {
       // Not under `signal`: what was half made must go even when the caller gave up.
       await this.delChain(id, netns, ports, prevResult).catch(() => undefined);
       await deleteNetns(netns).catch(() => undefined);
-      this.ports.release(id);
+      await this.ports.release(id).catch(() => undefined);
       throw err;
     }
   }
@@ -210,32 +213,35 @@ export class LinuxNetwork {
         await deleteNetns(netns);
       }
     }
-    this.ports.release(id);
+    await this.ports.release(id);
   }
 
   /**
    * After a restart: takes back the ports of live attachments, and releases
-   * every address lease and namespace whose container is not among them (it
-   * was removed, or the daemon died between setup and its journaling).
+   * every address lease, port claim and namespace of this daemon whose
+   * container holds no attachment (it was removed, or the daemon died between
+   * setup and its journaling). `known` is every container of the journal; a
+   * namespace file in this root also marks its id as this daemon's. Leases and
+   * claims of other daemons, which share the folders, are never touched.
    * Returns the ids released.
    */
-  async sweep(live: readonly LiveNetwork[]): Promise<string[]> {
+  async sweep(known: readonly LiveNetwork[]): Promise<string[]> {
     const attached = new Set<string>();
-    for (const l of live) {
-      if (l.attachment?.mode !== "bridge") continue;
-      attached.add(l.id);
-      this.ports.adopt(l.id, l.attachment.ports);
+    const ours = new Set<string>();
+    for (const k of known) {
+      ours.add(k.id);
+      if (k.attachment?.mode !== "bridge") continue;
+      attached.add(k.id);
+      this.ports.adopt(k.id, k.attachment.ports);
     }
     const orphans = new Map<string, string | undefined>();
-    const leaseDir = path.join(this.dirs.ipamData, NETWORK_NAME);
-    for (const name of await readdirOrEmpty(leaseDir)) {
-      // Lease files are named by address; the others are host-local's lock and cursor.
-      if (!/^\d+\.\d+\.\d+\.\d+$/.test(name)) continue;
-      const owner = (await fs.readFile(path.join(leaseDir, name), "utf8")).split(/\r?\n/)[0] ?? "";
-      if (owner && !attached.has(owner)) orphans.set(owner, name);
-    }
     for (const name of await readdirOrEmpty(this.dirs.netns)) {
-      if (!attached.has(name) && !orphans.has(name)) orphans.set(name, undefined);
+      ours.add(name);
+      if (!attached.has(name)) orphans.set(name, undefined);
+    }
+    const leaseDir = path.join(this.dirs.ipamData, NETWORK_NAME);
+    for (const [ip, owner] of await leaseOwners(leaseDir)) {
+      if (ours.has(owner) && !attached.has(owner)) orphans.set(owner, ip);
     }
     for (const [id, ip] of orphans) {
       const netns = safeJoin(this.dirs.netns, id);
@@ -243,10 +249,31 @@ export class LinuxNetwork {
       await this.delChain(id, netns, [], prev).catch(() => undefined);
       await deleteNetns(netns);
       // A DEL that could not finish must not keep the address taken forever.
-      if (ip) await fs.rm(path.join(leaseDir, ip), { force: true });
+      if (ip) await removeLeaseOf(leaseDir, ip, id);
     }
-    return [...orphans.keys()];
+    const unclaimed = await this.ports.sweep((id) => ours.has(id) && !attached.has(id));
+    return [...new Set([...orphans.keys(), ...unclaimed])];
   }
+}
+
+/** Every lease in `leaseDir`: address to the container id on its first line. */
+async function leaseOwners(leaseDir: string): Promise<Map<string, string>> {
+  const owners = new Map<string, string>();
+  for (const name of await readdirOrEmpty(leaseDir)) {
+    // Lease files are named by address; the others are host-local's lock and cursor.
+    if (!/^\d+\.\d+\.\d+\.\d+$/.test(name)) continue;
+    const text = await fs.readFile(path.join(leaseDir, name), "utf8").catch(() => "");
+    const owner = text.split(/\r?\n/)[0] ?? "";
+    if (owner) owners.set(name, owner);
+  }
+  return owners;
+}
+
+/** Removes the lease of `ip` only while it still names `id`: another daemon may have taken the address since. */
+async function removeLeaseOf(leaseDir: string, ip: string, id: string): Promise<void> {
+  const file = path.join(leaseDir, ip);
+  const text = await fs.readFile(file, "utf8").catch(() => "");
+  if ((text.split(/\r?\n/)[0] ?? "") === id) await fs.rm(file, { force: true });
 }
 
 async function readdirOrEmpty(dir: string): Promise<string[]> {

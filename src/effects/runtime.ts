@@ -11,6 +11,7 @@ import { spawnConmon, waitConmonExit } from "./conmon.js";
 import { clearExitFiles, readExitFile, readPreviousExitFile } from "./exit-file.js";
 import { resolveUser } from "./user-resolve.js";
 import { readK8sLog, streamK8sLog } from "./logs.js";
+import { followK8sLog } from "./log-follow.js";
 import { isMounted, mountOverlay, mountsUnder, unmountOverlay } from "./overlay.js";
 import {
   assertContainerId,
@@ -31,6 +32,8 @@ import type {
   ContainerSpec,
   Created,
   ExitInfo,
+  FollowItem,
+  FollowOptions,
   LogLine,
   RuncState,
   TerminalSize,
@@ -259,6 +262,10 @@ export class LinuxRuntime implements ContainerRuntime {
 
   logLines(id: string): AsyncIterable<LogLine> {
     return streamK8sLog(this.paths(id).log);
+  }
+
+  followLogs(id: string, options: FollowOptions): AsyncIterable<FollowItem> {
+    return followK8sLog(this.paths(id).log, options);
   }
 
   attach(id: string, signal?: AbortSignal): Promise<AttachSession> {

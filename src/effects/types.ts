@@ -53,6 +53,21 @@ export interface LogLine {
   text: string;
 }
 
+/** A log line, or the mark that everything in the log when following began has been given. */
+export type FollowItem = { line: LogLine } | { caughtUp: true };
+
+export interface FollowOptions {
+  /**
+   * True once no more output can come (the container is gone, or it has
+   * exited and will not start again). Asked before each read, so the read
+   * after the first `true` takes whatever was written before the end.
+   */
+  ended(): boolean;
+  /** Stops following at once (the client went away). */
+  signal?: AbortSignal;
+  pollMs?: number;
+}
+
 /** A terminal's size in character cells. */
 export interface TerminalSize {
   width: number;
@@ -124,6 +139,8 @@ export interface ContainerRuntime {
   readLogs(id: string): Promise<LogLine[]>;
   /** The container's log lines as they are read from its log file, never the whole file at once. */
   logLines(id: string): AsyncIterable<LogLine>;
+  /** The log from its start, then each line as it is written, until `options.ended()` and drained. */
+  followLogs(id: string, options: FollowOptions): AsyncIterable<FollowItem>;
   /**
    * Connects to the attach socket of a created or running container. Output
    * written before this resolves is not seen (it is in the log).

@@ -32,5 +32,5 @@ export {
   type EventQuery,
   type ResolvedQuery,
 } from "./query.js";
-export { parseDuration, parseTimeArg } from "./time.js";
+export { parseDuration, parseTimeArg, rfc3339Ms } from "./time.js";
 export { apiSubject, eventSubjects, hostSubjects } from "./subjects.js";

@@ -70,6 +70,14 @@ function parseDateTime(raw: string): number | undefined {
 }
 
 /**
+ * An RFC3339 time (conmon's RFC3339Nano log times among them) as milliseconds
+ * since the epoch, keeping the fraction below a millisecond; NaN when it is not one.
+ */
+export function rfc3339Ms(raw: string): number {
+  return parseDateTime(raw) ?? NaN;
+}
+
+/**
  * A `--since` or `--until` argument as milliseconds since the epoch (possibly
  * fractional). Throws InvalidArgError naming the accepted forms.
  */

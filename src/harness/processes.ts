@@ -9,6 +9,7 @@ import { createServer, connect as netConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
+import { LinuxNetwork } from "../effects/index.js";
 import { repoRoot } from "./repo.js";
 
 /** The compiled CLI; tests, demo and bench run it as a user would. */
@@ -125,8 +126,9 @@ export async function startBerth(
   /**
    * `cwd`: the daemon's working folder, where a relative path would resolve;
    * `root`: its root, when the test gives one (a small tmpfs, say); the test then removes it;
-   * `network`: the daemon's default network, `none` unless a test asks for the bridge: test
-   * daemons run side by side, and CNI's per-root leases would hand two of them one address.
+   * `network`: the daemon's default network, `none` unless a test asks for the bridge. Daemons
+   * side by side share one host-wide lease folder, so bridge would be safe; it is left off for
+   * cost: every bridge start runs the CNI chain and iptables, serialized host-wide by their locks.
    */
   options: {
     nats?: string;
@@ -207,13 +209,19 @@ export async function startBerth(
   return berth;
 }
 
-/** Kills and deletes every container runc knows under a root and unmounts its overlays. */
+/**
+ * Kills and deletes every container runc knows under a root, releases the
+ * host-wide leases and port claims of its bridge containers, and unmounts its
+ * overlays and namespaces.
+ */
 export async function cleanRoot(root: string): Promise<void> {
   const runcRoot = join(root, "runc");
   const list = await execa("runc", ["--root", runcRoot, "list", "-q"], { reject: false });
   for (const id of list.stdout.split("\n").filter(Boolean)) {
     await execa("runc", ["--root", runcRoot, "delete", "--force", id], { reject: false });
   }
+  // The leases and claims outlive the root in /run/berth: a stop must not leave them taken.
+  await new LinuxNetwork({ root }).sweep([]).catch(() => undefined);
   const mounts = await execa(
     "sh",
     ["-c", `grep -F ' ${root}/' /proc/self/mountinfo | cut -d' ' -f5`],

@@ -36,6 +36,7 @@ import { IdempotentRequests } from "./idempotency.js";
 import { ImageService, type AddedImage } from "./image-service.js";
 import { VolumeService } from "./volume-service.js";
 import type { VolumeStore } from "../volumes/index.js";
+import type { LogWindow } from "./log-window.js";
 import { ContainerQueries, listContainers } from "./queries.js";
 import type { HostPorts } from "./runtime-effects.js";
 import { restoreAndReconcile } from "./startup.js";
@@ -342,13 +343,22 @@ export class ContainerService {
     return this.queries.rootfsPath(ref);
   }
 
-  logs(ref: string): Promise<LogLine[]> {
-    return this.queries.logs(ref);
+  logs(ref: string, window: LogWindow = {}): Promise<LogLine[]> {
+    return this.queries.logs(ref, window);
   }
 
   /** The log streamed a line at a time; throws at once for a reference that fits no container. */
   logLines(ref: string): AsyncIterable<LogLine> {
     return this.queries.logLines(ref);
+  }
+
+  /** The log lines a window selects, optionally followed; see `ContainerQueries.logWindow`. */
+  logWindow(
+    ref: string,
+    window: LogWindow & { follow?: boolean },
+    signal?: AbortSignal,
+  ): AsyncIterable<LogLine> {
+    return this.queries.logWindow(ref, window, signal);
   }
 
   /** A container's events; with `all`, those of every container that carried the name `ref`. */

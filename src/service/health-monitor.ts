@@ -34,6 +34,8 @@ interface Run {
   streak: number;
   timer?: NodeJS.Timeout;
   abort: AbortController;
+  /** The probe under way: a `healthcheck run` meanwhile shares it, so a flood runs one probe. */
+  inFlight?: Promise<HealthStatus>;
 }
 
 /** The healthcheck is the actor of what it journals and asks for. */
@@ -149,7 +151,14 @@ export class HealthMonitor {
   }
 
   /** Runs one probe and applies its result, unless the run ended meanwhile. */
-  private async probe(id: string, run: Run): Promise<HealthStatus> {
+  private probe(id: string, run: Run): Promise<HealthStatus> {
+    run.inFlight ??= this.probeOnce(id, run).finally(() => {
+      run.inFlight = undefined;
+    });
+    return run.inFlight;
+  }
+
+  private async probeOnce(id: string, run: Run): Promise<HealthStatus> {
     const entry = this.pool.byId(id);
     const record = entry ? recordOf(entry) : undefined;
     const check = record?.healthcheck;

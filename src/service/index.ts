@@ -11,6 +11,7 @@ export {
 } from "./container-service.js";
 export { provideMachine, type MachineDeps, type ProvidedMachine } from "./actor-machine.js";
 export { startOrder } from "./dependencies.js";
+export { inTimeWindow, windowed, type LogWindow } from "./log-window.js";
 export { Registry } from "./registry.js";
 export {
   runtimeEffects,

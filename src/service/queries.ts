@@ -3,12 +3,13 @@
  * the journal), history, logs and the root filesystem's path. None of them
  * waits in a container's queue.
  */
-import type { LogLine } from "../effects/index.js";
+import type { FollowItem, FollowOptions, LogLine } from "../effects/index.js";
 import { InvalidArgError } from "../errors.js";
 import type { CloudEvent } from "../events/index.js";
-import { replay, type ContainerRecord } from "../machines/index.js";
+import { replay, restartDue, type ContainerRecord } from "../machines/index.js";
 import type { Journal } from "../store/index.js";
 import type { ActorPool } from "./actor-pool.js";
+import { asItems, windowed, type LogWindow } from "./log-window.js";
 import type { RootfsStorage } from "./runtime-effects.js";
 
 /** Live containers, newest first; with `all` false, only running and paused ones. */
@@ -25,6 +26,7 @@ export interface QueryDeps {
   runtime: {
     readLogs(id: string): Promise<LogLine[]>;
     logLines(id: string): AsyncIterable<LogLine>;
+    followLogs(id: string, options: FollowOptions): AsyncIterable<FollowItem>;
   };
   storage: RootfsStorage;
 }
@@ -46,13 +48,54 @@ export class ContainerQueries {
     return this.deps.storage.rootfsPath(this.inspect(ref).id);
   }
 
-  logs(ref: string): Promise<LogLine[]> {
-    return this.deps.runtime.readLogs(this.inspect(ref).id);
+  /** The lines a window selects, whole: for answers that must fit in one message (NATS). */
+  async logs(ref: string, window: LogWindow = {}): Promise<LogLine[]> {
+    const lines: LogLine[] = [];
+    for await (const line of this.logWindow(ref, window)) lines.push(line);
+    return lines;
   }
 
   /** The log as a stream of lines; the reference is resolved (or refused) at once. */
   logLines(ref: string): AsyncIterable<LogLine> {
     return this.deps.runtime.logLines(this.inspect(ref).id);
+  }
+
+  /**
+   * The lines of the log the window selects, read once; with `follow`, then
+   * each new line until the container is removed, or has exited with no
+   * restart coming and its log is drained, or `until` has passed. The
+   * reference is resolved (or refused) at once.
+   */
+  logWindow(
+    ref: string,
+    window: LogWindow & { follow?: boolean },
+    signal?: AbortSignal,
+  ): AsyncIterable<LogLine> {
+    const { id } = this.inspect(ref);
+    const { until } = window;
+    const source = window.follow
+      ? this.deps.runtime.followLogs(id, {
+          ended: () => this.outputEnded(id) || (until !== undefined && Date.now() > until),
+          ...(signal ? { signal } : {}),
+        })
+      : asItems(this.deps.runtime.logLines(id));
+    return windowed(source, window);
+  }
+
+  /**
+   * Whether container `id` can write no more output: removed, or at rest
+   * (no command under way, so a restart in progress keeps it open) outside
+   * running and paused with no policy restart due. Podman's `logs -f` ends
+   * when the container exits; a restart through berth is not an end.
+   */
+  private outputEnded(id: string): boolean {
+    const entry = this.pool.byId(id);
+    if (!entry) return true;
+    const snapshot = entry.actor.getSnapshot();
+    if (!snapshot.hasTag("settled")) return false;
+    const record = snapshot.context.record;
+    if (record.state === "running" || record.state === "paused") return false;
+    return !restartDue(record);
   }
 
   history(ref: string): Promise<CloudEvent[]> {

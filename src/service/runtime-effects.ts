@@ -47,8 +47,11 @@ export interface Checkpointer {
 export interface NetworkPort {
   setup(spec: ContainerSpec, signal?: AbortSignal): Promise<NetworkAttachment | undefined>;
   teardown(id: string, attachment: NetworkAttachment | undefined): Promise<void>;
-  /** After a restart: keeps what `live` holds, releases the rest; the ids released. */
-  sweep(live: readonly { id: string; attachment?: NetworkAttachment }[]): Promise<string[]>;
+  /**
+   * After a restart: keeps what the attachments among `known` (every container
+   * of this journal, removed ones too) hold, releases what the others left; the ids released.
+   */
+  sweep(known: readonly { id: string; attachment?: NetworkAttachment }[]): Promise<string[]>;
 }
 
 export interface HostPorts {

@@ -5,7 +5,12 @@
  */
 import { randomUUID } from "node:crypto";
 import type { ContainerRuntime } from "../effects/index.js";
-import { restartDue, runtimeMounted, type ContainerRecord } from "../machines/index.js";
+import {
+  restartDue,
+  runtimeMounted,
+  type ContainerRecord,
+  type NetworkAttachment,
+} from "../machines/index.js";
 import type { Journal } from "../store/index.js";
 import type { NetworkPort } from "./runtime-effects.js";
 import { reconcileMeta, recordOf, type ActorPool, type Entry } from "./actor-pool.js";
@@ -27,18 +32,22 @@ export async function restoreAndReconcile(
   /** Told each container's id once it is reconciled (or needed none): automatic removal looks then. */
   reconciled: (id: string) => Promise<void> = () => Promise.resolve(),
 ): Promise<void> {
+  // Removed ones too: the network sweep may release only what belongs to a container of this journal.
+  const known: { id: string; attachment?: NetworkAttachment }[] = [];
   for (const raw of await deps.journal.projections()) {
     const record = raw as ContainerRecord;
-    if (record.state === "removed") pool.registry.bury(record);
-    else pool.spawn(record);
+    if (record.state === "removed") {
+      pool.registry.bury(record);
+      known.push({ id: record.id });
+    } else pool.spawn(record);
   }
   // Before any container runs again: addresses, ports and namespaces no record holds are released.
-  const held = pool.all().map((e) => {
+  for (const e of pool.all()) {
     const r = recordOf(e);
-    return { id: r.id, ...(r.networkAttachment ? { attachment: r.networkAttachment } : {}) };
-  });
+    known.push({ id: r.id, ...(r.networkAttachment ? { attachment: r.networkAttachment } : {}) });
+  }
   // A sweep that fails (iptables busy, say) must not keep the daemon down; the next start sweeps again.
-  await deps.network?.sweep(held).catch(() => undefined);
+  await deps.network?.sweep(known).catch(() => undefined);
   // One `runc list` instead of a `runc state` per container keeps start-up fast on big roots.
   const inRuntime = new Set(await deps.runtime.list().catch(() => []));
   const toCheck: Entry[] = [];

@@ -134,6 +134,9 @@ class Worker {
           c.call<ContainerRecord>("POST", "/containers", {
             image: "busybox",
             command: ["sleep", "1000"],
+            // The model's containers have a healthcheck that only a probe on request runs.
+            healthCmd: "true",
+            healthInterval: "disable",
           }),
         { op: "create" },
       );

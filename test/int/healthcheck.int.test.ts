@@ -192,6 +192,33 @@ describe("healthchecks", () => {
     await berth.ok("rm", "-f", "hc-slow");
   });
 
+  it("answers a flood of healthcheck runs with one probe at a time", async () => {
+    // Two probes at once would find the lock taken and fail, which retries 1 makes unhealthy.
+    await berth.ok(
+      "run",
+      "-d",
+      "--name",
+      "hc-flood",
+      "--health-cmd",
+      "mkdir /tmp/lock && sleep 0.5 && rmdir /tmp/lock",
+      "--health-interval",
+      "disable",
+      "--health-retries",
+      "1",
+      "busybox",
+      "sleep",
+      "1000",
+    );
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, () =>
+        api().call<{ status: string }>("POST", "/containers/hc-flood/healthcheck", {}),
+      ),
+    );
+    expect(new Set(answers.map((a) => a.status))).toEqual(new Set(["healthy"]));
+    expect(healthEvents(await history("hc-flood"))).toEqual(["starting", "healthy"]);
+    await berth.ok("rm", "-f", "hc-flood");
+  });
+
   it("refuses healthcheck run for a container without a healthcheck, or not running", async () => {
     await berth.ok("create", "--name", "hc-none", "busybox", "sleep", "1000");
     const none = await failure(api().call("POST", "/containers/hc-none/healthcheck", {}));

@@ -336,7 +336,7 @@ describe("NATS API", () => {
     expect(await fleet.call("h1", "ping", {})).toMatchObject({ host: "h1" });
   });
 
-  it("refuses an answer larger than NATS's max_payload with ANSWER_TOO_LARGE and keeps serving", async () => {
+  it("refuses an answer larger than NATS's max_payload with ANSWER_TOO_LARGE, keeps serving, and answers a tail of the same log", async () => {
     const conf = await tempDir("berth-natsconf-");
     running.push({ stop: () => rm(conf, { recursive: true, force: true }) });
     await writeFile(join(conf, "nats.conf"), "max_payload: 8192\n");
@@ -350,5 +350,11 @@ describe("NATS API", () => {
     ).rejects.toBeInstanceOf(AnswerTooLargeError);
     // The connection and the daemon are fine: a small answer still comes.
     expect((await fleet.call<ContainerRecord>("h1", "inspect", { ref: id })).id).toBe(id);
+    // The daemon selects the lines, so asking for fewer makes the answer fit.
+    const tail = await fleet.call<{ text: string }[]>("h1", "logs", { ref: id, tail: 3 });
+    expect(tail.map((l) => l.text)).toEqual(["4998", "4999", "5000"]);
+    await expect(fleet.call("h1", "logs", { ref: id, follow: true })).rejects.toThrow(
+      /follow: unknown field/,
+    );
   });
 });

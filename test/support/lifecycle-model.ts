@@ -13,6 +13,8 @@
  * Scope: containers created from busybox with `sleep 1000` and the default
  * restart policy "no", driven with `stop`/`restart` at timeout 0 and `kill`
  * with SIGKILL. Under those conditions every death is a SIGKILL: 128 + 9.
+ * Each has the healthcheck `true` with its timer disabled, so only the
+ * model's own `healthcheck` (Podman's `healthcheck run`) probes it.
  */
 
 /** The states a settled container can be in. `stopped` is transient: the automatic cleanup follows every exit. */
@@ -27,6 +29,8 @@ export interface ModelContainer {
   mounts: number;
   /** Detached exec sessions (`sleep 1000`) still running; absent: none. */
   sessions?: number;
+  /** Health as last journaled: each start makes it starting, a passing probe healthy. */
+  health?: "starting" | "healthy";
 }
 
 export const MODEL_OPS = [
@@ -47,6 +51,8 @@ export const MODEL_OPS = [
   "exec",
   // `sleep 1000`, detached: it runs until its container dies.
   "exec-d",
+  // `healthcheck run`: the probe `true` passes; only a change of health is journaled.
+  "healthcheck",
 ] as const;
 
 export type ModelOp = (typeof MODEL_OPS)[number];
@@ -126,6 +132,7 @@ const notRemovable = refuse(
 );
 
 const notExecutable = refuse(() => "can only create exec sessions on running containers");
+const notProbed = refuse((id) => `container ${id} is not running, its health is not checked`);
 const mount: Rule = { to: "same", journal: ["request", "mount"], mounts: (n) => n + 1 };
 const unmount: Rule = {
   to: "same",
@@ -135,7 +142,9 @@ const unmount: Rule = {
 const sync: Rule = { to: "same", journal: ["request", "sync"] };
 // An exit ends with the automatic cleanup (conmon's exit command in Podman): stopped becomes exited.
 const death = ["died", "cleanup"];
-const freshStart = ["init", "start"];
+// A container with a healthcheck starts every run anew: health starting, in the start's batch.
+const started = ["start", "health_status"];
+const freshStart = ["init", ...started];
 
 /** state x operation. Unmount of a running or paused container is decided in `predict` (it depends on the count). */
 const TABLE: Record<Exclude<ModelState, "removed">, Record<ModelOp, Rule>> = {
@@ -155,13 +164,14 @@ const TABLE: Record<Exclude<ModelState, "removed">, Record<ModelOp, Rule>> = {
     "rm-force": { to: "removed", journal: ["request", "remove"] },
     exec: notExecutable,
     "exec-d": notExecutable,
+    healthcheck: notProbed,
   },
   created: {
     init: alreadyCreated,
-    start: { to: "running", journal: ["request", "start"] },
+    start: { to: "running", journal: ["request", ...started] },
     // The init process waits on runc's exec fifo; stop kills it, and that is a death too.
     stop: { to: "exited", journal: ["request", "stop", ...death], deaths: 1 },
-    restart: { to: "running", journal: ["request", "restart", "start"] },
+    restart: { to: "running", journal: ["request", "restart", ...started] },
     kill: notKillable,
     pause: notPausable,
     unpause: notPaused,
@@ -174,6 +184,7 @@ const TABLE: Record<Exclude<ModelState, "removed">, Record<ModelOp, Rule>> = {
     "rm-force": { to: "removed", journal: ["request", "cleanup", "remove"] },
     exec: notExecutable,
     "exec-d": notExecutable,
+    healthcheck: notProbed,
   },
   running: {
     init: alreadyCreated,
@@ -200,6 +211,8 @@ const TABLE: Record<Exclude<ModelState, "removed">, Record<ModelOp, Rule>> = {
     },
     exec: { to: "same", journal: ["request", "exec_create", "exec_start", "exec_died"] },
     "exec-d": { to: "same", journal: ["request", "exec_create", "exec_start"] },
+    // Decided in `predict`: the journal depends on the health the model holds.
+    healthcheck: { to: "same", journal: [] },
   },
   paused: {
     init: alreadyCreated,
@@ -222,6 +235,7 @@ const TABLE: Record<Exclude<ModelState, "removed">, Record<ModelOp, Rule>> = {
     },
     exec: notExecutable,
     "exec-d": notExecutable,
+    healthcheck: notProbed,
   },
   exited: {
     init: { to: "created", journal: ["request", "init"] },
@@ -239,24 +253,26 @@ const TABLE: Record<Exclude<ModelState, "removed">, Record<ModelOp, Rule>> = {
     "rm-force": { to: "removed", journal: ["request", "remove"] },
     exec: notExecutable,
     "exec-d": notExecutable,
+    healthcheck: notProbed,
   },
 };
 
-const refusal = (m: ModelContainer, outcome: Outcome): Prediction => ({
+/** A refused request is journaled; a refused probe is not a request, and journals nothing. */
+const refusal = (m: ModelContainer, outcome: Outcome, op?: ModelOp): Prediction => ({
   outcome,
   next: m,
-  journal: ["request"],
+  journal: op === "healthcheck" ? [] : ["request"],
   deaths: [],
 });
 
 /** What the daemon must do with `op` on a container the model holds as `m`. */
 export function predict(m: ModelContainer, op: ModelOp): Prediction {
   if (m.state === "removed") {
-    return refusal(m, {
-      ok: false,
-      code: "CTR_REMOVED",
-      message: "container has already been removed",
-    });
+    return refusal(
+      m,
+      { ok: false, code: "CTR_REMOVED", message: "container has already been removed" },
+      op,
+    );
   }
   const sessions = m.sessions ?? 0;
   // libpod refuses to remove or unmount while exec sessions run; berth asks before the state.
@@ -272,7 +288,16 @@ export function predict(m: ModelContainer, op: ModelOp): Prediction {
     );
   }
   const rule = TABLE[m.state][op];
-  if ("refuse" in rule) return refusal(m, rule.refuse(m.id, m.state));
+  if ("refuse" in rule) return refusal(m, rule.refuse(m.id, m.state), op);
+  if (op === "healthcheck") {
+    const changed = m.health !== "healthy";
+    return {
+      outcome: { ok: true },
+      next: { ...m, health: "healthy" },
+      journal: changed ? ["health_status"] : [],
+      deaths: [],
+    };
+  }
   // A container's death kills its sessions: each one's exec_died comes just before its died.
   const journal = rule.journal.flatMap((a) =>
     a === "died" ? [...Array.from({ length: sessions }, () => "exec_died"), a] : [a],
@@ -284,13 +309,16 @@ export function predict(m: ModelContainer, op: ModelOp): Prediction {
   // A start clears the last exit code; a death sets it; anything else keeps it.
   let exitCode = m.exitCode;
   if (deaths.length > 0) exitCode = KILLED;
-  if (rule.journal.at(-1) === "start") exitCode = undefined;
+  if (rule.journal.includes("start")) exitCode = undefined;
+  // A start journals health starting; everything else leaves the health as it was.
+  const health = journal.includes("health_status") ? "starting" : m.health;
   const next: ModelContainer = {
     id: m.id,
     state,
     mounts: rule.mounts ? rule.mounts(m.mounts) : m.mounts,
     ...(exitCode === undefined ? {} : { exitCode }),
     ...(left > 0 ? { sessions: left } : {}),
+    ...(health ? { health } : {}),
   };
   return { outcome: { ok: true }, next, journal, deaths };
 }

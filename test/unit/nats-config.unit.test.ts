@@ -126,6 +126,13 @@ describe("serve flag --log-size-max", () => {
   });
 });
 
+describe("serve flag --network-state", () => {
+  it("maps the host-wide network state folder, and leaves the daemon's default when not given", () => {
+    expect(daemonOptions({ ...base, networkState: "/run/b2" }, rest).networkState).toBe("/run/b2");
+    expect(daemonOptions(base, rest)).not.toHaveProperty("networkState");
+  });
+});
+
 describe("NATS connection options", () => {
   it("split server lists given with commas or repeated flags", () => {
     expect(natsServers(["nats://a:1,nats://b:2", "nats://c:3"])).toEqual([
