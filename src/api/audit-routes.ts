@@ -9,6 +9,7 @@ import type { ContainerService } from "../service/index.js";
 import { verifyProjections } from "../service/index.js";
 import { verifyChain, type Journal } from "../store/index.js";
 import { sendJson } from "./http-io.js";
+import { flag } from "./route-input.js";
 import type { Handler } from "./router.js";
 
 /** An RFC3339 time or a global sequence number: where `inspect --at` and exports cut. */
@@ -87,7 +88,14 @@ export function auditRoutes(service: ContainerService, journal: Journal): Record
       const raw = url.searchParams.get("at");
       if (!raw) throw new InvalidArgError("inspect --at needs a time or a sequence number");
       const at = pointInTime(raw, "point in time");
-      sendJson(res, 200, await service.inspectAt(ref, (e) => before(e, at)));
+      const upTo = (e: CloudEvent) => before(e, at);
+      // `all`: every container that carried the name, as a list, as `inspect` of several is.
+      const all = flag(url, "all");
+      sendJson(
+        res,
+        200,
+        all ? await service.inspectAllAt(ref, upTo) : await service.inspectAt(ref, upTo),
+      );
     },
   };
 }

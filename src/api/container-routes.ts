@@ -48,7 +48,10 @@ export function containerRoutes(service: ContainerService): Record<string, Handl
     "GET /containers": serve(ops.ps, ({ url }) => ({ all: url.searchParams.get("all") === "1" })),
     "GET /containers/:ref": serve(ops.inspect, pathAndQuery()),
     "GET /containers/:ref/logs": logsRoute(service),
-    "GET /containers/:ref/history": serve(ops.history, pathAndQuery()),
+    "GET /containers/:ref/history": serve(
+      ops.history,
+      pathAndQuery((url) => ({ all: flag(url, "all") })),
+    ),
     "GET /containers/:ref/top": serve(ops.top, pathAndQuery()),
     "GET /containers/:ref/stats": statsRoute(service, ops),
     "POST /containers/:ref/init": serve(ops.init, body(EmptyBody)),

@@ -23,6 +23,7 @@ import {
   ImageTagInput,
   ExecInput,
   ExecInspectInput,
+  HistoryInput,
   ImportImageBody,
   KillInput,
   ListInput,
@@ -105,7 +106,9 @@ export function operationTable(service: ContainerService): OperationTable {
     logs: defineOperation("logs", LogsInput, ({ ref, ...selection }) =>
       service.logs(ref, logWindowOf(selection)),
     ),
-    history: defineOperation("history", RefInput, ({ ref }) => service.history(ref)),
+    history: defineOperation("history", HistoryInput, ({ ref, all }) =>
+      service.history(ref, all ?? false),
+    ),
     import: defineOperation(
       "import",
       ImportImageBody,

@@ -149,6 +149,8 @@ export const RefInput = z.object({ ref: refString() });
 const ForceFlag = z.object({ force: z.boolean().optional() });
 
 export const ListInput = z.object({ all: z.boolean().optional() });
+/** `all`: every container that carried the name, not just the current one. */
+export const HistoryInput = RefInput.extend(ListInput.shape);
 export const ExecInput = RefInput.extend(ExecBody.shape);
 export const ExecInspectInput = RefInput.extend({
   session: z.string().regex(/^[0-9a-f]{64}$/, "an exec session id is 64 hex digits"),

@@ -137,7 +137,9 @@ export async function replay(
   }
 }
 
-export async function inspectAt(socket: string, ref: string, at: string) {
-  const record = await client(socket).call("GET", `/containers/${enc(ref)}/at?at=${enc(when(at))}`);
+/** `inspect --at`: the current holder of a name, or with `all` every holder that existed then. */
+export async function inspectAt(socket: string, ref: string, at: string, all = false) {
+  const query = `at=${enc(when(at))}${all ? "&all=1" : ""}`;
+  const record = await client(socket).call("GET", `/containers/${enc(ref)}/at?${query}`);
   process.stdout.write(`${JSON.stringify(record, null, 2)}\n`);
 }

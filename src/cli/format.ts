@@ -1,9 +1,8 @@
 /**
- * Human output: aligned tables and one-line events.
+ * Human output: aligned tables, and the escaping every printer uses
+ * (history, timeline and event lines are in their own files).
  */
 import { publishedPorts, type ContainerRecord, type PortMapping } from "../machines/index.js";
-import type { CloudEvent } from "../events/index.js";
-import { actionOf, kindOf } from "../events/index.js";
 import { humanAgo, humanDuration } from "./human-time.js";
 
 /**
@@ -111,51 +110,4 @@ export function psTable(records: ContainerRecord[], opts: PsTableOptions = {}): 
       r.name,
     ]),
   );
-}
-
-/** "request STOP" for an intent, so a timeline says what was asked. */
-function actionLabel(e: CloudEvent): string {
-  const action = actionOf(e.type);
-  const command = (e.data as { command?: unknown }).command;
-  return action === "request" && typeof command === "string" ? `request ${command}` : action;
-}
-
-function outcomeOf(e: CloudEvent): string {
-  const data = e.data as { outcome?: string; error?: { message?: string } };
-  return data.outcome === "failure" ? `failure: ${data.error?.message ?? ""}` : "success";
-}
-
-export function historyTable(events: CloudEvent[]): string {
-  return table(
-    ["VERSION", "SEQ", "TIME", "ACTION", "OUTCOME", "ACTOR"],
-    events.map((e) => [
-      String(e.version),
-      String(e.seq),
-      e.time,
-      actionLabel(e),
-      outcomeOf(e),
-      e.actor,
-    ]),
-  );
-}
-
-export function eventLine(e: CloudEvent): string {
-  const data = e.data as { exitCode?: number; signal?: string; name?: unknown; names?: unknown };
-  // An image's id alone says little to a reader; its names are what they typed.
-  const image = e.type.startsWith("io.berth.image.");
-  const names = Array.isArray(data.names)
-    ? data.names.filter((n): n is string => typeof n === "string")
-    : typeof data.name === "string"
-      ? [data.name]
-      : [];
-  const extra =
-    data.exitCode !== undefined
-      ? ` exitCode=${data.exitCode}`
-      : data.signal
-        ? ` signal=${data.signal}`
-        : image && names.length > 0
-          ? ` name=${names.join(",")}`
-          : "";
-  const line = `${e.time} #${e.seq} ${kindOf(e.type)} ${actionLabel(e)} ${short(e.subject)} v${e.version} (${outcomeOf(e)}${extra}, actor=${e.actor})`;
-  return `${printable(line)}\n`;
 }

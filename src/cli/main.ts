@@ -578,6 +578,7 @@ program
   )
   .option("--at <when>", "RFC3339 time, global sequence number, or a duration ago such as 10m")
   .addOption(dataFormat())
+  .option("--all", "with --at: every container that carried the name, not just the current one")
   .argument("<containers...>")
   .action(verb("inspect"));
 const audit = program
@@ -638,8 +639,11 @@ program
   .action(lookVerb("stats"));
 program
   .command("history")
-  .description("show a container's events")
+  .description("show a container's events, each request with the facts it caused")
   .argument("<container>")
+  .option("--timeline", "draw the container's life as a bar over time, with who asked for what")
+  .option("--no-trunc", "show errors whole")
+  .option("--all", "every container that carried the name, not just the current one")
   .addOption(format())
   .action(verb("history"));
 program
@@ -659,6 +663,7 @@ program
     collect,
     [],
   )
+  .option("--all", "container=NAME matches every container that carried the name")
   .addOption(format())
   .action(verb("events"));
 program

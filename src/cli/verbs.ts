@@ -14,9 +14,13 @@ import { parseTimeArg, type CloudEvent, type EventQuery } from "../events/index.
 import { publishedPorts, type ContainerRecord, type ContainerState } from "../machines/index.js";
 import { inspectAt } from "./audit-verbs.js";
 import { eventView, inspectView, PS_HEADERS, psView } from "./container-views.js";
-import { eventLine, historyTable, idCell, psTable } from "./format.js";
+import { idCell, printable, psTable } from "./format.js";
+import { eventLine, NameBook } from "./event-line.js";
+import { historyTable } from "./history-format.js";
+import { currentHolders, namesFromDaemon } from "./names-over-time.js";
 import { outputFormat } from "./output-format.js";
 import { checkPsQuery, psWantsAll, selectContainers, type PsQuery } from "./ps-query.js";
+import { timeline } from "./timeline.js";
 import { configBody, splitConfigFlags, type ConfigFlags } from "./config-flags.js";
 import { sandboxBody, type SandboxFlags } from "./sandbox-flags.js";
 
@@ -478,14 +482,20 @@ export async function ps(
  * `inspect C...`: a JSON array of records, as Podman prints it, or one line
  * per container from a Go template over Podman's field names. Every
  * container is looked up before anything is printed; one missing fails it.
+ * With `--at`, one container as it was then (`--all`: every holder of the name).
  */
-export async function inspect(s: string, refs: string[], opts: { at?: string } & FormatOpt) {
+export async function inspect(
+  s: string,
+  refs: string[],
+  opts: { at?: string; all?: boolean } & FormatOpt,
+) {
   const format = outputFormat(opts.format, { table: false });
   if (opts.at !== undefined) {
     if (refs.length !== 1) throw new InvalidArgError("inspect --at takes exactly one container");
     if (format.kind !== "json") throw new InvalidArgError("inspect --at prints JSON only");
-    return inspectAt(s, refs[0]!, opts.at);
+    return inspectAt(s, refs[0]!, opts.at, opts.all ?? false);
   }
+  if (opts.all) throw new InvalidArgError("inspect --all needs --at: now, a name has one holder");
   const records: ContainerRecord[] = [];
   for (const ref of refs)
     records.push(await client(s).call<ContainerRecord>("GET", `/containers/${enc(ref)}`));
@@ -493,12 +503,47 @@ export async function inspect(s: string, refs: string[], opts: { at?: string } &
   else json(records);
 }
 
-export async function history(s: string, ref: string, opts: FormatOpt) {
+/** Events per container, in the order each first appears (the oldest holder of a name first). */
+function byContainer(events: CloudEvent[]): CloudEvent[][] {
+  const streams = new Map<string, CloudEvent[]>();
+  for (const e of events) streams.set(e.subject, [...(streams.get(e.subject) ?? []), e]);
+  return [...streams.values()];
+}
+
+/** `--all`'s heading over each container: which one, and whether it is gone. */
+function holderHeading(events: CloudEvent[]): string {
+  const first = events[0]!;
+  const name = (first.data as { name?: unknown }).name;
+  const removed = events.some((e) => e.type === "io.berth.container.remove");
+  return printable(
+    `${typeof name === "string" ? name : "?"} ${first.subject.slice(0, 12)} created ${first.time}${removed ? " (removed)" : ""}\n`,
+  );
+}
+
+export async function history(
+  s: string,
+  ref: string,
+  // Commander names `--no-trunc` as `trunc: false`.
+  opts: FormatOpt & { trunc?: boolean; timeline?: boolean; all?: boolean },
+) {
   const format = outputFormat(opts.format);
-  const events = await client(s).call<CloudEvent[]>("GET", `/containers/${enc(ref)}/history`);
-  if (format.kind === "json") json(events);
-  else if (format.kind === "template") out(format.template.render(events.map(eventView)));
-  else out(historyTable(events));
+  const query = opts.all ? "?all=1" : "";
+  const events = await client(s).call<CloudEvent[]>(
+    "GET",
+    `/containers/${enc(ref)}/history${query}`,
+  );
+  if (format.kind === "json") return json(events);
+  if (format.kind === "template") return out(format.template.render(events.map(eventView)));
+  const width = process.stdout.isTTY ? process.stdout.columns : 80;
+  const now = Date.now();
+  const sections = byContainer(events).map((stream) => {
+    const body = opts.timeline
+      ? timeline(stream, { width, now })
+      : historyTable(stream, { noTrunc: opts.trunc === false });
+    // The timeline's first line already names the container.
+    return opts.all && !opts.timeline ? `${holderHeading(stream)}${body}` : body;
+  });
+  out(sections.join("\n"));
 }
 
 export async function events(
@@ -509,9 +554,12 @@ export async function events(
     since?: string;
     until?: string;
     filter?: string[];
+    all?: boolean;
   } & FormatOpt,
 ) {
   const format = outputFormat(opts.format);
+  const api = client(s);
+  const filters = opts.all ? (opts.filter ?? []) : await currentHolders(api, opts.filter ?? []);
   const follow = !(opts.stream === false || opts.stream === "false" || opts.stream === "0");
   // As in Podman, durations count from the client's clock: the daemon gets absolute times.
   const now = Date.now();
@@ -525,18 +573,20 @@ export async function events(
     ...(opts.afterSeq !== undefined ? { afterSeq: opts.afterSeq } : {}),
     ...(opts.since !== undefined ? { since: at(opts.since, "since") } : {}),
     ...(opts.until !== undefined ? { until: at(opts.until, "until") } : {}),
-    ...(opts.filter?.length ? { filters: opts.filter } : {}),
+    ...(filters.length ? { filters } : {}),
   };
   // A stream cannot wait for its widest cell: a template's rows are printed as they come.
   const header = format.kind === "template" ? format.template.header() : undefined;
   if (header !== undefined) out(header);
+  const names = new NameBook(namesFromDaemon(api));
   const line =
     format.kind === "json"
       ? (e: CloudEvent) => `${JSON.stringify(e)}\n`
       : format.kind === "template"
         ? (e: CloudEvent) => format.template.line(eventView(e))
-        : eventLine;
-  for await (const batch of client(s).eventBatches(query)) {
+        : (e: CloudEvent) => eventLine(e, names.of(e));
+  for await (const batch of api.eventBatches(query)) {
+    if (format.kind === "table") await names.learn(batch);
     if (!process.stdout.write(batch.map(line).join(""))) {
       await new Promise((resolve) => process.stdout.once("drain", resolve));
     }

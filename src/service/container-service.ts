@@ -361,13 +361,19 @@ export class ContainerService {
     return this.queries.logWindow(ref, window, signal);
   }
 
-  history(ref: string): Promise<CloudEvent[]> {
-    return this.queries.history(ref);
+  /** A container's events; with `all`, those of every container that carried the name `ref`. */
+  history(ref: string, all = false): Promise<CloudEvent[]> {
+    return all ? this.queries.historyAll(ref) : this.queries.history(ref);
   }
 
   /** Time travel: the container as the fold of its events up to a point, without any effect. */
   inspectAt(ref: string, upTo: (e: CloudEvent) => boolean): Promise<ContainerRecord> {
     return this.queries.inspectAt(ref, upTo);
+  }
+
+  /** Every container that carried the name `ref`, as each was at that point (those that existed). */
+  inspectAllAt(ref: string, upTo: (e: CloudEvent) => boolean): Promise<ContainerRecord[]> {
+    return this.queries.inspectAllAt(ref, upTo);
   }
 
   addArtifact(ref: string, name: string, data: Buffer): Promise<ArtifactInfo> {

@@ -102,11 +102,36 @@ export class ContainerQueries {
     return this.deps.journal.readStream(this.inspect(ref).id);
   }
 
+  /**
+   * The events of every container that carried the name `ref` (or of the one
+   * container an id names), in journal order: `history --all`.
+   */
+  async historyAll(ref: string): Promise<CloudEvent[]> {
+    const streams = await Promise.all(
+      this.pool.registry.holders(ref).map((r) => this.deps.journal.readStream(r.id)),
+    );
+    return streams.flat().sort((a, b) => a.seq - b.seq);
+  }
+
   /** Time travel: the container as the fold of its events up to a point, without any effect. */
   async inspectAt(ref: string, upTo: (e: CloudEvent) => boolean): Promise<ContainerRecord> {
     const events = (await this.history(ref)).filter(upTo);
     const record = replay(events);
-    if (!record) throw new InvalidArgError(`container ${ref} did not exist yet at that point`);
-    return record;
+    if (record) return record;
+    // The name may have been someone else's then: say how to see every holder.
+    const others = this.pool.registry.holders(ref).length > 1;
+    throw new InvalidArgError(
+      `container ${ref} did not exist yet at that point${others ? "; other containers carried the name: use --all" : ""}`,
+    );
+  }
+
+  /** `inspect --at --all`: each container that carried the name, as it was then, if it existed. */
+  async inspectAllAt(ref: string, upTo: (e: CloudEvent) => boolean): Promise<ContainerRecord[]> {
+    const records = await Promise.all(
+      this.pool.registry
+        .holders(ref)
+        .map(async (r) => replay((await this.deps.journal.readStream(r.id)).filter(upTo))),
+    );
+    return records.filter((r): r is ContainerRecord => r !== undefined);
   }
 }

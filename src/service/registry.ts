@@ -34,6 +34,24 @@ export class Registry {
     return this.resolve(ref);
   }
 
+  /**
+   * Every container that carried `ref` as its name, live or removed, oldest
+   * first (names are reused once a container is removed). An id or id prefix
+   * names one container, whose list is just it.
+   */
+  holders(ref: string): ContainerRecord[] {
+    const found = this.resolve(ref);
+    if (found && found.id === ref) return [found];
+    const live = this.liveRecords();
+    const liveIds = new Set(live.map((r) => r.id));
+    const named = [...live, ...[...this.tombstones.values()].filter((t) => !liveIds.has(t.id))]
+      .filter((r) => r.name === ref)
+      .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
+    if (named.length > 0) return named;
+    if (found) return [found];
+    throw new NoSuchCtrError(`no container with name or ID ${JSON.stringify(ref)} found`);
+  }
+
   private isTombstone(record: ContainerRecord): boolean {
     return this.tombstones.get(record.id) === record;
   }

@@ -3,7 +3,9 @@
  * caller put into a command, name, label or actor (issue 10, defect 12).
  */
 import { describe, expect, it } from "vitest";
-import { eventLine, historyTable, printable, psTable } from "../../src/cli/format.js";
+import { eventLine } from "../../src/cli/event-line.js";
+import { printable, psTable } from "../../src/cli/format.js";
+import { historyTable } from "../../src/cli/history-format.js";
 import type { CloudEvent } from "../../src/events/index.js";
 import { recordIn } from "../support/given.js";
 

@@ -67,3 +67,28 @@ describe("finding a container by what a user types", () => {
     expect(codeOf(() => r.live("nosuch"))).toBe("NO_SUCH_CTR");
   });
 });
+
+describe("every container that carried a name", () => {
+  const at = (r: ReturnType<typeof live>, createdAt: string) => ({ ...r, createdAt });
+
+  it("lists the removed holders and the live one, oldest first, while the name alone finds the live one", () => {
+    const first = at(removed("a1", "web"), "2026-01-01T00:00:00.000Z");
+    const second = at(removed("a2", "web"), "2026-01-02T00:00:00.000Z");
+    const now = at(live("a3", "web"), "2026-01-03T00:00:00.000Z");
+    const r = registry([now], [second, first]);
+    expect(r.holders("web").map((h) => h.id)).toEqual([first.id, second.id, now.id]);
+    expect(r.find("web")?.id).toBe(now.id);
+  });
+
+  it("is the one container an id or id prefix names, even when others share its name", () => {
+    const old = at(removed("b1", "db"), "2026-01-01T00:00:00.000Z");
+    const now = at(live("b2", "db"), "2026-01-02T00:00:00.000Z");
+    const r = registry([now], [old]);
+    expect(r.holders(old.id).map((h) => h.id)).toEqual([old.id]);
+    expect(r.holders("b1").map((h) => h.id)).toEqual([old.id]);
+  });
+
+  it("is an error for a name no container carried", () => {
+    expect(codeOf(() => registry([], []).holders("nosuch"))).toBe("NO_SUCH_CTR");
+  });
+});
