@@ -1,7 +1,8 @@
 /**
  * The CLI verbs, each a thin call to the daemon's API. Where Podman's CLI is
- * forgiving (stop of a stopped container, start of a running one) so is this;
- * the API keeps the seed's strict errors.
+ * forgiving (stop of a container that is not running, start of a running one)
+ * the CLI asks with `ifNeeded`, so the daemon answers success and journals the
+ * request as `unchanged`; without it the API keeps the seed's strict errors.
  */
 import type { ExecOptions } from "./exec.js";
 import { once } from "node:events";
@@ -10,15 +11,11 @@ import { open, readFile, rename, rm as removeFile, stat } from "node:fs/promises
 import { pipeline } from "node:stream/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { BerthClient } from "../client/index.js";
-import {
-  CtrStateInvalidError,
-  CtrStoppedError,
-  InternalError,
-  InvalidArgError,
-} from "../errors.js";
+import { InternalError, InvalidArgError } from "../errors.js";
 import { parseTimeArg, type CloudEvent, type EventQuery } from "../events/index.js";
 import { publishedPorts, type ContainerRecord } from "../machines/index.js";
 import { inspectAt } from "./audit-verbs.js";
+import { IF_NEEDED } from "./if-needed.js";
 import { eventLine, historyTable, psTable } from "./format.js";
 import { configBody, splitConfigFlags, type ConfigFlags } from "./config-flags.js";
 import { sandboxBody, type SandboxFlags } from "./sandbox-flags.js";
@@ -208,21 +205,13 @@ async function createRecord(
 }
 
 /** Runs an operation on each container in turn; Podman prints each ref that succeeded. */
-async function each(
-  refs: string[],
-  run: (ref: string) => Promise<unknown>,
-  forgive: (err: unknown) => boolean = () => false,
-): Promise<number> {
+async function each(refs: string[], run: (ref: string) => Promise<unknown>): Promise<number> {
   let failed = 0;
   for (const ref of refs) {
     try {
       await run(ref);
       out(`${ref}\n`);
     } catch (err) {
-      if (forgive(err)) {
-        out(`${ref}\n`);
-        continue;
-      }
       process.stderr.write(`Error: ${err instanceof Error ? err.message : String(err)}\n`);
       failed += 1;
     }
@@ -240,11 +229,6 @@ export const pause = (s: string, refs: string[]) => each(refs, post(s, "pause"))
 export const unpause = (s: string, refs: string[]) => each(refs, post(s, "unpause"));
 export const cleanup = (s: string, refs: string[]) => each(refs, post(s, "cleanup"));
 
-/** Podman's CLI treats starting a running container as done. */
-const alreadyRunning = (err: unknown) =>
-  err instanceof CtrStateInvalidError &&
-  err.message.includes("must be in Created or Stopped state");
-
 export async function start(
   s: string,
   refs: string[],
@@ -253,8 +237,8 @@ export async function start(
   if (!opts.attach) {
     const query = opts.recursive ? "?recursive=1" : "";
     const run = (ref: string) =>
-      client(s).call("POST", `/containers/${enc(ref)}/start${query}`, {});
-    return each(refs, run, alreadyRunning);
+      client(s).call("POST", `/containers/${enc(ref)}/start${query}`, IF_NEEDED);
+    return each(refs, run);
   }
   if (refs.length !== 1) throw new InvalidArgError("start --attach takes exactly one container");
   const { startAttach } = await import("./attach.js");
@@ -274,7 +258,7 @@ export async function attach(
 }
 
 export const stop = (s: string, refs: string[], opts: { time?: number }) =>
-  each(refs, post(s, "stop", { timeout: opts.time }), (err) => err instanceof CtrStoppedError);
+  each(refs, post(s, "stop", { timeout: opts.time, ...IF_NEEDED }));
 
 export const kill = (s: string, refs: string[], opts: { signal: string }) =>
   each(refs, post(s, "kill", { signal: opts.signal }));
