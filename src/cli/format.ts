@@ -92,8 +92,10 @@ function actionLabel(e: CloudEvent): string {
 }
 
 function outcomeOf(e: CloudEvent): string {
-  const data = e.data as { outcome?: string; error?: { message?: string } };
-  return data.outcome === "failure" ? `failure: ${data.error?.message ?? ""}` : "success";
+  const data = e.data as { outcome?: string; error?: { message?: string }; unchanged?: string };
+  if (data.outcome === "failure") return `failure: ${data.error?.message ?? ""}`;
+  // An ifNeeded request that found its goal met: say so, or it reads like a change that never came.
+  return data.unchanged ? `success: already ${data.unchanged}` : "success";
 }
 
 export function historyTable(events: CloudEvent[]): string {

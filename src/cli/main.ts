@@ -19,7 +19,10 @@ const program = new Command("berth")
   .description("container lifecycle service whose event journal is the source of truth")
   .version(pkg.version, "-v, --version")
   .option("--socket <path>", "daemon socket (env BERTH_SOCKET)")
-  .enablePositionalOptions();
+  .enablePositionalOptions()
+  // Podman's usage errors (unknown verb or flag, missing argument) exit 125, not commander's 1;
+  // help and version still exit 0. Subcommands made after this inherit it.
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 125));
 
 /** `--socket` may come before or after the verb. */
 const socketOf = (cmd: Command) =>

@@ -15,6 +15,7 @@ import { InternalError, InvalidArgError } from "../errors.js";
 import { parseTimeArg, type CloudEvent, type EventQuery } from "../events/index.js";
 import { publishedPorts, type ContainerRecord } from "../machines/index.js";
 import { inspectAt } from "./audit-verbs.js";
+import { withCommandExit } from "./command-exit.js";
 import { IF_NEEDED } from "./if-needed.js";
 import { eventLine, historyTable, psTable } from "./format.js";
 import { configBody, splitConfigFlags, type ConfigFlags } from "./config-flags.js";
@@ -101,7 +102,14 @@ export async function create(socket: string, image: string, command: string[], o
  * code. `-d` prints the id instead; `--rm` removes the container once it
  * exited (a detached one is not watched: refused, as berth has no exit hook).
  */
-export async function run(
+export const run = (
+  socket: string,
+  image: string,
+  command: string[],
+  opts: CreateFlags & { detach?: boolean; rm?: boolean; detachKeys?: string },
+): Promise<number> => withCommandExit(() => runContainer(socket, image, command, opts));
+
+async function runContainer(
   socket: string,
   image: string,
   command: string[],
@@ -242,10 +250,12 @@ export async function start(
   }
   if (refs.length !== 1) throw new InvalidArgError("start --attach takes exactly one container");
   const { startAttach } = await import("./attach.js");
-  return startAttach(s, refs[0]!, {
-    stdin: opts.interactive ?? false,
-    detachKeys: opts.detachKeys,
-  });
+  return withCommandExit(() =>
+    startAttach(s, refs[0]!, {
+      stdin: opts.interactive ?? false,
+      detachKeys: opts.detachKeys,
+    }),
+  );
 }
 
 export async function attach(
