@@ -470,8 +470,11 @@ export async function events(
     const ms = parseTimeArg(raw, kind, now);
     return new Date(kind === "since" ? Math.ceil(ms) : Math.floor(ms)).toISOString();
   };
+  // As `docker events`: a stream with no starting point shows only what happens from now on.
+  const live = follow && opts.since === undefined && opts.afterSeq === undefined;
   const query: EventQuery = {
     follow,
+    ...(live ? { live } : {}),
     ...(opts.afterSeq !== undefined ? { afterSeq: opts.afterSeq } : {}),
     ...(opts.since !== undefined ? { since: at(opts.since, "since") } : {}),
     ...(opts.until !== undefined ? { until: at(opts.until, "until") } : {}),
