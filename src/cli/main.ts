@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
 import { endQuietlyOnClosedPipe } from "./closed-pipe.js";
+import { addHelp } from "./help-text.js";
 import type { ServeFlags } from "./serve.js";
 
 endQuietlyOnClosedPipe();
@@ -643,5 +644,6 @@ const withSocket = (cmd: Command): void => {
   cmd.commands.forEach(withSocket);
 };
 program.commands.forEach(withSocket);
+addHelp(program);
 
 await program.parseAsync(process.argv);
