@@ -85,6 +85,25 @@ export class OciRuntimeError extends BerthError {
   readonly status = 500;
 }
 
+/**
+ * The container's command is not in its filesystem or PATH (Podman's
+ * ErrOCIRuntimeNotFound): `run`, `start -a` and `exec` exit 127. A 400, as
+ * Docker answers: the caller named the command.
+ */
+export class CommandNotFoundError extends BerthError {
+  readonly code = "COMMAND_NOT_FOUND";
+  readonly status = 400;
+}
+
+/**
+ * The container's command exists but cannot be run, such as a file without
+ * execute permission (Podman's ErrOCIRuntimePermDenied): exit 126.
+ */
+export class CommandNotExecutableError extends BerthError {
+  readonly code = "COMMAND_NOT_EXECUTABLE";
+  readonly status = 400;
+}
+
 /** The journal could not durably record an event; the request did not take effect. */
 export class JournalWriteError extends BerthError {
   readonly code = "JOURNAL_WRITE";
@@ -368,6 +387,8 @@ const registry = {
   NOT_IMPLEMENTED: NotImplementedError,
   INTERNAL: InternalError,
   OCI_RUNTIME: OciRuntimeError,
+  COMMAND_NOT_FOUND: CommandNotFoundError,
+  COMMAND_NOT_EXECUTABLE: CommandNotExecutableError,
   JOURNAL_WRITE: JournalWriteError,
   VERSION_CONFLICT: VersionConflictError,
   ROOT_LOCKED: RootLockedError,

@@ -15,7 +15,16 @@ import { statsRoute } from "./stats-route.js";
 import { operationTable } from "./operation-table.js";
 import { body, bodyOnly, conditions, flag, number, pathAndQuery, serve } from "./route-input.js";
 import type { Handler } from "./router.js";
-import { BatchBody, CheckpointBody, CreateBody, EmptyBody, KillBody, StopBody } from "./schemas.js";
+import {
+  BatchBody,
+  CheckpointBody,
+  CreateBody,
+  EmptyBody,
+  IfNeededFlag,
+  KillBody,
+  StopBody,
+  StopIfNeededBody,
+} from "./schemas.js";
 import { VolumeCreateBody } from "./volume-schemas.js";
 
 /**
@@ -61,9 +70,9 @@ export function containerRoutes(service: ContainerService): Record<string, Handl
     "POST /containers/:ref/sync": serve(ops.sync, body(EmptyBody)),
     "POST /containers/:ref/start": serve(
       ops.start,
-      body(EmptyBody, (url) => ({ recursive: flag(url, "recursive") })),
+      body(IfNeededFlag, (url) => ({ recursive: flag(url, "recursive") })),
     ),
-    "POST /containers/:ref/stop": serve(ops.stop, body(StopBody)),
+    "POST /containers/:ref/stop": serve(ops.stop, body(StopIfNeededBody)),
     "POST /containers/:ref/restart": serve(ops.restart, body(StopBody)),
     "POST /containers/:ref/kill": serve(ops.kill, body(KillBody)),
     "POST /containers/:ref/mount": serve(ops.mount, body(EmptyBody)),

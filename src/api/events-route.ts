@@ -117,12 +117,13 @@ export function eventsRoute(
       url.searchParams.get("format") === "sse" ||
       (req.headers.accept ?? "").includes("text/event-stream");
     const lastEventId = req.headers["last-event-id"];
-    const query = resolveQuery(
-      fromSearchParams(
-        url.searchParams,
-        sse && typeof lastEventId === "string" && lastEventId !== "" ? lastEventId : undefined,
-      ),
+    const asked = fromSearchParams(
+      url.searchParams,
+      sse && typeof lastEventId === "string" && lastEventId !== "" ? lastEventId : undefined,
     );
+    const resolved = resolveQuery(asked);
+    // Live only: the history ends at the head as the request arrives, and the feed goes on from there.
+    const query = asked.live ? { ...resolved, afterSeq: journal.head().seq } : resolved;
     const format = sse ? SSE : NDJSON;
     const subscriber = subscribers.admit(res);
     const abort = new AbortController();

@@ -30,6 +30,7 @@ import {
   RefInput,
   RemoveInput,
   StartInput,
+  StopIfNeededInput,
   StopInput,
   UnmountInput,
   WaitInput,
@@ -126,11 +127,13 @@ export function operationTable(service: ContainerService): OperationTable {
     unpause: simple("unpause", "UNPAUSE"),
     cleanup: simple("cleanup", "CLEANUP"),
     sync: simple("sync", "SYNC"),
-    start: defineOperation("start", StartInput, ({ ref, recursive }, meta) =>
-      service.command(ref, { type: "START" }, meta, { recursive: recursive ?? false }),
+    start: defineOperation("start", StartInput, ({ ref, recursive, ifNeeded }, meta) =>
+      service.command(ref, { type: "START", ...(ifNeeded ? { ifNeeded } : {}) }, meta, {
+        recursive: recursive ?? false,
+      }),
     ),
-    stop: defineOperation("stop", StopInput, ({ ref, timeout }, meta) =>
-      service.command(ref, { type: "STOP", timeout }, meta),
+    stop: defineOperation("stop", StopIfNeededInput, ({ ref, timeout, ifNeeded }, meta) =>
+      service.command(ref, { type: "STOP", timeout, ...(ifNeeded ? { ifNeeded } : {}) }, meta),
     ),
     restart: defineOperation("restart", StopInput, ({ ref, timeout }, meta) =>
       service.command(ref, { type: "RESTART", timeout }, meta),

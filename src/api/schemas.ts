@@ -114,6 +114,12 @@ export const ExecBody = z.object({
 });
 
 export const StopBody = z.object({ timeout: timeoutSeconds().optional() });
+/**
+ * A start or stop asked with `ifNeeded` (the CLI's, as Podman's CLI forgives)
+ * answers success when the container already is where it asks to be.
+ */
+export const IfNeededFlag = z.object({ ifNeeded: z.boolean().optional() });
+export const StopIfNeededBody = StopBody.extend(IfNeededFlag.shape);
 export const KillBody = z.object({ signal: signalInput().optional() });
 export const EmptyBody = z.object({});
 export const CheckpointBody = z.object({
@@ -155,8 +161,11 @@ export const ExecInput = RefInput.extend(ExecBody.shape);
 export const ExecInspectInput = RefInput.extend({
   session: z.string().regex(/^[0-9a-f]{64}$/, "an exec session id is 64 hex digits"),
 });
-export const StartInput = RefInput.extend({ recursive: z.boolean().optional() });
+export const StartInput = RefInput.extend({ recursive: z.boolean().optional() }).extend(
+  IfNeededFlag.shape,
+);
 export const StopInput = RefInput.extend(StopBody.shape);
+export const StopIfNeededInput = StopInput.extend(IfNeededFlag.shape);
 export const KillInput = RefInput.extend(KillBody.shape);
 export const RemoveInput = RefInput.extend(ForceFlag.shape).extend(StopBody.shape);
 export const UnmountInput = RefInput.extend(ForceFlag.shape);

@@ -17,6 +17,7 @@ import {
 } from "../client/index.js";
 import { InternalError } from "../errors.js";
 import type { ContainerRecord } from "../machines/index.js";
+import { followTerminalSize, terminalSizeQuery } from "./terminal-size.js";
 
 export interface AttachOptions {
   detachKeys?: string;
@@ -109,8 +110,6 @@ export function forwardStdin(
   return stop;
 }
 
-const sizeQuery = () => `h=${process.stdout.rows}&w=${process.stdout.columns}`;
-
 async function runSession(
   socketPath: string,
   client: BerthClient,
@@ -127,7 +126,8 @@ async function runSession(
   });
   if (plan.start) query.set("start", "1");
   // The initial size travels with the request: the daemon sets it before any output (or the start).
-  const size = resizes ? `&${sizeQuery()}` : "";
+  const sized = resizes ? terminalSizeQuery() : undefined;
+  const size = sized ? `&${sized}` : "";
   const path = `/containers/${record.id}/attach?${query.toString()}${size}`;
   const conn = await openAttachConnection(socketPath, path);
 
@@ -138,11 +138,9 @@ async function runSession(
     cleanups.push(forwardStdin(conn.socket, plan, record.terminal, () => (detached = true)));
   }
   if (resizes) {
-    const onResize = () => {
-      client.call("POST", `/containers/${record.id}/resize?${sizeQuery()}`).catch(() => undefined);
-    };
-    process.stdout.on("resize", onResize);
-    cleanups.push(() => process.stdout.off("resize", onResize));
+    cleanups.push(
+      followTerminalSize((size) => client.call("POST", `/containers/${record.id}/resize?${size}`)),
+    );
   }
   await output.closed;
   for (const cleanup of cleanups) cleanup();

@@ -12,6 +12,7 @@ import {
 } from "../client/index.js";
 import { InternalError } from "../errors.js";
 import { forwardStdin, pumpOutput } from "./attach.js";
+import { followTerminalSize } from "./terminal-size.js";
 
 export interface ExecOptions {
   interactive?: boolean;
@@ -22,8 +23,6 @@ export interface ExecOptions {
   workdir?: string;
   detachKeys?: string;
 }
-
-const sizeQuery = () => `h=${process.stdout.rows}&w=${process.stdout.columns}`;
 
 export async function execCommand(
   socket: string,
@@ -65,12 +64,9 @@ export async function execCommand(
     cleanups.push(forwardStdin(conn.socket, { detachKeys }, body.tty, () => (detached = true)));
   }
   if (body.tty && process.stdout.isTTY) {
-    const onResize = () => {
-      client.call("POST", `${base}/${id}/resize?${sizeQuery()}`).catch(() => undefined);
-    };
-    onResize();
-    process.stdout.on("resize", onResize);
-    cleanups.push(() => process.stdout.off("resize", onResize));
+    cleanups.push(
+      followTerminalSize((size) => client.call("POST", `${base}/${id}/resize?${size}`), true),
+    );
   }
   await output.closed;
   for (const cleanup of cleanups) cleanup();

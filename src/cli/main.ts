@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
 import { endQuietlyOnClosedPipe } from "./closed-pipe.js";
+import { addHelp } from "./help-text.js";
 import type { ServeFlags } from "./serve.js";
 
 endQuietlyOnClosedPipe();
@@ -19,7 +20,10 @@ const program = new Command("berth")
   .description("container lifecycle service whose event journal is the source of truth")
   .version(pkg.version, "-v, --version")
   .option("--socket <path>", "daemon socket (env BERTH_SOCKET)")
-  .enablePositionalOptions();
+  .enablePositionalOptions()
+  // Podman's usage errors (unknown verb or flag, missing argument) exit 125, not commander's 1;
+  // help and version still exit 0. Subcommands made after this inherit it.
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 125));
 
 /** `--socket` may come before or after the verb. */
 const socketOf = (cmd: Command) =>
@@ -689,5 +693,6 @@ const withSocket = (cmd: Command): void => {
   cmd.commands.forEach(withSocket);
 };
 program.commands.forEach(withSocket);
+addHelp(program);
 
 await program.parseAsync(process.argv);

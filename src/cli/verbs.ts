@@ -1,7 +1,8 @@
 /**
  * The CLI verbs, each a thin call to the daemon's API. Where Podman's CLI is
- * forgiving (stop of a stopped container, start of a running one) so is this;
- * the API keeps the seed's strict errors.
+ * forgiving (stop of a container that is not running, start of a running one)
+ * the CLI asks with `ifNeeded`, so the daemon answers success and journals the
+ * request as `unchanged`; without it the API keeps the seed's strict errors.
  */
 import type { ExecOptions } from "./exec.js";
 import { createReadStream } from "node:fs";
@@ -9,14 +10,16 @@ import { open, readFile, rename, rm as removeFile, stat } from "node:fs/promises
 import { pipeline } from "node:stream/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { BerthClient } from "../client/index.js";
-import { CtrStateInvalidError, CtrStoppedError, InvalidArgError } from "../errors.js";
+import { InvalidArgError } from "../errors.js";
 import { parseTimeArg, type CloudEvent, type EventQuery } from "../events/index.js";
 import { publishedPorts, type ContainerRecord, type ContainerState } from "../machines/index.js";
 import { inspectAt } from "./audit-verbs.js";
+import { withCommandExit } from "./command-exit.js";
 import { eventView, inspectView, PS_HEADERS, psView } from "./container-views.js";
 import { idCell, printable, psTable } from "./format.js";
 import { eventLine, NameBook } from "./event-line.js";
 import { historyTable } from "./history-format.js";
+import { IF_NEEDED } from "./if-needed.js";
 import { currentHolders, namesFromDaemon } from "./names-over-time.js";
 import { outputFormat } from "./output-format.js";
 import { checkPsQuery, psWantsAll, selectContainers, type PsQuery } from "./ps-query.js";
@@ -107,7 +110,14 @@ export async function create(socket: string, image: string, command: string[], o
  * code. `-d` prints the id instead; `--rm` removes the container once it
  * exited (a detached one is not watched: refused, as berth has no exit hook).
  */
-export async function run(
+export const run = (
+  socket: string,
+  image: string,
+  command: string[],
+  opts: CreateFlags & { detach?: boolean; rm?: boolean; detachKeys?: string },
+): Promise<number> => withCommandExit(() => runContainer(socket, image, command, opts));
+
+async function runContainer(
   socket: string,
   image: string,
   command: string[],
@@ -211,21 +221,13 @@ async function createRecord(
 }
 
 /** Runs an operation on each container in turn; Podman prints each ref that succeeded. */
-async function each(
-  refs: string[],
-  run: (ref: string) => Promise<unknown>,
-  forgive: (err: unknown) => boolean = () => false,
-): Promise<number> {
+async function each(refs: string[], run: (ref: string) => Promise<unknown>): Promise<number> {
   let failed = 0;
   for (const ref of refs) {
     try {
       await run(ref);
       out(`${ref}\n`);
     } catch (err) {
-      if (forgive(err)) {
-        out(`${ref}\n`);
-        continue;
-      }
       process.stderr.write(`Error: ${err instanceof Error ? err.message : String(err)}\n`);
       failed += 1;
     }
@@ -271,11 +273,6 @@ export const unpause = async (s: string, refs: string[], opts: AllOpt = {}) =>
   each(await targets(s, refs, opts, ["paused"]), post(s, "unpause"));
 export const cleanup = (s: string, refs: string[]) => each(refs, post(s, "cleanup"));
 
-/** Podman's CLI treats starting a running container as done. */
-const alreadyRunning = (err: unknown) =>
-  err instanceof CtrStateInvalidError &&
-  err.message.includes("must be in Created or Stopped state");
-
 export async function start(
   s: string,
   refs: string[],
@@ -284,15 +281,17 @@ export async function start(
   if (!opts.attach) {
     const query = opts.recursive ? "?recursive=1" : "";
     const run = (ref: string) =>
-      client(s).call("POST", `/containers/${enc(ref)}/start${query}`, {});
-    return each(refs, run, alreadyRunning);
+      client(s).call("POST", `/containers/${enc(ref)}/start${query}`, IF_NEEDED);
+    return each(refs, run);
   }
   if (refs.length !== 1) throw new InvalidArgError("start --attach takes exactly one container");
   const { startAttach } = await import("./attach.js");
-  return startAttach(s, refs[0]!, {
-    stdin: opts.interactive ?? false,
-    detachKeys: opts.detachKeys,
-  });
+  return withCommandExit(() =>
+    startAttach(s, refs[0]!, {
+      stdin: opts.interactive ?? false,
+      detachKeys: opts.detachKeys,
+    }),
+  );
 }
 
 export async function attach(
@@ -307,8 +306,7 @@ export async function attach(
 export const stop = async (s: string, refs: string[], opts: { time?: number } & AllOpt) =>
   each(
     await targets(s, refs, opts, ["running", "paused"]),
-    post(s, "stop", { timeout: opts.time }),
-    (err) => err instanceof CtrStoppedError,
+    post(s, "stop", { timeout: opts.time, ...IF_NEEDED }),
   );
 
 export const kill = async (s: string, refs: string[], opts: { signal: string } & AllOpt) =>
@@ -568,8 +566,11 @@ export async function events(
     const ms = parseTimeArg(raw, kind, now);
     return new Date(kind === "since" ? Math.ceil(ms) : Math.floor(ms)).toISOString();
   };
+  // As `docker events`: a stream with no starting point shows only what happens from now on.
+  const live = follow && opts.since === undefined && opts.afterSeq === undefined;
   const query: EventQuery = {
     follow,
+    ...(live ? { live } : {}),
     ...(opts.afterSeq !== undefined ? { afterSeq: opts.afterSeq } : {}),
     ...(opts.since !== undefined ? { since: at(opts.since, "since") } : {}),
     ...(opts.until !== undefined ? { until: at(opts.until, "until") } : {}),

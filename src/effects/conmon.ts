@@ -8,11 +8,11 @@ import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { z } from "zod";
-import { InternalError, OciRuntimeError } from "../errors.js";
+import { type BerthError, InternalError, OciRuntimeError } from "../errors.js";
 import { abortReason, throwIfAborted, whenAborted } from "./abort.js";
 import { errnoCode, parseJson } from "./fsutil.js";
 import type { ContainerPaths } from "./paths.js";
-import { runcMessages } from "./runc-errors.js";
+import { createError, runcMessages } from "./runc-errors.js";
 import type { Created } from "./types.js";
 
 /** How long conmon may take to report before berth gives up (Podman allows 240 s). */
@@ -237,14 +237,14 @@ async function createFailure(
   sync: SyncMessage | undefined,
   launcher: Exit,
   stderr: () => Promise<string>,
-): Promise<OciRuntimeError> {
+): Promise<BerthError> {
   const detail =
     sync?.message?.trim() ||
     (await runtimeLogErrors(o.paths.runtimeLog)) ||
     (await stderr()) ||
     launcher.error?.message ||
     `conmon exited with ${launcher.signal ?? `code ${launcher.code}`} without reporting a PID`;
-  return new OciRuntimeError(`create container ${o.id}: ${detail}`);
+  return createError(`create container ${o.id}: ${detail}`);
 }
 
 /**

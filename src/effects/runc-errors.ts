@@ -4,6 +4,8 @@
  */
 import {
   type BerthError,
+  CommandNotExecutableError,
+  CommandNotFoundError,
   CtrStateInvalidError,
   CtrStoppedError,
   InvalidArgError,
@@ -67,6 +69,30 @@ export function runcError(stderr: string, op: string, id: string): BerthError {
   const text = runcMessages(stderr).join("; ") || "runc failed without a message";
   const message = `runc ${op} ${id}: ${text}`;
   const rule = RULES.find((r) => r.pattern.test(text));
+  return rule ? new rule.error(message) : new OciRuntimeError(message);
+}
+
+/**
+ * runc's account of a process it could not exec (`exec: "cmd": ...`), as
+ * Podman's conmon path reads it: not found → 127, not runnable → 126.
+ */
+const EXEC_FAILURES: readonly { pattern: RegExp; error: ErrorCtor }[] = [
+  {
+    pattern: /exec: "[^"]*": (?:executable file not found|.*no such file or directory)/,
+    error: CommandNotFoundError,
+  },
+  {
+    pattern: /exec: "[^"]*": (?:.*permission denied|.*is a directory)/,
+    error: CommandNotExecutableError,
+  },
+];
+
+/**
+ * A failed create whose cause is the container's command (see EXEC_FAILURES),
+ * or an OciRuntimeError carrying `message` otherwise.
+ */
+export function createError(message: string): BerthError {
+  const rule = EXEC_FAILURES.find((r) => r.pattern.test(message));
   return rule ? new rule.error(message) : new OciRuntimeError(message);
 }
 

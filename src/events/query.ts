@@ -23,6 +23,11 @@ export interface EventQuery {
   until?: string;
   /** Podman filters, e.g. ["container=web", "event=start", "event=died"]. */
   filters?: string[];
+  /**
+   * Only events journaled after the request arrived, as `docker events` without
+   * `--since`: the history is not replayed. Excludes `afterSeq` and `since`.
+   */
+  live?: boolean;
 }
 
 /** A query checked and resolved to numbers. */
@@ -49,6 +54,8 @@ function boolOf(raw: string, what: string): boolean {
 
 /** Checks a query and resolves its times against `now`. Throws InvalidArgError. */
 export function resolveQuery(q: EventQuery, now = Date.now()): ResolvedQuery {
+  if (q.live && (q.afterSeq !== undefined || q.since !== undefined))
+    throw new InvalidArgError("live events only cannot start at an after-seq or a since time");
   const afterSeq = q.afterSeq ?? 0;
   if (!Number.isSafeInteger(afterSeq) || afterSeq < 0)
     throw new InvalidArgError(`invalid after-seq ${afterSeq}: use a sequence number >= 0`);
@@ -74,6 +81,7 @@ export function toSearchParams(q: EventQuery): URLSearchParams {
   if (q.since !== undefined) p.set("since", q.since);
   if (q.until !== undefined) p.set("until", q.until);
   for (const f of q.filters ?? []) p.append("filter", f);
+  if (q.live) p.set("live", "1");
   return p;
 }
 
@@ -84,7 +92,10 @@ export function fromSearchParams(p: URLSearchParams, lastEventId?: string): Even
   const since = p.get("since");
   const until = p.get("until");
   const filters = p.getAll("filter");
+  const live = p.get("live");
   return {
+    // An SSE client resuming (Last-Event-ID) repeats its URL: where it left off wins over live.
+    ...(live !== null && lastEventId === undefined ? { live: boolOf(live, "live") } : {}),
     ...(after !== undefined
       ? { afterSeq: seqOf(after, lastEventId !== undefined ? "Last-Event-ID" : "after") }
       : {}),

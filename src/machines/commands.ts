@@ -21,8 +21,10 @@ export interface RequestMeta {
 
 export type ContainerCommand =
   | { type: "INIT"; meta: RequestMeta }
-  | { type: "START"; meta: RequestMeta }
-  | { type: "STOP"; timeout?: number; meta: RequestMeta }
+  /** `ifNeeded`: a container already running is success, not a refusal (see `alreadyMet`). */
+  | { type: "START"; ifNeeded?: boolean; meta: RequestMeta }
+  /** `ifNeeded`: a container that is not running (and owes no restart) is success. */
+  | { type: "STOP"; timeout?: number; ifNeeded?: boolean; meta: RequestMeta }
   | { type: "KILL"; signal: string; meta: RequestMeta }
   | { type: "PAUSE"; meta: RequestMeta }
   | { type: "UNPAUSE"; meta: RequestMeta }

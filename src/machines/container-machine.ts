@@ -20,6 +20,7 @@ import {
   operation,
   refuse,
   stateId,
+  unchanged,
 } from "./operations.js";
 
 const settled = ["settled"] as const;
@@ -119,12 +120,14 @@ const REQUEST_TYPES = Object.keys({
 /**
  * A resting state's handlers, with the refusal ahead of each: the rules decide
  * before any operation starts, and a refused request is journaled wherever the
- * container rests, even for commands the state has no operation for.
+ * container rests, even for commands the state has no operation for. A
+ * request whose goal is already met (`alreadyMet`) is journaled as answered.
  */
 function refusingFirst(on: Record<string, unknown>): Record<string, unknown> {
   const handlers: Record<string, unknown> = { ...on };
   for (const type of REQUEST_TYPES) {
-    handlers[type] = type in on ? [refuse("refused"), on[type]] : refuse("refused");
+    const first = [refuse("refused"), unchanged("refused")];
+    handlers[type] = type in on ? [...first, on[type]] : first;
   }
   return handlers;
 }

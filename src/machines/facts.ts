@@ -85,6 +85,11 @@ export interface RequestData {
   idempotencyKey?: string;
   /** Why berth itself asked (a healthcheck's action: "unhealthy"). */
   cause?: string;
+  /**
+   * An `ifNeeded` request whose goal the container already met (stop of a
+   * stopped one): answered with success, nothing else follows it.
+   */
+  unchanged?: ContainerState;
 }
 
 type Success<A extends Action, D> = { action: A; data: D & { outcome: "success" } };

@@ -24,7 +24,7 @@ import type { FactsContext } from "./facts-for.js";
 import { withExecDeaths } from "./exec-facts.js";
 import type { ContainerRecord, ContainerState } from "./record.js";
 import { restartDelayMs, restartDue } from "./restart-policy.js";
-import { isRequest, refusal, rejection } from "./rules.js";
+import { alreadyMet, isRequest, refusal, rejection } from "./rules.js";
 
 /** The machine's context: the committed record and the command in flight with its outcome. */
 export interface ContainerContext {
@@ -102,6 +102,7 @@ export const containerSetup = setup({
     // Observations reach an operation by the state rules alone; a request is refused first (`refuse`).
     allowed: ({ context, event }) => rejection(context.record, event) === undefined,
     refused: ({ context, event }) => refusalOf(context, event) !== undefined,
+    unchanged: ({ context, event }) => isRequest(event) && alreadyMet(context.record, event),
     failed: ({ context }) => context.error !== undefined,
     restartDue: ({ context }) => restartDue(context.record),
   },
@@ -164,7 +165,7 @@ export function argsOf(command: CommandBody | ContainerCommand): Record<string, 
 }
 
 /** The intent: who asked for what, journaled before any effect runs. */
-export function requestFact(command: ContainerCommand): Fact {
+export function requestFact(command: ContainerCommand, unchanged?: ContainerState): Fact {
   const { client, idempotencyKey, cause } = command.meta;
   return fact("request", {
     command: command.type,
@@ -172,8 +173,21 @@ export function requestFact(command: ContainerCommand): Fact {
     ...(client ? { client } : {}),
     ...(idempotencyKey ? { idempotencyKey } : {}),
     ...(cause ? { cause } : {}),
+    ...(unchanged ? { unchanged } : {}),
   });
 }
+
+/** Journals the request as answered: the container already was where it asked to be. */
+export const unchanged = (target: string) => ({
+  guard: "unchanged" as const,
+  target,
+  actions: containerSetup.assign(({ context, event }) => ({
+    command: event,
+    error: undefined,
+    journalFailed: false,
+    facts: [requestFact(event, context.record.state)],
+  })),
+});
 
 /** A refused request: an audit record that changes no state. */
 export function rejectedFact(body: CommandBody, error: CommandError, state: ContainerState): Fact {

@@ -216,6 +216,21 @@ export function rejection(record: RuleRecord, command: CommandBody): BerthError 
 }
 
 /**
+ * The Podman CLI's forgiveness, asked for with `ifNeeded`: a start of a
+ * running container, or a stop of one that is not running (never started,
+ * stopped or exited), already has what it asks for. Only those: a start of a
+ * paused container still fails, as Podman's does. An exited container that
+ * owes a policy restart is not "stopped" yet: its stop cancels the restart.
+ */
+export function alreadyMet(record: RuleRecord, command: CommandBody): boolean {
+  const { state } = record;
+  if (command.type === "START") return command.ifNeeded === true && state === "running";
+  if (command.type !== "STOP" || command.ifNeeded !== true) return false;
+  if (state === "exited") return !restartDue(record as ContainerRecord);
+  return isIn(state, "configured", "stopped");
+}
+
+/**
  * Whether a command is a request someone made, whose refusal is journaled and
  * answered. The rest are observations (an exit, berth's reconcile, a restart
  * the policy owes): one that no longer applies is dropped without a trace.
@@ -279,16 +294,16 @@ export function dependencyRefusal(
 
 /**
  * Why a user's request is refused, or undefined when it may run: a stale
- * If-Match first, then the state, then the dependencies.
+ * If-Match first, then the state, then the dependencies. A request whose goal
+ * is already met (`alreadyMet`) is never refused.
  */
 export function refusal(
   record: ContainerRecord,
   command: CommandBody & { meta: Pick<RequestMeta, "expectedVersion"> },
   peers: Peers,
 ): BerthError | undefined {
-  return (
-    versionConflict(record, command.meta) ??
-    rejection(record, command) ??
-    dependencyRefusal(record, command, peers)
-  );
+  const conflict = versionConflict(record, command.meta);
+  if (conflict) return conflict;
+  if (alreadyMet(record, command)) return undefined;
+  return rejection(record, command) ?? dependencyRefusal(record, command, peers);
 }

@@ -145,8 +145,11 @@ describe("the CLI on a closed pipe", () => {
     let stderr = "";
     cli.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => cli.once("exit", resolve));
-    await create(["true"]);
-    await new Promise((resolve) => cli.stdout.once("data", resolve));
+    // Live events only: create until the CLI, subscribed some time after it spawned, prints one.
+    let printed = false;
+    cli.stdout.once("data", () => (printed = true));
+    for (let i = 0; i < 100 && !printed; i++) await create(["true"]);
+    expect(printed).toBe(true);
     cli.stdout.destroy();
     // Each new event is another write into the closed pipe, until the CLI notices.
     let code: number | null | undefined;

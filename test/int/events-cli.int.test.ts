@@ -104,7 +104,19 @@ describe("berth events", () => {
   it("streams live events that match, after the history, and ends at --until", async () => {
     const child = spawn(
       "node",
-      [CLI, "events", "--format", "json", "--filter", "container=live", "--until", "4s"],
+      // --since: the history too (without it, only events after the CLI subscribed).
+      [
+        CLI,
+        "events",
+        "--since",
+        "1m",
+        "--format",
+        "json",
+        "--filter",
+        "container=live",
+        "--until",
+        "4s",
+      ],
       { env: { ...process.env, BERTH_SOCKET: berth.socket } },
     );
     let out = "";

@@ -167,3 +167,21 @@ describe("events query", () => {
     expect(r.afterSeq).toBe(0);
   });
 });
+
+describe("a live-only events query", () => {
+  it("travels as live=1 and comes back as live", () => {
+    const p = toSearchParams({ follow: true, live: true });
+    expect(p.get("live")).toBe("1");
+    expect(fromSearchParams(p)).toEqual({ follow: true, live: true });
+  });
+
+  it("is refused with a starting point, which would contradict it", () => {
+    expect(() => resolveQuery({ live: true, afterSeq: 3 })).toThrow(/live events only/);
+    expect(() => resolveQuery({ live: true, since: "10m" })).toThrow(/live events only/);
+  });
+
+  it("gives way to an SSE client's Last-Event-ID, so a reconnect resumes where it left off", () => {
+    const p = toSearchParams({ follow: true, live: true });
+    expect(fromSearchParams(p, "41")).toEqual({ follow: true, afterSeq: 41 });
+  });
+});

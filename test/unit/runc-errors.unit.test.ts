@@ -1,12 +1,14 @@
 import { describe, expect, it } from "vitest";
 import {
+  CommandNotExecutableError,
+  CommandNotFoundError,
   CtrStateInvalidError,
   CtrStoppedError,
   InvalidArgError,
   NoSuchCtrError,
   OciRuntimeError,
 } from "../../src/errors.js";
-import { runcError, runcMessages } from "../../src/effects/runc-errors.js";
+import { createError, runcError, runcMessages } from "../../src/effects/runc-errors.js";
 
 const logrus = (msg: string) => `time="2026-11-28T14:23:49Z" level=error msg="${msg}"\n`;
 
@@ -36,5 +38,19 @@ describe("runcError", () => {
 
   it("still gives a message when runc printed nothing", () => {
     expect(runcError("", "start", "abc").message).toContain("without a message");
+  });
+});
+
+describe("createError", () => {
+  it.each([
+    ['exec: "nosuchcmd": executable file not found in $PATH', CommandNotFoundError],
+    ['exec: "/nope": stat /nope: no such file or directory', CommandNotFoundError],
+    ['exec: "/etc/passwd": permission denied', CommandNotExecutableError],
+    ['exec: "/etc": is a directory', CommandNotExecutableError],
+    ["mount /x: no such file or directory", OciRuntimeError],
+  ])("reads a failed create saying %j as %s", (msg, type) => {
+    const err = createError(`create container abc: runc create failed: ${msg}`);
+    expect(err).toBeInstanceOf(type);
+    expect(err.message).toContain(msg);
   });
 });
