@@ -17,8 +17,12 @@ interface Node {
 const first = <T>(v: T | T[] | undefined): T | undefined => (Array.isArray(v) ? v[0] : v);
 const last = <T>(v: T | T[] | undefined): T | undefined => (Array.isArray(v) ? v[v.length - 1] : v);
 const targetOf = (t: Transition | Transition[] | undefined) => first(first(t)?.target);
-/** The refusal the rules may take ahead of a command's own transition (see `refuse`). */
-const isRefusal = (t: Transition) => t.guard === "refused";
+/**
+ * The refusal the rules may take ahead of a command's own transition (see
+ * `refuse`), or its twin for a goal already met (`unchanged`): both journal a
+ * request and stay, so one arrow per state stands for them.
+ */
+const isRefusal = (t: Transition) => t.guard === "refused" || t.guard === "unchanged";
 /** "#ctr.stopped.cleanup" -> ["stopped", "cleanup"] */
 const path = (target: string) => target.replace(/^#ctr\./, "").split(".");
 
