@@ -530,8 +530,15 @@ export async function history(
     "GET",
     `/containers/${enc(ref)}/history${query}`,
   );
-  if (format.kind === "json") return json(events);
-  if (format.kind === "template") return out(format.template.render(events.map(eventView)));
+  // Returned values become the exit code: print, then return nothing.
+  if (format.kind === "json") {
+    json(events);
+    return;
+  }
+  if (format.kind === "template") {
+    out(format.template.render(events.map(eventView)));
+    return;
+  }
   const width = process.stdout.isTTY ? process.stdout.columns : 80;
   const now = Date.now();
   const sections = byContainer(events).map((stream) => {
