@@ -10,7 +10,7 @@
  * unparsed, which is what makes catching up fast.
  */
 import { kindOf, actionOf, type CloudEvent } from "../events/index.js";
-import { actionLabel, failed, errorText, wordsOf } from "./event-words.js";
+import { actionLabel, failed, errorText, outcomeWord, wordsOf } from "./event-words.js";
 import { printable } from "./format.js";
 
 /** What an event line says about its container. */
@@ -37,7 +37,7 @@ export function eventLine(e: CloudEvent, names?: ContainerNames): string {
   const attrs: string[] = [];
   if (names) attrs.push(`image=${names.image}`, `name=${names.name}`);
   if (actionOf(e.type) === "health_status" && d.status) attrs.push(`health_status=${d.status}`);
-  attrs.push(failed(e) ? `failure: ${errorText(e)}` : "success");
+  attrs.push(failed(e) ? `failure: ${errorText(e)}` : outcomeWord(e));
   if (d.exitCode !== undefined) attrs.push(`exitCode=${d.exitCode}`);
   else if (d.signal) attrs.push(`signal=${d.signal}`);
   else if (kindOf(e.type) === "image" && imageNames(e).length > 0)

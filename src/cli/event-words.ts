@@ -19,11 +19,23 @@ export interface EventWords {
   policy?: boolean;
   state?: string;
   keepRunning?: boolean;
+  /** An `ifNeeded` request that found its goal met, and the state it found. */
+  unchanged?: string;
 }
 
 export const wordsOf = (e: CloudEvent): EventWords => e.data;
 
 export const failed = (e: CloudEvent): boolean => wordsOf(e).outcome === "failure";
+
+/**
+ * "success", "failure", or for a request whose goal was already met "success:
+ * already exited": without it such a request reads like a change that never came.
+ */
+export function outcomeWord(e: CloudEvent): string {
+  const { unchanged } = wordsOf(e);
+  if (failed(e)) return "failure";
+  return unchanged ? `success: already ${unchanged}` : "success";
+}
 
 /**
  * The action with what a reader needs beside it: the command a request

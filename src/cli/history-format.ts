@@ -4,7 +4,7 @@
  * last column cut to a bounded width unless `--no-trunc` asks for all of it.
  */
 import type { CloudEvent } from "../events/index.js";
-import { actionLabel, byRequest, errorText, failed } from "./event-words.js";
+import { actionLabel, byRequest, errorText, outcomeWord } from "./event-words.js";
 import { printable, table } from "./format.js";
 
 /** Wide enough for berth's own messages' gist; `--no-trunc` shows the rest. */
@@ -32,7 +32,7 @@ export function historyTable(events: CloudEvent[], opts: HistoryOptions = {}): s
         e.time,
         // Indented: caused by the request (or first event) above it.
         `${i === 0 ? "" : "  "}${actionLabel(e)}`,
-        failed(e) ? "failure" : "success",
+        outcomeWord(e),
         e.actor,
         // Cut after escaping, so an escape sequence cannot stretch the column.
         opts.noTrunc ? error : clip(printable(error), ERROR_WIDTH),

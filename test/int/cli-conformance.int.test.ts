@@ -13,7 +13,8 @@ import { busyboxTar, CLI, startBerth, until, type Berth } from "../../src/harnes
 let berth: Berth;
 
 const stateOf = async (ref: string) =>
-  (JSON.parse(await berth.ok("inspect", ref)) as ContainerRecord).state;
+  // inspect prints an array, one record per container named, as Podman does.
+  (JSON.parse(await berth.ok("inspect", ref)) as ContainerRecord[])[0]?.state;
 const history = async (ref: string) =>
   JSON.parse(await berth.ok("history", ref, "--format", "json")) as CloudEvent[];
 const requests = async (ref: string) =>
@@ -93,8 +94,8 @@ describe("exit codes", () => {
   it.each([
     ["an unknown verb", ["frobnicate"]],
     ["an unknown flag", ["ps", "--no-such-flag"]],
-    ["a missing argument", ["stop"]],
-    ["an argument too many", ["logs", "a", "b"]],
+    ["a missing argument", ["history"]],
+    ["an argument too many", ["history", "a", "b"]],
   ])("exits 125 for %s", async (_what, args) => {
     const r = await berth.cli(...args);
     expect(r.code).toBe(125);

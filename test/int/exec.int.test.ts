@@ -201,7 +201,8 @@ describe("berth exec", () => {
   it("after a daemon crash, journals the death of a session that ended meanwhile with its code, and watches one still running", async () => {
     const id = await running();
     const ended = (await berth.ok("exec", "-d", id, "sh", "-c", "sleep 1; exit 5")).trim();
-    const still = (await berth.ok("exec", "-d", id, "sh", "-c", "sleep 4; exit 6")).trim();
+    // Long enough to outlive a daemon restart on a loaded machine, so it is still running then.
+    const still = (await berth.ok("exec", "-d", id, "sh", "-c", "sleep 15; exit 6")).trim();
     await berth.kill("SIGKILL");
     await new Promise((r) => setTimeout(r, 2_000));
     await berth.start();
@@ -213,10 +214,10 @@ describe("berth exec", () => {
     await until(async () => (await deathOf(ended)) !== undefined, 5_000, "the ended session");
     expect(await deathOf(ended)).toMatchObject({ exitCode: 5, cause: "reconcile" });
     expect(await deathOf(still)).toBeUndefined();
-    await until(async () => (await deathOf(still)) !== undefined, 10_000, "the running session");
+    await until(async () => (await deathOf(still)) !== undefined, 25_000, "the running session");
     expect(await deathOf(still)).toMatchObject({ exitCode: 6 });
     expect((await inspect(id)).execSessions).toBeUndefined();
-  }, 30_000);
+  }, 60_000);
 
   it("runs the command on a terminal with -t, its output raw", async () => {
     const id = await running();

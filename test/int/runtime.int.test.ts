@@ -7,10 +7,10 @@ import * as path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  CommandNotFoundError,
   CtrStateInvalidError,
   InvalidArgError,
   NoSuchImageError,
-  OciRuntimeError,
 } from "../../src/errors.js";
 import { ExitMonitor } from "../../src/effects/exit-monitor.js";
 import { mountsUnder } from "../../src/effects/overlay.js";
@@ -159,7 +159,8 @@ describe("LinuxRuntime with runc and conmon", () => {
     const spec = newSpec(["/no/such/binary"]);
     await rt.prepare(spec);
     const failure = rt.create(spec);
-    await expect(failure).rejects.toBeInstanceOf(OciRuntimeError);
+    // A missing command is the runtime's most precise failure: Podman's exit 127.
+    await expect(failure).rejects.toBeInstanceOf(CommandNotFoundError);
     await expect(failure).rejects.toThrow(/no such file or directory/);
     expect(await rt.state(spec.id)).toBeUndefined();
     expect(await rt.readExit(spec.id)).toBeUndefined();
