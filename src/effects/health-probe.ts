@@ -40,9 +40,11 @@ export class LinuxHealthProber implements HealthProber {
 
   async probe(req: Parameters<HealthProber["probe"]>[0]): Promise<ProbeOutcome> {
     const container = containerPaths(this.o.layout, req.containerId);
-    const dir = path.join(container.dir, "health");
+    // Not in the container's folder: a removal deleting it must not race a probe writing into it.
+    // The staging folder is private and swept at start, so a probe cut off leaves nothing behind.
+    const dir = this.o.layout.staging;
     await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-    const name = randomBytes(8).toString("hex");
+    const name = `probe-${randomBytes(8).toString("hex")}`;
     const processFile = path.join(dir, `${name}.json`);
     const pidFile = path.join(dir, `${name}.pid`);
     try {

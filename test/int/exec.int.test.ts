@@ -4,6 +4,8 @@
  * inside, the journal's exec_create/exec_start/exec_died, the refusals while a
  * session runs, and sessions dying with their container.
  */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CloudEvent } from "../../src/events/index.js";
 import { busyboxTar, startBerth, until, type Berth } from "../../src/harness/index.js";
@@ -200,10 +202,21 @@ describe("berth exec", () => {
 
   it("after a daemon crash, journals the death of a session that ended meanwhile with its code, and watches one still running", async () => {
     const id = await running();
-    const ended = (await berth.ok("exec", "-d", id, "sh", "-c", "sleep 1; exit 5")).trim();
+    // Ends only once the daemon is down (a file written from the host), however slow the machine.
+    const ended = (
+      await berth.ok(
+        "exec",
+        "-d",
+        id,
+        "sh",
+        "-c",
+        "until [ -f /tmp/go ]; do sleep 0.1; done; exit 5",
+      )
+    ).trim();
     // Long enough to outlive a daemon restart on a loaded machine, so it is still running then.
     const still = (await berth.ok("exec", "-d", id, "sh", "-c", "sleep 15; exit 6")).trim();
     await berth.kill("SIGKILL");
+    writeFileSync(join(berth.root, "containers", id, "merged", "tmp", "go"), "");
     await new Promise((r) => setTimeout(r, 2_000));
     await berth.start();
     const deathOf = async (sessionId: string) =>
