@@ -57,3 +57,13 @@ export function parseJson(text: string): unknown {
     return undefined;
   }
 }
+
+/** A folder's entries, or none when the folder does not exist; any other failure is thrown. */
+export async function readdirOrEmpty(dir: string): Promise<string[]> {
+  try {
+    return await fs.readdir(dir);
+  } catch (err) {
+    if (errnoCode(err) === "ENOENT") return [];
+    throw err;
+  }
+}

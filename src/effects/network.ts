@@ -9,7 +9,7 @@ import { NetworkError } from "../errors.js";
 import type { NetworkAttachment, PortMapping } from "../machines/index.js";
 import { DEFAULT_CNI_PATH, runCniPlugin, type CniResult } from "./cni.js";
 import { writeEtcFiles } from "./etc-files.js";
-import { errnoCode } from "./fsutil.js";
+import { readdirOrEmpty } from "./fsutil.js";
 import { HostPorts } from "./host-ports.js";
 import { createNetns, deleteNetns } from "./netns.js";
 import { purgeMasquerade } from "./masquerade-purge.js";
@@ -274,13 +274,4 @@ async function removeLeaseOf(leaseDir: string, ip: string, id: string): Promise<
   const file = path.join(leaseDir, ip);
   const text = await fs.readFile(file, "utf8").catch(() => "");
   if ((text.split(/\r?\n/)[0] ?? "") === id) await fs.rm(file, { force: true });
-}
-
-async function readdirOrEmpty(dir: string): Promise<string[]> {
-  try {
-    return await fs.readdir(dir);
-  } catch (err) {
-    if (errnoCode(err) === "ENOENT") return [];
-    throw err;
-  }
 }

@@ -10,7 +10,7 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import type { PortMapping } from "../machines/index.js";
-import { errnoCode } from "./fsutil.js";
+import { errnoCode, readdirOrEmpty } from "./fsutil.js";
 
 const ANY = new Set(["0.0.0.0", "::", ""]);
 
@@ -26,15 +26,6 @@ interface Claim {
 
 function claimPath(dir: string, id: string, p: PortMapping): string {
   return path.join(dir, `${p.hostPort}-${p.protocol}`, `${id}@${p.hostIp ?? "0.0.0.0"}`);
-}
-
-async function readdirOrEmpty(dir: string): Promise<string[]> {
-  try {
-    return await fs.readdir(dir);
-  } catch (err) {
-    if (errnoCode(err) === "ENOENT") return [];
-    throw err;
-  }
 }
 
 /** Writes an empty claim file, making its port's folder; again if another daemon just removed it. */
