@@ -2,13 +2,14 @@
  * A client for the daemon's unix-socket API: JSON requests, typed errors back,
  * and the event feed as an async iterator over NDJSON.
  */
-import { request as httpRequest, type IncomingMessage } from "node:http";
+import type { IncomingMessage, RequestOptions } from "node:http";
 import { userInfo } from "node:os";
 import type { Readable } from "node:stream";
 import { DaemonUnreachableError, errorFromWire, InternalError } from "../errors.js";
 import type { CloudEvent } from "../events/index.js";
 import { toSearchParams, type EventQuery } from "../events/index.js";
 import { ndjsonEvents } from "./ndjson.js";
+import { unaryRequest } from "./unix-request.js";
 
 export interface ClientOptions {
   socketPath: string;
@@ -36,10 +37,9 @@ export class BerthClient {
 
   /** A request whose answer is raw bytes (artifacts); errors still come back typed. */
   async raw(method: string, path: string): Promise<Buffer> {
-    const res = await this.open(method, path);
-    const data = await readBuffer(res);
-    if ((res.statusCode ?? 500) >= 400) throw wireError(res.statusCode, data.toString("utf8"));
-    return data;
+    const { status, body } = await this.unary(method, path);
+    if (status >= 400) throw wireError(status, body.toString("utf8"));
+    return body;
   }
 
   /**
@@ -80,21 +80,61 @@ export class BerthClient {
   }
 
   async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await this.open(method, path, body);
-    const text = await readAll(res);
+    const { status, body: answer } = await this.unary(method, path, body);
+    const text = answer.toString("utf8");
     let parsed: unknown;
     try {
       parsed = text === "" ? undefined : JSON.parse(text);
     } catch (err) {
-      throw new InternalError(`daemon answered ${res.statusCode} with malformed JSON`, {
-        cause: err,
-      });
+      throw new InternalError(`daemon answered ${status} with malformed JSON`, { cause: err });
     }
-    if ((res.statusCode ?? 500) >= 400) {
+    if (status >= 400) {
       const wire = (parsed as { error?: { code: string; message: string } } | undefined)?.error;
-      throw wire ? errorFromWire(wire) : new InternalError(`daemon answered ${res.statusCode}`);
+      throw wire ? errorFromWire(wire) : new InternalError(`daemon answered ${status}`);
     }
     return parsed as T;
+  }
+
+  /** A request answered whole; see unix-request.ts for why it does not use node:http. */
+  private async unary(method: string, path: string, body?: unknown) {
+    const payload =
+      body === undefined ? undefined : Buffer.isBuffer(body) ? body : JSON.stringify(body);
+    try {
+      return await unaryRequest({
+        socketPath: this.options.socketPath,
+        method,
+        path,
+        headers: this.headers(payload),
+        ...(payload !== undefined ? { body: payload } : {}),
+      });
+    } catch (err) {
+      throw this.unreachable(err as Error);
+    }
+  }
+
+  private headers(payload?: Buffer | string): Record<string, string> {
+    return {
+      "x-berth-actor": this.actor,
+      "user-agent": "berth-cli",
+      ...(payload === undefined
+        ? {}
+        : {
+            "content-type": Buffer.isBuffer(payload)
+              ? "application/octet-stream"
+              : "application/json",
+          }),
+    };
+  }
+
+  /** The socket's ENOENT and ECONNREFUSED mean no daemon listens there; other errors pass as they are. */
+  private unreachable(err: Error): Error {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === "ENOENT" || code === "ECONNREFUSED"
+      ? new DaemonUnreachableError(
+          `cannot connect to the berth daemon at ${this.options.socketPath}: is 'berth serve' running?`,
+          { cause: err },
+        )
+      : err;
   }
 
   /**
@@ -119,7 +159,7 @@ export class BerthClient {
     for await (const batch of this.eventBatches(query, signal)) yield* batch;
   }
 
-  private open(
+  private async open(
     method: string,
     path: string,
     body?: unknown,
@@ -132,41 +172,23 @@ export class BerthClient {
         : Buffer.isBuffer(body)
           ? body
           : JSON.stringify(body);
+    // Loaded here, not at the top: a verb that makes only unary requests never needs it.
+    const { httpRequest } = await import("./streaming-http.js");
     return new Promise((resolve, reject) => {
-      const req = httpRequest(
-        {
-          socketPath: this.options.socketPath,
-          ...(signal ? { signal } : {}),
-          method,
-          path,
-          headers: {
-            "x-berth-actor": this.actor,
-            "user-agent": "berth-cli",
-            ...(upload
-              ? { "content-type": "application/x-tar", "content-length": upload.size }
-              : {}),
-            ...(payload
-              ? {
-                  "content-type": Buffer.isBuffer(payload)
-                    ? "application/octet-stream"
-                    : "application/json",
-                  "content-length": Buffer.byteLength(payload),
-                }
-              : {}),
-          },
+      const options: RequestOptions & AgentServerName = {
+        socketPath: this.options.socketPath,
+        servername: NO_TLS_NAME,
+        ...(signal ? { signal } : {}),
+        method,
+        path,
+        headers: {
+          ...this.headers(payload),
+          ...(upload ? { "content-type": "application/x-tar", "content-length": upload.size } : {}),
+          ...(payload !== undefined ? { "content-length": Buffer.byteLength(payload) } : {}),
         },
-        resolve,
-      );
-      req.on("error", (err: NodeJS.ErrnoException) => {
-        if (err.code === "ENOENT" || err.code === "ECONNREFUSED") {
-          reject(
-            new DaemonUnreachableError(
-              `cannot connect to the berth daemon at ${this.options.socketPath}: is 'berth serve' running?`,
-              { cause: err },
-            ),
-          );
-        } else reject(err);
-      });
+      };
+      const req = httpRequest(options, resolve);
+      req.on("error", (err) => reject(this.unreachable(err)));
       if (upload) {
         upload.stream.once("error", (err) => req.destroy(err));
         upload.stream.pipe(req);
@@ -174,6 +196,14 @@ export class BerthClient {
     });
   }
 }
+
+/**
+ * A unix socket has no TLS name, but without one node's agent derives it
+ * through net.isIP, whose first call compiles a regex that cost the CLI about
+ * 13 ms of its start-up. The agent reads `servername`; the type leaves it out.
+ */
+type AgentServerName = { servername: string };
+const NO_TLS_NAME = "berth";
 
 const isUpload = (body: unknown): body is Upload =>
   typeof body === "object" && body !== null && "stream" in body && "size" in body;

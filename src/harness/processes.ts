@@ -13,7 +13,7 @@ import { LinuxNetwork } from "../effects/index.js";
 import { repoRoot } from "./repo.js";
 
 /** The compiled CLI; tests, demo and bench run it as a user would. */
-export const CLI = join(repoRoot(), "dist", "src", "cli", "main.js");
+export const CLI = join(repoRoot(), "dist", "src", "cli", "berth.cjs");
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
