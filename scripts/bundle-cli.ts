@@ -11,7 +11,7 @@
  * entry, and that loader, with the ESM facade of every builtin it imports,
  * cost `berth ps` about 40 ms more than the same bundle as CommonJS
  * (bench/cli.ts, one run: +96 against +51 ms over `node -e 0`). tsc's
- * unbundled dist/src/cli/main.js is removed, so nothing runs the slow entry.
+ * unbundled main.js and entry.js are removed, so nothing runs the slow entry.
  *
  * `berth serve` stays tsc's output, loaded from dist/src/cli/serve.js: the
  * daemon's start-up does not matter, and bundling it would put a second copy
@@ -51,7 +51,7 @@ const lazyChildProcess = {
 };
 
 await build({
-  input: join(src, "cli", "main.ts"),
+  input: join(src, "cli", "entry.ts"),
   plugins: [lazyChildProcess],
   platform: "node",
   transform: { define: { BERTH_VERSION: JSON.stringify(version) } },
@@ -65,7 +65,8 @@ await build({
     // berth's own modules do nothing when imported, so a module none of whose
     // exports a verb uses is left out, and with it what it imports (xstate,
     // zod, tar-stream). Packages keep their own sideEffects declarations.
-    moduleSideEffects: (id) => !id.startsWith(src),
+    // main.ts is the exception: running is all it does.
+    moduleSideEffects: (id) => !id.startsWith(src) || id === join(src, "cli", "main.ts"),
   },
   output: {
     dir: outDir,
@@ -79,6 +80,10 @@ await build({
   },
 });
 await Promise.all(
-  ["main.js", "main.js.map", "main.d.ts"].map((f) => rm(join(outDir, f), { force: true })),
+  ["main", "entry"]
+    .flatMap((name) => [`${name}.js`, `${name}.js.map`, `${name}.d.ts`])
+    .map((f) => rm(join(outDir, f), { force: true })),
 );
+// Caches of the last build's files (src/cli/code-cache.ts): V8 would refuse them, but not at once.
+await rm(join(outDir, ".code-cache"), { recursive: true, force: true });
 await chmod(join(outDir, "berth.cjs"), 0o755);

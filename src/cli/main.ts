@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * The berth CLI. Kept light: only commander loads up front, each verb imports
  * what it needs when it runs, so `berth --version` answers fast.
@@ -153,7 +152,7 @@ function declareVerbs(program: Command): void {
       (v) => Number(v),
     )
     .action(async (opts: ServeFlags, cmd: Command) => {
-      const { serve } = await import("./serve.js");
+      const { serve } = await (await import("./serve-loader.js")).loadServe();
       await serve({ ...opts, socket: socketOf(cmd), version: BERTH_VERSION });
     });
 
