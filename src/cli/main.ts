@@ -71,6 +71,7 @@ const lookVerb = verbOf(() => import("./top-stats-verbs.js"));
 const healthVerb = verbOf(() => import("./health-verbs.js"));
 const logsVerb = verbOf(() => import("./logs-verbs.js"));
 const fileVerb = verbOf(() => import("./file-verbs.js"));
+const viewVerb = verbOf(() => import("./view-verbs.js"));
 
 /**
  * Every verb, with its flags and help. Declares on whatever `program` it is
@@ -592,7 +593,7 @@ function declareVerbs(program: Command): void {
     .option("-n, --last <n>", "the n newest containers, in any state", (v) => Number(v))
     .option("--sort <key>", "command, created, id, image, names, runningfor or status", "created")
     .addOption(format())
-    .action(verb("ps"));
+    .action(viewVerb("ps"));
   program
     .command("inspect")
     .description(
@@ -602,7 +603,7 @@ function declareVerbs(program: Command): void {
     .addOption(dataFormat())
     .option("--all", "with --at: every container that carried the name, not just the current one")
     .argument("<containers...>")
-    .action(verb("inspect"));
+    .action(viewVerb("inspect"));
   const audit = program
     .command("audit")
     .description("prove who did what: verify and export the journal");
@@ -670,7 +671,7 @@ function declareVerbs(program: Command): void {
     .option("--no-trunc", "show errors whole")
     .option("--all", "every container that carried the name, not just the current one")
     .addOption(format())
-    .action(verb("history"));
+    .action(viewVerb("history"));
   program
     .command("events")
     .description("show journal events, then follow live ones")
@@ -690,12 +691,12 @@ function declareVerbs(program: Command): void {
     )
     .option("--all", "container=NAME matches every container that carried the name")
     .addOption(format())
-    .action(verb("events"));
+    .action(viewVerb("events"));
   program
     .command("status")
     .description("show the daemon's journal head and relay lag")
     .addOption(dataFormat())
-    .action(verb("status"));
+    .action(viewVerb("status"));
   program
     .command("completion")
     .description("print a shell completion script: source <(berth completion bash)")
