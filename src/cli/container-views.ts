@@ -7,7 +7,7 @@
 import { actionOf, kindOf, type CloudEvent } from "../events/index.js";
 import { publishedPorts, type ContainerRecord } from "../machines/index.js";
 import { commandCell, idCell, portsCell, statusOf } from "./format.js";
-import { humanAgo } from "./human-time.js";
+import { humanAgo } from "../events/index.js";
 
 /** Podman's word for a state: a never-started container is "created" there. */
 export const podmanState = (r: ContainerRecord): string =>

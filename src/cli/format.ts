@@ -3,7 +3,7 @@
  * (history, timeline and event lines are in their own files).
  */
 import { publishedPorts, type ContainerRecord, type PortMapping } from "../machines/index.js";
-import { humanAgo, humanDuration } from "./human-time.js";
+import { humanAgo, humanDuration } from "../events/index.js";
 
 /**
  * Control characters that a terminal would act on: C0 (ESC, BEL, CR, ...),

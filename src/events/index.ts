@@ -33,4 +33,5 @@ export {
   type ResolvedQuery,
 } from "./query.js";
 export { parseDuration, parseTimeArg, rfc3339Ms } from "./time.js";
+export { humanAgo, humanDuration } from "./human-time.js";
 export { apiSubject, eventSubjects, hostSubjects } from "./subjects.js";

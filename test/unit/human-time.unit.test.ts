@@ -2,7 +2,7 @@
  * Durations in go-units' HumanDuration words, which Podman's ps prints.
  */
 import { describe, expect, it } from "vitest";
-import { humanAgo, humanDuration } from "../../src/cli/human-time.js";
+import { humanAgo, humanDuration } from "../../src/events/index.js";
 
 const s = 1000;
 const m = 60 * s;
