@@ -23,8 +23,18 @@ import type { ApiDeps } from "./api-deps.js";
 
 const ATTACH_PATH = /^\/containers\/([^/]+)\/attach$/;
 
-async function upgradeAttach(deps: ApiDeps, req: IncomingMessage, socket: Duplex, head: Buffer) {
-  const meta = requestMeta(req);
+/**
+ * Serves an upgrade request (attach, attached exec) on the bare socket node
+ * handed over. The Docker API socket serves its attach through this too,
+ * with its own request metadata (client `docker-api`).
+ */
+export async function upgradeAttach(
+  deps: ApiDeps,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  meta = requestMeta(req),
+): Promise<void> {
   // A client that vanishes mid-stream is not the daemon's error; 'close' ends the session.
   socket.on("error", () => undefined);
   let upgraded = false;

@@ -4,8 +4,11 @@
  * daemon's own routes (status, events, audit, attach, health).
  */
 export { apiServer, claimSocketPath, listenOnSocket } from "./server.js";
+export { attachHandler, resizeHandler, upgradeAttach } from "./attach-route.js";
+export { buildRequestMeta, HTTP_META_HEADERS, type HeaderReader } from "./request-meta.js";
 export type { ApiDeps } from "./api-deps.js";
 export type { Handler, RouteContext } from "./router.js";
+export { decodeSegment } from "./router.js";
 export { eventsRoute, MIN_BUFFER_BYTES, type EventsRouteOptions } from "./events-route.js";
 export type { SubscriberStats } from "./event-subscribers.js";
 export { NatsApi, natsRequestMeta, type NatsApiDeps } from "./nats-api.js";

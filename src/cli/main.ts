@@ -152,6 +152,10 @@ function declareVerbs(program: Command): void {
       "most bytes of each container's log file; conmon starts it afresh at the limit (default 16777216, -1: none)",
       (v) => Number(v),
     )
+    .option(
+      "--docker-socket <path>",
+      "also serve the Docker Engine API (1.24 to 1.47) on this unix socket, mode 0600",
+    )
     .action(async (opts: ServeFlags, cmd: Command) => {
       const { serve } = await (await import("./serve-loader.js")).loadServe();
       await serve({ ...opts, socket: socketOf(cmd), version: BERTH_VERSION });

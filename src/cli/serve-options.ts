@@ -50,6 +50,8 @@ export interface ServeFlags {
   defaultNetwork?: string;
   /** `--network-state DIR`: host-wide address leases and port claims, shared by every daemon. */
   networkState?: string;
+  /** `--docker-socket PATH`: also serve the Docker Engine API there. */
+  dockerSocket?: string;
 }
 
 /** A whole number of at least 1 for `flag`, or undefined when the flag was not given. */
@@ -122,6 +124,7 @@ export function daemonOptions(
   return {
     root: flags.root,
     socket: rest.socket,
+    ...(flags.dockerSocket !== undefined ? { dockerSocket: flags.dockerSocket } : {}),
     version: rest.version,
     prefix: flags.prefix,
     ...(flags.nats?.length ? { nats: flags.nats } : {}),

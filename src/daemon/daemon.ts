@@ -12,8 +12,10 @@ import {
   claimSocketPath,
   listenOnSocket,
   NatsApi,
+  type ApiDeps,
   type EventsRouteOptions,
 } from "../api/index.js";
+import { dockerServer } from "../docker/index.js";
 import {
   ExitMonitor,
   LinuxCheckpointer,
@@ -43,6 +45,8 @@ import { makeRootPrivate } from "./root-perms.js";
 export interface DaemonOptions {
   root: string;
   socket: string;
+  /** Also serve the Docker Engine API on this unix socket (mode 0600, as `socket`). */
+  dockerSocket?: string;
   /** NATS URL(s); without them no relay runs and events wait in the journal. */
   nats?: string[];
   host?: string;
@@ -133,6 +137,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const keys = await natsApiKeys(options);
   // Before the root is touched: a second daemon on a live socket must change nothing.
   await claimSocketPath(options.socket);
+  if (options.dockerSocket !== undefined) await claimSocketPath(options.dockerSocket);
   const tightened = await makeRootPrivate(options.root);
   if (tightened.length > 0) log(`made private (0700): ${tightened.join(", ")}`);
   const journal = await LevelJournal.open(join(options.root, "journal"));
@@ -226,7 +231,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     };
     lease.keep();
   }
-  const server: Server = apiServer({
+  const apiDeps: ApiDeps = {
     service,
     journal,
     version: options.version,
@@ -234,18 +239,27 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     natsApi,
     ...(options.events ? { events: options.events } : {}),
     ...(options.maxImportBytes !== undefined ? { maxImportBytes: options.maxImportBytes } : {}),
-  });
+  };
+  const server: Server = apiServer(apiDeps);
   await listenOnSocket(server, options.socket);
+  const docker = options.dockerSocket !== undefined ? dockerServer(apiDeps) : undefined;
+  if (docker && options.dockerSocket !== undefined) {
+    await listenOnSocket(docker, options.dockerSocket);
+    log(`Docker Engine API on ${options.dockerSocket}`);
+  }
   log(`berth ${options.version} serving on ${options.socket} (root ${options.root}, host ${host})`);
   return {
     service,
     relay,
     natsApi,
     async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      for (const open of [server, docker]) {
+        if (!open) continue;
+        await new Promise<void>((resolve) => {
+          open.close(() => resolve());
+          open.closeAllConnections();
+        });
+      }
       await natsApi?.close();
       await relay?.stop();
       await lease?.release();

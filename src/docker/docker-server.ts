@@ -1,0 +1,97 @@
+/**
+ * The Docker Engine API on a unix socket of its own (`berth serve
+ * --docker-socket PATH`), a third adapter over the operation table beside
+ * the berth API and the NATS API. Every answer carries `Api-Version` and
+ * `Ostype`; paths may carry a version prefix from /v1.24 to /v1.47 or none.
+ * Requests are journaled with the client `docker-api:<User-Agent>` and the
+ * actor the client declares (the docker CLI declares none: `anonymous`).
+ */
+import { createServer, STATUS_CODES, type IncomingMessage, type Server } from "node:http";
+import type { Duplex } from "node:stream";
+import {
+  buildRequestMeta,
+  HTTP_META_HEADERS,
+  upgradeAttach,
+  type ApiDeps,
+  type HeaderReader,
+} from "../api/index.js";
+import { asBerthError, InvalidArgError } from "../errors.js";
+import type { RequestMeta } from "../machines/index.js";
+import { unversionedPath } from "./api-version.js";
+import { containerRoutes, readyToAttach } from "./container-routes.js";
+import { dockerHeaders, sendDockerError } from "./docker-io.js";
+import { matchDocker, type DockerRoutes } from "./docker-router.js";
+import { systemRoutes } from "./system-routes.js";
+
+/** The metadata of a request on the Docker socket. */
+export function dockerRequestMeta(req: IncomingMessage): RequestMeta {
+  const read: HeaderReader = (name) => {
+    const v = req.headers[name];
+    return typeof v === "string" && v !== "" ? v : undefined;
+  };
+  return buildRequestMeta(read, HTTP_META_HEADERS, `docker-api:${read("user-agent") ?? "unknown"}`);
+}
+
+/** Creates the Docker API server; serve it with `listenOnSocket` from src/api. */
+export function dockerServer(deps: ApiDeps, extra: DockerRoutes = {}): Server {
+  const routes: DockerRoutes = {
+    ...systemRoutes(deps.service, deps.version),
+    ...containerRoutes(deps),
+    ...extra,
+  };
+  const server = createServer((req, res) => {
+    dockerHeaders(res);
+    const meta = dockerRequestMeta(req);
+    res.setHeader("x-request-id", meta.requestId);
+    try {
+      const url = new URL(req.url ?? "/", "http://docker");
+      const { path, version } = unversionedPath((req.url ?? "/").split("?")[0] ?? "/");
+      const found = matchDocker(routes, req.method ?? "GET", path);
+      if (!found) {
+        res.writeHead(404, { "content-type": "application/json" });
+        res.end(JSON.stringify({ message: `page not found: ${req.method} ${path}` }));
+        return;
+      }
+      found
+        .handler({ req, res, url, id: found.id, version, meta })
+        .catch((err: unknown) => sendDockerError(res, err));
+    } catch (err) {
+      sendDockerError(
+        res,
+        err instanceof InvalidArgError
+          ? err
+          : new InvalidArgError(`malformed request: ${String(err)}`, { cause: err }),
+      );
+    }
+  });
+  // `docker run` and `docker attach` upgrade the attach request; berth's attach speaks the same frames.
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const meta = dockerRequestMeta(req);
+    try {
+      const { path } = unversionedPath((req.url ?? "/").split("?")[0] ?? "/");
+      const query = (req.url ?? "").includes("?")
+        ? (req.url ?? "").slice((req.url ?? "").indexOf("?"))
+        : "";
+      req.url = `${path}${query}`;
+    } catch (err) {
+      socket.end(
+        `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify({ message: (err as Error).message })}`,
+      );
+      return;
+    }
+    const id = /^\/containers\/([^/]+)\/attach$/.exec((req.url ?? "").split("?")[0] ?? "")?.[1];
+    const ready =
+      id !== undefined ? readyToAttach(deps, decodeURIComponent(id), meta) : Promise.resolve();
+    ready.then(
+      () => upgradeAttach(deps, req, socket, head, meta),
+      (err: unknown) => {
+        const e = asBerthError(err);
+        const body = JSON.stringify({ message: e.message });
+        socket.end(
+          `HTTP/1.1 ${e.status} ${STATUS_CODES[e.status] ?? "Error"}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        );
+      },
+    );
+  });
+  return server;
+}
