@@ -97,7 +97,9 @@ export function containerRoutes(deps: ApiDeps): DockerRoutes {
       sendNoContent(res);
     },
     "DELETE /containers/{id}": async ({ res, url, id, meta }) => {
-      await ops.rm.run({ ref: id, force: dockerFlag(url, "force") }, meta);
+      // Docker's rm -f kills at once (SIGKILL), with no stop timeout.
+      const force = dockerFlag(url, "force");
+      await ops.rm.run({ ref: id, force, ...(force ? { timeout: 0 } : {}) }, meta);
       sendNoContent(res);
     },
     "POST /containers/{id}/wait": (ctx) => dockerWait(deps, ctx),

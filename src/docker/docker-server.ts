@@ -19,6 +19,7 @@ import { asBerthError, InvalidArgError } from "../errors.js";
 import type { RequestMeta } from "../machines/index.js";
 import { unversionedPath } from "./api-version.js";
 import { containerRoutes, readyToAttach } from "./container-routes.js";
+import { imageRoutes } from "./image-routes.js";
 import { dockerHeaders, sendDockerError } from "./docker-io.js";
 import { matchDocker, type DockerRoutes } from "./docker-router.js";
 import { systemRoutes } from "./system-routes.js";
@@ -37,32 +38,39 @@ export function dockerServer(deps: ApiDeps, extra: DockerRoutes = {}): Server {
   const routes: DockerRoutes = {
     ...systemRoutes(deps.service, deps.version),
     ...containerRoutes(deps),
+    ...imageRoutes(deps),
     ...extra,
   };
   const server = createServer((req, res) => {
     dockerHeaders(res);
     const meta = dockerRequestMeta(req);
     res.setHeader("x-request-id", meta.requestId);
+    let url: URL;
+    let target: ReturnType<typeof unversionedPath>;
+    let found: ReturnType<typeof matchDocker>;
     try {
-      const url = new URL(req.url ?? "/", "http://docker");
-      const { path, version } = unversionedPath((req.url ?? "/").split("?")[0] ?? "/");
-      const found = matchDocker(routes, req.method ?? "GET", path);
-      if (!found) {
-        res.writeHead(404, { "content-type": "application/json" });
-        res.end(JSON.stringify({ message: `page not found: ${req.method} ${path}` }));
-        return;
-      }
-      found
-        .handler({ req, res, url, id: found.id, version, meta })
-        .catch((err: unknown) => sendDockerError(res, err));
+      url = new URL(req.url ?? "/", "http://docker");
+      target = unversionedPath((req.url ?? "/").split("?")[0] ?? "/");
+      found = matchDocker(routes, req.method ?? "GET", target.path);
     } catch (err) {
-      sendDockerError(
+      // A malformed target or a version outside 1.24 to 1.47: the client's error, a 400.
+      return sendDockerError(
         res,
         err instanceof InvalidArgError
           ? err
-          : new InvalidArgError(`malformed request: ${String(err)}`, { cause: err }),
+          : new InvalidArgError(`malformed request target: ${String(err)}`, { cause: err }),
       );
     }
+    const { path, version } = target;
+    if (!found) {
+      res.writeHead(404, { "content-type": "application/json" });
+      res.end(JSON.stringify({ message: `page not found: ${req.method} ${path}` }));
+      return;
+    }
+    // A handler may throw before its first await: that is an answer too, never a crash.
+    Promise.resolve()
+      .then(() => found.handler({ req, res, url, id: found.id, version, meta }))
+      .catch((err: unknown) => sendDockerError(res, err));
   });
   // `docker run` and `docker attach` upgrade the attach request; berth's attach speaks the same frames.
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {

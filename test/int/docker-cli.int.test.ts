@@ -1,0 +1,158 @@
+/**
+ * The real docker CLI (the docker 28 client on the PATH; Debian's docker.io
+ * on a fresh machine) drives berth through `serve --docker-socket`: the
+ * everyday commands, as a user of Docker would type them, against the real
+ * runtime. No Docker daemon runs; the client talks to berth alone.
+ */
+import { request } from "node:http";
+import { join } from "node:path";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { busyboxTar, startBerth, tempDir, type Berth } from "../../src/harness/index.js";
+
+let berth: Berth;
+let dockerSocket: string;
+let dockerConfig: string;
+
+beforeAll(async () => {
+  dockerConfig = await tempDir("berth-docker-config-");
+  dockerSocket = join(await tempDir("berth-docker-sock-"), "docker.sock");
+  berth = await startBerth({ args: ["--docker-socket", dockerSocket] });
+  await berth.ok("image", "import", busyboxTar(), "busybox");
+}, 60_000);
+
+afterAll(async () => {
+  await berth?.stop();
+});
+
+/** The docker CLI against berth's Docker socket, with a config folder of its own. */
+const docker = async (...args: string[]) => {
+  const r = await execa("docker", ["-H", `unix://${dockerSocket}`, ...args], {
+    reject: false,
+    env: { DOCKER_CONFIG: dockerConfig },
+    timeout: 30_000,
+  });
+  return { code: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
+};
+
+/** One raw request, to see what the CLI hides: status, headers and body. */
+const raw = (method: string, path: string) =>
+  new Promise<{ status: number; headers: Record<string, unknown>; body: string }>(
+    (resolve, reject) => {
+      const req = request({ socketPath: dockerSocket, method, path }, (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => (body += c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      });
+      req.on("error", reject);
+      req.end();
+    },
+  );
+
+describe("the docker CLI against berth", () => {
+  it("runs a container with --rm, prints its output, exits 0 and leaves nothing behind", async () => {
+    const r = await docker("run", "--rm", "--name", "hello", "busybox", "echo", "hi");
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe("hi");
+    expect(r.code).toBe(0);
+    expect((await docker("ps", "-a", "--format", "{{.Names}}")).stdout.split("\n")).not.toContain(
+      "hello",
+    );
+  });
+
+  it("exits with the container's exit code", async () => {
+    const r = await docker("run", "--rm", "busybox", "sh", "-c", "echo out; echo err >&2; exit 3");
+    expect(r.stdout).toBe("out");
+    expect(r.stderr).toBe("err");
+    expect(r.code).toBe(3);
+  });
+
+  it("runs detached, lists, inspects, stops with a timeout (137), logs and removes", async () => {
+    const id = (
+      await docker(
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "busybox",
+        "sh",
+        "-c",
+        "echo ready; exec sleep 300",
+      )
+    ).stdout;
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    const ps = await docker("ps", "--format", "{{.ID}} {{.Names}} {{.Status}}");
+    expect(ps.stdout).toMatch(new RegExp(`^${id.slice(0, 12)} web Up `, "m"));
+    expect((await docker("inspect", "-f", "{{.State.Status}} {{.Name}}", "web")).stdout).toBe(
+      "running /web",
+    );
+    const stop = await docker("stop", "-t", "1", "web");
+    expect(stop).toMatchObject({ code: 0, stdout: "web" });
+    expect((await docker("inspect", "-f", "{{.State.ExitCode}}", "web")).stdout).toBe("137");
+    expect((await docker("logs", "web")).stdout).toBe("ready");
+    expect((await docker("rm", "web")).code).toBe(0);
+    expect((await docker("inspect", "web")).code).not.toBe(0);
+  });
+
+  it("removes a running container with rm -f", async () => {
+    await docker("run", "-d", "--name", "doomed", "busybox", "sleep", "300");
+    expect(await docker("rm", "-f", "doomed")).toMatchObject({ code: 0, stdout: "doomed" });
+    expect((await docker("ps", "-a", "--format", "{{.Names}}")).stdout.split("\n")).not.toContain(
+      "doomed",
+    );
+  });
+
+  it("journals what the docker CLI asked, with the client docker-api and its User-Agent", async () => {
+    await docker("run", "--name", "traced", "busybox", "true");
+    const history = JSON.parse(await berth.ok("history", "traced", "--format", "json")) as {
+      type: string;
+      data: { meta?: { client?: string } } & Record<string, unknown>;
+    }[];
+    const clients = history
+      .map(
+        (e) =>
+          (e.data as { meta?: { client?: string } }).meta?.client ??
+          (e.data as { client?: string }).client,
+      )
+      .filter((c): c is string => typeof c === "string");
+    expect(clients.some((c) => /^docker-api:Docker-Client\//.test(c))).toBe(true);
+  });
+
+  it("refuses a missing container with Docker's 404 message", async () => {
+    const r = await docker("stop", "nosuch");
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/nosuch/);
+  });
+});
+
+describe("the Docker socket's protocol", () => {
+  it("answers HEAD /_ping with no body and the Api-Version and Ostype headers", async () => {
+    const r = await raw("HEAD", "/_ping");
+    expect(r.status).toBe(200);
+    expect(r.body).toBe("");
+    expect(r.headers["api-version"]).toBe("1.47");
+    expect(r.headers["ostype"]).toBe("linux");
+  });
+
+  it("accepts versions 1.24 to 1.47 and unversioned paths, and refuses others in dockerd's words", async () => {
+    expect((await raw("GET", "/v1.24/version")).status).toBe(200);
+    expect((await raw("GET", "/version")).status).toBe(200);
+    const tooNew = await raw("GET", "/v1.99/version");
+    expect(tooNew.status).toBe(400);
+    expect(JSON.parse(tooNew.body)).toEqual({
+      message: "client version 1.99 is too new. Maximum supported API version is 1.47",
+    });
+    expect((await raw("GET", "/v1.12/version")).status).toBe(400);
+  });
+
+  it("answers an unknown route 404 and a missing container 404, each with a JSON message", async () => {
+    const page = await raw("GET", "/nothing/here");
+    expect(page.status).toBe(404);
+    expect(JSON.parse(page.body)).toHaveProperty("message");
+    const missing = await raw("GET", "/v1.47/containers/nosuch/json");
+    expect(missing.status).toBe(404);
+    expect(JSON.parse(missing.body).message).toMatch(/nosuch/);
+    expect(missing.headers["api-version"]).toBe("1.47");
+  });
+});
