@@ -79,6 +79,7 @@ const CONFIG_KEYS = new Set([
   "Hostname",
   "HostConfig",
   "NetworkingConfig",
+  "Volumes",
   // Attach is its own request in this API; what to attach is said there.
   "AttachStdin",
   "AttachStdout",
@@ -425,6 +426,12 @@ export function createBodyFromDocker(body: unknown, name: string | undefined): B
   for (const key of ["AttachStdin", "AttachStdout", "AttachStderr", "StdinOnce"])
     bool(body[key], key);
   checkExposedPorts(body["ExposedPorts"]);
+  // Volumes' meaning is in its keys (each value is {}), so its zero is an empty map.
+  const anonymous = Object.keys(object(body["Volumes"], "Volumes") ?? {});
+  if (anonymous.length > 0)
+    throw new InvalidArgError(
+      `Volumes.${anonymous[0]} is not supported by berth: anonymous volumes are not offered; name a volume or bind a path in HostConfig.Binds`,
+    );
   const networking = object(body["NetworkingConfig"], "NetworkingConfig");
   if (networking !== undefined) refuseUnknown(networking, new Set(), "NetworkingConfig.");
   const workingDir = nonBlank(str(body["WorkingDir"], "WorkingDir"));
