@@ -441,7 +441,8 @@ export function createBodyFromDocker(body: unknown, name: string | undefined): B
   const stopTimeout = int(body["StopTimeout"], "StopTimeout");
   return defined({
     image,
-    name: nonBlank(name),
+    // Docker's names are written with a leading slash, and moby takes one in the query too.
+    name: nonBlank(name?.replace(/^\//, "")),
     command: command(body["Cmd"]),
     entrypoint: entrypoint(body["Entrypoint"]),
     env: env(body["Env"]),

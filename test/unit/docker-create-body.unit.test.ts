@@ -257,6 +257,10 @@ describe("createBodyFromDocker: commands and entrypoints", () => {
     ]);
   });
 
+  it("takes the name without the leading slash Docker writes names with", () => {
+    expect(createBodyFromDocker({ Image: "busybox" }, "/web").name).toBe("web");
+  });
+
   it("turns a NONE healthcheck into berth's no-healthcheck", () => {
     const body = createBodyFromDocker({ Image: "busybox", Healthcheck: { Test: ["NONE"] } }, "");
     expect(body).toEqual({ image: "busybox", noHealthcheck: true });
