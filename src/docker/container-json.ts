@@ -5,6 +5,7 @@
  * clock. What a record does not know is left at Docker's zero value (Go's
  * `""`, `0`, `false`, `null`), so a client never reads a guess as a fact.
  */
+import { queryBool } from "./docker-io.js";
 import { InvalidArgError } from "../errors.js";
 import { humanAgo, humanDuration } from "../events/index.js";
 import {
@@ -641,10 +642,6 @@ export interface DockerListQuery {
   limit?: string | undefined;
   filters?: string | undefined;
 }
-
-/** moby's boolean query words: "", "0", "no", "false" and "none" are false. */
-const queryBool = (v: string | undefined) =>
-  v !== undefined && !["", "0", "no", "false", "none"].includes(v.trim().toLowerCase());
 
 /**
  * The list `GET /containers/json` asks for, as a function of all the

@@ -6,13 +6,14 @@
  * wait conditions, and the multiplexed log stream.
  */
 import type { ServerResponse } from "node:http";
+import { setTimeout as delay } from "node:timers/promises";
 import { operationTable, resizeHandler, attachHandler, type ApiDeps } from "../api/index.js";
 import { muxFrame } from "../client/index.js";
 import { InvalidArgError } from "../errors.js";
 import type { ContainerRecord, RequestMeta } from "../machines/index.js";
 import { dockerInspect, dockerListFilters, dockerSummary } from "./container-json.js";
 import { createBodyFromDocker } from "./create-body.js";
-import { readDockerJson, sendDockerJson, sendNoContent } from "./docker-io.js";
+import { queryFlag, readDockerJson, sendDockerJson, sendNoContent } from "./docker-io.js";
 import type { DockerContext, DockerRoutes } from "./docker-router.js";
 import { dockerLogWindow } from "./docker-logs.js";
 
@@ -26,12 +27,6 @@ function seconds(url: URL, name: string): number | undefined {
   return Number(raw);
 }
 
-/** Docker's boolean query values: 1, true, yes; 0, false, no, or absent. */
-export function dockerFlag(url: URL, name: string): boolean {
-  const raw = (url.searchParams.get(name) ?? "").toLowerCase();
-  return ["1", "true", "yes"].includes(raw);
-}
-
 export function containerRoutes(deps: ApiDeps): DockerRoutes {
   const { service } = deps;
   const ops = operationTable(service);
@@ -43,13 +38,18 @@ export function containerRoutes(deps: ApiDeps): DockerRoutes {
       handler({ req, res, url, ref: id, name: "", meta });
   return {
     "GET /containers/json": ({ res, url }) => {
-      const all = dockerFlag(url, "all");
-      const listed = service.list(true);
-      const chosen = dockerListFilters(listed, url, all);
+      const query = (name: string) => url.searchParams.get(name) ?? undefined;
+      // The query is checked before anything is listed: a bad filter is a 400 and nothing else.
+      const select = dockerListFilters({
+        ...(query("all") !== undefined ? { all: query("all") } : {}),
+        ...(query("limit") !== undefined ? { limit: query("limit") } : {}),
+        ...(query("filters") !== undefined ? { filters: query("filters") } : {}),
+      });
+      const at = now();
       sendDockerJson(
         res,
         200,
-        chosen.map((r) => dockerSummary(r, now())),
+        select(service.list(true)).map((r) => dockerSummary(r, at)),
       );
       return Promise.resolve();
     },
@@ -98,7 +98,7 @@ export function containerRoutes(deps: ApiDeps): DockerRoutes {
     },
     "DELETE /containers/{id}": async ({ res, url, id, meta }) => {
       // Docker's rm -f kills at once (SIGKILL), with no stop timeout.
-      const force = dockerFlag(url, "force");
+      const force = queryFlag(url, "force");
       await ops.rm.run({ ref: id, force, ...(force ? { timeout: 0 } : {}) }, meta);
       sendNoContent(res);
     },
@@ -143,7 +143,7 @@ async function dockerWait({ service }: ApiDeps, { res, url, id }: DockerContext)
   try {
     const idle = !RUNNING.includes(record.state) && condition === "not-running";
     const exitCode = idle ? (record.exitCode ?? 0) : await service.wait(record.id);
-    if (condition === "removed") await service.wait(record.id, { conditions: ["removed"] });
+    if (condition === "removed") await removal(service, record.id, res);
     answer = { StatusCode: exitCode };
   } catch (err) {
     answer = {
@@ -153,6 +153,19 @@ async function dockerWait({ service }: ApiDeps, { res, url, id }: DockerContext)
   }
   res.end(JSON.stringify(answer));
 }
+
+/**
+ * Resolves once the container is removed, or the client has gone. berth's
+ * own wait counts `removed` among the exit states (the seed's), so the
+ * removal itself is watched here, at the pace of `wait`'s safety net.
+ */
+async function removal(service: ApiDeps["service"], id: string, res: ServerResponse) {
+  while (!res.destroyed) {
+    if (service.inspect(id).state === "removed") return;
+    await delay(REMOVAL_POLL_MS);
+  }
+}
+const REMOVAL_POLL_MS = 50;
 
 /**
  * `GET /containers/{id}/logs`: the lines as Docker frames them, 8-byte

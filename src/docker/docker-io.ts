@@ -63,3 +63,12 @@ export async function readDockerJson(req: IncomingMessage): Promise<unknown> {
     throw new InvalidArgError(`malformed JSON body: ${(err as Error).message}`, { cause: err });
   }
 }
+
+/** moby's boolean query words: absent, "", "0", "no", "false" and "none" are false; anything else true. */
+export const queryBool = (v: string | null | undefined): boolean =>
+  v !== undefined &&
+  v !== null &&
+  !["", "0", "no", "false", "none"].includes(v.trim().toLowerCase());
+
+/** A boolean query parameter, read as moby reads it. */
+export const queryFlag = (url: URL, name: string): boolean => queryBool(url.searchParams.get(name));

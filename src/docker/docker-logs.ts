@@ -5,9 +5,7 @@
  */
 import { InvalidArgError } from "../errors.js";
 import type { LogWindow } from "../service/index.js";
-
-const flag = (url: URL, name: string) =>
-  ["1", "true", "yes"].includes((url.searchParams.get(name) ?? "").toLowerCase());
+import { queryFlag } from "./docker-io.js";
 
 /** Unix seconds, maybe with a fraction, as milliseconds; 0 or absent is no bound. */
 function unixTime(url: URL, name: string): number | undefined {
@@ -27,8 +25,8 @@ export interface DockerLogQuery {
 }
 
 export function dockerLogWindow(url: URL): DockerLogQuery {
-  const stdout = flag(url, "stdout");
-  const stderr = flag(url, "stderr");
+  const stdout = queryFlag(url, "stdout");
+  const stderr = queryFlag(url, "stderr");
   if (!stdout && !stderr)
     throw new InvalidArgError("Bad parameters: you must choose at least one stream");
   const tail = url.searchParams.get("tail");
@@ -42,9 +40,9 @@ export function dockerLogWindow(url: URL): DockerLogQuery {
       ...(since !== undefined ? { since } : {}),
       ...(until !== undefined ? { until } : {}),
     },
-    follow: flag(url, "follow"),
+    follow: queryFlag(url, "follow"),
     stdout,
     stderr,
-    timestamps: flag(url, "timestamps"),
+    timestamps: queryFlag(url, "timestamps"),
   };
 }
