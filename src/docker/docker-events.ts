@@ -261,7 +261,7 @@ export function dockerEventsOf(e: CloudEvent, book: DockerBook): DockerEvent[] {
   const ms = BigInt(Date.parse(e.time));
   const own = ms * NS_PER_MS + 1n;
   const first = own > book.lastNano ? own : book.lastNano + 1n;
-  const facts = book.container(e.subject) ?? fromCreate(e);
+  const facts = fromCreate(e) ?? book.container(e.subject);
   return steps.map(([action, extra], k) => {
     const timeNano = first + BigInt(k);
     const Attributes: Record<string, string> = {

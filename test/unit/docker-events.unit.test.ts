@@ -193,6 +193,17 @@ describe("mapping berth's journal to Docker's events", () => {
       execDuration: "61",
     });
   });
+
+  it("takes a create event's own name, image and labels over what the book was seeded with", () => {
+    const book = DockerBook.fromProjections([{ id: ID, name: "old", image: "busybox" }]);
+    const [ev] = book.translate(created());
+    expect(ev?.Actor.Attributes).toEqual({
+      tier: "front",
+      k: "v",
+      name: "web",
+      image: "docker.io/library/busybox:latest",
+    });
+  });
 });
 
 describe("timeNano", () => {
