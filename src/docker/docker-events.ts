@@ -12,7 +12,9 @@
  *   `restart` event in Docker at all;
  * - requests, refusals and failed effects, and berth's bookkeeping facts
  *   (init, cleanup, mount, unmount, sync) have no Docker equivalent and map to
- *   nothing; a sync that finds a process dead is followed by its own `died`.
+ *   nothing; a sync that finds a process dead is followed by its own `died`;
+ * - an image's `remove` carries every name it had: dockerd's `rmi` reports an
+ *   `untag` for each, then `delete`; a volume's `remove` is Docker's `destroy`.
  *
  * Most berth events carry only the container id. The name, image and labels
  * every Docker container event carries come from the create event, kept in a
@@ -255,32 +257,91 @@ function containerSteps(e: CloudEvent, book: DockerBook): Step[] {
  * `book.translate(e)`) before mapping the next one.
  */
 export function dockerEventsOf(e: CloudEvent, book: DockerBook): DockerEvent[] {
-  if (kindOf(e.type) !== "container" || failed(e)) return [];
-  const steps = containerSteps(e, book);
-  if (steps.length === 0) return [];
-  const ms = BigInt(Date.parse(e.time));
-  const own = ms * NS_PER_MS + 1n;
+  if (failed(e)) return [];
+  const shapes =
+    kindOf(e.type) === "container"
+      ? containerShapes(e, book)
+      : kindOf(e.type) === "image"
+        ? imageShapes(e)
+        : kindOf(e.type) === "volume"
+          ? volumeShapes(e)
+          : [];
+  if (shapes.length === 0) return [];
+  const own = BigInt(Date.parse(e.time)) * NS_PER_MS + 1n;
   const first = own > book.lastNano ? own : book.lastNano + 1n;
-  const facts = fromCreate(e) ?? book.container(e.subject);
-  return steps.map(([action, extra], k) => {
+  return shapes.map((shape, k) => {
     const timeNano = first + BigInt(k);
-    const Attributes: Record<string, string> = {
-      ...facts?.labels,
-      ...(facts ? { image: facts.image, name: facts.name } : {}),
-      ...extra,
-    };
-    return {
-      status: action,
-      id: e.subject,
-      from: facts?.image ?? "",
-      Type: "container",
-      Action: action,
-      Actor: { ID: e.subject, Attributes },
-      scope: "local",
-      time: Number(timeNano / NS_PER_S),
-      timeNano,
-    };
+    return { ...shape, scope: "local", time: Number(timeNano / NS_PER_S), timeNano };
   });
+}
+
+/** A Docker event before the clock stamps it. */
+type Shape = Omit<DockerEvent, "scope" | "time" | "timeNano">;
+
+function containerShapes(e: CloudEvent, book: DockerBook): Shape[] {
+  const facts = fromCreate(e) ?? book.container(e.subject);
+  return containerSteps(e, book).map(([action, extra]) => ({
+    status: action,
+    id: e.subject,
+    from: facts?.image ?? "",
+    Type: "container",
+    Action: action,
+    Actor: {
+      ID: e.subject,
+      Attributes: {
+        ...facts?.labels,
+        ...(facts ? { image: facts.image, name: facts.name } : {}),
+        ...extra,
+      },
+    },
+  }));
+}
+
+/** An image event as dockerd reports it: legacy fields too, `from` omitted. */
+function imageShape(action: string, id: string, name: string): Shape {
+  return {
+    status: action,
+    id,
+    Type: "image",
+    Action: action,
+    Actor: { ID: id, Attributes: { name } },
+  };
+}
+
+/**
+ * dockerd reports a pull or load by the reference (one event per name), and
+ * a tag, untag or delete by the image id; `rmi` untags each name before the
+ * delete. berth's image subject is the image id's hex.
+ */
+function imageShapes(e: CloudEvent): Shape[] {
+  const d = e.data as { names?: unknown; name?: unknown };
+  const names = Array.isArray(d.names)
+    ? d.names.filter((n): n is string => typeof n === "string")
+    : [];
+  const id = `sha256:${e.subject}`;
+  switch (actionOf(e.type)) {
+    case "pull":
+    case "load":
+      return names.map((n) => imageShape(actionOf(e.type), n, untagged(n)));
+    case "import":
+      return [imageShape("import", id, names[0] ?? "")];
+    case "tag":
+    case "untag":
+      return typeof d.name === "string" ? [imageShape(actionOf(e.type), id, d.name)] : [];
+    case "remove":
+      return [...names.map((n) => imageShape("untag", id, n)), imageShape("delete", id, id)];
+    default:
+      return [];
+  }
+}
+
+/** Volume events have no legacy fields; the actor is the volume's name. */
+function volumeShapes(e: CloudEvent): Shape[] {
+  const name = (e.data as { name?: unknown }).name;
+  if (typeof name !== "string") return [];
+  const action = { create: "create", remove: "destroy" }[actionOf(e.type)];
+  if (action === undefined) return [];
+  return [{ Type: "volume", Action: action, Actor: { ID: name, Attributes: { driver: "local" } } }];
 }
 
 /** The create event carries what the book has not learnt yet. */
@@ -300,7 +361,7 @@ export function dockerEventJson(ev: DockerEvent): string {
 /** Docker's events filters: key -> the values any of which may match. */
 export type DockerFilters = ReadonlyMap<string, ReadonlySet<string>>;
 
-/** The keys dockerd's events route accepts (berth only has container events, so most match nothing). */
+/** The keys dockerd's events route accepts (berth has no network, daemon or swarm events). */
 const FILTER_KEYS = [
   "config",
   "container",
@@ -362,6 +423,7 @@ export function parseDockerFilters(raw: string | null): DockerFilters {
 
 /** An image reference without its tag (a registry's port is not a tag). */
 function untagged(ref: string): string {
+  if (ref.startsWith("sha256:")) return ref;
   const at = ref.indexOf("@");
   const base = at < 0 ? ref : ref.slice(0, at);
   const colon = base.lastIndexOf(":");
@@ -386,15 +448,25 @@ function matchesOne(key: string, value: string, ev: DockerEvent): boolean {
       return attrs[value.slice(0, eq)] === value.slice(eq + 1);
     }
     case "image": {
-      const image = attrs.image ?? (ev.Type === "image" ? ev.Actor.ID : undefined);
-      return image !== undefined && (image === value || untagged(image) === untagged(value));
+      // A container by its image; an image by its id or reference, or the name it carries.
+      const refs =
+        ev.Type === "image"
+          ? [ev.Actor.ID, attrs.name]
+          : ev.Type === "container"
+            ? [attrs.image]
+            : [];
+      return refs.some(
+        (r) => r !== undefined && r !== "" && (r === value || untagged(r) === untagged(value)),
+      );
     }
+    case "volume":
+      return ev.Type === "volume" && ev.Actor.ID === value;
     case "type":
       return ev.Type === value;
     case "scope":
       return ev.scope === value;
     default:
-      // Networks, volumes, daemons and swarm objects: berth sends no such events.
+      // Networks, daemons and swarm objects: berth sends no such events.
       return false;
   }
 }

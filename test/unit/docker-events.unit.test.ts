@@ -169,9 +169,44 @@ describe("mapping berth's journal to Docker's events", () => {
     expect(evs[4]?.Actor.Attributes).toMatchObject({ execID: "x1", exitCode: "0", name: "web" });
   });
 
-  it("maps nothing for image and volume events", () => {
-    const image = { ...event("create"), type: "io.berth.image.pull" };
-    expect(dockerEventsOf(image, new DockerBook())).toEqual([]);
+  it("reports image pulls by reference, tags by id, and rmi as untag per name then delete", () => {
+    const image = (action: string, data: Record<string, unknown>) => ({
+      ...event(action, data),
+      type: `io.berth.image.${action}`,
+      subject: "ab".repeat(32),
+    });
+    const evs = translateAll([
+      image("pull", { names: ["docker.io/library/busybox:latest"] }),
+      image("tag", { name: "localhost/mine:1" }),
+      image("remove", {
+        force: false,
+        names: ["docker.io/library/busybox:latest", "localhost/mine:1"],
+      }),
+    ]);
+    expect(evs.map((e) => [e.Type, e.Action, e.Actor.ID, e.Actor.Attributes.name])).toEqual([
+      ["image", "pull", "docker.io/library/busybox:latest", "docker.io/library/busybox"],
+      ["image", "tag", `sha256:${"ab".repeat(32)}`, "localhost/mine:1"],
+      ["image", "untag", `sha256:${"ab".repeat(32)}`, "docker.io/library/busybox:latest"],
+      ["image", "untag", `sha256:${"ab".repeat(32)}`, "localhost/mine:1"],
+      ["image", "delete", `sha256:${"ab".repeat(32)}`, `sha256:${"ab".repeat(32)}`],
+    ]);
+    expect(evs[0]).toMatchObject({ status: "pull", id: "docker.io/library/busybox:latest" });
+  });
+
+  it("reports volumes by name with no legacy fields, and maps a volume's remove to destroy", () => {
+    const volume = (action: string) => ({
+      ...event(action, { name: "data", driver: "local" }),
+      type: `io.berth.volume.${action}`,
+    });
+    const evs = translateAll([volume("create"), volume("remove")]);
+    expect(evs.map((e) => [e.Type, e.Action, e.Actor.ID])).toEqual([
+      ["volume", "create", "data"],
+      ["volume", "destroy", "data"],
+    ]);
+    expect(evs[1]).not.toHaveProperty("status");
+    expect(
+      dockerEventsOf({ ...volume("create"), data: { outcome: "failure" } }, new DockerBook()),
+    ).toEqual([]);
   });
 
   it("names a container created before the reader started from the journal's projections", () => {
@@ -264,6 +299,16 @@ describe("Docker's events filters", () => {
     book,
   ) as [DockerEvent, DockerEvent, DockerEvent, DockerEvent, DockerEvent];
 
+  const [pulled, deleted, volumeCreated] = translateAll([
+    {
+      ...event("pull", { names: ["docker.io/library/busybox:latest"] }),
+      type: "io.berth.image.pull",
+      subject: "ab".repeat(32),
+    },
+    { ...event("remove", { names: [] }), type: "io.berth.image.remove", subject: "ab".repeat(32) },
+    { ...event("create", { name: "data" }), type: "io.berth.volume.create" },
+  ]) as [DockerEvent, DockerEvent, DockerEvent];
+
   it.each([
     ["no filter", "", create, true],
     ["type container", '{"type":{"container":true}}', start, true],
@@ -290,6 +335,12 @@ describe("Docker's events filters", () => {
     ["keys are ANDed", '{"type":{"container":true},"event":{"die":true}}', start, false],
     ["the legacy list form", '{"event":["die","start"],"label":["k=v"]}', start, true],
     ["a network filter", '{"network":{"bridge":true}}', start, false],
+    ["an image by reference", '{"image":{"docker.io/library/busybox":true}}', pulled, true],
+    ["an image by another id", `{"image":{"sha256:${"cd".repeat(32)}":true}}`, deleted, false],
+    ["an image by its id", `{"image":{"sha256:${"ab".repeat(32)}":true}}`, deleted, true],
+    ["a volume by name", '{"volume":{"data":true}}', volumeCreated, true],
+    ["a volume by another name", '{"volume":{"logs":true}}', volumeCreated, false],
+    ["a container filter on a volume", '{"container":{"data":true}}', volumeCreated, false],
   ])("%s: %s", (_what, raw, ev, expected) => {
     expect(matchesDockerFilters(ev, parseDockerFilters(raw))).toBe(expected);
   });
