@@ -35,6 +35,12 @@ export interface DockerEventsDeps {
   journal: EventLog;
   /** The clock, for tests (default Date.now). */
   now?: () => number;
+  /**
+   * Disconnect a subscriber that reads nothing for this long while output
+   * waits (default 30 s). It loses nothing: it resumes with `since` = the last
+   * timeNano it got. Docker's format has no error record, so it is a plain close.
+   */
+  stallMs?: number;
 }
 
 /** The request as the Docker socket server hands it over. */
@@ -53,14 +59,19 @@ const UNTIL_SLACK_MS = 100;
 
 const NS_PER_MS = 1_000_000n;
 
-/** Waits until the socket takes more or closes. */
-function drained(res: ServerResponse): Promise<void> {
+const DEFAULT_STALL_MS = 30_000;
+
+/** Waits until the socket takes more or closes; false when it took nothing for `ms`. */
+function drained(res: ServerResponse, ms: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const done = () => {
+    const finish = (ok: boolean) => {
+      clearTimeout(timer);
       res.off("drain", done);
       res.off("close", done);
-      resolve();
+      resolve(ok);
     };
+    const done = () => finish(true);
+    const timer = setTimeout(() => finish(false), ms);
     res.once("drain", done);
     res.once("close", done);
   });
@@ -75,6 +86,7 @@ export function dockerEventsRoute(
   deps: DockerEventsDeps,
 ): (ctx: DockerRouteContext) => Promise<void> {
   const now = deps.now ?? Date.now;
+  const stallMs = deps.stallMs ?? DEFAULT_STALL_MS;
   const { journal } = deps;
   return async ({ res, url }) => {
     const p = url.searchParams;
@@ -115,7 +127,10 @@ export function dockerEventsRoute(
             chunk += `${dockerEventJson(ev)}\n`;
           }
         }
-        if (chunk !== "" && !res.write(chunk)) await drained(res);
+        if (chunk !== "" && !res.write(chunk) && !(await drained(res, stallMs))) {
+          res.destroy();
+          break;
+        }
         if (abort.signal.aborted) break;
       }
       if (!res.destroyed) res.end();

@@ -30,6 +30,8 @@ interface Line {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const nowSec = () => (Date.now() / 1000).toFixed(3);
+/** An until that covers what was stamped in this very millisecond (its timeNano is a little after it). */
+const untilNow = () => ((Date.now() + 1) / 1000).toFixed(3);
 
 /** Parses one line, keeping timeNano exact. */
 const parse = (line: string) =>
@@ -179,13 +181,13 @@ describe("Docker's GET /events", () => {
     const since = nowSec();
     await sleep(5);
     for (let i = 0; i < 5; i++) await life(`r${i}`);
-    const all = await (await open(`?since=${since}&until=${nowSec()}`)).rest();
+    const all = await (await open(`?since=${since}&until=${untilNow()}`)).rest();
     expect(all.length).toBe(30);
     const nanos = all.map((l) => BigInt(l.timeNano));
     for (let i = 1; i < nanos.length; i++) expect(nanos[i]! > nanos[i - 1]!).toBe(true);
     const resumed = await (
       await open(
-        `?since=${all[12]!.timeNano.slice(0, -9)}.${all[12]!.timeNano.slice(-9)}&until=${nowSec()}`,
+        `?since=${all[12]!.timeNano.slice(0, -9)}.${all[12]!.timeNano.slice(-9)}&until=${untilNow()}`,
       )
     ).rest();
     expect(resumed.map((l) => l.timeNano)).toEqual(all.slice(13).map((l) => l.timeNano));
@@ -208,7 +210,7 @@ describe("Docker's GET /events", () => {
     const lines = await future.rest(3_000);
     expect(Date.now() - started).toBeGreaterThanOrEqual(350);
     expect(lines.map((l) => l.id)).toContain(id);
-    const past = await open(`?since=${nowSec()}&until=${nowSec()}`);
+    const past = await open(`?since=${nowSec()}&until=${untilNow()}`);
     expect(await past.rest(1_000)).toEqual([]);
   });
 
@@ -220,11 +222,65 @@ describe("Docker's GET /events", () => {
     const filters = encodeURIComponent(
       JSON.stringify({ event: { die: true, destroy: true }, label: { "app=keep-me": true } }),
     );
-    const lines = await (await open(`?since=${since}&until=${nowSec()}&filters=${filters}`)).rest();
+    const lines = await (
+      await open(`?since=${since}&until=${untilNow()}&filters=${filters}`)
+    ).rest();
     expect(lines.map((l) => [l.id, l.Action])).toEqual([
       [keep, "die"],
       [keep, "destroy"],
     ]);
+  });
+
+  it("disconnects a subscriber that stops reading, and it resumes from its last timeNano with nothing lost", async () => {
+    const socket = join(dir, "stall.sock");
+    const route = dockerEventsRoute({ journal, stallMs: 300 });
+    const stallServer = createServer((req, res) => {
+      void route({ req, res, url: new URL(req.url ?? "/", "http://docker") });
+    });
+    await new Promise<void>((r) => stallServer.listen(socket, r));
+    try {
+      const since = nowSec();
+      await sleep(5);
+      await writer.many(6_000); // about 2 MB of Docker events, more than the socket holds
+      const until = untilNow();
+      const res = await new Promise<IncomingMessage>((resolve, reject) => {
+        const req = request(
+          { socketPath: socket, path: `/events?since=${since}&until=${until}` },
+          resolve,
+        );
+        req.on("error", reject);
+        req.end();
+      });
+      res.pause();
+      const closed = new Promise<boolean>((r) => {
+        res.on("close", () => r(res.complete));
+        res.on("error", () => r(false));
+      });
+      await sleep(1_000);
+      // Read what had been sent before the server gave up.
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => (text += c));
+      res.resume();
+      expect(await closed).toBe(false);
+      // The close may cut the last line: only whole lines count as received.
+      const got = text
+        .slice(0, text.lastIndexOf("\n"))
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .map(parse);
+      expect(got.length).toBeGreaterThan(0);
+      expect(got.length).toBeLessThan(6_000);
+      const last = got[got.length - 1]!.timeNano;
+      const rest = await (
+        await open(`?since=${last.slice(0, -9)}.${last.slice(-9)}&until=${until}`)
+      ).rest(20_000);
+      expect(got.length + rest.length).toBe(6_000);
+      expect(new Set([...got, ...rest].map((l) => l.timeNano)).size).toBe(6_000);
+    } finally {
+      stallServer.closeAllConnections();
+      await new Promise((r) => stallServer.close(r));
+    }
   });
 
   it.each([
