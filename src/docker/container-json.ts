@@ -6,6 +6,7 @@
  * `""`, `0`, `false`, `null`), so a client never reads a guess as a fact.
  */
 import { queryBool } from "./docker-io.js";
+import { filterArgs } from "./filter-args.js";
 import { InvalidArgError } from "../errors.js";
 import { humanAgo, humanDuration } from "../events/index.js";
 import {
@@ -523,43 +524,15 @@ const HEALTH_FILTERS = ["starting", "healthy", "unhealthy", "none"];
 /** Each filter key with its values: values of one key are alternatives, keys all apply. */
 export type DockerFilters = Partial<Record<FilterKey, string[]>>;
 
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
-
 /**
  * The `filters` query parameter: JSON `{"key":{"value":true}}` (what the
  * docker CLI sends) or the legacy `{"key":["value"]}`. Absent or empty: no
  * filter. Unknown keys and bad values are refused, as moby refuses them.
  */
 export function parseDockerFilters(raw: string | undefined): DockerFilters {
-  if (raw === undefined || raw.trim() === "") return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch (err) {
-    throw new InvalidArgError(`invalid filters ${JSON.stringify(raw)}: not JSON`, { cause: err });
-  }
-  if (!isRecord(parsed)) {
-    throw new InvalidArgError("invalid filters: a JSON object of filter names is expected");
-  }
   const filters: DockerFilters = {};
-  for (const [key, value] of Object.entries(parsed)) {
-    if (!(DOCKER_LIST_FILTERS as readonly string[]).includes(key)) {
-      throw new InvalidArgError(
-        `invalid filter '${key}': berth filters containers by ${DOCKER_LIST_FILTERS.join(", ")}`,
-      );
-    }
-    let values: string[];
-    if (Array.isArray(value) && value.every((v) => typeof v === "string")) values = value;
-    else if (isRecord(value) && Object.values(value).every((v) => typeof v === "boolean"))
-      // moby takes every key of the map, whatever its boolean says.
-      values = Object.keys(value);
-    else
-      throw new InvalidArgError(
-        `invalid filter '${key}': use {"${key}":{"value":true}} or {"${key}":["value"]}`,
-      );
+  for (const [key, values] of filterArgs(raw, DOCKER_LIST_FILTERS, "containers"))
     filters[key as FilterKey] = checkValues(key as FilterKey, values);
-  }
   return filters;
 }
 
@@ -665,11 +638,7 @@ export function dockerListFilters(
   return (records) => {
     const kept = records
       .filter((r) => all || r.state === "running" || r.state === "paused")
-      .filter((r) =>
-        entries.every(
-          ([key, values]) => values.length === 0 || values.some((v) => matches(r, key, v)),
-        ),
-      )
+      .filter((r) => entries.every(([key, values]) => values.some((v) => matches(r, key, v))))
       .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
     return limit > 0 ? kept.slice(0, limit) : kept;
   };

@@ -9,7 +9,7 @@ import type { ServerResponse } from "node:http";
 import { setTimeout as delay } from "node:timers/promises";
 import { operationTable, resizeHandler, attachHandler, type ApiDeps } from "../api/index.js";
 import { muxFrame } from "../client/index.js";
-import { InvalidArgError } from "../errors.js";
+import { InvalidArgError, NoSuchCtrError } from "../errors.js";
 import type { ContainerRecord, RequestMeta } from "../machines/index.js";
 import { dockerInspect, dockerListFilters, dockerSummary } from "./container-json.js";
 import { createBodyFromDocker } from "./create-body.js";
@@ -18,6 +18,17 @@ import type { DockerContext, DockerRoutes } from "./docker-router.js";
 import { dockerLogWindow } from "./docker-logs.js";
 
 const RUNNING: ContainerRecord["state"][] = ["running", "paused"];
+
+/**
+ * The container as Docker sees it: berth answers for a removed container by
+ * its id (history stays readable), but to Docker a removed container is no
+ * container, a 404.
+ */
+function liveRecord(service: ApiDeps["service"], id: string): ContainerRecord {
+  const record = service.inspect(id);
+  if (record.state === "removed") throw new NoSuchCtrError(`No such container: ${id}`);
+  return record;
+}
 
 /** `t` of stop and restart: whole seconds, as dockerd reads it. */
 function seconds(url: URL, name: string): number | undefined {
@@ -60,17 +71,17 @@ export function containerRoutes(deps: ApiDeps): DockerRoutes {
       sendDockerJson(res, 201, { Id: record.id, Warnings: [] });
     },
     "GET /containers/{id}/json": ({ res, id }) => {
-      sendDockerJson(res, 200, dockerInspect(service.inspect(id), now()));
+      sendDockerJson(res, 200, dockerInspect(liveRecord(service, id), now()));
       return Promise.resolve();
     },
     "POST /containers/{id}/start": async ({ res, id, meta }) => {
       // Docker answers 304 to a start of a running container; berth journals it as unchanged.
-      const before = service.inspect(id);
+      const before = liveRecord(service, id);
       await ops.start.run({ ref: id, ifNeeded: true }, meta);
       sendNoContent(res, RUNNING.includes(before.state) ? 304 : 204);
     },
     "POST /containers/{id}/stop": async ({ res, url, id, meta }) => {
-      const before = service.inspect(id);
+      const before = liveRecord(service, id);
       const timeout = seconds(url, "t") ?? seconds(url, "timeout");
       await ops.stop.run(
         { ref: id, ifNeeded: true, ...(timeout !== undefined ? { timeout } : {}) },
@@ -120,7 +131,7 @@ export function containerRoutes(deps: ApiDeps): DockerRoutes {
  * the init is journaled as a request of its own, by the same client.
  */
 export async function readyToAttach(deps: ApiDeps, id: string, meta: RequestMeta): Promise<void> {
-  const record = deps.service.inspect(id);
+  const record = liveRecord(deps.service, id);
   if (["configured", "stopped", "exited"].includes(record.state))
     await operationTable(deps.service).init.run({ ref: record.id }, meta);
 }
@@ -174,7 +185,7 @@ const REMOVAL_POLL_MS = 50;
  */
 async function dockerLogs({ service }: ApiDeps, { res, url, id }: DockerContext): Promise<void> {
   const { window, follow, stdout, stderr, timestamps } = dockerLogWindow(url);
-  const record = service.inspect(id);
+  const record = liveRecord(service, id);
   const gone = new AbortController();
   res.once("close", () => gone.abort());
   const lines = service.logWindow(record.id, { ...window, follow }, gone.signal);

@@ -36,6 +36,7 @@
  * events stamped within a few milliseconds of it, so a reader that starts
  * `SINCE_SLACK_MS` earlier in the journal computes the same values.
  */
+import { filterArgs } from "./filter-args.js";
 import { constants } from "node:os";
 import { InvalidArgError } from "../errors.js";
 import { actionOf, kindOf, rfc3339Ms, type CloudEvent } from "../events/index.js";
@@ -387,37 +388,8 @@ const FILTER_KEYS = [
  */
 export function parseDockerFilters(raw: string | null): DockerFilters {
   const filters = new Map<string, Set<string>>();
-  if (raw === null || raw.trim() === "") return filters;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new InvalidArgError(`invalid filters ${JSON.stringify(raw)}: not JSON`);
-  }
-  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed))
-    throw new InvalidArgError(
-      `invalid filters ${JSON.stringify(raw)}: use a JSON object such as {"type":{"container":true}}`,
-    );
-  for (const [key, values] of Object.entries(parsed as Record<string, unknown>)) {
-    if (!FILTER_KEYS.includes(key))
-      throw new InvalidArgError(`invalid filter '${key}': use one of ${FILTER_KEYS.join(", ")}`);
-    const set = new Set<string>();
-    if (Array.isArray(values) && values.every((v) => typeof v === "string")) {
-      for (const v of values) set.add(v);
-    } else if (
-      values &&
-      typeof values === "object" &&
-      !Array.isArray(values) &&
-      Object.values(values).every((v) => typeof v === "boolean")
-    ) {
-      for (const [v, on] of Object.entries(values as Record<string, boolean>)) if (on) set.add(v);
-    } else {
-      throw new InvalidArgError(
-        `invalid filter '${key}': its values must be {"value":true,...} or ["value",...]`,
-      );
-    }
-    filters.set(key, set);
-  }
+  for (const [key, values] of filterArgs(raw, FILTER_KEYS, "events"))
+    filters.set(key, new Set(values));
   return filters;
 }
 

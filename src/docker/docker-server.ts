@@ -20,6 +20,7 @@ import type { RequestMeta } from "../machines/index.js";
 import { unversionedPath } from "./api-version.js";
 import { containerRoutes, readyToAttach } from "./container-routes.js";
 import { imageRoutes } from "./image-routes.js";
+import { dockerEventsRoute } from "./events-route.js";
 import { dockerHeaders, sendDockerError } from "./docker-io.js";
 import { matchDocker, type DockerRoutes } from "./docker-router.js";
 import { systemRoutes } from "./system-routes.js";
@@ -39,6 +40,11 @@ export function dockerServer(deps: ApiDeps, extra: DockerRoutes = {}): Server {
     ...systemRoutes(deps.service, deps.version),
     ...containerRoutes(deps),
     ...imageRoutes(deps),
+    // Served from the journal: `since` replays however far back, and a reconnect loses nothing.
+    "GET /events": dockerEventsRoute({
+      journal: deps.journal,
+      ...(deps.events?.stallMs !== undefined ? { stallMs: deps.events.stallMs } : {}),
+    }),
     ...extra,
   };
   const server = createServer((req, res) => {

@@ -119,6 +119,42 @@ describe("the docker CLI against berth", () => {
     expect(clients.some((c) => /^docker-api:Docker-Client\//.test(c))).toBe(true);
   });
 
+  it("replays a container's life with events --since --until, in Docker's actions and order", async () => {
+    const since = Math.floor(Date.now() / 1000) - 1;
+    await docker("run", "--rm", "--name", "lived", "busybox", "true");
+    await docker("run", "-d", "--name", "stopped", "busybox", "sleep", "300");
+    await docker("stop", "-t", "1", "stopped");
+    await docker("rm", "stopped");
+    const until = String(Math.floor(Date.now() / 1000) + 1);
+    const actions = async (name: string) =>
+      (
+        await docker(
+          "events",
+          "--since",
+          String(since),
+          "--until",
+          until,
+          "--filter",
+          `container=${name}`,
+          "--format",
+          '{{.Action}} {{index .Actor.Attributes "exitCode"}}',
+        )
+      ).stdout
+        .split("\n")
+        .map((l) => l.trim());
+    expect(await actions("lived")).toEqual(["create", "attach", "start", "die 0", "destroy"]);
+    // A stop is kill(15), kill(9) past the timeout, stop, then die, as Docker reports it.
+    expect(await actions("stopped")).toEqual([
+      "create",
+      "start",
+      "kill",
+      "kill",
+      "stop",
+      "die 137",
+      "destroy",
+    ]);
+  });
+
   it("refuses a missing container with Docker's 404 message", async () => {
     const r = await docker("stop", "nosuch");
     expect(r.code).not.toBe(0);
