@@ -2,7 +2,8 @@
 # Makes a fresh Debian machine ready for berth, idempotently:
 #   system packages (runc, conmon, nats-server, busybox-static, and
 #   golang-github-containers-common for its seccomp.json, containernetworking-plugins
-#   for the bridge network) via apt-get,
+#   for the bridge network, and a docker client for the Docker API tests: Debian's
+#   docker.io, whose daemons are never started) via apt-get,
 #   node_modules via npm ci when package-lock.json changed,
 #   and the busybox image tarball that the tests and the demo import.
 set -euo pipefail
@@ -37,11 +38,27 @@ fi
 [[ -x /usr/lib/cni/bridge ]] || need+=(containernetworking-plugins)
 # The sandbox test builds a static syscall probe: gcc -static needs libc.a.
 [[ -f /usr/lib/$(gcc -dumpmachine 2>/dev/null || echo x86_64-linux-gnu)/libc.a ]] || need+=(libc6-dev)
+# The docker CLI drives berth's Docker Engine API socket in the tests. Debian packages it only
+# inside docker.io, with a dockerd and containerd that must never run here: while it installs,
+# a policy-rc.d refuses every service start (exit 101), and it is removed afterwards.
+docker_cli=0
+command -v docker >/dev/null 2>&1 || { need+=(docker.io); docker_cli=1; }
 if ((${#need[@]})); then
   say "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  policy=/usr/sbin/policy-rc.d
+  made_policy=0
+  if ((docker_cli)) && [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && made_policy=1
+  fi
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  ((made_policy)) && rm -f "$policy"
+  if ((docker_cli)); then
+    # Should a service manager have started them anyway, berth's tests must not meet a dockerd.
+    pkill -x dockerd 2>/dev/null || true
+    pkill -x containerd 2>/dev/null || true
+  fi
 fi
 
 stamp=node_modules/.package-lock.sha

@@ -36,7 +36,7 @@ const docker = async (...args: string[]) => {
 };
 
 /** One raw request, to see what the CLI hides: status, headers and body. */
-const raw = (method: string, path: string) =>
+const raw = (method: string, path: string, body?: string | Buffer) =>
   new Promise<{ status: number; headers: Record<string, unknown>; body: string }>(
     (resolve, reject) => {
       const req = request({ socketPath: dockerSocket, method, path }, (res) => {
@@ -46,7 +46,7 @@ const raw = (method: string, path: string) =>
         res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
       });
       req.on("error", reject);
-      req.end();
+      req.end(body);
     },
   );
 
@@ -188,7 +188,52 @@ describe("the Docker socket's protocol", () => {
     expect(JSON.parse(page.body)).toHaveProperty("message");
     const missing = await raw("GET", "/v1.47/containers/nosuch/json");
     expect(missing.status).toBe(404);
-    expect(JSON.parse(missing.body).message).toMatch(/nosuch/);
+    expect((JSON.parse(missing.body) as { message: string }).message).toMatch(/nosuch/);
     expect(missing.headers["api-version"]).toBe("1.47");
+  });
+});
+
+describe("hostile input on the Docker socket", () => {
+  it.each([
+    ["a malformed JSON body", "POST", "/containers/create", "{not json"],
+    ["a body of 2 MiB", "POST", "/containers/create", Buffer.alloc(2 << 20, 0x20)],
+    [
+      "a create field berth cannot honour",
+      "POST",
+      "/containers/create",
+      JSON.stringify({ Image: "busybox", HostConfig: { CpuQuota: 5000 } }),
+    ],
+    ["filters that are not JSON", "GET", "/containers/json?filters=%7Bx", undefined],
+    [
+      "a filter berth does not know",
+      "GET",
+      "/events?filters=%7B%22nope%22%3A%7B%22x%22%3Atrue%7D%7D&until=1",
+      undefined,
+    ],
+    ["since after until", "GET", "/events?since=20&until=10", undefined],
+    ["a bad percent-encoding in an id", "GET", "/containers/%ZZ/json", undefined],
+  ])(
+    "answers %s with a 400 and a JSON message, and keeps serving",
+    async (_what, method, path, body) => {
+      const r = await raw(method, path, body);
+      expect(r.status).toBe(400);
+      expect(typeof (JSON.parse(r.body) as { message?: unknown }).message).toBe("string");
+      expect((await raw("GET", "/_ping")).status).toBe(200);
+    },
+  );
+
+  it("does not reach outside the containers by a path in the id", async () => {
+    const r = await raw("GET", "/containers/..%2F..%2Fetc%2Fpasswd/json");
+    expect(r.status).toBe(404);
+  });
+
+  it("creates nothing for a refused create", async () => {
+    const before = (await docker("ps", "-aq")).stdout;
+    await raw(
+      "POST",
+      "/containers/create",
+      JSON.stringify({ Image: "busybox", HostConfig: { CpuQuota: 5000 } }),
+    );
+    expect((await docker("ps", "-aq")).stdout).toBe(before);
   });
 });
