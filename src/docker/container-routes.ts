@@ -65,8 +65,18 @@ export function containerRoutes(deps: ApiDeps): DockerRoutes {
       return Promise.resolve();
     },
     "POST /containers/create": async ({ req, res, url, meta }) => {
-      const name = url.searchParams.get("name") ?? undefined;
-      const body = createBodyFromDocker(await readDockerJson(req), name === "" ? undefined : name);
+      const query = url.searchParams.get("name") ?? "";
+      const raw = await readDockerJson(req);
+      // dockerode sends the name in the body as well as in the query; dockerd reads the query.
+      const { name: bodyName, ...config } =
+        typeof raw === "object" && raw !== null ? (raw as { name?: unknown }) : { name: undefined };
+      if (bodyName !== undefined && bodyName !== query && query !== "")
+        throw new InvalidArgError("the name in the body differs from the name in the query");
+      const name = query !== "" ? query : typeof bodyName === "string" ? bodyName : undefined;
+      const body = createBodyFromDocker(
+        typeof raw === "object" && raw !== null ? config : raw,
+        name === "" ? undefined : name,
+      );
       const record = (await ops.create.run(body, meta)) as ContainerRecord;
       sendDockerJson(res, 201, { Id: record.id, Warnings: [] });
     },
