@@ -54,7 +54,7 @@ describe("dockerode against berth", () => {
     });
     await container.start();
     expect(await container.wait()).toMatchObject({ StatusCode: 4 });
-    const logs = (await container.logs({ stdout: true, stderr: true, follow: false })) as Buffer;
+    const logs = (await container.logs({ stdout: true, stderr: true, follow: false }));
     expect(demux(logs)).toEqual({ out: "out\n", err: "err\n" });
     const info = await container.inspect();
     expect(info.State).toMatchObject({ Status: "exited", ExitCode: 4, Running: false });
@@ -94,7 +94,7 @@ describe("dockerode against berth", () => {
       since,
       until,
       filters: { container: ["sdk-events"] },
-    })) as NodeJS.ReadableStream;
+    }));
     let text = "";
     for await (const chunk of stream) text += String(chunk);
     const actions = text
