@@ -157,6 +157,49 @@ describe("docker exec against berth", () => {
     expect(priv.status).toBe(400);
   });
 
+  it("gives the command a terminal with -t, its output raw", async () => {
+    const r = await docker("exec", "-t", "box", "sh", "-c", "test -t 1 && echo tty");
+    expect(r.code).toBe(0);
+    expect(r.stdout.replace(/\r/g, "")).toBe("tty");
+  });
+
+  it("streams a start without an upgrade as multiplexed frames, stdout as stream 1", async () => {
+    const created = await raw(
+      "POST",
+      "/v1.47/containers/box/exec",
+      JSON.stringify({ Cmd: ["echo", "plain"], AttachStdout: true, AttachStderr: true }),
+    );
+    const { Id } = JSON.parse(created.body) as { Id: string };
+    const body = await new Promise<Buffer>((resolve, reject) => {
+      const req = request(
+        { socketPath: dockerSocket, method: "POST", path: `/v1.47/exec/${Id}/start` },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => resolve(Buffer.concat(chunks)));
+        },
+      );
+      req.on("error", reject);
+      req.end('{"Detach":false}');
+    });
+    expect(body[0]).toBe(1);
+    expect(body.readUInt32BE(4)).toBe("plain\n".length);
+    expect(body.subarray(8).toString()).toBe("plain\n");
+  });
+
+  it("refuses to resize an exec that has not started (409) or does not exist (404)", async () => {
+    const created = await raw(
+      "POST",
+      "/v1.47/containers/box/exec",
+      JSON.stringify({ Cmd: ["true"], Tty: true }),
+    );
+    const { Id } = JSON.parse(created.body) as { Id: string };
+    expect((await raw("POST", `/v1.47/exec/${Id}/resize?h=24&w=80`)).status).toBe(409);
+    expect((await raw("POST", `/v1.47/exec/${"f".repeat(64)}/resize?h=24&w=80`)).status).toBe(
+      404,
+    );
+  });
+
   it("journals the exec as berth's own, with the client docker-api and its User-Agent", async () => {
     await docker("exec", "box", "echo", "journaled");
     const history = JSON.parse(await berth.ok("history", "box", "--format", "json")) as {
