@@ -5,6 +5,8 @@
  */
 export { apiServer, claimSocketPath, listenOnSocket } from "./server.js";
 export { attachHandler, resizeHandler, upgradeAttach } from "./attach-route.js";
+export { pumpAttach, type AttachEnd, type AttachIo } from "./attach-pump.js";
+export { requiredTerminalSize, type AttachOptions } from "./attach-options.js";
 export { buildRequestMeta, HTTP_META_HEADERS, type HeaderReader } from "./request-meta.js";
 export type { ApiDeps } from "./api-deps.js";
 export type { Handler, RouteContext } from "./router.js";

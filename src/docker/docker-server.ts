@@ -21,6 +21,8 @@ import { unversionedPath } from "./api-version.js";
 import { containerRoutes, readyToAttach } from "./container-routes.js";
 import { imageRoutes } from "./image-routes.js";
 import { dockerEventsRoute } from "./events-route.js";
+import { DOCKER_EXEC_START, execRoutes, upgradeDockerExec } from "./exec-routes.js";
+import { DockerExecStore } from "./exec-store.js";
 import { dockerHeaders, sendDockerError } from "./docker-io.js";
 import { matchDocker, type DockerRoutes } from "./docker-router.js";
 import { systemRoutes } from "./system-routes.js";
@@ -36,10 +38,13 @@ export function dockerRequestMeta(req: IncomingMessage): RequestMeta {
 
 /** Creates the Docker API server; serve it with `listenOnSocket` from src/api. */
 export function dockerServer(deps: ApiDeps, extra: DockerRoutes = {}): Server {
+  // Docker's created, not yet started execs: per daemon, in memory.
+  const execs = new DockerExecStore();
   const routes: DockerRoutes = {
     ...systemRoutes(deps.service, deps.version),
     ...containerRoutes(deps),
     ...imageRoutes(deps),
+    ...execRoutes(deps, execs),
     // Served from the journal: `since` replays however far back, and a reconnect loses nothing.
     "GET /events": dockerEventsRoute({
       journal: deps.journal,
@@ -91,6 +96,10 @@ export function dockerServer(deps: ApiDeps, extra: DockerRoutes = {}): Server {
       socket.end(
         `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify({ message: (err as Error).message })}`,
       );
+      return;
+    }
+    if (DOCKER_EXEC_START.test((req.url ?? "").split("?")[0] ?? "")) {
+      void upgradeDockerExec(deps, execs, req, socket, head, meta);
       return;
     }
     const id = /^\/containers\/([^/]+)\/attach$/.exec((req.url ?? "").split("?")[0] ?? "")?.[1];
