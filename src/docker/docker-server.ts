@@ -18,8 +18,11 @@ import {
 import { asBerthError, InvalidArgError } from "../errors.js";
 import type { RequestMeta } from "../machines/index.js";
 import { unversionedPath } from "./api-version.js";
+import { containerExtraRoutes } from "./container-extra-routes.js";
 import { containerRoutes, readyToAttach } from "./container-routes.js";
 import { imageRoutes } from "./image-routes.js";
+import { networkRoutes } from "./network-routes.js";
+import { volumeRoutes } from "./volume-routes.js";
 import { dockerEventsRoute } from "./events-route.js";
 import { dockerHeaders, sendDockerError } from "./docker-io.js";
 import { matchDocker, type DockerRoutes } from "./docker-router.js";
@@ -39,7 +42,10 @@ export function dockerServer(deps: ApiDeps, extra: DockerRoutes = {}): Server {
   const routes: DockerRoutes = {
     ...systemRoutes(deps.service, deps.version),
     ...containerRoutes(deps),
+    ...containerExtraRoutes(deps),
     ...imageRoutes(deps),
+    ...volumeRoutes(deps),
+    ...networkRoutes(deps),
     // Served from the journal: `since` replays however far back, and a reconnect loses nothing.
     "GET /events": dockerEventsRoute({
       journal: deps.journal,
