@@ -146,7 +146,19 @@ describe("docker network commands against berth", () => {
   it("lists bridge, host and none, and shows a running container's address on bridge", async () => {
     const ls = await docker("network", "ls", "--format", "{{.Name}} {{.Driver}}");
     expect(ls.stdout.split("\n").sort()).toEqual(["bridge bridge", "host host", "none null"]);
-    await docker("run", "-d", "--name", "netted", "busybox", "sleep", "300");
+    // The harness's daemon defaults to no network: this container asks for the bridge.
+    const run = await docker(
+      "run",
+      "-d",
+      "--network",
+      "bridge",
+      "--name",
+      "netted",
+      "busybox",
+      "sleep",
+      "300",
+    );
+    expect(run.stderr).toBe("");
     try {
       const [bridge] = json<
         {
