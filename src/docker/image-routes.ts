@@ -12,6 +12,7 @@ import {
   dockerImageInspect,
   dockerImageSummary,
   dockerRemoved,
+  familiarName,
   type ImageRemoval,
 } from "./image-json.js";
 import { queryFlag, sendDockerJson } from "./docker-io.js";
@@ -126,7 +127,7 @@ export function imageRoutes(deps: ApiDeps): DockerRoutes {
       sendDockerJson(res, 200, dockerRemoved(removed as ImageRemoval));
     },
     // `docker load`: the archive is the body, as berth's own upload takes it; the answer a jsonmessage stream.
-    "POST /images/load": async ({ req, res, url, meta }) => {
+    "POST /images/load": async ({ req, res, meta }) => {
       const declared = Number(req.headers["content-length"] ?? 0);
       if (declared > limit) {
         req.resume();
@@ -135,13 +136,13 @@ export function imageRoutes(deps: ApiDeps): DockerRoutes {
         );
       }
       const added = await service.importUpload(req, undefined, limit, meta);
-      const lines = queryFlag(url, "quiet")
-        ? []
-        : added.flatMap((image) =>
-            image.given.length > 0
-              ? image.given.map((n) => `Loaded image: ${n}\n`)
-              : [`Loaded image ID: sha256:${image.id}\n`],
-          );
+      // `quiet` (which the CLI sends when not on a terminal) hides progress, which berth has none of;
+      // the names loaded are always said, as dockerd says them.
+      const lines = added.flatMap((image) =>
+        image.given.length > 0
+          ? image.given.map((n) => `Loaded image: ${familiarName(n)}\n`)
+          : [`Loaded image ID: sha256:${image.id}\n`],
+      );
       res.writeHead(200, { "content-type": "application/json" });
       res.end(lines.map((stream) => `${JSON.stringify({ stream })}\n`).join(""));
     },

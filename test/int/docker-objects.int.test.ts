@@ -4,9 +4,11 @@
  * runtime, no Docker daemon.
  */
 import { request } from "node:http";
-import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { readFile, stat, writeFile } from "node:fs/promises";
 import { execa } from "execa";
+import { pack } from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { busyboxTar, startBerth, tempDir, type Berth } from "../../src/harness/index.js";
 
@@ -52,6 +54,16 @@ const raw = (method: string, path: string) =>
 
 const json = <T>(text: string) => JSON.parse(text) as T;
 
+/** A tar built in memory from `[name, bytes]` pairs. */
+async function tarOf(entries: [string, string | Buffer][]): Promise<Buffer> {
+  const p = pack();
+  for (const [name, body] of entries) p.entry({ name }, body);
+  p.finalize();
+  const parts: Buffer[] = [];
+  for await (const chunk of p) parts.push(chunk as Buffer);
+  return Buffer.concat(parts);
+}
+
 describe("docker image commands against berth", () => {
   it("inspects an image by its short name and by its full name with slashes", async () => {
     const short = await docker("image", "inspect", "busybox");
@@ -96,6 +108,32 @@ describe("docker image commands against berth", () => {
     expect(rmi.stdout.split("\n")).toEqual(["Untagged: gone:1", `Deleted: ${id}`]);
     expect((await docker("image", "inspect", id)).code).not.toBe(0);
     await berth.ok("image", "import", busyboxTar(), "busybox");
+  });
+
+  it("loads a docker-archive with docker load and names it as the archive does", async () => {
+    const layer = await tarOf([["hello.txt", "hello from a loaded layer\n"]]);
+    const diffId = `sha256:${createHash("sha256").update(layer).digest("hex")}`;
+    const config = JSON.stringify({
+      architecture: "amd64",
+      os: "linux",
+      config: { Cmd: ["cat", "/hello.txt"], Env: ["PATH=/bin"] },
+      rootfs: { type: "layers", diff_ids: [diffId] },
+    });
+    const archive = await tarOf([
+      ["config.json", config],
+      ["layer.tar", layer],
+      [
+        "manifest.json",
+        JSON.stringify([{ Config: "config.json", RepoTags: ["loaded:v1"], Layers: ["layer.tar"] }]),
+      ],
+    ]);
+    const path = join(scratch, "loaded.tar");
+    await writeFile(path, archive);
+    const r = await docker("load", "-i", path);
+    expect(r).toMatchObject({ code: 0, stdout: "Loaded image: loaded:v1" });
+    const cmd = await docker("image", "inspect", "-f", "{{json .Config.Cmd}}", "loaded:v1");
+    expect(json<string[]>(cmd.stdout)).toEqual(["cat", "/hello.txt"]);
+    expect((await docker("rmi", "loaded:v1")).code).toBe(0);
   });
 
   it("refuses docker save with a 501 that says berth has no image export", async () => {
