@@ -242,6 +242,39 @@ describe("docker top, stats and export against berth", () => {
     }
   });
 
+  it("streams stats as one JSON sample per line when stream is not turned off", async () => {
+    await docker("run", "-d", "--name", "streamed", "busybox", "sleep", "300");
+    try {
+      const lines = await new Promise<string[]>((resolve, reject) => {
+        const req = request(
+          { socketPath: dockerSocket, method: "GET", path: "/containers/streamed/stats" },
+          (res) => {
+            let text = "";
+            res.setEncoding("utf8");
+            res.on("data", (c: string) => {
+              text += c;
+              const done = text.split("\n").filter((l) => l !== "");
+              if (text.endsWith("\n") && done.length >= 2) {
+                req.destroy();
+                resolve(done);
+              }
+            });
+            res.on("error", () => undefined);
+          },
+        );
+        req.on("error", reject);
+        req.end();
+      });
+      for (const line of lines)
+        expect(json<{ name: string; pids_stats: { current: number } }>(line)).toMatchObject({
+          name: "/streamed",
+          pids_stats: { current: 1 },
+        });
+    } finally {
+      await docker("rm", "-f", "streamed");
+    }
+  });
+
   it("answers 409 to stats of a container that is not running", async () => {
     await docker("create", "--name", "idle", "busybox", "true");
     try {
