@@ -32,7 +32,7 @@ import { VolumeCreateBody } from "./volume-schemas.js";
  * daemon exports into a private staging file, streams it, and removes it
  * when the stream ends, fails or the client goes away.
  */
-function exportRoute(service: ContainerService): Handler {
+export function exportRoute(service: ContainerService): Handler {
   return async ({ res, ref, meta }) => {
     const { file, record } = await service.exportRootfs(ref, meta);
     try {

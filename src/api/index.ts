@@ -21,3 +21,5 @@ export {
   type OperationTable,
 } from "./operation-table.js";
 export type { AnswerKind, Operation } from "./operation.js";
+export { exportRoute } from "./container-routes.js";
+export { DEFAULT_MAX_IMPORT_BYTES } from "./image-routes.js";

@@ -24,7 +24,7 @@ const RUNNING: ContainerRecord["state"][] = ["running", "paused"];
  * its id (history stays readable), but to Docker a removed container is no
  * container, a 404.
  */
-function liveRecord(service: ApiDeps["service"], id: string): ContainerRecord {
+export function liveRecord(service: ApiDeps["service"], id: string): ContainerRecord {
   const record = service.inspect(id);
   if (record.state === "removed") throw new NoSuchCtrError(`No such container: ${id}`);
   return record;

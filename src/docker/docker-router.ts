@@ -23,7 +23,15 @@ export type DockerHandler = (ctx: DockerContext) => Promise<void>;
 /** Routes keyed by `METHOD /path`, with `{id}` standing for one path segment. */
 export type DockerRoutes = Record<string, DockerHandler>;
 
-/** The handler for a request and its `{id}`, or undefined when no route fits. */
+/**
+ * The handler for a request and its `{id}`, or undefined when no route fits.
+ * A container's id is the third segment. An image's name may hold slashes
+ * (`docker image inspect docker.io/library/busybox` sends
+ * `/images/docker.io/library/busybox/json`, unescaped, as moby's `{name:.*}`
+ * routes expect), so under `/images/` the name is every segment between the
+ * prefix and the route's last word, or, failing that, every segment after
+ * the prefix (`DELETE /images/{name}`).
+ */
 export function matchDocker(
   routes: DockerRoutes,
   method: string,
@@ -32,7 +40,16 @@ export function matchDocker(
   const exact = routes[`${method} ${path}`];
   if (exact) return { handler: exact, id: "" };
   const parts = path.split("/");
-  // /containers/{id}/... and /images/{id}/...: the id is the third segment.
+  if (parts[1] === "images" && parts.length >= 3 && parts[2] !== "") {
+    const name = (segments: string[]) => segments.map(decodeSegment).join("/");
+    const last = parts[parts.length - 1];
+    const suffixed = parts.length >= 4 ? routes[`${method} /images/{id}/${last}`] : undefined;
+    if (suffixed) return { handler: suffixed, id: name(parts.slice(2, -1)) };
+    const whole = routes[`${method} /images/{id}`];
+    if (whole) return { handler: whole, id: name(parts.slice(2)) };
+    return undefined;
+  }
+  // /containers/{id}/..., /volumes/{id}, /networks/{id}: the id is the third segment.
   if (parts.length >= 3 && parts[2] !== "") {
     const pattern = [...parts];
     pattern[2] = "{id}";

@@ -18,8 +18,11 @@ import {
 import { asBerthError, InvalidArgError } from "../errors.js";
 import type { RequestMeta } from "../machines/index.js";
 import { unversionedPath } from "./api-version.js";
+import { containerExtraRoutes } from "./container-extra-routes.js";
 import { containerRoutes, readyToAttach } from "./container-routes.js";
 import { imageRoutes } from "./image-routes.js";
+import { networkRoutes } from "./network-routes.js";
+import { volumeRoutes } from "./volume-routes.js";
 import { dockerEventsRoute } from "./events-route.js";
 import { DOCKER_EXEC_START, execRoutes, upgradeDockerExec } from "./exec-routes.js";
 import { DockerExecStore } from "./exec-store.js";
@@ -43,8 +46,11 @@ export function dockerServer(deps: ApiDeps, extra: DockerRoutes = {}): Server {
   const routes: DockerRoutes = {
     ...systemRoutes(deps.service, deps.version),
     ...containerRoutes(deps),
+    ...containerExtraRoutes(deps),
     ...imageRoutes(deps),
     ...execRoutes(deps, execs),
+    ...volumeRoutes(deps),
+    ...networkRoutes(deps),
     // Served from the journal: `since` replays however far back, and a reconnect loses nothing.
     "GET /events": dockerEventsRoute({
       journal: deps.journal,

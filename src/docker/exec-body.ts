@@ -75,8 +75,7 @@ export function dockerExecConfig(body: unknown): DockerExecConfig {
   const command = strings(body, "Cmd");
   // dockerd's own wording for the commonest mistake.
   if (command.length === 0) throw new InvalidArgError("No exec command specified");
-  if (bool(body, "Privileged"))
-    throw bad("Privileged", "berth runs no privileged exec sessions");
+  if (bool(body, "Privileged")) throw bad("Privileged", "berth runs no privileged exec sessions");
   const detachKeys = str(body, "DetachKeys");
   if (detachKeys !== undefined) {
     try {

@@ -7,6 +7,7 @@
  * start request's metadata: exec_create, exec_start and exec_died are
  * journaled as for berth's own exec, with the client `docker-api:<UA>`.
  */
+import { liveRecord } from "./container-routes.js";
 import { STATUS_CODES, type IncomingMessage } from "node:http";
 import type { Duplex, Readable, Writable } from "node:stream";
 import {
@@ -22,19 +23,13 @@ import {
   parseDetachKeys,
   RAW_STREAM,
 } from "../client/index.js";
-import {
-  asBerthError,
-  CtrStateInvalidError,
-  CtrStoppedError,
-  InvalidArgError,
-  NoSuchCtrError,
-} from "../errors.js";
+import { asBerthError, CtrStateInvalidError, CtrStoppedError, InvalidArgError } from "../errors.js";
 import type { RequestMeta } from "../machines/index.js";
 import type { ExecHandle } from "../service/index.js";
 import { readDockerJson, sendDockerJson } from "./docker-io.js";
 import type { DockerRoutes } from "./docker-router.js";
 import { dockerExecConfig, dockerExecStart } from "./exec-body.js";
-import type { DockerExecStore} from "./exec-store.js";
+import type { DockerExecStore } from "./exec-store.js";
 import { type DockerExec } from "./exec-store.js";
 
 /** The path of an exec start, the one exec request that is upgraded. */
@@ -45,8 +40,7 @@ const MAX_START_BODY = 64 * 1024;
 
 /** The container an exec is created in: it must exist and run, as dockerd requires. */
 function runningContainer(deps: ApiDeps, ref: string): string {
-  const record = deps.service.inspect(ref);
-  if (record.state === "removed") throw new NoSuchCtrError(`No such container: ${ref}`);
+  const record = liveRecord(deps.service, ref);
   if (record.state === "paused")
     throw new CtrStateInvalidError(
       `container ${record.id} is paused, unpause the container before exec`,
@@ -294,4 +288,3 @@ export async function upgradeDockerExec(
     if (upgraded) socket.end(() => socket.destroy());
   }
 }
-

@@ -1,12 +1,21 @@
 /**
- * The image endpoints the docker CLI needs around `run`: the pull it sends
- * when create answers 404 (`POST /images/create?fromImage=&tag=`), answered
- * as a jsonmessage stream, and the image list. The pull is berth's own
- * (src/service), journaled with the same actor and client as every request.
+ * The image endpoints: the pull the docker CLI sends when create answers 404
+ * (`POST /images/create?fromImage=&tag=`), answered as a jsonmessage stream,
+ * the list, inspect, tag, remove and load. Each is berth's own verb (the
+ * operation table, or the service's upload for a load), journaled with the
+ * same actor and client as every request. berth has no image export, so
+ * `docker save` is answered 501.
  */
-import type { ApiDeps } from "../api/index.js";
-import { InvalidArgError } from "../errors.js";
-import { sendDockerJson } from "./docker-io.js";
+import { DEFAULT_MAX_IMPORT_BYTES, operationTable, type ApiDeps } from "../api/index.js";
+import { InvalidArgError, NotImplementedError, PayloadTooLargeError } from "../errors.js";
+import {
+  dockerImageInspect,
+  dockerImageSummary,
+  dockerRemoved,
+  familiarName,
+  type ImageRemoval,
+} from "./image-json.js";
+import { queryFlag, sendDockerJson } from "./docker-io.js";
 import type { DockerRoutes } from "./docker-router.js";
 
 /** `X-Registry-Auth`: base64url JSON with `username` and `password`; absent or empty is anonymous. */
@@ -36,7 +45,25 @@ export function pullReference(url: URL): string {
   return tag.startsWith("sha256:") ? `${from}@${tag}` : `${from}:${tag}`;
 }
 
-export function imageRoutes({ service }: ApiDeps): DockerRoutes {
+/**
+ * The name `docker tag` gives: `repo` with `tag` (`latest` when absent), as
+ * moby joins them; a tag holding a slash or colon is refused, not guessed at.
+ */
+export function tagName(url: URL): string {
+  const repo = url.searchParams.get("repo") ?? "";
+  const tag = url.searchParams.get("tag") ?? "";
+  if (repo === "") throw new InvalidArgError("tag: give repo (and tag)");
+  if (/[/:@]/.test(tag)) throw new InvalidArgError(`invalid tag ${JSON.stringify(tag)}`);
+  return tag === "" ? repo : `${repo}:${tag}`;
+}
+
+const SAVE_REFUSED =
+  "berth has no image export: an image leaves a berth host only as a container's rootfs (docker export)";
+
+export function imageRoutes(deps: ApiDeps): DockerRoutes {
+  const { service } = deps;
+  const ops = operationTable(service);
+  const limit = deps.maxImportBytes ?? DEFAULT_MAX_IMPORT_BYTES;
   return {
     "POST /images/create": async ({ req, res, url, meta }) => {
       const reference = pullReference(url);
@@ -81,25 +108,42 @@ export function imageRoutes({ service }: ApiDeps): DockerRoutes {
       res.end();
     },
     "GET /images/json": ({ res }) => {
-      sendDockerJson(
-        res,
-        200,
-        service.images.list().map((image) => ({
-          Id: `sha256:${image.id}`,
-          ParentId: "",
-          RepoTags: image.names.length > 0 ? image.names : ["<none>:<none>"],
-          RepoDigests: image.names.map(
-            (n) => `${n.replace(/:[^:/]+$/, "")}@${image.manifestDigest}`,
-          ),
-          Created: Math.floor(Date.parse(image.created ?? image.addedAt) / 1000),
-          Size: image.size,
-          SharedSize: -1,
-          VirtualSize: image.size,
-          Labels: {},
-          Containers: -1,
-        })),
-      );
+      sendDockerJson(res, 200, service.images.list().map(dockerImageSummary));
       return Promise.resolve();
     },
+    "GET /images/{id}/json": async ({ res, id }) => {
+      sendDockerJson(res, 200, dockerImageInspect(await service.images.inspect(id)));
+    },
+    "POST /images/{id}/tag": async ({ res, url, id, meta }) => {
+      await ops.tag.run({ ref: id, name: tagName(url) }, meta);
+      res.writeHead(201);
+      res.end();
+    },
+    "DELETE /images/{id}": async ({ res, url, id, meta }) => {
+      const removed = await ops.rmi.run({ ref: id, force: queryFlag(url, "force") }, meta);
+      sendDockerJson(res, 200, dockerRemoved(removed as ImageRemoval));
+    },
+    // `docker load`: the archive is the body, as berth's own upload takes it; the answer a jsonmessage stream.
+    "POST /images/load": async ({ req, res, meta }) => {
+      const declared = Number(req.headers["content-length"] ?? 0);
+      if (declared > limit) {
+        req.resume();
+        throw new PayloadTooLargeError(
+          `archive of ${declared} bytes is larger than the daemon's --max-import-bytes ${limit}`,
+        );
+      }
+      const added = await service.importUpload(req, undefined, limit, meta);
+      // `quiet` (which the CLI sends when not on a terminal) hides progress, which berth has none of;
+      // the names loaded are always said, as dockerd says them.
+      const lines = added.flatMap((image) =>
+        image.given.length > 0
+          ? image.given.map((n) => `Loaded image: ${familiarName(n)}\n`)
+          : [`Loaded image ID: sha256:${image.id}\n`],
+      );
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(lines.map((stream) => `${JSON.stringify({ stream })}\n`).join(""));
+    },
+    "GET /images/{id}/get": () => Promise.reject(new NotImplementedError(SAVE_REFUSED)),
+    "GET /images/get": () => Promise.reject(new NotImplementedError(SAVE_REFUSED)),
   };
 }
