@@ -4,51 +4,24 @@
  * everyday commands, as a user of Docker would type them, against the real
  * runtime. No Docker daemon runs; the client talks to berth alone.
  */
-import { request } from "node:http";
-import { join } from "node:path";
-import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { busyboxTar, startBerth, tempDir, type Berth } from "../../src/harness/index.js";
+import type { Berth } from "../../src/harness/index.js";
+import { startDockerBerth, type DockerBerth } from "../support/docker-socket.js";
 
+let d: DockerBerth;
 let berth: Berth;
-let dockerSocket: string;
-let dockerConfig: string;
 
 beforeAll(async () => {
-  dockerConfig = await tempDir("berth-docker-config-");
-  dockerSocket = join(await tempDir("berth-docker-sock-"), "docker.sock");
-  berth = await startBerth({ args: ["--docker-socket", dockerSocket] });
-  await berth.ok("image", "import", busyboxTar(), "busybox");
+  d = await startDockerBerth();
+  berth = d.berth;
 }, 60_000);
 
 afterAll(async () => {
-  await berth?.stop();
+  await d?.berth.stop();
 });
 
-/** The docker CLI against berth's Docker socket, with a config folder of its own. */
-const docker = async (...args: string[]) => {
-  const r = await execa("docker", ["-H", `unix://${dockerSocket}`, ...args], {
-    reject: false,
-    env: { DOCKER_CONFIG: dockerConfig },
-    timeout: 30_000,
-  });
-  return { code: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
-};
-
-/** One raw request, to see what the CLI hides: status, headers and body. */
-const raw = (method: string, path: string, body?: string | Buffer) =>
-  new Promise<{ status: number; headers: Record<string, unknown>; body: string }>(
-    (resolve, reject) => {
-      const req = request({ socketPath: dockerSocket, method, path }, (res) => {
-        let body = "";
-        res.setEncoding("utf8");
-        res.on("data", (c: string) => (body += c));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      });
-      req.on("error", reject);
-      req.end(body);
-    },
-  );
+const docker = (...args: string[]) => d.docker(...args);
+const raw = (method: string, path: string, body?: string | Buffer) => d.raw(method, path, body);
 
 describe("the docker CLI against berth", () => {
   it("runs a container with --rm, prints its output, exits 0 and leaves nothing behind", async () => {

@@ -4,55 +4,27 @@
  * from the exec's inspect, against a real daemon and runtime.
  */
 import { request } from "node:http";
-import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { busyboxTar, startBerth, tempDir, type Berth } from "../../src/harness/index.js";
 
-let berth: Berth;
+import { startDockerBerth, type DockerBerth } from "../support/docker-socket.js";
+
+let d: DockerBerth;
 let dockerSocket: string;
 let dockerConfig: string;
 
 beforeAll(async () => {
-  dockerConfig = await tempDir("berth-docker-config-");
-  dockerSocket = join(await tempDir("berth-docker-sock-"), "docker.sock");
-  berth = await startBerth({ args: ["--docker-socket", dockerSocket] });
-  await berth.ok("image", "import", busyboxTar(), "busybox");
+  d = await startDockerBerth();
+  ({ socket: dockerSocket, config: dockerConfig } = d);
 }, 60_000);
 
 afterAll(async () => {
-  await berth?.stop();
+  await d?.berth.stop();
 });
 
-const docker = async (...args: string[]) => {
-  const r = await execa("docker", ["-H", `unix://${dockerSocket}`, ...args], {
-    reject: false,
-    env: { DOCKER_CONFIG: dockerConfig },
-    timeout: 30_000,
-  });
-  return { code: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
-};
-
-const raw = (method: string, path: string, body?: string) =>
-  new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const req = request(
-      {
-        socketPath: dockerSocket,
-        method,
-        path,
-        headers: body !== undefined ? { "content-type": "application/json" } : {},
-      },
-      (res) => {
-        let text = "";
-        res.setEncoding("utf8");
-        res.on("data", (c: string) => (text += c));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
-      },
-    );
-    req.on("error", reject);
-    req.end(body);
-  });
+const docker = (...args: string[]) => d.docker(...args);
+const raw = (method: string, path: string, body?: string) => d.raw(method, path, body);
 
 describe("docker exec against berth", () => {
   beforeAll(async () => {
@@ -128,7 +100,7 @@ describe("docker exec against berth", () => {
     >;
     expect(before).toMatchObject({ ID: Id, Running: false, ExitCode: null });
     const start = await raw("POST", `/v1.47/exec/${Id}/start`, '{"Detach":true}');
-    expect(start).toEqual({ status: 200, body: "" });
+    expect(start).toMatchObject({ status: 200, body: "" });
     let after: Record<string, unknown> = {};
     for (let i = 0; i < 50 && after.ExitCode == null; i++) {
       await delay(100);
@@ -195,14 +167,12 @@ describe("docker exec against berth", () => {
     );
     const { Id } = JSON.parse(created.body) as { Id: string };
     expect((await raw("POST", `/v1.47/exec/${Id}/resize?h=24&w=80`)).status).toBe(409);
-    expect((await raw("POST", `/v1.47/exec/${"f".repeat(64)}/resize?h=24&w=80`)).status).toBe(
-      404,
-    );
+    expect((await raw("POST", `/v1.47/exec/${"f".repeat(64)}/resize?h=24&w=80`)).status).toBe(404);
   });
 
   it("journals the exec as berth's own, with the client docker-api and its User-Agent", async () => {
     await docker("exec", "box", "echo", "journaled");
-    const history = JSON.parse(await berth.ok("history", "box", "--format", "json")) as {
+    const history = JSON.parse(await d.berth.ok("history", "box", "--format", "json")) as {
       type: string;
       requestid?: string;
       data: Record<string, unknown>;

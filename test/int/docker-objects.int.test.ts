@@ -10,47 +10,25 @@ import { readFile, stat, writeFile } from "node:fs/promises";
 import { execa } from "execa";
 import { pack } from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { busyboxTar, startBerth, tempDir, type Berth } from "../../src/harness/index.js";
+import { busyboxTar, tempDir } from "../../src/harness/index.js";
+import { startDockerBerth, type DockerBerth } from "../support/docker-socket.js";
 
-let berth: Berth;
+let d: DockerBerth;
 let dockerSocket: string;
-let dockerConfig: string;
 let scratch: string;
 
 beforeAll(async () => {
-  dockerConfig = await tempDir("berth-docker-config-");
   scratch = await tempDir("berth-docker-objects-");
-  dockerSocket = join(await tempDir("berth-docker-sock-"), "docker.sock");
-  berth = await startBerth({ args: ["--docker-socket", dockerSocket] });
-  await berth.ok("image", "import", busyboxTar(), "busybox");
+  d = await startDockerBerth();
+  dockerSocket = d.socket;
 }, 60_000);
 
 afterAll(async () => {
-  await berth?.stop();
+  await d?.berth.stop();
 });
 
-/** The docker CLI against berth's Docker socket, with a config folder of its own. */
-const docker = async (...args: string[]) => {
-  const r = await execa("docker", ["-H", `unix://${dockerSocket}`, ...args], {
-    reject: false,
-    env: { DOCKER_CONFIG: dockerConfig },
-    timeout: 30_000,
-  });
-  return { code: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
-};
-
-/** One raw request, to see the status and body the CLI hides. */
-const raw = (method: string, path: string) =>
-  new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const req = request({ socketPath: dockerSocket, method, path }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (c: string) => (body += c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on("error", reject);
-    req.end();
-  });
+const docker = (...args: string[]) => d.docker(...args);
+const raw = (method: string, path: string) => d.raw(method, path);
 
 const json = <T>(text: string) => JSON.parse(text) as T;
 
@@ -107,7 +85,7 @@ describe("docker image commands against berth", () => {
     const rmi = await docker("rmi", "gone:1");
     expect(rmi.stdout.split("\n")).toEqual(["Untagged: gone:1", `Deleted: ${id}`]);
     expect((await docker("image", "inspect", id)).code).not.toBe(0);
-    await berth.ok("image", "import", busyboxTar(), "busybox");
+    await d.berth.ok("image", "import", busyboxTar(), "busybox");
   });
 
   it("loads a docker-archive with docker load and names it as the archive does", async () => {
