@@ -60,7 +60,10 @@ export async function defaultSeccomp(
   try {
     const profile = MobyProfile.parse(JSON.parse(text));
     const filter = deepFreeze(
-      tightenSeccomp(convertProfile(profile, { arch: host, kernel: release(), capabilities }), host),
+      tightenSeccomp(
+        convertProfile(profile, { arch: host, kernel: release(), capabilities }),
+        host,
+      ),
     );
     converted.set(key, { text, filter });
     return filter;

@@ -54,7 +54,7 @@ describe("dockerode against berth", () => {
     });
     await container.start();
     expect(await container.wait()).toMatchObject({ StatusCode: 4 });
-    const logs = (await container.logs({ stdout: true, stderr: true, follow: false }));
+    const logs = await container.logs({ stdout: true, stderr: true, follow: false });
     expect(demux(logs)).toEqual({ out: "out\n", err: "err\n" });
     const info = await container.inspect();
     expect(info.State).toMatchObject({ Status: "exited", ExitCode: 4, Running: false });
@@ -90,11 +90,11 @@ describe("dockerode against berth", () => {
     await c.wait();
     await c.remove();
     const until = Math.floor(Date.now() / 1000) + 1;
-    const stream = (await docker.getEvents({
+    const stream = await docker.getEvents({
       since,
       until,
       filters: { container: ["sdk-events"] },
-    }));
+    });
     let text = "";
     for await (const chunk of stream) text += String(chunk);
     const actions = text

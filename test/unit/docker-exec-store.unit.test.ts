@@ -36,7 +36,11 @@ describe("the Docker exec store", () => {
 
   it("forgets the oldest pending exec once the pending bound is reached", () => {
     const { store } = storeAt();
-    const [a, b, c] = [store.create("c", config), store.create("c", config), store.create("c", config)];
+    const [a, b, c] = [
+      store.create("c", config),
+      store.create("c", config),
+      store.create("c", config),
+    ];
     const d = store.create("c", config);
     expect(() => store.get(a.id)).toThrow(NoSuchExecSessionError);
     for (const kept of [b, c, d]) expect(store.get(kept.id).id).toBe(kept.id);
