@@ -35,6 +35,21 @@ export function registryAuth(
   return { username, password: typeof password === "string" ? password : "" };
 }
 
+/**
+ * Whether the reference names a registry on this host's loopback (localhost,
+ * 127.0.0.0/8, ::1). dockerd's default `insecure-registries` is 127.0.0.0/8,
+ * so the docker CLI pulls from a local registry over plain HTTP without a
+ * flag; the Docker socket does the same, and nothing else without TLS.
+ */
+export function loopbackRegistry(reference: string): boolean {
+  const slash = reference.indexOf("/");
+  if (slash < 0) return false;
+  const host = reference.slice(0, slash);
+  // Only a registry host: a first segment with a dot, a colon or "localhost" (else it is a path).
+  const name = host.startsWith("[") ? host.slice(1, host.indexOf("]")) : host.replace(/:\d+$/, "");
+  return name === "localhost" || name === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name);
+}
+
 /** The reference the CLI means: `fromImage` with `tag` (or a digest) when it names one. */
 export function pullReference(url: URL): string {
   const from = url.searchParams.get("fromImage");
@@ -84,6 +99,7 @@ export function imageRoutes(deps: ApiDeps): DockerRoutes {
           {
             reference,
             ...(credentials ? { credentials } : {}),
+            ...(loopbackRegistry(reference) ? { tlsVerify: false } : {}),
             signal: stop.signal,
             onProgress: (p) => {
               const id = p.digest.replace(/^sha256:/, "").slice(0, 12);

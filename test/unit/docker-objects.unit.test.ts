@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { dockerStats, dockerTop } from "../../src/docker/container-extra-routes.js";
 import { matchDocker, type DockerRoutes } from "../../src/docker/docker-router.js";
 import { dockerRemoved, familiarName } from "../../src/docker/image-json.js";
-import { tagName } from "../../src/docker/image-routes.js";
+import { loopbackRegistry, tagName } from "../../src/docker/image-routes.js";
 import { findNetwork, networkId } from "../../src/docker/network-routes.js";
 import { volumeCreateBody, volumeFilter } from "../../src/docker/volume-routes.js";
 import { InvalidArgError } from "../../src/errors.js";
@@ -156,5 +156,21 @@ describe("Docker's top and stats shapes", () => {
       pids_stats: { current: 2 },
       networks: { eth0: { rx_bytes: 1, tx_bytes: 2 } },
     });
+  });
+});
+
+describe("a loopback registry, pulled over plain HTTP as dockerd does", () => {
+  it.each([
+    ["127.0.0.1:5000/demo/hello:1", true],
+    ["127.1.2.3/x:1", true],
+    ["localhost:5000/x", true],
+    ["[::1]:5000/x", true],
+    ["busybox", false],
+    ["library/busybox:latest", false],
+    ["docker.io/library/busybox", false],
+    ["128.0.0.1:5000/x", false],
+    ["127.0.0.1.example.com/x", false],
+  ])("%s: %s", (reference, loopback) => {
+    expect(loopbackRegistry(reference)).toBe(loopback);
   });
 });
