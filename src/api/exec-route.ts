@@ -32,7 +32,7 @@ const MAX_EXEC_BODY = 1 << 20;
 export const EXIT_CODE_TRAILER = "X-Berth-Exit-Code";
 
 /** Reads `length` bytes of body that follow an upgrade request's head; the rest is stdin. */
-async function upgradeBody(
+export async function upgradeBody(
   socket: Duplex,
   head: Buffer,
   length: number,
@@ -47,7 +47,7 @@ async function upgradeBody(
       if (total >= length) break;
     }
     got = Buffer.concat(chunks);
-    if (got.length < length) throw new InvalidArgError("the exec body ended early");
+    if (got.length < length) throw new InvalidArgError("the body ended early");
   }
   return { body: got.subarray(0, length), rest: got.subarray(length) };
 }

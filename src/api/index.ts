@@ -23,3 +23,5 @@ export {
 export type { AnswerKind, Operation } from "./operation.js";
 export { exportRoute } from "./container-routes.js";
 export { DEFAULT_MAX_IMPORT_BYTES } from "./image-routes.js";
+export { upgradeBody } from "./exec-route.js";
+export { readBytes } from "./http-io.js";

@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { asBerthError, InvalidArgError } from "../errors.js";
+import { readBytes } from "../api/index.js";
 import { DOCKER_API_VERSION } from "./api-version.js";
 
 /** The headers dockerd puts on every answer; the CLI negotiates from `Api-Version`. */
@@ -48,14 +49,7 @@ const MAX_BODY = 1 << 20;
 
 /** A JSON body of at most 1 MiB, unchecked (the caller maps it); empty is `{}`. */
 export async function readDockerJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY) throw new InvalidArgError(`request body larger than ${MAX_BODY} bytes`);
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString("utf8");
+  const text = (await readBytes(req, MAX_BODY)).toString("utf8");
   if (text.trim() === "") return {};
   try {
     return JSON.parse(text) as unknown;

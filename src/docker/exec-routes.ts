@@ -14,6 +14,7 @@ import {
   decodeSegment,
   pumpAttach,
   requiredTerminalSize,
+  upgradeBody,
   type ApiDeps,
   type AttachOptions,
 } from "../api/index.js";
@@ -198,19 +199,8 @@ async function startBody(
   const length = Number(req.headers["content-length"] ?? "0");
   if (!Number.isInteger(length) || length < 0 || length > MAX_START_BODY)
     throw new InvalidArgError(`an exec start body takes 0 to ${MAX_START_BODY} bytes`);
-  let got = head;
-  if (got.length < length) {
-    const chunks = [head];
-    let total = head.length;
-    for await (const chunk of socket.iterator({ destroyOnReturn: false })) {
-      chunks.push(chunk as Buffer);
-      total += (chunk as Buffer).length;
-      if (total >= length) break;
-    }
-    got = Buffer.concat(chunks);
-    if (got.length < length) throw new InvalidArgError("the exec start body ended early");
-  }
-  const text = got.subarray(0, length).toString("utf8");
+  const { body: bytes, rest } = await upgradeBody(socket, head, length);
+  const text = bytes.toString("utf8");
   let body: unknown = {};
   if (text.trim() !== "") {
     try {
@@ -219,7 +209,7 @@ async function startBody(
       throw new InvalidArgError(`malformed JSON body: ${(err as Error).message}`, { cause: err });
     }
   }
-  return { body, rest: got.subarray(length) };
+  return { body, rest };
 }
 
 /** An answer written by hand on a connection the HTTP server handed over. */

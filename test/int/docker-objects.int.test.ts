@@ -8,10 +8,10 @@ import { join } from "node:path";
 import { createHash } from "node:crypto";
 import { readFile, stat, writeFile } from "node:fs/promises";
 import { execa } from "execa";
-import { pack } from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { busyboxTar, tempDir } from "../../src/harness/index.js";
 import { startDockerBerth, type DockerBerth } from "../support/docker-socket.js";
+import { tarOf } from "../support/oci-build.js";
 
 let d: DockerBerth;
 let dockerSocket: string;
@@ -31,16 +31,6 @@ const docker = (...args: string[]) => d.docker(...args);
 const raw = (method: string, path: string) => d.raw(method, path);
 
 const json = <T>(text: string) => JSON.parse(text) as T;
-
-/** A tar built in memory from `[name, bytes]` pairs. */
-async function tarOf(entries: [string, string | Buffer][]): Promise<Buffer> {
-  const p = pack();
-  for (const [name, body] of entries) p.entry({ name }, body);
-  p.finalize();
-  const parts: Buffer[] = [];
-  for await (const chunk of p) parts.push(chunk as Buffer);
-  return Buffer.concat(parts);
-}
 
 describe("docker image commands against berth", () => {
   it("inspects an image by its short name and by its full name with slashes", async () => {
@@ -89,7 +79,7 @@ describe("docker image commands against berth", () => {
   });
 
   it("loads a docker-archive with docker load and names it as the archive does", async () => {
-    const layer = await tarOf([["hello.txt", "hello from a loaded layer\n"]]);
+    const layer = await tarOf([{ name: "hello.txt", content: "hello from a loaded layer\n" }]);
     const diffId = `sha256:${createHash("sha256").update(layer).digest("hex")}`;
     const config = JSON.stringify({
       architecture: "amd64",
@@ -98,12 +88,14 @@ describe("docker image commands against berth", () => {
       rootfs: { type: "layers", diff_ids: [diffId] },
     });
     const archive = await tarOf([
-      ["config.json", config],
-      ["layer.tar", layer],
-      [
-        "manifest.json",
-        JSON.stringify([{ Config: "config.json", RepoTags: ["loaded:v1"], Layers: ["layer.tar"] }]),
-      ],
+      { name: "config.json", content: config },
+      { name: "layer.tar", content: layer },
+      {
+        name: "manifest.json",
+        content: JSON.stringify([
+          { Config: "config.json", RepoTags: ["loaded:v1"], Layers: ["layer.tar"] },
+        ]),
+      },
     ]);
     const path = join(scratch, "loaded.tar");
     await writeFile(path, archive);
