@@ -47,7 +47,7 @@ export async function upgradeBody(
       if (total >= length) break;
     }
     got = Buffer.concat(chunks);
-    if (got.length < length) throw new InvalidArgError("the body ended early");
+    if (got.length < length) throw new InvalidArgError("the exec body ended early");
   }
   return { body: got.subarray(0, length), rest: got.subarray(length) };
 }
