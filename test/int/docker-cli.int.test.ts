@@ -128,6 +128,53 @@ describe("the docker CLI against berth", () => {
     ]);
   });
 
+  it("prints all of 1,000 events with events --since --until, in order, where dockerd keeps 256", async () => {
+    // Whole seconds, as the CLI sends them: wait for the next one so the window holds only these.
+    await new Promise((r) => setTimeout(r, 1_000 - (Date.now() % 1_000) + 10));
+    const since = String(Math.floor(Date.now() / 1000));
+    // Four drivers, each creating and removing 125 containers: 1,000 events, journaled concurrently.
+    const drivers = ["a", "b", "c", "d"];
+    await Promise.all(
+      drivers.map(async (driver) => {
+        for (let i = 0; i < 125; i++) {
+          const name = `flood-${driver}${i}`;
+          const body = JSON.stringify({
+            Image: "busybox",
+            Cmd: ["true"],
+            Labels: { flood: driver },
+          });
+          expect((await raw("POST", `/containers/create?name=${name}`, body)).status).toBe(201);
+          expect((await raw("DELETE", `/containers/${name}`)).status).toBe(204);
+        }
+      }),
+    );
+    const until = ((Date.now() + 1_000) / 1000).toFixed(3);
+    const r = await docker(
+      "events",
+      ...["--since", since, "--until", until, "--filter", "label=flood"],
+      ...[
+        "--format",
+        '{{index .Actor.Attributes "flood"}} {{.Actor.Attributes.name}} {{.Action}} {{.TimeNano}}',
+      ],
+    );
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split("\n").map((l) => l.trim().split(" "));
+    expect(lines.length).toBe(1_000);
+    // In order: each driver's containers as it made them, and the journal's order overall.
+    for (const driver of drivers) {
+      expect(
+        lines.filter(([d]) => d === driver).map(([, name, action]) => `${name} ${action}`),
+      ).toEqual(
+        Array.from(
+          { length: 250 },
+          (_, i) => `flood-${driver}${Math.floor(i / 2)} ${i % 2 === 0 ? "create" : "destroy"}`,
+        ),
+      );
+    }
+    const nanos = lines.map(([, , , nano]) => BigInt(nano ?? "0"));
+    expect(nanos.every((n, i) => i === 0 || n > nanos[i - 1]!)).toBe(true);
+  }, 120_000);
+
   it("refuses a missing container with Docker's 404 message", async () => {
     const r = await docker("stop", "nosuch");
     expect(r.code).not.toBe(0);
