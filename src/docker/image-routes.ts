@@ -15,6 +15,7 @@ import {
   familiarName,
   type ImageRemoval,
 } from "./image-json.js";
+import { parseReference, referenceString } from "../images/index.js";
 import { queryFlag, sendDockerJson } from "./docker-io.js";
 import type { DockerRoutes } from "./docker-router.js";
 
@@ -63,13 +64,16 @@ export function pullReference(url: URL): string {
 /**
  * The name `docker tag` gives: `repo` with `tag` (`latest` when absent), as
  * moby joins them; a tag holding a slash or colon is refused, not guessed at.
+ * The name is a Docker reference, so one without a registry is Docker Hub's
+ * (docker 20 sends `mine/box`, docker 28 `docker.io/mine/box`: the same
+ * image), never berth's `localhost/` of a local import.
  */
 export function tagName(url: URL): string {
   const repo = url.searchParams.get("repo") ?? "";
   const tag = url.searchParams.get("tag") ?? "";
   if (repo === "") throw new InvalidArgError("tag: give repo (and tag)");
   if (/[/:@]/.test(tag)) throw new InvalidArgError(`invalid tag ${JSON.stringify(tag)}`);
-  return tag === "" ? repo : `${repo}:${tag}`;
+  return referenceString(parseReference(tag === "" ? repo : `${repo}:${tag}`));
 }
 
 const SAVE_REFUSED =

@@ -75,10 +75,18 @@ describe("Docker's image shapes", () => {
     expect(dockerRemoved({ untagged: ["localhost/a:1"] })).toEqual([{ Untagged: "localhost/a:1" }]);
   });
 
-  it("joins repo and tag as docker tag sends them, refusing a tag that is not one", () => {
+  it("joins repo and tag as docker tag sends them, a name without a registry being Docker Hub's", () => {
     const url = (q: string) => new URL(`http://docker/images/x/tag?${q}`);
     expect(tagName(url("repo=docker.io/library/a&tag=v1"))).toBe("docker.io/library/a:v1");
-    expect(tagName(url("repo=a"))).toBe("a");
+    expect(tagName(url("repo=a"))).toBe("docker.io/library/a:latest");
+    expect(tagName(url("repo=mine/box&tag=v1"))).toBe("docker.io/mine/box:v1");
+    expect(tagName(url("repo=docker.io/mine/box&tag=v1"))).toBe("docker.io/mine/box:v1");
+    expect(tagName(url("repo=localhost:5000/a&tag=v1"))).toBe("localhost:5000/a:v1");
+  });
+
+  it("refuses a tag that is not one", () => {
+    const url = (q: string) => new URL(`http://docker/images/x/tag?${q}`);
+    expect(() => tagName(url("repo=Upper&tag=v1"))).toThrow(InvalidArgError);
     expect(() => tagName(url("tag=v1"))).toThrow(InvalidArgError);
     expect(() => tagName(url("repo=a&tag=x/y"))).toThrow(InvalidArgError);
   });
