@@ -30,7 +30,7 @@ interface Targets {
 /** Every container this test runs carries it, and Prometheus discovers only those. */
 const TEST_LABEL = "berth.test=prometheus";
 /** Discovery refreshes each second, but Prometheus hands targets to scraping only every 5 s. */
-const DEADLINE_MS = 30_000;
+const DEADLINE_MS = 45_000;
 
 let d: DockerBerth;
 let scratch: string;
@@ -201,7 +201,7 @@ describe("Prometheus' docker_sd_configs against berth's Docker socket", () => {
       container: "prom-web",
       instance: `${ip}:8080`,
     });
-  }, 60_000);
+  }, 90_000);
 
   it("scrapes the discovered container over berth's bridge", async () => {
     const id = (await d.docker("inspect", "-f", "{{.Id}}", "prom-web")).stdout;
@@ -220,7 +220,7 @@ describe("Prometheus' docker_sd_configs against berth's Docker socket", () => {
         value: [expect.any(Number), "1"],
       }),
     ]);
-  }, 60_000);
+  }, 90_000);
 
   it("forgets a container once it is removed, and does not list a stopped one", async () => {
     const id = (await d.docker("inspect", "-f", "{{.Id}}", "prom-web")).stdout;
@@ -238,5 +238,5 @@ describe("Prometheus' docker_sd_configs against berth's Docker socket", () => {
       return t !== undefined && gone(t);
     });
     expect((await d.docker("rm", "prom-other")).code).toBe(0);
-  }, 60_000);
+  }, 90_000);
 });
