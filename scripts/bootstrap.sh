@@ -3,7 +3,8 @@
 #   system packages (runc, conmon, nats-server, busybox-static, and
 #   golang-github-containers-common for its seccomp.json, containernetworking-plugins
 #   for the bridge network, and a docker client for the Docker API tests: Debian's
-#   docker.io, whose daemons are never started) via apt-get,
+#   docker.io, whose daemons are never started, and Prometheus, a real consumer of the
+#   Docker API's service discovery, whose service is never started either) via apt-get,
 #   node_modules via npm ci when package-lock.json changed,
 #   and the busybox image tarball that the tests and the demo import.
 set -euo pipefail
@@ -41,21 +42,25 @@ fi
 # The docker CLI drives berth's Docker Engine API socket in the tests. Debian packages it only
 # inside docker.io, with a dockerd and containerd that must never run here: while it installs,
 # a policy-rc.d refuses every service start (exit 101), and it is removed afterwards.
-docker_cli=0
-command -v docker >/dev/null 2>&1 || { need+=(docker.io); docker_cli=1; }
+# Prometheus' docker_sd_configs is a real consumer of berth's Docker API in the tests; its
+# package ships a service that must not run here either, so it takes the same policy-rc.d.
+no_services=0
+command -v docker >/dev/null 2>&1 || { need+=(docker.io); no_services=1; }
+command -v prometheus >/dev/null 2>&1 || { need+=(prometheus); no_services=1; }
 if ((${#need[@]})); then
   say "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
   policy=/usr/sbin/policy-rc.d
   made_policy=0
-  if ((docker_cli)) && [[ ! -e $policy ]]; then
+  if ((no_services)) && [[ ! -e $policy ]]; then
     printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && made_policy=1
   fi
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
   ((made_policy)) && rm -f "$policy"
-  if ((docker_cli)); then
+  if ((no_services)); then
     # Should a service manager have started them anyway, berth's tests must not meet a dockerd.
+    # (A stray Prometheus would only hold port 9090: the tests run theirs on a free port.)
     pkill -x dockerd 2>/dev/null || true
     pkill -x containerd 2>/dev/null || true
   fi

@@ -7,6 +7,7 @@
  */
 import { queryBool } from "./docker-io.js";
 import { filterArgs } from "./filter-args.js";
+import { networkId } from "./network-id.js";
 import { InvalidArgError } from "../errors.js";
 import { humanAgo, humanDuration } from "../events/index.js";
 import {
@@ -175,7 +176,8 @@ const mounts = (r: ContainerRecord): DockerMount[] => (r.mounts ?? []).map(mount
 
 /**
  * The container's networks by Docker's name (bridge, host or none), with
- * the address of the current run when it has one.
+ * the address of the current run when it has one. NetworkID is the id
+ * `GET /networks` answers, so a client can find the network's details.
  */
 function networks(r: ContainerRecord): Record<string, DockerEndpoint> {
   const a = r.networkAttachment;
@@ -186,7 +188,7 @@ function networks(r: ContainerRecord): Record<string, DockerEndpoint> {
       Aliases: null,
       MacAddress: a?.mac ?? "",
       DriverOpts: null,
-      NetworkID: "",
+      NetworkID: networkId(networkMode(r)),
       EndpointID: "",
       Gateway: a?.gateway ?? "",
       IPAddress: a?.ip ?? "",

@@ -5,7 +5,6 @@
  * `docker network ls`) read them to learn a container's address; the
  * containers of each are the records whose network is set up now.
  */
-import { createHash } from "node:crypto";
 import type { ApiDeps } from "../api/index.js";
 import { BRIDGE_NAME, GATEWAY, SUBNET } from "../effects/index.js";
 import type { ContainerRecord, NetworkMode } from "../machines/index.js";
@@ -13,6 +12,7 @@ import { ZERO_TIME } from "./container-json.js";
 import { sendDockerJson } from "./docker-io.js";
 import type { DockerRoutes } from "./docker-router.js";
 import { filterArgs } from "./filter-args.js";
+import { networkId } from "./network-id.js";
 
 /** Docker's name of each of berth's network modes, with its driver. */
 const NETWORKS: readonly { name: NetworkMode; driver: string }[] = [
@@ -21,9 +21,7 @@ const NETWORKS: readonly { name: NetworkMode; driver: string }[] = [
   { name: "none", driver: "null" },
 ];
 
-/** A network's id: stable across restarts and daemons, 64 hex as Docker's. */
-export const networkId = (name: string) =>
-  createHash("sha256").update(`berth-network:${name}`).digest("hex");
+export { networkId };
 
 /** One container of `Containers`, keyed by its id. */
 export interface DockerNetworkEndpoint {
