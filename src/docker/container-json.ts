@@ -253,16 +253,21 @@ export interface DockerPortBinding {
   HostPort: string;
 }
 
-/** A `PortMap`: each port's bindings, null for one exposed and not bound. */
+/**
+ * A `PortMap`: each port's bindings, null for one exposed and not bound. What
+ * was asked (HostConfig.PortBindings) keeps an empty HostIp; what is bound
+ * (NetworkSettings.Ports) names the address listened on, as the list's `IP`.
+ */
 function portMap(
   ports: PortMapping[],
   exposed: { port: number; protocol: string }[] = [],
+  anyAddress = "",
 ): Record<string, DockerPortBinding[] | null> {
   const map: Record<string, DockerPortBinding[] | null> = {};
   for (const p of ports) {
     const key = portKey(p.containerPort, p.protocol);
     const binding = {
-      HostIp: p.hostIp ?? "",
+      HostIp: p.hostIp ?? (p.hostPort === 0 ? "" : anyAddress),
       HostPort: p.hostPort === 0 ? "" : String(p.hostPort),
     };
     map[key] = [...(map[key] ?? []), binding];
@@ -510,7 +515,7 @@ export function dockerInspect(r: ContainerRecord, _now?: number): DockerInspect 
     HostConfig: inspectHostConfig(r),
     Config: inspectConfig(r),
     NetworkSettings: {
-      Ports: bound !== undefined ? portMap(bound, unpublishedExposed(r, bound)) : {},
+      Ports: bound !== undefined ? portMap(bound, unpublishedExposed(r, bound), "0.0.0.0") : {},
       Networks: networks(r),
     },
     Mounts: mounts(r),

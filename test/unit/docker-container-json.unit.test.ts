@@ -244,7 +244,7 @@ describe("dockerInspect", () => {
         ExposedPorts: { "80/tcp": {}, "443/tcp": {} },
       },
       NetworkSettings: {
-        Ports: { "80/tcp": [{ HostIp: "", HostPort: "8080" }], "443/tcp": null },
+        Ports: { "80/tcp": [{ HostIp: "0.0.0.0", HostPort: "8080" }], "443/tcp": null },
       },
     });
     expect(inspect.State).not.toHaveProperty("Health");
