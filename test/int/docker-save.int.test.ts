@@ -4,9 +4,11 @@
  * checked against the image's config, then loaded again by `docker load`.
  */
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { createReadStream, createWriteStream } from "node:fs";
 import { writeFile } from "node:fs/promises";
+import { request, type IncomingMessage } from "node:http";
 import { join } from "node:path";
+import { pipeline } from "node:stream/promises";
 import { execa } from "execa";
 import { extract } from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -107,6 +109,29 @@ describe("docker save against berth", () => {
     expect(byPath.status).toBe(200);
     expect(byPath.body.length).toBe(r.body.length);
   });
+
+  it("lets docker rmi go on while a slow reader holds a save open, and the save still ends whole", async () => {
+    const file = join(scratch, "slow.tar");
+    const id = (await docker("image", "inspect", "-f", "{{.Id}}", "busybox")).stdout;
+    const response = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = request({ socketPath: d.socket, path: "/images/get?names=busybox" }, resolve);
+      req.on("error", reject);
+      req.end();
+    });
+    expect(response.statusCode).toBe(200);
+    // Not read yet: busybox's layer is larger than the socket's buffers, so the save is mid-stream.
+    response.pause();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const rmi = await docker("rmi", "busybox");
+    expect(rmi.code).toBe(0);
+    expect((await docker("image", "inspect", "busybox")).code).not.toBe(0);
+    await pipeline(response, createWriteStream(file));
+    const files = await entriesOf(file);
+    const [entry] = jsonOf<ManifestEntry[]>(files, "manifest.json");
+    expectConsistent(files, entry!);
+    expect((await docker("load", "-i", file)).code).toBe(0);
+    expect((await docker("image", "inspect", "-f", "{{.Id}}", "busybox")).stdout).toBe(id);
+  }, 60_000);
 
   it("brings busybox back with docker load after docker rmi, with the same id, and runs it", async () => {
     const file = join(scratch, "roundtrip.tar");
