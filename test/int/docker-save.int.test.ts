@@ -192,6 +192,19 @@ describe("docker save against berth", () => {
     expect(files.get(manifest[1]!.Layers[0]!)?.equals(layer)).toBe(true);
   });
 
+  it("saves an image named by id without names, as docker does", async () => {
+    const id = (await docker("image", "inspect", "-f", "{{.Id}}", "busybox")).stdout;
+    const file = join(scratch, "by-id.tar");
+    expect((await docker("save", "-o", file, id.slice(7, 19))).code).toBe(0);
+    const files = await entriesOf(file);
+    const [entry] = jsonOf<ManifestEntry[]>(files, "manifest.json");
+    expect(entry?.RepoTags).toBeNull();
+    expect(entry?.Config).toBe(`blobs/sha256/${id.slice(7)}`);
+    const index = jsonOf<{ manifests: { annotations?: unknown }[] }>(files, "index.json");
+    expect(index.manifests).toHaveLength(1);
+    expect(index.manifests[0]?.annotations).toBeUndefined();
+  });
+
   it("fails a save of a missing image with dockerd's message, before any byte of tar", async () => {
     const r = await docker("save", "-o", join(scratch, "missing.tar"), "busybox", "nosuch:v9");
     expect(r.code).not.toBe(0);
