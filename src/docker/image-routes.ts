@@ -1,13 +1,17 @@
 /**
  * The image endpoints: the pull the docker CLI sends when create answers 404
  * (`POST /images/create?fromImage=&tag=`), answered as a jsonmessage stream,
- * the list, inspect, tag, remove and load. Each is berth's own verb (the
- * operation table, or the service's upload for a load), journaled with the
- * same actor and client as every request. berth has no image export, so
- * `docker save` is answered 501.
+ * the list, inspect, tag, remove, load and save. Each is berth's own verb
+ * (the operation table, or the image service's upload and save), journaled
+ * with the same actor and client as every request that changes something.
+ * `docker save` streams a docker-archive tar (with an OCI layout beside it,
+ * as docker 25+ writes it), which `docker load` and berth's own load read.
  */
+import type { ServerResponse } from "node:http";
 import { DEFAULT_MAX_IMPORT_BYTES, operationTable, type ApiDeps } from "../api/index.js";
-import { InvalidArgError, NotImplementedError, PayloadTooLargeError } from "../errors.js";
+import { InvalidArgError, NoSuchImageError, PayloadTooLargeError } from "../errors.js";
+import type { ImageRecord } from "../images/index.js";
+import type { ContainerService } from "../service/index.js";
 import {
   dockerImageInspect,
   dockerImageSummary,
@@ -76,8 +80,101 @@ export function tagName(url: URL): string {
   return referenceString(parseReference(tag === "" ? repo : `${repo}:${tag}`));
 }
 
-const SAVE_REFUSED =
-  "berth has no image export: an image leaves a berth host only as a container's rootfs (docker export)";
+/** Most names one save takes; a query string holds far fewer real ones. */
+export const MAX_SAVE_NAMES = 1000;
+/** Longest name a save takes: a full reference with a digest is well under it. */
+export const MAX_SAVE_NAME_LENGTH = 1024;
+
+/**
+ * The names a save is asked for, checked: at least one, none empty, none
+ * longer than MAX_SAVE_NAME_LENGTH or holding a control character. A name
+ * is only ever looked up in the image catalog, never used as a path, so a
+ * `../` in it can only fail to match (404).
+ */
+export function saveNames(names: readonly string[]): string[] {
+  if (names.length === 0) throw new InvalidArgError("save: give at least one image (names=)");
+  if (names.length > MAX_SAVE_NAMES)
+    throw new InvalidArgError(`save: at most ${MAX_SAVE_NAMES} images at once`);
+  for (const name of names) {
+    if (name === "") throw new InvalidArgError("save: an image name is empty");
+    if (name.length > MAX_SAVE_NAME_LENGTH)
+      throw new InvalidArgError(
+        `save: an image name of ${name.length} characters is longer than ${MAX_SAVE_NAME_LENGTH}`,
+      );
+    // eslint-disable-next-line no-control-regex
+    if (/[\u0000-\u001f\u007f]/.test(name))
+      throw new InvalidArgError(
+        `save: image name ${JSON.stringify(name)} holds a control character`,
+      );
+  }
+  return [...names];
+}
+
+/**
+ * The `platform` a save asks for (API 1.48: JSON `{"os", "architecture",
+ * "variant"}`), or undefined when none is given. berth keeps one platform
+ * per image, so a save can only check that the image has it.
+ */
+export function savePlatform(url: URL): { os?: string; architecture?: string } | undefined {
+  const raw = url.searchParams.get("platform");
+  if (raw === null || raw.trim() === "") return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (err) {
+    throw new InvalidArgError(`save: platform ${JSON.stringify(raw)} is not JSON`, { cause: err });
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    throw new InvalidArgError(`save: platform ${JSON.stringify(raw)} is not an object`);
+  const { os, architecture } = parsed as { os?: unknown; architecture?: unknown };
+  return {
+    ...(typeof os === "string" && os !== "" ? { os } : {}),
+    ...(typeof architecture === "string" && architecture !== "" ? { architecture } : {}),
+  };
+}
+
+/** Refuses, as dockerd's 404, an image found whose platform is not the one asked for. */
+function checkPlatform(
+  service: ContainerService,
+  names: readonly string[],
+  platform: { os?: string; architecture?: string },
+): void {
+  for (const name of names) {
+    let image: ImageRecord;
+    try {
+      image = service.images.get(name);
+    } catch {
+      continue; // The save says it is missing, in its own words.
+    }
+    if (
+      (platform.os !== undefined && platform.os !== image.os) ||
+      (platform.architecture !== undefined && platform.architecture !== image.architecture)
+    )
+      throw new NoSuchImageError(
+        `image ${name} is ${image.os}/${image.architecture}, not ${platform.os ?? "*"}/${platform.architecture ?? "*"}`,
+      );
+  }
+}
+
+/** `docker save`: a 404 before any byte when an image is missing, else 200 and the tar, streamed. */
+async function saveImages(
+  service: ContainerService,
+  res: ServerResponse,
+  url: URL,
+  given: readonly string[],
+): Promise<void> {
+  const names = saveNames(given);
+  const platform = savePlatform(url);
+  if (platform) checkPlatform(service, names, platform);
+  await service.images.save(
+    names,
+    () => {
+      res.writeHead(200, { "content-type": "application/x-tar" });
+      return res;
+    },
+    { tagName: familiarName },
+  );
+}
 
 export function imageRoutes(deps: ApiDeps): DockerRoutes {
   const { service } = deps;
@@ -163,7 +260,8 @@ export function imageRoutes(deps: ApiDeps): DockerRoutes {
       res.writeHead(200, { "content-type": "application/json" });
       res.end(lines.map((stream) => `${JSON.stringify({ stream })}\n`).join(""));
     },
-    "GET /images/{id}/get": () => Promise.reject(new NotImplementedError(SAVE_REFUSED)),
-    "GET /images/get": () => Promise.reject(new NotImplementedError(SAVE_REFUSED)),
+    "GET /images/{id}/get": ({ res, url, id }) => saveImages(service, res, url, [id]),
+    "GET /images/get": ({ res, url }) =>
+      saveImages(service, res, url, url.searchParams.getAll("names")),
   };
 }

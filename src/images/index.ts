@@ -52,6 +52,18 @@ export {
 } from "./image-config.js";
 export { loadArchive, loadLayoutDir, type LoadedImage } from "./archive.js";
 export {
+  blobPath,
+  dockerArchiveManifest,
+  saveBlobDigests,
+  saveIndexEntries,
+  savedImageManifest,
+  writeImageArchive,
+  type DockerArchiveEntry,
+  type SaveImage,
+  type SaveIndexEntry,
+  type WriteArchiveOptions,
+} from "./image-save.js";
+export {
   canonicalName,
   evolveImage,
   findImage,

@@ -10,8 +10,8 @@
  * layers that no event names; they cost disk, never correctness, and prune
  * removes them. An image exists once (and only once) its event is durable.
  */
-import type { Readable } from "node:stream";
-import { stat } from "node:fs/promises";
+import type { Readable, Writable } from "node:stream";
+import { open, stat, type FileHandle } from "node:fs/promises";
 import { isAbsolute } from "node:path";
 import { ImageInUseError, InvalidArgError, NoSuchImageError } from "../errors.js";
 import { envelopeOf } from "../events/index.js";
@@ -29,6 +29,8 @@ import {
   pullImage,
   replayImages,
   evolveImage,
+  saveBlobDigests,
+  writeImageArchive,
   type BlobProgress,
   type Credentials,
   type Digest,
@@ -39,7 +41,9 @@ import {
   type ImageRecord,
   type ImageStore,
   type Platform,
+  type SaveImage,
   type StoredImage,
+  type WriteArchiveOptions,
 } from "../images/index.js";
 import type { ContainerRecord, RequestMeta } from "../machines/index.js";
 import type { Journal } from "../store/index.js";
@@ -144,6 +148,44 @@ export class ImageService {
   /** The overlay lower folders of `diffIds` (bottom first), as the store keeps them. */
   layerPaths(diffIds: readonly string[]): string[] {
     return diffIds.map((d) => this.deps.store.layerPath(d as Digest));
+  }
+
+  /**
+   * Writes the images `refs` name as one archive (`docker save`). Every ref
+   * is resolved and every blob opened under the gate, then the gate is let
+   * go: a removal meanwhile cannot take bytes away from the open files, and
+   * a slow reader holds up no other verb. `start` is called once all is
+   * resolved and gives the stream to write to, so a missing image
+   * (NoSuchImageError) fails the save before any byte. A ref naming an image
+   * by name saves that name; by id or digest, no name. Two refs of one image
+   * save it once, with both names.
+   */
+  async save(
+    refs: readonly string[],
+    start: (images: readonly SaveImage[]) => Writable,
+    options: WriteArchiveOptions = {},
+  ): Promise<void> {
+    const { images, handles } = await this.gate.shared(async () => {
+      const images = savedImages(this.catalog, refs);
+      return { images, handles: await this.openBlobs(saveBlobDigests(images)) };
+    });
+    try {
+      await writeImageArchive(images, handles, start(images), options);
+    } finally {
+      await Promise.all([...handles.values()].map((h) => h.close().catch(() => undefined)));
+    }
+  }
+
+  /** Opens the stored blobs `digests` for reading, all or none. */
+  private async openBlobs(digests: readonly Digest[]): Promise<Map<Digest, FileHandle>> {
+    const handles = new Map<Digest, FileHandle>();
+    try {
+      for (const d of digests) handles.set(d, await open(this.deps.store.blobs.path(d), "r"));
+    } catch (err) {
+      await Promise.all([...handles.values()].map((h) => h.close().catch(() => undefined)));
+      throw err;
+    }
+    return handles;
   }
 
   /** Pulls from a registry; journals `pull` once every blob and layer is stored. */
@@ -412,6 +454,30 @@ export class ImageService {
     for (const a of appends)
       this.catalog = evolveImage(this.catalog, a.fact, { id: a.id, time, version: ++this.version });
   }
+}
+
+/**
+ * The images a save of `refs` writes, in the order first named. A missing
+ * image is a NoSuchImageError in dockerd's words ("reference does not exist").
+ */
+function savedImages(catalog: ImageCatalog, refs: readonly string[]): SaveImage[] {
+  const byId = new Map<
+    string,
+    { configDigest: Digest; layers: ImageRecord["layers"]; names: string[] }
+  >();
+  for (const ref of refs) {
+    const image = findImage(catalog, ref);
+    if (!image) throw new NoSuchImageError(`reference does not exist: ${ref}`);
+    const entry = byId.get(image.id) ?? {
+      configDigest: image.configDigest,
+      layers: image.layers,
+      names: [],
+    };
+    const name = matchedName(image, ref);
+    if (name !== undefined && !entry.names.includes(name)) entry.names.push(name);
+    byId.set(image.id, entry);
+  }
+  return [...byId.values()];
 }
 
 /**
