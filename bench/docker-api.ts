@@ -16,7 +16,7 @@
  *   npm run bench:docker     (BENCH_ROUNDS=N sequential rounds, BENCH_C8_ROUNDS=N batches)
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { Agent, request } from "node:http";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -37,12 +37,32 @@ const CREATE_BODY = JSON.stringify({
   HostConfig: { NetworkMode: "none" },
 });
 
-/** A Docker API server the bench drives: where it listens, and one kept-alive client pool. */
+/** A Docker API server the bench drives: where it listens, one kept-alive client pool, its pid. */
 interface Target {
   label: string;
   socket: string;
   agent: Agent;
+  pid: number;
 }
+
+/** CPU time of a process in ms: its own, and that of the children it has waited for (runc, mount). */
+interface CpuTime {
+  self: number;
+  children: number;
+}
+
+/** From /proc/PID/stat: utime, stime, cutime and cstime, in clock ticks of 10 ms. */
+async function cpuTime(pid: number): Promise<CpuTime> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name (which may hold spaces), from field 3 on.
+  const f = stat
+    .slice(stat.lastIndexOf(")") + 2)
+    .split(" ")
+    .map(Number);
+  const tick = 1000 / CLOCK_TICKS;
+  return { self: (f[11]! + f[12]!) * tick, children: (f[13]! + f[14]!) * tick };
+}
+const CLOCK_TICKS = 100;
 
 interface Answer {
   status: number;
@@ -83,6 +103,14 @@ async function lifecycle(t: Target, samples: Map<string, number[]>): Promise<voi
     await timed(samples, op, () => call(t, "POST", `/containers/${id}/${op}`));
   const waited = await timed(samples, "wait", () => call(t, "POST", `/containers/${id}/wait`));
   const code = (JSON.parse(waited.body) as { StatusCode: number }).StatusCode;
+  // Podman's kill of SIGKILL waits for the exit itself (berth's returns once signalled), so the
+  // pair is what compares.
+  const killed = samples.get("kill") ?? [];
+  const waitedMs = samples.get("wait") ?? [];
+  samples.set("kill+wait", [
+    ...(samples.get("kill+wait") ?? []),
+    killed[killed.length - 1]! + waitedMs[waitedMs.length - 1]!,
+  ]);
   if (code !== 137) throw new Error(`${t.label}: wait gave ${code}, not 137 (SIGKILL)`);
   await timed(samples, "delete", () => call(t, "DELETE", `/containers/${id}`));
   samples.set("lifecycle", [...(samples.get("lifecycle") ?? []), performance.now() - t0]);
@@ -103,6 +131,7 @@ interface Podman {
   version: string;
   runtime: string;
   socket: string;
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -155,11 +184,11 @@ async function startPodman(): Promise<Podman> {
       15_000,
       () => `podman system service (log: ${log})`,
     );
-    const t: Target = { label: "podman", socket, agent: new Agent() };
+    const t: Target = { label: "podman", socket, agent: new Agent(), pid: proc.pid! };
     const info = JSON.parse((await call(t, "GET", "/info")).body) as {
       DefaultRuntime?: string;
     };
-    return { version, runtime: info.DefaultRuntime ?? "?", socket, stop };
+    return { version, runtime: info.DefaultRuntime ?? "?", socket, pid: proc.pid!, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -172,11 +201,20 @@ async function podmanOrReason(): Promise<Podman | string> {
   return startPodman();
 }
 
-const target = (label: string, socket: string): Target => ({
+const target = (label: string, socket: string, pid: number): Target => ({
   label,
   socket,
   agent: new Agent({ keepAlive: true }),
+  pid,
 });
+
+/** The daemon the harness started: the one process serving this Docker socket. */
+async function berthPid(dockerSocket: string): Promise<number> {
+  const found = await execa("pgrep", ["-f", "--", `serve .*--docker-socket ${dockerSocket}`]);
+  const pids = found.stdout.split("\n").filter(Boolean).map(Number);
+  if (pids.length !== 1) throw new Error(`expected one berth daemon, found pids ${pids.join(",")}`);
+  return pids[0]!;
+}
 
 async function main() {
   const dockerSocket = join(await tempDir("berth-bench-docker-"), "docker.sock");
@@ -185,22 +223,34 @@ async function main() {
   try {
     await berth.ok("image", "import", busyboxTar(), "busybox");
     podman = await podmanOrReason();
-    const targets = [target("berth", dockerSocket)];
-    if (typeof podman !== "string") targets.push(target("podman", podman.socket));
+    const targets = [target("berth", dockerSocket, await berthPid(dockerSocket))];
+    if (typeof podman !== "string") targets.push(target("podman", podman.socket, podman.pid));
     const seq = new Map(targets.map((t) => [t.label, new Map<string, number[]>()]));
     // One warm-up lifecycle each, not counted.
     for (const t of targets) await lifecycle(t, new Map());
+    const cpuBefore = await Promise.all(targets.map((t) => cpuTime(t.pid)));
     for (let i = 0; i < ROUNDS; i++) {
       // Which server goes first alternates, so neither always follows the other's teardown.
       const order = i % 2 === 0 ? targets : [...targets].reverse();
       for (const t of order) await lifecycle(t, seq.get(t.label)!);
     }
+    // Less at the mercy of a busy machine than the wall clock: what each server itself spent.
+    const cpuAfter = await Promise.all(targets.map((t) => cpuTime(t.pid)));
+    const cpu = new Map(
+      targets.map((t, i) => [
+        t.label,
+        {
+          self: (cpuAfter[i]!.self - cpuBefore[i]!.self) / ROUNDS,
+          children: (cpuAfter[i]!.children - cpuBefore[i]!.children) / ROUNDS,
+        },
+      ]),
+    );
     const c8 = new Map(targets.map((t) => [t.label, [] as number[]]));
     for (let i = 0; i < C8_ROUNDS; i++) {
       const order = i % 2 === 0 ? targets : [...targets].reverse();
       for (const t of order) c8.get(t.label)!.push(await concurrentBatch(t));
     }
-    report(targets, seq, c8, podman);
+    report(targets, seq, cpu, c8, podman);
   } finally {
     if (typeof podman !== "string") await podman.stop();
     await berth.stop();
@@ -210,6 +260,7 @@ async function main() {
 function report(
   targets: Target[],
   seq: Map<string, Map<string, number[]>>,
+  cpu: Map<string, CpuTime>,
   c8: Map<string, number[]>,
   podman: Podman | string,
 ) {
@@ -222,7 +273,7 @@ function report(
       ? `Podman skipped: ${podman}\n\n`
       : `${podman.version}, runtime ${podman.runtime}; the same client, NetworkMode none on both\n\n`,
   );
-  const rows = [...OPS, "lifecycle"].map((op) => {
+  const rows = [...OPS, "kill+wait", "lifecycle"].map((op) => {
     const b = med("berth", op);
     if (!both) return [op, b.toFixed(1)];
     const p = med("podman", op);
@@ -232,6 +283,19 @@ function report(
     both ? ["operation", "berth", "podman", "podman/berth"] : ["operation", "berth"],
     rows,
   );
+  out(
+    `\nCPU per sequential lifecycle, ms (/proc stat, 10 ms ticks; conmon and runc create not counted)\n\n`,
+  );
+  const cpuRow = (label: string, pick: (c: CpuTime) => number) => {
+    const b = pick(cpu.get("berth")!);
+    if (!both) return [label, b.toFixed(0)];
+    const p = pick(cpu.get("podman")!);
+    return [label, b.toFixed(0), p.toFixed(0), (p / b).toFixed(2)];
+  };
+  printTable(both ? ["", "berth", "podman", "podman/berth"] : ["", "berth"], [
+    cpuRow("server process", (c) => c.self),
+    cpuRow("its waited children", (c) => c.children),
+  ]);
   out(
     `\nconcurrency ${CONCURRENCY}, ${C8_ROUNDS} batches of ${CONCURRENCY * PER_DRIVER} lifecycles each, median lifecycles/s\n\n`,
   );
