@@ -7,8 +7,8 @@
  * server goes first; then each server runs 8 drivers in parallel, in
  * alternating batches, counted in lifecycles per second.
  *
- * Podman runs in a root and run folder of its own (nothing is left in
- * /var/lib/containers), with runc (the runtime berth uses) when it has a
+ * Podman runs in root, run and tmp folders of its own (nothing is left in
+ * /var/lib/containers or /run/libpod), with runc (the runtime berth uses) when it has a
  * choice. Both sides create with `NetworkMode: none`: berth's bench daemon
  * has no bridge, and Podman's bridge would add netavark to its column.
  * Without podman on the PATH, Podman's column is skipped with the reason.
@@ -16,7 +16,7 @@
  *   npm run bench:docker     (BENCH_ROUNDS=N sequential rounds, BENCH_C8_ROUNDS=N batches)
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { Agent, request } from "node:http";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -147,7 +147,8 @@ async function startPodman(): Promise<Podman> {
   await writeFile(
     conf,
     '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]\n' +
-      '[engine]\nruntime = "runc"\nevents_logger = "file"\ncgroup_manager = "cgroupfs"\n',
+      '[engine]\nruntime = "runc"\nevents_logger = "file"\ncgroup_manager = "cgroupfs"\n' +
+      `tmp_dir = "${join(dir, "tmp")}"\n`,
   );
   const env = { ...process.env, CONTAINERS_CONF: conf };
   const global = ["--root", join(dir, "root"), "--runroot", join(dir, "run")];
@@ -217,7 +218,8 @@ async function berthPid(dockerSocket: string): Promise<number> {
 }
 
 async function main() {
-  const dockerSocket = join(await tempDir("berth-bench-docker-"), "docker.sock");
+  const socketDir = await tempDir("berth-bench-docker-");
+  const dockerSocket = join(socketDir, "docker.sock");
   const berth = await startBerth({ host: "bench", args: ["--docker-socket", dockerSocket] });
   let podman: Podman | string = "not started";
   try {
@@ -254,6 +256,7 @@ async function main() {
   } finally {
     if (typeof podman !== "string") await podman.stop();
     await berth.stop();
+    await rm(socketDir, { recursive: true, force: true });
   }
 }
 
