@@ -90,10 +90,10 @@ const URL_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
  * socket must therefore name a folder (`/run/berth.sock`, `./berth.sock`):
  * a bare word, a number, `host:port` or a URL is refused. berth offers no TCP.
  */
-export function checkedSocketPath(value: string): string {
+export function checkedSocketPath(value: string, flag = "--socket"): string {
   if (!value.includes("/") || URL_SCHEME.test(value) || value.includes("\0")) {
     throw new SocketPathError(
-      `--socket ${JSON.stringify(value)} is not a path: berth serves only a unix socket (no TCP); give a path such as /run/berth/berth.sock or ./berth.sock`,
+      `${flag} ${JSON.stringify(value)} is not a path: berth serves only a unix socket (no TCP); give a path such as /run/berth/berth.sock or ./berth.sock`,
     );
   }
   return resolvePath(value);
@@ -105,8 +105,8 @@ export function checkedSocketPath(value: string): string {
  * (it would run on, unreachable), and a path that is not a socket is never
  * deleted: the operator named it as a socket, not as a file to remove.
  */
-export async function claimSocketPath(socket: string): Promise<void> {
-  const socketPath = checkedSocketPath(socket);
+export async function claimSocketPath(socket: string, flag = "--socket"): Promise<void> {
+  const socketPath = checkedSocketPath(socket, flag);
   const found = await lstat(socketPath).catch((err: unknown) => {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw err;
@@ -114,12 +114,12 @@ export async function claimSocketPath(socket: string): Promise<void> {
   if (!found) return;
   if (!found.isSocket()) {
     throw new InvalidArgError(
-      `--socket ${socketPath} exists and is not a socket; refusing to replace it`,
+      `${flag} ${socketPath} exists and is not a socket; refusing to replace it`,
     );
   }
   if (await answers(socketPath)) {
     throw new SocketInUseError(
-      `a daemon already serves ${socketPath}: stop it, or give this one another --socket`,
+      `a daemon already serves ${socketPath}: stop it, or give this one another ${flag}`,
     );
   }
   await rm(socketPath, { force: true });

@@ -137,7 +137,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const keys = await natsApiKeys(options);
   // Before the root is touched: a second daemon on a live socket must change nothing.
   await claimSocketPath(options.socket);
-  if (options.dockerSocket !== undefined) await claimSocketPath(options.dockerSocket);
+  if (options.dockerSocket !== undefined) {
+    // One path for both would make the second listen fail after the root was opened.
+    if (resolve(options.dockerSocket) === resolve(options.socket))
+      throw new InvalidArgError(
+        `--docker-socket ${options.dockerSocket} is the same path as --socket: give each its own`,
+      );
+    await claimSocketPath(options.dockerSocket, "--docker-socket");
+  }
   const tightened = await makeRootPrivate(options.root);
   if (tightened.length > 0) log(`made private (0700): ${tightened.join(", ")}`);
   const journal = await LevelJournal.open(join(options.root, "journal"));

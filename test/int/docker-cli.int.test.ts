@@ -5,7 +5,10 @@
  * runtime. No Docker daemon runs; the client talks to berth alone.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Berth } from "../../src/harness/index.js";
+import { readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { execa } from "execa";
+import { CLI, tempDir, type Berth } from "../../src/harness/index.js";
 import { startDockerBerth, type DockerBerth } from "../support/docker-socket.js";
 
 let d: DockerBerth;
@@ -179,6 +182,50 @@ describe("the docker CLI against berth", () => {
     const r = await docker("stop", "nosuch");
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/nosuch/);
+  });
+});
+
+describe("a second daemon and the Docker socket", () => {
+  const serve = async (...args: string[]) => {
+    const dir = await tempDir("berth-docker-second-");
+    const r = await execa(
+      "node",
+      [CLI, "serve", "--root", join(dir, "root"), "--socket", join(dir, "b.sock"), ...args],
+      { reject: false, timeout: 20_000 },
+    );
+    const made = await readdir(dir);
+    await rm(dir, { recursive: true, force: true });
+    return { code: r.exitCode, stderr: String(r.stderr), made };
+  };
+
+  it("refuses a Docker socket another daemon serves, touching nothing, and the first keeps serving", async () => {
+    const r = await serve("--docker-socket", d.socket);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/already serves .*--docker-socket/);
+    expect(r.made).toEqual([]);
+    expect((await raw("GET", "/_ping")).body).toBe("OK");
+  });
+
+  it("refuses a Docker socket path that is a file, and leaves the file as it was", async () => {
+    const file = join(await tempDir("berth-docker-file-"), "not-a-socket");
+    await writeFile(file, "keep me");
+    const r = await serve("--docker-socket", file);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/--docker-socket .* is not a socket/);
+    expect(await readFile(file, "utf8")).toBe("keep me");
+  });
+
+  it("refuses a Docker socket on the same path as berth's own", async () => {
+    const dir = await tempDir("berth-docker-same-");
+    const sock = join(dir, "same.sock");
+    const r = await execa(
+      "node",
+      [CLI, "serve", "--root", join(dir, "root"), "--socket", sock, "--docker-socket", sock],
+      { reject: false, timeout: 20_000 },
+    );
+    expect(r.exitCode).not.toBe(0);
+    expect(String(r.stderr)).toMatch(/same path as --socket/);
+    await rm(dir, { recursive: true, force: true });
   });
 });
 
