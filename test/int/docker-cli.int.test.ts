@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { request, type IncomingMessage } from "node:http";
 import { join } from "node:path";
 import { execa } from "execa";
 import { CLI, tempDir, type Berth } from "../../src/harness/index.js";
@@ -24,6 +25,7 @@ afterAll(async () => {
 });
 
 const docker = (...args: string[]) => d.docker(...args);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const raw = (method: string, path: string, body?: string | Buffer) => d.raw(method, path, body);
 
 describe("the docker CLI against berth", () => {
@@ -292,6 +294,54 @@ describe("hostile input on the Docker socket", () => {
   it("does not reach outside the containers by a path in the id", async () => {
     const r = await raw("GET", "/containers/..%2F..%2Fetc%2Fpasswd/json");
     expect(r.status).toBe(404);
+  });
+
+  it("serves 200 event subscribers at once, each getting the event, and lets them all go", async () => {
+    const pid = (await execa("pgrep", ["-f", "--", `--root ${berth.root}`])).stdout.split("\n")[0];
+    const fds = async () => (await readdir(`/proc/${pid}/fd`)).length;
+    const before = await fds();
+    const streams = await Promise.all(
+      Array.from(
+        { length: 200 },
+        () =>
+          new Promise<IncomingMessage>((resolve, reject) => {
+            const req = request(
+              {
+                socketPath: d.socket,
+                path: "/events?filters=%7B%22label%22%3A%5B%22crowd%22%5D%7D",
+              },
+              resolve,
+            );
+            req.on("error", reject);
+            req.end();
+          }),
+      ),
+    );
+    const got = streams.map(
+      (res) =>
+        new Promise<string>((resolve) => {
+          let text = "";
+          res.setEncoding("utf8");
+          res.on("data", (c: string) => {
+            text += c;
+            if (text.includes("\n")) resolve(text);
+          });
+        }),
+    );
+    const body = JSON.stringify({ Image: "busybox", Cmd: ["true"], Labels: { crowd: "1" } });
+    expect((await raw("POST", "/containers/create?name=crowd", body)).status).toBe(201);
+    const lines = await Promise.all(got);
+    expect(lines.map((l) => (JSON.parse(l) as { Action: string }).Action)).toEqual(
+      Array.from({ length: 200 }, () => "create"),
+    );
+    expect(await fds()).toBeGreaterThanOrEqual(before + 200);
+    for (const res of streams) res.destroy();
+    expect((await raw("DELETE", "/containers/crowd")).status).toBe(204);
+    // The daemon closes every subscriber's socket and reader: its descriptors come back down.
+    const deadline = Date.now() + 10_000;
+    while ((await fds()) > before + 5 && Date.now() < deadline) await sleep(100);
+    expect(await fds()).toBeLessThanOrEqual(before + 5);
+    expect((await raw("GET", "/_ping")).body).toBe("OK");
   });
 
   it("creates nothing for a refused create", async () => {
