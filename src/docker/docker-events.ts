@@ -40,6 +40,7 @@ import { filterArgs } from "./filter-args.js";
 import { constants } from "node:os";
 import { InvalidArgError } from "../errors.js";
 import { actionOf, kindOf, rfc3339Ms, type CloudEvent } from "../events/index.js";
+import { networkId } from "./network-id.js";
 
 /** One event as Docker's `GET /events` sends it. */
 export interface DockerEvent {
@@ -49,7 +50,7 @@ export interface DockerEvent {
   id?: string;
   /** Legacy: the container's image. */
   from?: string;
-  Type: "container" | "image" | "volume";
+  Type: "container" | "image" | "volume" | "network";
   Action: string;
   Actor: { ID: string; Attributes: Record<string, string> };
   scope: "local";
@@ -78,6 +79,12 @@ function stringRecord(raw: unknown): Record<string, string> {
   );
 }
 
+/** The network mode of an `init`'s attachment, if it has one. */
+function networkModeOf(raw: unknown): string | undefined {
+  const mode = (raw as { mode?: unknown } | undefined)?.mode;
+  return typeof mode === "string" ? mode : undefined;
+}
+
 /** Docker names have a leading slash in inspect and none in events. */
 const bareName = (name: string) => name.replace(/^\//, "");
 
@@ -91,6 +98,8 @@ export class DockerBook {
   private readonly startedAt = new Map<string, number>();
   private readonly execs = new Map<string, string>();
   private readonly restarting = new Set<string>();
+  /** The network each container's current run joined (from its `init`), until its cleanup. */
+  private readonly networks = new Map<string, string>();
   /** The timeNano of the last Docker event given out. */
   lastNano = 0n;
 
@@ -112,6 +121,8 @@ export class DockerBook {
       const started = (raw as { startedAt?: unknown }).startedAt;
       if (typeof started === "string" && Number.isFinite(Date.parse(started)))
         book.startedAt.set(r.id, Date.parse(started));
+      const joined = networkModeOf((raw as { networkAttachment?: unknown }).networkAttachment);
+      if (joined !== undefined) book.networks.set(r.id, joined);
     }
     return book;
   }
@@ -119,6 +130,11 @@ export class DockerBook {
   /** A container's name, image and labels, if its create or projection was seen. */
   container(id: string): DockerContainerFacts | undefined {
     return this.containers.get(id);
+  }
+
+  /** The network the container's current run joined, if its `init` (or projection) was seen. */
+  network(id: string): string | undefined {
+    return this.networks.get(id);
   }
 
   /** When the container last started (ms), if known. */
@@ -157,6 +173,14 @@ export class DockerBook {
       case "start":
         this.startedAt.set(e.subject, Date.parse(e.time));
         this.restarting.delete(e.subject);
+        break;
+      case "init": {
+        const joined = networkModeOf(d.network);
+        if (joined !== undefined) this.networks.set(e.subject, joined);
+        break;
+      }
+      case "cleanup":
+        this.networks.delete(e.subject);
         break;
       case "restart":
         if (d.policy !== true) this.restarting.add(e.subject);
@@ -246,7 +270,8 @@ function containerSteps(e: CloudEvent, book: DockerBook): Step[] {
       return [["exec_die", { execID, exitCode: exitCodeOf(d.exitCode) }]];
     }
     default:
-      // request, init, cleanup, mount, unmount, sync, restore, and the restart fact itself.
+      // request, mount, unmount, sync, restore, and the restart fact itself (init and cleanup
+      // are network events: see networkShapes).
       return [];
   }
 }
@@ -279,8 +304,39 @@ export function dockerEventsOf(e: CloudEvent, book: DockerBook): DockerEvent[] {
 /** A Docker event before the clock stamps it. */
 type Shape = Omit<DockerEvent, "scope" | "time" | "timeNano">;
 
+/**
+ * The network events of a container event: dockerd reports `connect` when a
+ * container joins its network (before its `start`) and `disconnect` when it
+ * leaves (after its `die`). berth's network is set up by `init` and torn down
+ * by `cleanup`. The Actor is the network, as `GET /networks` names it; the
+ * container is an attribute, so `container=` filters do not select these.
+ */
+function networkShapes(e: CloudEvent, book: DockerBook): Shape[] {
+  const action = actionOf(e.type);
+  const mode =
+    action === "init"
+      ? networkModeOf(e.data.network)
+      : action === "cleanup"
+        ? book.network(e.subject)
+        : undefined;
+  if (mode === undefined) return [];
+  return [
+    {
+      Type: "network",
+      Action: action === "init" ? "connect" : "disconnect",
+      Actor: {
+        ID: networkId(mode),
+        // Docker's driver names: the none network's driver is "null".
+        Attributes: { container: e.subject, name: mode, type: mode === "none" ? "null" : mode },
+      },
+    },
+  ];
+}
+
 function containerShapes(e: CloudEvent, book: DockerBook): Shape[] {
   const facts = fromCreate(e) ?? book.container(e.subject);
+  const network = networkShapes(e, book);
+  if (network.length > 0) return network;
   return containerSteps(e, book).map(([action, extra]) => ({
     status: action,
     id: e.subject,
@@ -362,7 +418,7 @@ export function dockerEventJson(ev: DockerEvent): string {
 /** Docker's events filters: key -> the values any of which may match. */
 export type DockerFilters = ReadonlyMap<string, ReadonlySet<string>>;
 
-/** The keys dockerd's events route accepts (berth has no network, daemon or swarm events). */
+/** The keys dockerd's events route accepts (berth has no daemon or swarm events). */
 const FILTER_KEYS = [
   "config",
   "container",
@@ -433,12 +489,14 @@ function matchesOne(key: string, value: string, ev: DockerEvent): boolean {
     }
     case "volume":
       return ev.Type === "volume" && ev.Actor.ID === value;
+    case "network":
+      return ev.Type === "network" && (ev.Actor.ID.startsWith(value) || attrs.name === value);
     case "type":
       return ev.Type === value;
     case "scope":
       return ev.scope === value;
     default:
-      // Networks, daemons and swarm objects: berth sends no such events.
+      // Daemons and swarm objects: berth sends no such events.
       return false;
   }
 }

@@ -14,6 +14,7 @@ import {
   parseDockerTimeRange,
   type DockerEvent,
 } from "../../src/docker/docker-events.js";
+import { networkId } from "../../src/docker/network-id.js";
 import { InvalidArgError } from "../../src/errors.js";
 import type { CloudEvent } from "../../src/events/index.js";
 import { lifeEvents } from "../support/life-events.js";
@@ -96,6 +97,62 @@ describe("mapping berth's journal to Docker's events", () => {
       "stop",
       "die",
     ]);
+  });
+
+  it("reports a container joining its network before its start and leaving it after its die, as dockerd", () => {
+    const evs = translateAll([
+      created(),
+      event("init", {
+        pid: 10,
+        conmonPid: 9,
+        network: { mode: "bridge", etcDir: "/x", ports: [] },
+      }),
+      event("start"),
+      event("died", { exitCode: 0, exitedAt: "", oomKilled: false }),
+      event("cleanup"),
+      event("remove"),
+    ]);
+    expect(evs.map((e) => `${e.Type} ${e.Action}`)).toEqual([
+      "container create",
+      "network connect",
+      "container start",
+      "container die",
+      "network disconnect",
+      "container destroy",
+    ]);
+    const connect = evs[1]!;
+    expect(connect.Actor).toEqual({
+      ID: networkId("bridge"),
+      Attributes: { container: ID, name: "bridge", type: "bridge" },
+    });
+    expect(connect).not.toHaveProperty("status");
+    expect(evs[4]!.Actor).toEqual(connect.Actor);
+  });
+
+  it("gives the none network Docker's null driver, and a run with no attachment no network event", () => {
+    const none = translateAll([
+      created(),
+      event("init", { pid: 1, conmonPid: 2, network: { mode: "none", etcDir: "/x", ports: [] } }),
+      event("cleanup"),
+    ]);
+    expect(none.map((e) => [e.Action, e.Actor.Attributes.type])).toEqual([
+      ["create", undefined],
+      ["connect", "null"],
+      ["disconnect", "null"],
+    ]);
+    const bare = translateAll([
+      created(),
+      event("init", { pid: 1, conmonPid: 2 }),
+      event("cleanup"),
+    ]);
+    expect(actions(bare)).toEqual(["create"]);
+  });
+
+  it("reports the disconnect of a run whose init came before the reader started, from the projections", () => {
+    const book = DockerBook.fromProjections([
+      { id: ID, name: "web", image: "busybox", networkAttachment: { mode: "host", ports: [] } },
+    ]);
+    expect(translateAll([event("cleanup")], book).map((e) => e.Action)).toEqual(["disconnect"]);
   });
 
   it("names kill signals by number and gives die its exit code and run time in seconds", () => {
@@ -299,6 +356,11 @@ describe("Docker's events filters", () => {
     book,
   ) as [DockerEvent, DockerEvent, DockerEvent, DockerEvent, DockerEvent];
 
+  const [connected] = translateAll([
+    created(),
+    event("init", { pid: 1, conmonPid: 2, network: { mode: "bridge", etcDir: "/x", ports: [] } }),
+  ]).filter((e) => e.Type === "network") as [DockerEvent];
+
   const [pulled, deleted, volumeCreated] = translateAll([
     {
       ...event("pull", { names: ["docker.io/library/busybox:latest"] }),
@@ -334,7 +396,17 @@ describe("Docker's events filters", () => {
     ["scope swarm", '{"scope":{"swarm":true}}', start, false],
     ["keys are ANDed", '{"type":{"container":true},"event":{"die":true}}', start, false],
     ["the legacy list form", '{"event":["die","start"],"label":["k=v"]}', start, true],
-    ["a network filter", '{"network":{"bridge":true}}', start, false],
+    ["a network filter on a container event", '{"network":{"bridge":true}}', start, false],
+    ["a network by name", '{"network":{"bridge":true}}', connected, true],
+    [
+      "a network by id prefix",
+      `{"network":{"${networkId("bridge").slice(0, 12)}":true}}`,
+      connected,
+      true,
+    ],
+    ["another network", '{"network":{"host":true}}', connected, false],
+    ["type network", '{"type":{"network":true}}', connected, true],
+    ["a container filter on a network event", '{"container":{"web":true}}', connected, false],
     ["an image by reference", '{"image":{"docker.io/library/busybox":true}}', pulled, true],
     ["an image by another id", `{"image":{"sha256:${"cd".repeat(32)}":true}}`, deleted, false],
     ["an image by its id", `{"image":{"sha256:${"ab".repeat(32)}":true}}`, deleted, true],
