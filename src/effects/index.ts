@@ -102,3 +102,7 @@ export {
   type ProcIds,
   ttyName,
 } from "./proc-top.js";
+export type { ProcessRunner, RunOptions, RunResult } from "./process-runner.js";
+export { ExecaRunner } from "./execa-runner.js";
+export { defaultBrokerBinary, SpawnBroker } from "./spawn-broker.js";
+export { defaultRunner } from "./default-runner.js";

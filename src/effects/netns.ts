@@ -6,8 +6,8 @@
  */
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { execa } from "execa";
 import { NetworkError } from "../errors.js";
+import { defaultRunner } from "./default-runner.js";
 import { errnoCode } from "./fsutil.js";
 import { isMounted } from "./overlay.js";
 
@@ -17,19 +17,19 @@ export async function createNetns(file: string): Promise<void> {
   await fs.writeFile(file, "", { flag: "wx", mode: 0o600 }).catch((err: unknown) => {
     throw new NetworkError(`network namespace ${file} already exists`, { cause: err });
   });
-  const r = await execa("unshare", [`--net=${file}`, "true"], { reject: false });
+  const r = await defaultRunner().run("unshare", [`--net=${file}`, "true"]);
   if (r.failed) {
     await fs.rm(file, { force: true });
-    throw new NetworkError(`unshare --net=${file}: ${r.stderr || r.shortMessage}`);
+    throw new NetworkError(`unshare --net=${file}: ${r.stderr || r.message}`);
   }
 }
 
 /** Unmounts and deletes the namespace file; idempotent. */
 export async function deleteNetns(file: string): Promise<void> {
   if (await isMounted(file)) {
-    const r = await execa("umount", [file], { reject: false });
+    const r = await defaultRunner().run("umount", [file]);
     if (r.failed && (await isMounted(file)))
-      throw new NetworkError(`umount ${file}: ${r.stderr || r.shortMessage}`);
+      throw new NetworkError(`umount ${file}: ${r.stderr || r.message}`);
   }
   await fs.rm(file, { force: true }).catch((err: unknown) => {
     if (errnoCode(err) !== "ENOENT") throw err;

@@ -5,9 +5,9 @@
  */
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { execa } from "execa";
 import { InvalidArgError, OciRuntimeError } from "../errors.js";
 import { throwIfAborted } from "./abort.js";
+import { defaultRunner } from "./default-runner.js";
 
 /** The layers of one overlay mount. */
 export interface OverlayDirs {
@@ -56,11 +56,9 @@ async function run(
   signal?: AbortSignal,
   cwd?: string,
 ): Promise<void> {
-  const result = await execa(args[0] ?? "", args.slice(1), {
-    cancelSignal: signal,
+  const result = await defaultRunner().run(args[0] ?? "", args.slice(1), {
+    ...(signal !== undefined ? { signal } : {}),
     ...(cwd !== undefined ? { cwd } : {}),
-    reject: false,
-    stdin: "ignore",
   });
   throwIfAborted(signal);
   if (result.failed) {

@@ -2,12 +2,13 @@
  * Direct runc calls (everything after create, which conmon runs). All use
  * berth's own `--root`, so berth never sees or touches other engines' containers.
  */
-import { execa } from "execa";
 import { z } from "zod";
 import { OciRuntimeError } from "../errors.js";
 import { signalName } from "../signals.js";
 import { throwIfAborted } from "./abort.js";
+import { defaultRunner } from "./default-runner.js";
 import { parseJson } from "./fsutil.js";
+import type { ProcessRunner } from "./process-runner.js";
 import { isNotExist, runcError } from "./runc-errors.js";
 import type { RuncState } from "./types.js";
 
@@ -30,15 +31,14 @@ export class Runc {
   constructor(
     readonly binary: string,
     readonly root: string,
+    private readonly runner: ProcessRunner = defaultRunner(),
   ) {}
 
   private async run(args: string[], signal?: AbortSignal): Promise<RunResult> {
-    const result = await execa(this.binary, ["--root", this.root, ...args], {
-      cancelSignal: signal,
-      reject: false,
-      stdin: "ignore",
-      timeout: RUNC_TIMEOUT_MS,
-      forceKillAfterDelay: 2_000,
+    const result = await this.runner.run(this.binary, ["--root", this.root, ...args], {
+      ...(signal !== undefined ? { signal } : {}),
+      timeoutMs: RUNC_TIMEOUT_MS,
+      forceKillAfterMs: 2_000,
     });
     throwIfAborted(signal);
     if (result.timedOut) {
@@ -48,7 +48,7 @@ export class Runc {
       ok: !result.failed,
       stdout: result.stdout,
       // Spawn failures (ENOENT, EACCES) have no stderr; their message says what went wrong.
-      stderr: result.stderr || (result.failed ? (result.shortMessage ?? "") : ""),
+      stderr: result.stderr || (result.failed ? result.message : ""),
     };
   }
 
