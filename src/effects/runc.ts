@@ -2,6 +2,8 @@
  * Direct runc calls (everything after create, which conmon runs). All use
  * berth's own `--root`, so berth never sees or touches other engines' containers.
  */
+import { stat } from "node:fs/promises";
+import { join } from "node:path";
 import { z } from "zod";
 import { OciRuntimeError } from "../errors.js";
 import { signalName } from "../signals.js";
@@ -92,6 +94,21 @@ export class Runc {
   }
 
   /** `runc state`, or undefined when runc does not know the container. */
+  /**
+   * Whether runc holds a container with this id: its state folder exists.
+   * That folder is what `runc create` itself refuses to create over, so this
+   * answers the same question as `state` without starting a process.
+   */
+  async holds(id: string): Promise<boolean> {
+    try {
+      await stat(join(this.root, id));
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
+      throw err;
+    }
+  }
+
   async state(id: string, signal?: AbortSignal): Promise<RuncState | undefined> {
     const result = await this.run(["state", id], signal);
     if (!result.ok) {

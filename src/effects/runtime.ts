@@ -151,11 +151,12 @@ export class LinuxRuntime implements ContainerRuntime {
    */
   async create(spec: ContainerSpec, signal?: AbortSignal): Promise<Created> {
     const paths = this.paths(spec.id);
-    // Checked first so the cleanup below can only ever delete what this call created.
-    const existing = await this.runc.state(spec.id, signal);
-    if (existing) {
+    // Checked first so the cleanup below can only ever delete what this call created. A look
+    // at runc's state folder, not `runc state`: one process less on every create.
+    if (await this.runc.holds(this.checked(spec.id))) {
+      const existing = await this.runc.state(spec.id, signal).catch(() => undefined);
       throw new CtrStateInvalidError(
-        `container ${spec.id} already exists in runc (${existing.status}); delete it first`,
+        `container ${spec.id} already exists in runc (${existing?.status ?? "unknown"}); delete it first`,
       );
     }
     try {
