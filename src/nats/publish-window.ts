@@ -111,7 +111,8 @@ export class PublishWindow {
     const h = headers();
     h.set("content-type", "application/cloudevents+json");
     h.set("Nats-Msg-Id", e.id);
-    if (this.last && this.last.acked !== true) h.set("Nats-Expected-Last-Msg-Id", this.last.event.id);
+    if (this.last && this.last.acked !== true)
+      h.set("Nats-Expected-Last-Msg-Id", this.last.event.id);
     const token = String(this.next++);
     const p: Pending = { event: e, sentAt: Date.now() };
     this.pending.set(token, p);
@@ -167,7 +168,8 @@ export class PublishWindow {
       p.acked = false;
       this.broken = true;
     } else {
-      const why = ack.error?.description ?? (m.headers?.code === 503 ? "no responders" : "no answer");
+      const why =
+        ack.error?.description ?? (m.headers?.code === 503 ? "no responders" : "no answer");
       this.fail(new NatsUnavailableError(`publish of event ${p.event.seq} failed: ${why}`));
       return;
     }
