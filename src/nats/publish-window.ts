@@ -33,7 +33,7 @@ import { NatsUnavailableError } from "../errors.js";
 import type { CloudEvent } from "../events/index.js";
 
 /** JetStream's error code for a `Nats-Expected-Last-Msg-Id` that is not the stream's last. */
-export const WRONG_LAST_MSG_ID = 10070;
+const WRONG_LAST_MSG_ID = 10070;
 
 export interface PublishWindowOptions {
   subjectOf: (e: CloudEvent) => string;
