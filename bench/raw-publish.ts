@@ -9,7 +9,9 @@ export class RawPublisher {
   private readonly inbox = createInbox();
   private inFlight = 0;
   private next = 0;
-  private room: (() => void) | undefined;
+  /** Publishes waiting for room, first come first served: `publish` is called without awaiting. */
+  private readonly forRoom: (() => void)[] = [];
+  private readonly forFlush: (() => void)[] = [];
   private failed: Error | undefined;
 
   constructor(
@@ -21,16 +23,15 @@ export class RawPublisher {
         this.inFlight -= 1;
         const ack = m.data.length > 0 ? m.json<{ seq?: number }>() : {};
         if (typeof ack.seq !== "number") this.failed = new Error(`publish refused: ${m.string()}`);
-        const room = this.room;
-        this.room = undefined;
-        room?.();
+        this.forRoom.shift()?.();
+        if (this.inFlight === 0) for (const wake of this.forFlush.splice(0)) wake();
       },
     });
   }
 
   /** Sends once fewer than `window` publishes are in flight. */
   async publish(subject: string, id: string, body: string): Promise<void> {
-    while (this.inFlight >= this.window) await new Promise<void>((r) => (this.room = r));
+    while (this.inFlight >= this.window) await new Promise<void>((r) => this.forRoom.push(r));
     if (this.failed) throw this.failed;
     const h = headers();
     h.set("content-type", "application/cloudevents+json");
@@ -41,7 +42,7 @@ export class RawPublisher {
 
   /** Resolves once every publish is acknowledged. */
   async flush(): Promise<void> {
-    while (this.inFlight > 0) await new Promise<void>((r) => (this.room = r));
+    while (this.inFlight > 0) await new Promise<void>((r) => this.forFlush.push(r));
     if (this.failed) throw this.failed;
   }
 }
