@@ -1,22 +1,20 @@
 /**
- * The outbox relay: NATS is fed only from the journal. It publishes each
- * event after the persisted cursor with the event id as Nats-Msg-Id, then
- * advances the cursor. NATS being down delays delivery; it never loses an
- * event. Nothing lands twice: after each (re)connect the relay asks the stream
- * for its host's last event and moves the cursor past it, and a retry within
- * the same connection is dropped by JetStream's duplicate window.
+ * The outbox relay: NATS is fed only from the journal. It publishes the events
+ * after the persisted cursor with the event id as Nats-Msg-Id, many in flight
+ * at once (see publish-window.ts for how the stream keeps them in order), and
+ * advances the cursor as they are acknowledged. NATS being down delays
+ * delivery; it never loses an event. Nothing lands twice: after each
+ * (re)connect the relay asks the stream for its host's last event and moves
+ * the cursor past it, and a copy sent within the same connection is dropped
+ * by JetStream's duplicate window.
  */
-import {
-  jetstream,
-  jetstreamManager,
-  type JetStreamClient,
-  type JetStreamManager,
-} from "@nats-io/jetstream";
-import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
+import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { CloudEvent } from "../events/index.js";
 import { actionOf, hostSubjects } from "../events/index.js";
 import type { Journal } from "../store/index.js";
 import { connectionOptions, type NatsAuth } from "./options.js";
+import { PublishWindow } from "./publish-window.js";
 import { ensureStream, RELAY_TIMING } from "./stream.js";
 
 export interface RelayOptions {
@@ -39,6 +37,8 @@ export interface RelayStatus {
   connected: boolean;
   /** Global sequence of the last event JetStream acknowledged. */
   cursor: number;
+  /** Events published and not yet acknowledged. */
+  inFlight: number;
   head: number;
   lag: number;
   stream: string;
@@ -49,6 +49,8 @@ export interface RelayStatus {
 
 const CURSOR_KEY = "relay.cursor";
 const BATCH = 256;
+/** Most publishes in flight: enough to keep a drain off the round trip, small enough to resend cheaply. */
+const WINDOW = 1_024;
 /** Appended events kept in memory for the relay; past this it reads them from the journal. */
 const LIVE_MAX = 4_096;
 /** The cursor is written at most this often; see `saveCursor`. */
@@ -62,13 +64,16 @@ export class NatsRelay {
   private stopped = false;
   private nc: NatsConnection | undefined;
   private cursor = 0;
+  /** The last event handed to the publish window; ahead of the cursor by what is in flight. */
+  private sent = 0;
+  private window: PublishWindow | undefined;
   private lastError: string | undefined;
-  /** Ends the wait for appends early. */
+  /** Ends the wait for appends (or for news from the publish window) early. */
   private wake: (() => void) | undefined;
   /** Ends any wait early, the backoff included; for `stop`. */
   private interrupt: (() => void) | undefined;
-  /** Set by every append, so one that lands while the relay reads is not slept through. */
-  private appended = false;
+  /** Set by every append and window change, so one that comes while the relay reads is not slept through. */
+  private poked = false;
   private readonly off: () => void;
   private loop: Promise<void> | undefined;
   /** Events heard from the journal as they were appended, not yet published. */
@@ -82,8 +87,7 @@ export class NatsRelay {
     this.off = options.journal.subscribe((events) => {
       if (this.live.length + events.length > LIVE_MAX) this.live = [];
       else for (const e of events) this.live.push(e);
-      this.appended = true;
-      this.wake?.();
+      this.poke();
     });
   }
 
@@ -96,6 +100,7 @@ export class NatsRelay {
     return {
       connected: this.nc !== undefined && !this.nc.isClosed(),
       cursor: this.cursor,
+      inFlight: this.window?.inFlight ?? 0,
       head,
       lag: head - this.cursor,
       stream: this.options.stream,
@@ -129,9 +134,9 @@ export class NatsRelay {
     let backoff = 100;
     while (!this.stopped) {
       try {
-        const js = await this.connectAndEnsure();
+        const nc = await this.connectAndEnsure();
         this.lastError = undefined;
-        await this.publishLoop(js, () => (backoff = 100));
+        await this.publishLoop(nc, () => (backoff = 100));
       } catch (err) {
         if (this.stopped) break;
         this.lastError = err instanceof Error ? err.message : String(err);
@@ -144,7 +149,7 @@ export class NatsRelay {
     }
   }
 
-  private async connectAndEnsure(): Promise<JetStreamClient> {
+  private async connectAndEnsure(): Promise<NatsConnection> {
     const { servers, auth, host, stream, prefix, replicas } = this.options;
     const nc = await connect(
       connectionOptions(
@@ -156,7 +161,7 @@ export class NatsRelay {
     const jsm = await jetstreamManager(nc, { timeout: RELAY_TIMING.apiMs });
     await ensureStream(jsm, { name: stream, prefix, replicas });
     await this.skipPublished(jsm);
-    return jetstream(nc, { timeout: RELAY_TIMING.publishMs });
+    return nc;
   }
 
   /**
@@ -184,44 +189,62 @@ export class NatsRelay {
     this.saveCursor();
   }
 
-  private async publishLoop(js: JetStreamClient, progressed: () => void): Promise<void> {
+  private async publishLoop(nc: NatsConnection, progressed: () => void): Promise<void> {
     const { prefix, host } = this.options;
-    while (!this.stopped) {
-      if (this.nc?.isClosed()) throw new Error("NATS connection closed");
-      this.appended = false;
-      const batch = await this.nextBatch();
-      if (batch.length === 0) {
-        progressed(); // connected, stream checked, nothing owed: a later failure starts its backoff afresh
-        await this.pause(1_000, true);
-        continue;
-      }
-      // One at a time: a failed publish must not let a later event land before it.
-      for (const e of batch) {
-        const h = headers();
-        h.set("content-type", "application/cloudevents+json");
-        await js.publish(subjectOf(prefix, host, e), JSON.stringify(e), {
-          msgID: e.id,
-          headers: h,
-        });
+    const window = new PublishWindow(nc, {
+      subjectOf: (e) => subjectOf(prefix, host, e),
+      size: WINDOW,
+      timeoutMs: RELAY_TIMING.publishMs,
+      onAck: (e) => {
         this.cursor = e.seq;
+        progressed();
+        this.saveCursor();
+      },
+      onChange: () => this.poke(),
+    });
+    this.window = window;
+    this.sent = this.cursor;
+    try {
+      while (!this.stopped) {
+        if (nc.isClosed()) throw new Error("NATS connection closed");
+        if (window.failure) throw window.failure;
+        if (window.broken) {
+          // Refused after a gap or another host's event: send again after the last acknowledged.
+          await window.settle();
+          this.sent = this.cursor;
+          continue;
+        }
+        this.poked = false;
+        const batch = await this.nextBatch();
+        if (batch.length === 0) {
+          // Connected, stream checked, nothing owed: a later failure starts its backoff afresh.
+          if (window.inFlight === 0) progressed();
+          await this.pause(1_000, true);
+          continue;
+        }
+        for (const e of batch) {
+          if (!(await window.send(e))) break;
+          this.sent = e.seq;
+        }
       }
-      progressed();
-      this.saveCursor();
+    } finally {
+      window.close();
+      this.window = undefined;
     }
   }
 
   /**
-   * The events after the cursor: straight from memory when the appends heard
-   * live follow on from it (the usual case, and no disk read on the way to
-   * NATS), otherwise from the journal (after an outage, a restart, a burst).
+   * The events after the last one sent: straight from memory when the appends
+   * heard live follow on from it (the usual case, and no disk read on the way
+   * to NATS), otherwise from the journal (after an outage, a restart, a burst).
    */
   private async nextBatch(): Promise<CloudEvent[]> {
-    const stale = this.live.findIndex((e) => e.seq > this.cursor);
+    const stale = this.live.findIndex((e) => e.seq > this.sent);
     this.live = stale < 0 ? [] : stale > 0 ? this.live.slice(stale) : this.live;
-    if (this.live[0]?.seq === this.cursor + 1) return this.live.splice(0, BATCH);
+    if (this.live[0]?.seq === this.sent + 1) return this.live.splice(0, BATCH);
     const batch: CloudEvent[] = [];
     const { journal } = this.options;
-    for await (const e of journal.read({ afterSeq: this.cursor, limit: BATCH })) batch.push(e);
+    for await (const e of journal.read({ afterSeq: this.sent, limit: BATCH })) batch.push(e);
     return batch;
   }
 
@@ -252,9 +275,14 @@ export class NatsRelay {
     });
   }
 
-  /** Sleeps `ms`; `stop` ends it early, and so does an append when `wakeOnAppend`. */
+  private poke(): void {
+    this.poked = true;
+    this.wake?.();
+  }
+
+  /** Sleeps `ms`; `stop` ends it early, and so does a `poke` when `wakeOnAppend`. */
   private pause(ms: number, wakeOnAppend: boolean): Promise<void> {
-    if (this.stopped || (wakeOnAppend && this.appended)) return Promise.resolve();
+    if (this.stopped || (wakeOnAppend && this.poked)) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);

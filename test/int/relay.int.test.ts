@@ -1,17 +1,20 @@
 /**
  * The relay against a real nats-server: the stream it creates or fixes,
  * CloudEvents in structured mode with the event id as Nats-Msg-Id, order and
- * exactly-once across a server killed mid-stream, and no republish after a
- * lost cursor.
+ * exactly-once across a server killed mid-stream (also with a thousand
+ * publishes in flight), no republish after a lost cursor, two hosts whose
+ * pipelined publishes interleave in one stream, and the server refusing
+ * every publish after a lost one.
  */
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { jetstreamManager, StorageType } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager, StorageType } from "@nats-io/jetstream";
 import { connect, nanos } from "@nats-io/transport-node";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CloudEvent } from "../../src/events/index.js";
 import { startNats, tempDir, until, type Nats } from "../../src/harness/index.js";
 import { NatsRelay, type RelayOptions } from "../../src/nats/index.js";
+import { PublishWindow } from "../../src/nats/publish-window.js";
 import { LevelJournal } from "../../src/store/index.js";
 import { EventWriter } from "../support/events.js";
 import { readJetStream } from "../support/jetstream.js";
@@ -177,5 +180,88 @@ describe("relay", () => {
     expect((await readJetStream(nats.url, 51)).map((d) => d.event.seq)).toEqual(
       Array.from({ length: 51 }, (_, i) => i + 1),
     );
+  });
+
+  it("keeps order and exactly-once when nats-server is killed with hundreds of publishes in flight", async () => {
+    const { nats, relay, writer, journal } = await setup();
+    await writer.bulk(30_000);
+    const r = relay();
+    cleanup.push(() => r.stop());
+    r.start();
+    // Killed in the middle of a window, not between two publishes.
+    await until(() => r.status().inFlight >= 200, 20_000, "a window under way");
+    await nats.kill();
+    const cut = r.status();
+    expect(cut.cursor).toBeLessThan(30_000);
+    await until(() => !r.status().connected, 10_000, "the relay to notice");
+    await nats.start();
+    expect(await r.drained(journal.head().seq, 60_000)).toBe(true);
+    const delivered = await readJetStream(nats.url, 30_000, 30_000);
+    expect(delivered.map((d) => d.event.seq)).toEqual((await all(journal)).map((e) => e.seq));
+    expect(new Set(delivered.map((d) => d.msgId)).size).toBe(30_000);
+  }, 120_000);
+
+  it("keeps each host's order and every event once when two hosts' pipelined publishes interleave in one stream", async () => {
+    const { nats, relay, writer, journal } = await setup();
+    const dir2 = await tempDir("berth-relay-");
+    cleanup.push(() => rm(dir2, { recursive: true, force: true }));
+    const journal2 = await LevelJournal.open(join(dir2, "journal"));
+    cleanup.push(() => journal2.close());
+    await writer.bulk(10_000);
+    await new EventWriter(journal2, "h2").bulk(10_000);
+    const r1 = relay();
+    const r2 = relay({ journal: journal2, host: "h2" });
+    cleanup.push(
+      () => r1.stop(),
+      () => r2.stop(),
+    );
+    r1.start();
+    r2.start();
+    expect(await r1.drained(journal.head().seq, 60_000)).toBe(true);
+    expect(await r2.drained(journal2.head().seq, 60_000)).toBe(true);
+    const delivered = await readJetStream(nats.url, 20_000, 30_000);
+    expect(delivered).toHaveLength(20_000);
+    const hostOf = (d: { subject: string }) => d.subject.split(".")[1];
+    expect(delivered.filter((d) => hostOf(d) === "h1").map((d) => d.event.id)).toEqual(
+      (await all(journal)).map((e) => e.id),
+    );
+    expect(delivered.filter((d) => hostOf(d) === "h2").map((d) => d.event.id)).toEqual(
+      (await all(journal2)).map((e) => e.id),
+    );
+    // The hosts really did publish at the same time: the stream switches host often, each
+    // switch a broken chain for the host that had publishes in flight.
+    const switches = delivered.filter((d, i) => i > 0 && hostOf(d) !== hostOf(delivered[i - 1]!));
+    expect(switches.length).toBeGreaterThan(10);
+  }, 120_000);
+
+  it("has the stream refuse every publish after one that was lost, so none lands out of order", async () => {
+    const { nats, writer, journal } = await setup();
+    await writer.many(50, 5);
+    const events = await all(journal);
+    const nc = await connect({ servers: nats.url });
+    cleanup.push(() => nc.close());
+    await (
+      await jetstreamManager(nc)
+    ).streams.add({ name: "BERTH", subjects: ["berth.*.*.*"], storage: StorageType.File });
+    const acked: number[] = [];
+    const window = new PublishWindow(nc, {
+      // The tenth event goes where no stream listens: lost, as to a stream leader that just stepped down.
+      subjectOf: (e) => (e.seq === 10 ? "elsewhere.h1.x.start" : `berth.h1.${e.subject}.start`),
+      size: 1_024,
+      timeoutMs: 5_000,
+      onAck: (e) => acked.push(e.seq),
+      onChange: () => undefined,
+    });
+    for (const e of events) await window.send(e);
+    await until(() => window.failure !== undefined, 10_000, "the lost publish to fail");
+    window.close();
+    // The stream takes this connection's publishes in order: once this one is acknowledged,
+    // the fifty before it have all been decided.
+    await jetstream(nc).publish("berth.h1.x.sentinel", JSON.stringify({ seq: 0 }));
+    // Only the nine before the gap landed; the forty after it were each refused.
+    expect((await readJetStream(nats.url, 10)).map((d) => d.event.seq)).toEqual([
+      1, 2, 3, 4, 5, 6, 7, 8, 9, 0,
+    ]);
+    expect(acked).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 });
