@@ -334,9 +334,9 @@ function networkShapes(e: CloudEvent, book: DockerBook): Shape[] {
 }
 
 function containerShapes(e: CloudEvent, book: DockerBook): Shape[] {
-  const facts = fromCreate(e) ?? book.container(e.subject);
   const network = networkShapes(e, book);
   if (network.length > 0) return network;
+  const facts = fromCreate(e) ?? book.container(e.subject);
   return containerSteps(e, book).map(([action, extra]) => ({
     status: action,
     id: e.subject,

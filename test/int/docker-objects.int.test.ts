@@ -5,13 +5,12 @@
  */
 import { request } from "node:http";
 import { join } from "node:path";
-import { createHash } from "node:crypto";
 import { readFile, stat, writeFile } from "node:fs/promises";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { busyboxTar, tempDir } from "../../src/harness/index.js";
 import { startDockerBerth, type DockerBerth } from "../support/docker-socket.js";
-import { tarOf } from "../support/oci-build.js";
+import { dockerArchiveOf } from "../support/oci-build.js";
 
 let d: DockerBerth;
 let dockerSocket: string;
@@ -79,24 +78,11 @@ describe("docker image commands against berth", () => {
   });
 
   it("loads a docker-archive with docker load and names it as the archive does", async () => {
-    const layer = await tarOf([{ name: "hello.txt", content: "hello from a loaded layer\n" }]);
-    const diffId = `sha256:${createHash("sha256").update(layer).digest("hex")}`;
-    const config = JSON.stringify({
-      architecture: "amd64",
-      os: "linux",
-      config: { Cmd: ["cat", "/hello.txt"], Env: ["PATH=/bin"] },
-      rootfs: { type: "layers", diff_ids: [diffId] },
-    });
-    const archive = await tarOf([
-      { name: "config.json", content: config },
-      { name: "layer.tar", content: layer },
-      {
-        name: "manifest.json",
-        content: JSON.stringify([
-          { Config: "config.json", RepoTags: ["loaded:v1"], Layers: ["layer.tar"] },
-        ]),
-      },
-    ]);
+    const { archive } = await dockerArchiveOf(
+      [{ name: "hello.txt", content: "hello from a loaded layer\n" }],
+      { Cmd: ["cat", "/hello.txt"], Env: ["PATH=/bin"] },
+      "loaded:v1",
+    );
     const path = join(scratch, "loaded.tar");
     await writeFile(path, archive);
     const r = await docker("load", "-i", path);

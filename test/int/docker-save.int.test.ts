@@ -14,7 +14,7 @@ import { extract } from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tempDir } from "../../src/harness/index.js";
 import { startDockerBerth, type DockerBerth } from "../support/docker-socket.js";
-import { tarOf } from "../support/oci-build.js";
+import { dockerArchiveOf } from "../support/oci-build.js";
 
 let d: DockerBerth;
 let scratch: string;
@@ -158,23 +158,11 @@ describe("docker save against berth", () => {
   }, 60_000);
 
   it("saves two images in one archive, and one image named twice once with both names", async () => {
-    const layer = await tarOf([{ name: "second.txt", content: "the second image\n" }]);
-    const config = JSON.stringify({
-      architecture: "amd64",
-      os: "linux",
-      config: { Cmd: ["cat", "/second.txt"] },
-      rootfs: { type: "layers", diff_ids: [`sha256:${sha256(layer)}`] },
-    });
-    const archive = await tarOf([
-      { name: "config.json", content: config },
-      { name: "layer.tar", content: layer },
-      {
-        name: "manifest.json",
-        content: JSON.stringify([
-          { Config: "config.json", RepoTags: ["second:v2"], Layers: ["layer.tar"] },
-        ]),
-      },
-    ]);
+    const { archive, layer } = await dockerArchiveOf(
+      [{ name: "second.txt", content: "the second image\n" }],
+      { Cmd: ["cat", "/second.txt"] },
+      "second:v2",
+    );
     const source = join(scratch, "second-source.tar");
     await writeFile(source, archive);
     expect((await docker("load", "-i", source)).code).toBe(0);

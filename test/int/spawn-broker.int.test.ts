@@ -14,6 +14,7 @@ import { InternalError } from "../../src/errors.js";
 import { repoRoot } from "../../src/harness/index.js";
 import type { ProcessRunner, RunResult } from "../../src/effects/process-runner.js";
 import { defaultBrokerBinary, SpawnBroker } from "../../src/effects/spawn-broker.js";
+import { alive } from "../support/runner-contract.js";
 
 const binary = defaultBrokerBinary() ?? "dist/native/berth-spawn";
 
@@ -90,15 +91,6 @@ const ERROR = 0x83;
 const errnoOf = (a: Answer) => a.body.readInt32LE(5);
 const messageOf = (a: Answer) => a.body.toString("utf8", 13, 13 + a.body.readUInt32LE(9));
 const stdoutOf = (a: Answer) => a.body.toString("utf8", 15, 15 + a.body.readUInt32LE(11));
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 let dir: string;
 beforeAll(async () => {

@@ -27,6 +27,33 @@ export interface TarEntry {
 
 const FIXED_MTIME = new Date("2024-05-01T12:00:00Z");
 
+/**
+ * A docker-archive in the layout `docker save` wrote before docker 25 (and
+ * `docker load` still reads): one image of one layer holding `files`, with
+ * `config` as its runtime config (Cmd, Env…), named `tag`.
+ */
+export async function dockerArchiveOf(
+  files: readonly TarEntry[],
+  config: Record<string, unknown>,
+  tag: string,
+): Promise<{ archive: Buffer; layer: Buffer }> {
+  const layer = await tarOf(files);
+  const diffId = `sha256:${createHash("sha256").update(layer).digest("hex")}`;
+  const imageConfig = JSON.stringify({
+    architecture: "amd64",
+    os: "linux",
+    config,
+    rootfs: { type: "layers", diff_ids: [diffId] },
+  });
+  const manifest = [{ Config: "config.json", RepoTags: [tag], Layers: ["layer.tar"] }];
+  const archive = await tarOf([
+    { name: "config.json", content: imageConfig },
+    { name: "layer.tar", content: layer },
+    { name: "manifest.json", content: JSON.stringify(manifest) },
+  ]);
+  return { archive, layer };
+}
+
 /** An uncompressed tarball holding `entries` in order, names written exactly as given. */
 export async function tarOf(entries: readonly TarEntry[]): Promise<Buffer> {
   const p = pack();

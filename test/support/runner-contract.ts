@@ -15,7 +15,7 @@ export interface RunnerFixture {
 }
 
 /** True while a process with that pid exists (a zombie counts: it is not reaped yet). */
-function alive(pid: number): boolean {
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
