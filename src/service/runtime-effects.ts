@@ -83,20 +83,38 @@ async function signalQuietly(rt: ContainerRuntime, id: string, sig: string, abor
   }
 }
 
-/** The stop signal, then SIGKILL after `timeout` seconds (at once for 0). */
+/**
+ * The stop signal, then SIGKILL after `timeout` seconds (at once for 0). With
+ * `thaw`, a paused container is resumed just after its first signal: a frozen
+ * process acts on a signal only once thawed, and thawing it second means a
+ * daemon cut off in between leaves it paused with the signal pending, never
+ * running again with nobody stopping it.
+ */
 async function stopProcess(
   h: HostPorts,
   record: ContainerRecord,
   timeout: number,
   abort: AbortSignal,
+  thaw = false,
 ): Promise<StopOutput> {
   const signal = timeout === 0 ? "SIGKILL" : record.stopSignal;
+  let frozen = thaw && record.state === "paused";
+  const signalAndThaw = async (sig: string) => {
+    await signalQuietly(h.runtime, record.id, sig, abort);
+    if (frozen) {
+      frozen = false;
+      // A SIGKILL may end a frozen process at once (cgroup v2), leaving nothing to resume.
+      await h.runtime.resume(record.id, abort).catch(async (err: unknown) => {
+        if ((await h.runtime.state(record.id, abort))?.status === "paused") throw err;
+      });
+    }
+  };
   if (timeout > 0) {
-    await signalQuietly(h.runtime, record.id, signal, abort);
+    await signalAndThaw(signal);
     const exit = await h.exits.waitFor(record.id, timeout * 1000, abort);
     if (exit) return { signal, timeout, escalated: false, exit };
   }
-  await signalQuietly(h.runtime, record.id, "SIGKILL", abort);
+  await signalAndThaw("SIGKILL");
   const exit = await h.exits.waitFor(record.id, KILL_GRACE_MS, abort);
   if (!exit)
     throw new OciRuntimeError(
@@ -178,9 +196,7 @@ async function remove(h: HostPorts, input: EffectInput, abort: AbortSignal): Pro
   const { record } = input;
   let stopped: StopOutput | undefined;
   if (record.state === "running" || record.state === "paused") {
-    // A frozen process cannot act on its stop signal until it is thawed.
-    if (record.state === "paused") await rt.resume(record.id, abort);
-    stopped = await stopProcess(h, record, timeoutOf(input), abort);
+    stopped = await stopProcess(h, record, timeoutOf(input), abort, true);
   }
   // An exited container was already deleted from runc and unmounted by its committed cleanup.
   const inRuntime = !["configured", "exited"].includes(record.state);
