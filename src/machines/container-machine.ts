@@ -353,14 +353,19 @@ export const containerMachine = containerSetup.createMachine({
       ...stopped.ops,
       // Reached on its own after every exit, as conmon's exit command runs `podman cleanup`;
       // part of the request or observation that ended the process, so no intent of its own.
-      autoCleanup: operation({
-        effect: "cleanupContainer",
-        action: "cleanup",
-        toFacts: factsFor.cleanup,
-        onSuccess: stateId("exited", "check"),
-        stay: "stopped",
-        intent: false,
-      }),
+      // Tagged "exitRecorded": the exit is journaled and the cleanup cannot change it, so
+      // `wait` answers here rather than after the runc delete and unmount.
+      autoCleanup: {
+        ...operation({
+          effect: "cleanupContainer",
+          action: "cleanup",
+          toFacts: factsFor.cleanup,
+          onSuccess: stateId("exited", "check"),
+          stay: "stopped",
+          intent: false,
+        }),
+        tags: ["exitRecorded"],
+      },
     }),
     exited: live(
       "exited",

@@ -4,7 +4,9 @@
  */
 import { asBerthError, CtrRemovedError, InvalidArgError } from "../errors.js";
 import type { ContainerRecord, ContainerState } from "../machines/index.js";
-import { recordOf, type ActorPool } from "./actor-pool.js";
+import { recordOf, type ActorPool, type Entry } from "./actor-pool.js";
+
+type Snapshot = ReturnType<Entry["actor"]["getSnapshot"]>;
 
 /** Options of `wait`: the states to wait for (default: stopped or exited) and a poll interval. */
 export interface WaitOptions {
@@ -16,9 +18,11 @@ const EXIT_STATES: ContainerState[] = ["stopped", "exited", "removed"];
 const MIN_WAIT_INTERVAL_MS = 50;
 
 /**
- * By default resolves with the exit code once the container has stopped; with
- * other conditions, resolves with -1 once it is in one of them. A removed
- * container still answers with its last exit code.
+ * By default resolves with the exit code once the container's exit is
+ * journaled (`stopped`; the automatic cleanup may still run, as with Podman);
+ * `exited` waits for the cleanup too. With other conditions, resolves with -1
+ * once it is in one of them. A removed container still answers with its last
+ * exit code.
  */
 export async function waitFor(
   pool: ActorPool,
@@ -29,12 +33,15 @@ export async function waitFor(
     ? options.conditions
     : ["stopped", "exited"];
   const forExit = conditions.some((c) => EXIT_STATES.includes(c));
+  // An exit state counts as reached by any later one: a container passes `stopped` in
+  // milliseconds, and a waiter must not miss it. `exited` alone waits for the cleanup.
+  const exitStates = EXIT_STATES.slice(EXIT_STATES.findIndex((s) => conditions.includes(s)));
   const tomb = pool.registry.removed(ref);
   if (tomb) return exitOfRemoved(tomb, forExit, conditions);
   const entry = pool.entry(ref);
   const reached = (r: ContainerRecord) =>
     forExit
-      ? EXIT_STATES.includes(r.state) && r.exitCode !== undefined
+      ? exitStates.includes(r.state) && r.exitCode !== undefined
       : conditions.includes(r.state);
   const id = recordOf(entry).id;
   return new Promise<number>((resolve, reject) => {
@@ -53,7 +60,7 @@ export async function waitFor(
       if (tombstone) return finish(() => exitOfRemoved(tombstone, forExit, conditions));
       // The actor may have been replaced (journal failure): look it up each time.
       const snap = pool.byId(id)?.actor.getSnapshot();
-      if (snap?.hasTag("settled") && reached(snap.context.record)) {
+      if (snap && answerable(snap) && reached(snap.context.record)) {
         const r = snap.context.record;
         finish(() => (forExit ? (r.exitCode ?? -1) : -1));
       }
@@ -63,6 +70,19 @@ export async function waitFor(
     const poll = setInterval(check, Math.max(MIN_WAIT_INTERVAL_MS, options.intervalMs ?? 1_000));
     check();
   });
+}
+
+/**
+ * The record is durable in every state (the machine moves only after the
+ * journal write), but a command in flight may still change it. The automatic
+ * cleanup after an exit is the exception: it cannot change the exit code, and
+ * like Podman's wait (which answers once conmon's exit file is read, while
+ * `podman container cleanup` still runs) the answer does not wait for the
+ * runc delete and unmount. A command sent after the answer still queues
+ * behind the cleanup, so `wait` then `rm` or `start` sees an exited container.
+ */
+function answerable(snap: Snapshot): boolean {
+  return snap.hasTag("settled") || snap.hasTag("exitRecorded");
 }
 
 function exitOfRemoved(

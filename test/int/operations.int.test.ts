@@ -142,6 +142,16 @@ describe("operations on the real runtime", () => {
     expect((await berth.ok("wait", id)).trim()).toBe("4");
   });
 
+  it("answers wait once the exit is journaled, and wait for exited only once the cleanup is too", async () => {
+    const id = (await berth.ok("run", "-d", "busybox", "sh", "-c", "exit 5")).trim();
+    expect((await berth.ok("wait", id)).trim()).toBe("5");
+    const atWait = actions(await history(id));
+    expect(atWait).toContain("died");
+    expect((await berth.ok("wait", "--condition", "exited", id)).trim()).toBe("5");
+    expect((await inspect(id)).state).toBe("exited");
+    expect(actions(await history(id)).slice(-1)).toEqual(["cleanup"]);
+  });
+
   it("restarts on failure with backoff, up to the limit, counting restarts", async () => {
     const id = (
       await berth.ok("create", "--restart", "on-failure:2", "busybox", "sh", "-c", "exit 3")

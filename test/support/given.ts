@@ -124,10 +124,14 @@ export function given(
   peers?: Peers,
 ) {
   return {
-    /** Sends one command; resolves when the machine is at rest again (in `until`, if given). */
+    /**
+     * Sends one command; resolves when the machine is at rest again (in `until`, if
+     * given), or, with `tag`, once it is in a state with that tag.
+     */
     async when(
       command: CommandBody & { meta?: RequestMeta },
       until?: ContainerState,
+      tag = "settled",
     ): Promise<Outcome> {
       const persisted: Fact[] = [];
       const fake = <K extends EffectKey>(key: K): EffectLogic<K> =>
@@ -163,7 +167,7 @@ export function given(
       const ignored = actor.getSnapshot() === before;
       const snap = await waitFor(
         actor,
-        (s) => s.hasTag("settled") && (until === undefined || s.context.record.state === until),
+        (s) => s.hasTag(tag) && (until === undefined || s.context.record.state === until),
         { timeout: 3000 },
       );
       actor.stop();

@@ -50,6 +50,15 @@ describe("container machine", () => {
     expect(actions(then.persisted)).toEqual(["died", "cleanup"]);
   });
 
+  it("marks the exit recorded once died is journaled, while the cleanup still runs, so wait can answer", async () => {
+    const exit = { exitCode: 7, exitedAt: "2026-01-01T00:00:03.000Z", oomKilled: false };
+    const then = await given(recordIn("running"), {
+      cleanupContainer: () => new Promise(() => undefined),
+    }).when({ type: "EXITED", exit }, "stopped", "exitRecorded");
+    expect(then.record.exitCode).toBe(7);
+    expect(actions(then.persisted)).toEqual(["died"]);
+  });
+
   it("journals the death of a process that a cut-off restart replaced, with the code it left, and cleans up", async () => {
     const exit = { exitCode: 137, exitedAt: "2026-01-01T00:00:04.000Z", oomKilled: false };
     const then = await given(recordIn("running", { pid: 42 }), {
