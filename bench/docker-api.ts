@@ -7,21 +7,21 @@
  * server goes first; then each server runs 8 drivers in parallel, in
  * alternating batches, counted in lifecycles per second.
  *
- * Podman runs in root, run and tmp folders of its own (nothing is left in
- * /var/lib/containers or /run/libpod), with runc (the runtime berth uses) when it has a
- * choice. Both sides create with `NetworkMode: none`: berth's bench daemon
- * has no bridge, and Podman's bridge would add netavark to its column.
+ * Podman is podman-service.ts's (storage of its own, runc). Both sides
+ * create with `NetworkMode: none`: berth's bench daemon has no bridge, and
+ * Podman's bridge would add netavark to its column.
  * Without podman on the PATH, Podman's column is skipped with the reason.
  *
  *   npm run bench:docker     (BENCH_ROUNDS=N sequential rounds, BENCH_C8_ROUNDS=N batches)
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { readFile, rm, writeFile } from "node:fs/promises";
-import { Agent, request } from "node:http";
+import { readFile, rm } from "node:fs/promises";
+import { Agent } from "node:http";
 import { join } from "node:path";
 import { execa } from "execa";
-import { busyboxTar, canConnect, startBerth, tempDir, until } from "../src/harness/index.js";
+import { busyboxTar, startBerth, tempDir } from "../src/harness/index.js";
+import { podmanOrReason, type Podman } from "./podman-service.js";
 import { median, printTable, timed } from "./stats.js";
+import { unixCall, type Answer, type UnixServer } from "./unix-http.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 const C8_ROUNDS = Number(process.env.BENCH_C8_ROUNDS ?? 3);
@@ -37,11 +37,8 @@ const CREATE_BODY = JSON.stringify({
   HostConfig: { NetworkMode: "none" },
 });
 
-/** A Docker API server the bench drives: where it listens, one kept-alive client pool, its pid. */
-interface Target {
-  label: string;
-  socket: string;
-  agent: Agent;
+/** A Docker API server the bench drives, and its pid. */
+interface Target extends UnixServer {
   pid: number;
 }
 
@@ -64,32 +61,9 @@ async function cpuTime(pid: number): Promise<CpuTime> {
 }
 const CLOCK_TICKS = 100;
 
-interface Answer {
-  status: number;
-  body: string;
-}
-
-/** One request; any status of 400 or more fails the bench with the server's message. */
+/** One request on the Docker API's version path. */
 function call(t: Target, method: string, path: string, body?: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const headers = body === undefined ? {} : { "content-type": "application/json" };
-    const req = request(
-      { socketPath: t.socket, agent: t.agent, method, path: `/v1.47${path}`, headers },
-      (res) => {
-        let text = "";
-        res.setEncoding("utf8");
-        res.on("data", (c: string) => (text += c));
-        res.on("end", () => {
-          const status = res.statusCode ?? 0;
-          if (status >= 400)
-            reject(new Error(`${t.label}: ${method} ${path} answered ${status}: ${text}`));
-          else resolve({ status, body: text });
-        });
-      },
-    );
-    req.on("error", reject);
-    req.end(body);
-  });
+  return unixCall(t, method, `/v1.47${path}`, body);
 }
 
 /** One lifecycle, each operation timed under its name, the whole under `lifecycle`. */
@@ -125,81 +99,6 @@ async function concurrentBatch(t: Target): Promise<number> {
     }),
   );
   return (CONCURRENCY * PER_DRIVER) / ((performance.now() - t0) / 1000);
-}
-
-interface Podman {
-  version: string;
-  runtime: string;
-  socket: string;
-  pid: number;
-  stop(): Promise<void>;
-}
-
-/**
- * `podman system service` on a socket in a temporary folder, with busybox
- * imported into a storage root of its own. The container ulimits are set
- * low in a containers.conf of the bench's: Podman's defaults for root ask
- * for more than an unprivileged container host may grant, and runc fails.
- */
-async function startPodman(): Promise<Podman> {
-  const dir = await tempDir("berth-bench-podman-");
-  const conf = join(dir, "containers.conf");
-  await writeFile(
-    conf,
-    '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]\n' +
-      '[engine]\nruntime = "runc"\nevents_logger = "file"\ncgroup_manager = "cgroupfs"\n' +
-      `tmp_dir = "${join(dir, "tmp")}"\n`,
-  );
-  const env = { ...process.env, CONTAINERS_CONF: conf };
-  const global = ["--root", join(dir, "root"), "--runroot", join(dir, "run")];
-  const version = (await execa("podman", ["--version"], { env })).stdout.trim();
-  await execa("podman", [...global, "import", busyboxTar(), "busybox"], { env });
-  const socket = join(dir, "podman.sock");
-  let log = "";
-  const proc: ChildProcess = spawn(
-    "podman",
-    [...global, "system", "service", "--time=0", `unix://${socket}`],
-    { env, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  proc.stdout?.on("data", (d: Buffer) => (log += d.toString()));
-  proc.stderr?.on("data", (d: Buffer) => (log += d.toString()));
-  const stop = async () => {
-    if (proc.exitCode === null) {
-      const exited = new Promise((r) => proc.once("exit", r));
-      proc.kill("SIGTERM");
-      await exited;
-    }
-    // Podman's overlay driver leaves its storage mounted; unmount before removing.
-    const mounts = await execa(
-      "sh",
-      ["-c", `grep -F ' ${dir}/' /proc/self/mountinfo | cut -d' ' -f5`],
-      { reject: false },
-    );
-    for (const m of mounts.stdout.split("\n").filter(Boolean).reverse())
-      await execa("umount", ["-l", m], { reject: false });
-    await execa("rm", ["-rf", dir], { reject: false });
-  };
-  try {
-    await until(
-      async () => proc.exitCode === null && (await canConnect({ path: socket })),
-      15_000,
-      () => `podman system service (log: ${log})`,
-    );
-    const t: Target = { label: "podman", socket, agent: new Agent(), pid: proc.pid! };
-    const info = JSON.parse((await call(t, "GET", "/info")).body) as {
-      DefaultRuntime?: string;
-    };
-    return { version, runtime: info.DefaultRuntime ?? "?", socket, pid: proc.pid!, stop };
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-}
-
-async function podmanOrReason(): Promise<Podman | string> {
-  const which = await execa("sh", ["-c", "command -v podman"], { reject: false });
-  if (which.exitCode !== 0) return "podman is not on the PATH (apt-get install podman)";
-  return startPodman();
 }
 
 const target = (label: string, socket: string, pid: number): Target => ({
