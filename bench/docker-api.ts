@@ -17,7 +17,6 @@
 import { readFile, rm } from "node:fs/promises";
 import { Agent } from "node:http";
 import { join } from "node:path";
-import { execa } from "execa";
 import { busyboxTar, startBerth, tempDir } from "../src/harness/index.js";
 import { podmanOrReason, type Podman } from "./podman-service.js";
 import { median, printTable, timed } from "./stats.js";
@@ -108,14 +107,6 @@ const target = (label: string, socket: string, pid: number): Target => ({
   pid,
 });
 
-/** The daemon the harness started: the one process serving this Docker socket. */
-async function berthPid(dockerSocket: string): Promise<number> {
-  const found = await execa("pgrep", ["-f", "--", `serve .*--docker-socket ${dockerSocket}`]);
-  const pids = found.stdout.split("\n").filter(Boolean).map(Number);
-  if (pids.length !== 1) throw new Error(`expected one berth daemon, found pids ${pids.join(",")}`);
-  return pids[0]!;
-}
-
 async function main() {
   const socketDir = await tempDir("berth-bench-docker-");
   const dockerSocket = join(socketDir, "docker.sock");
@@ -124,7 +115,9 @@ async function main() {
   try {
     await berth.ok("image", "import", busyboxTar(), "busybox");
     podman = await podmanOrReason();
-    const targets = [target("berth", dockerSocket, await berthPid(dockerSocket))];
+    const pid = berth.pid();
+    if (pid === undefined) throw new Error("the berth daemon is not running");
+    const targets = [target("berth", dockerSocket, pid)];
     if (typeof podman !== "string") targets.push(target("podman", podman.socket, podman.pid));
     const seq = new Map(targets.map((t) => [t.label, new Map<string, number[]>()]));
     // One warm-up lifecycle each, not counted.

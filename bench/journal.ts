@@ -20,7 +20,7 @@
  *     BENCH_EVENTS, BENCH_CONTAINERS   the large root (default 1,000,000 and 10,000)
  */
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { connect } from "node:net";
 import { cpus, loadavg } from "node:os";
@@ -31,6 +31,7 @@ import { CLI, tempDir } from "../src/harness/index.js";
 import { applyFacts, DEFAULT_SANDBOX, evolve, fact, type Fact } from "../src/machines/index.js";
 import { foldJournal } from "../src/service/index.js";
 import { LevelJournal } from "../src/store/index.js";
+import { rssKb } from "./proc.js";
 import { median, printTable } from "./stats.js";
 
 const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -374,12 +375,11 @@ async function startDaemon(root: string): Promise<{ ms: number; rssMb: number }>
     await new Promise((r) => setTimeout(r, 5));
   }
   const ms = performance.now() - t0;
-  const status = readFileSync(`/proc/${p.pid}/status`, "utf8");
-  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  const rss = rssKb(p.pid!);
   const exited = new Promise((r) => p.once("exit", r));
   p.kill("SIGTERM");
   await exited;
-  return { ms, rssMb: rssKb / 1024 };
+  return { ms, rssMb: rss / 1024 };
 }
 
 // ---------------------------------------------------------------------------------------------

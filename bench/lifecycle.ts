@@ -20,7 +20,8 @@ import { join } from "node:path";
 import { BerthClient } from "../src/client/index.js";
 import { ExitMonitor, LinuxRuntime, type ContainerSpec } from "../src/effects/index.js";
 import { busyboxTar, cleanRoot, startBerth, storeBusybox, tempDir } from "../src/harness/index.js";
-import { DEFAULT_SANDBOX, type ContainerRecord, type ImagePin } from "../src/machines/index.js";
+import { DEFAULT_SANDBOX, type ImagePin } from "../src/machines/index.js";
+import { berthRound, COMMAND } from "./berth-round.js";
 import { podmanOrReason, type Podman } from "./podman-service.js";
 import { median, printTable, timed } from "./stats.js";
 import { unixCall, type UnixServer } from "./unix-http.js";
@@ -31,8 +32,6 @@ const C8_ROUNDS = Number(process.env.BENCH_C8_ROUNDS ?? 3);
 const DRIVERS = 8;
 const PER_DRIVER = 3;
 const OPS = ["create", "start", "pause", "unpause", "kill", "wait", "rm", "lifecycle"];
-/** Killed with SIGKILL, so kill and wait measure the runtime, not a grace period. */
-const COMMAND = ["sleep", "1000"];
 
 async function floorRound(
   rt: LinuxRuntime,
@@ -71,21 +70,6 @@ async function floorRound(
     await rt.unmount(id);
     await rt.removeFiles(id);
   });
-  samples.set("lifecycle", [...(samples.get("lifecycle") ?? []), performance.now() - t0]);
-}
-
-async function berthRound(client: BerthClient, samples: Map<string, number[]>) {
-  const t0 = performance.now();
-  const r = await timed(samples, "create", () =>
-    client.call<ContainerRecord>("POST", "/containers", { image: "busybox", command: COMMAND }),
-  );
-  const at = `/containers/${r.id}`;
-  await timed(samples, "start", () => client.call("POST", `${at}/start`, {}));
-  await timed(samples, "pause", () => client.call("POST", `${at}/pause`, {}));
-  await timed(samples, "unpause", () => client.call("POST", `${at}/unpause`, {}));
-  await timed(samples, "kill", () => client.call("POST", `${at}/kill`, { signal: "SIGKILL" }));
-  await timed(samples, "wait", () => client.call("POST", `${at}/wait`));
-  await timed(samples, "rm", () => client.call("DELETE", at));
   samples.set("lifecycle", [...(samples.get("lifecycle") ?? []), performance.now() - t0]);
 }
 

@@ -119,6 +119,8 @@ export interface Berth {
   kill(signal?: NodeJS.Signals): Promise<void>;
   stop(): Promise<void>;
   log(): string;
+  /** The daemon's process id while it runs, for benches that read its /proc entries. */
+  pid(): number | undefined;
 }
 
 /** The real daemon (`berth serve`) in its own root, optionally relaying to NATS. */
@@ -200,6 +202,7 @@ export async function startBerth(
       await rm(dir, { recursive: true, force: true });
     },
     log: () => output,
+    pid: () => proc?.pid,
   };
   // A daemon that never came up still leaves its folder behind unless it goes here.
   await berth.start().catch(async (err: unknown) => {
