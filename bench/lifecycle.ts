@@ -14,14 +14,14 @@
  *
  *   npm run bench    (BENCH_ROUNDS=N rounds, BENCH_C8_ROUNDS=N batches of 8 drivers)
  */
-import { randomBytes } from "node:crypto";
 import { Agent } from "node:http";
 import { join } from "node:path";
 import { BerthClient } from "../src/client/index.js";
-import { ExitMonitor, LinuxRuntime, type ContainerSpec } from "../src/effects/index.js";
+import { ExitMonitor, LinuxRuntime } from "../src/effects/index.js";
 import { busyboxTar, cleanRoot, startBerth, storeBusybox, tempDir } from "../src/harness/index.js";
-import { DEFAULT_SANDBOX, type ImagePin } from "../src/machines/index.js";
+import type { ImagePin } from "../src/machines/index.js";
 import { berthRound, COMMAND } from "./berth-round.js";
+import { floorSpec } from "./floor-spec.js";
 import { podmanOrReason, type Podman } from "./podman-service.js";
 import { median, printTable, timed } from "./stats.js";
 import { unixCall, type UnixServer } from "./unix-http.js";
@@ -39,19 +39,8 @@ async function floorRound(
   samples: Map<string, number[]>,
   imagePin: ImagePin,
 ) {
-  const id = randomBytes(32).toString("hex");
-  const spec: ContainerSpec = {
-    id,
-    name: `f${id.slice(0, 8)}`,
-    image: "busybox",
-    command: COMMAND,
-    stopSignal: "SIGTERM",
-    stopTimeout: 10,
-    terminal: false,
-    stdin: false,
-    sandbox: DEFAULT_SANDBOX,
-    imagePin,
-  };
+  const spec = floorSpec(imagePin);
+  const { id } = spec;
   const t0 = performance.now();
   await timed(samples, "create", () => Promise.resolve());
   await timed(samples, "start", async () => {
