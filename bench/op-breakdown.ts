@@ -5,25 +5,31 @@
  * bench/lifecycle); `service` is ContainerService.command (queue, machine,
  * intent and outcome journaled with fsync, the runc call); `http` is the
  * same through the API socket. The journal's appends are timed during the
- * service runs, and the daemon's CPU per operation is read from
- * process.cpuUsage around them (no HTTP, no client in it).
+ * service runs, and this process's CPU per operation is read from
+ * process.cpuUsage around each. Then containers that end on their own time
+ * the path from conmon's exit file (its mtime) to `wait` answering, next to
+ * the exit monitor's own latency on the floor's root.
  *
  *   npm run bench:breakdown    (BENCH_ROUNDS=N rounds of each operation)
  */
 import { randomBytes } from "node:crypto";
+import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { BerthClient } from "../src/client/index.js";
 import { startDaemon } from "../src/daemon/index.js";
-import { LinuxRuntime } from "../src/effects/index.js";
+import { ExitMonitor, LinuxRuntime } from "../src/effects/index.js";
 import { busyboxTar, CLI, cleanRoot, storeBusybox, tempDir } from "../src/harness/index.js";
-import type { ContainerRecord, RequestMeta } from "../src/machines/index.js";
+import type { ContainerRecord, ImagePin, RequestMeta } from "../src/machines/index.js";
 import { LevelJournal } from "../src/store/index.js";
 import { median, printTable } from "./stats.js";
 import { COMMAND } from "./berth-round.js";
 import { floorSpec } from "./floor-spec.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 100);
+const EXIT_ROUNDS = Number(process.env.BENCH_EXIT_ROUNDS ?? 20);
+/** Ends on its own, so its exit file is conmon's doing, not a request's. */
+const SHORT = ["sh", "-c", "sleep 0.2"];
 type Op = "pause" | "unpause";
 const OPS: Op[] = ["pause", "unpause"];
 
@@ -40,6 +46,56 @@ LevelJournal.prototype.append = async function (this: LevelJournal, ...args) {
     if (recording) appends.push(performance.now() - t0);
   }
 };
+
+/** Wall-clock now in ms with sub-ms precision, comparable with a file's mtimeMs. */
+const wallNow = () => performance.timeOrigin + performance.now();
+
+/**
+ * From conmon writing a container's exit file to `wait` answering, by default
+ * and with `--condition exited` (after the cleanup); and the exit monitor's own
+ * latency on the floor's root, which both sides share.
+ */
+async function exitLatency(
+  client: BerthClient,
+  root: string,
+  rt: LinuxRuntime,
+  floorRoot: string,
+  imagePin: ImagePin,
+  add: (key: string, ms: number) => void,
+) {
+  const exits = new ExitMonitor({ root: floorRoot });
+  try {
+    for (let i = 0; i < EXIT_ROUNDS; i++) {
+      const r = await client.call<ContainerRecord>("POST", "/containers", {
+        image: "busybox",
+        command: SHORT,
+      });
+      const at = `/containers/${r.id}`;
+      await client.call("POST", `${at}/start`, {});
+      await client.call("POST", `${at}/wait`);
+      const answered = wallNow();
+      await client.call("POST", `${at}/wait?condition=exited`);
+      const cleaned = wallNow();
+      const written = (await stat(join(root, "exits", r.id))).mtimeMs;
+      add("exit:wait", answered - written);
+      add("exit:exited", cleaned - written);
+      await client.call("DELETE", at);
+
+      const spec = { ...floorSpec(imagePin), command: SHORT };
+      await rt.prepare(spec);
+      await rt.create(spec);
+      await rt.start(spec.id);
+      if (!(await exits.waitFor(spec.id, 10_000))) throw new Error("floor container did not exit");
+      const seen = wallNow();
+      add("exit:monitor", seen - (await stat(join(floorRoot, "exits", spec.id))).mtimeMs);
+      await rt.delete(spec.id);
+      await rt.unmount(spec.id);
+      await rt.removeFiles(spec.id);
+    }
+  } finally {
+    await exits.close();
+  }
+}
 
 const meta = (): RequestMeta => ({ actor: "uid:0", requestId: randomBytes(8).toString("hex") });
 
@@ -70,7 +126,8 @@ async function main() {
       command: COMMAND,
     });
     await client.call("POST", `/containers/${r.id}/start`, {});
-    const spec = floorSpec(await storeBusybox(floorRoot));
+    const pin = await storeBusybox(floorRoot);
+    const spec = floorSpec(pin);
     floorId = spec.id;
     await rt.prepare(spec);
     await rt.create(spec);
@@ -107,6 +164,7 @@ async function main() {
       }
     }
     await client.call("DELETE", `/containers/${r.id}?force=true`);
+    await exitLatency(client, root, rt, floorRoot, pin, add);
   } finally {
     await rt.kill(floorId, "SIGKILL").catch(() => undefined);
     await new Promise((res) => setTimeout(res, 200));
@@ -140,6 +198,11 @@ async function main() {
       m(`cpu:http:${op}`).toFixed(2),
       (m(`cpu:service:${op}`) - m(`cpu:runtime:${op}`)).toFixed(2),
     ]),
+  );
+  say(`\nfrom conmon's exit file to the answer, ${EXIT_ROUNDS} containers, medians in ms\n`);
+  printTable(
+    ["exit monitor (floor)", "wait", "wait --condition exited"],
+    [[m("exit:monitor").toFixed(2), m("exit:wait").toFixed(2), m("exit:exited").toFixed(2)]],
   );
   say(
     `\njournal appends per operation: ${median(appendsPerOp)}, each a synced batch of median ${median(appends).toFixed(2)} ms`,
