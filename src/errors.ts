@@ -376,6 +376,46 @@ export class FormatInvalidError extends BerthError {
   readonly status = 400;
 }
 
+/**
+ * An inclusion proof that does not lead from its leaf to the tree root it
+ * claims: the event is not at that position of that tree, or the proof, leaf,
+ * index, size or root was changed.
+ */
+export class InclusionProofError extends BerthError {
+  readonly code = "INCLUSION_PROOF_INVALID";
+  readonly status = 422;
+}
+
+/**
+ * A consistency proof that does not show the later tree extending the earlier
+ * one: the log was rewritten between the two, or the proof or a root was changed.
+ */
+export class ConsistencyProofError extends BerthError {
+  readonly code = "CONSISTENCY_PROOF_INVALID";
+  readonly status = 422;
+}
+
+/** A checkpoint whose signature does not verify under the public key it is checked against. */
+export class CheckpointSignatureError extends BerthError {
+  readonly code = "CHECKPOINT_SIGNATURE";
+  readonly status = 422;
+}
+
+/**
+ * A checkpoint that names another signing key than the one it is checked
+ * against: the host's key was replaced, or the checkpoint comes from elsewhere.
+ */
+export class CheckpointKeyMismatchError extends BerthError {
+  readonly code = "CHECKPOINT_KEY_MISMATCH";
+  readonly status = 422;
+}
+
+/** A proof or checkpoint that is not of the expected shape: bad JSON, a missing field, a malformed hash. */
+export class ProofMalformedError extends BerthError {
+  readonly code = "PROOF_MALFORMED";
+  readonly status = 400;
+}
+
 const registry = {
   CTR_STATE_INVALID: CtrStateInvalidError,
   CTR_STOPPED: CtrStoppedError,
@@ -433,6 +473,11 @@ const registry = {
   PORT_IN_USE: PortInUseError,
   NO_HEALTHCHECK: NoHealthcheckError,
   FORMAT_INVALID: FormatInvalidError,
+  INCLUSION_PROOF_INVALID: InclusionProofError,
+  CONSISTENCY_PROOF_INVALID: ConsistencyProofError,
+  CHECKPOINT_SIGNATURE: CheckpointSignatureError,
+  CHECKPOINT_KEY_MISMATCH: CheckpointKeyMismatchError,
+  PROOF_MALFORMED: ProofMalformedError,
 } as const satisfies Record<string, new (message: string) => BerthError>;
 
 /** Every stable error code berth can answer with. */
