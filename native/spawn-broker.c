@@ -14,10 +14,17 @@
  * argv or env: the kernel would cut the string there, so such a request is refused).
  *
  *   requests
- *     1 RUN     u32 flags (1: cwd follows, 2: env follows), u32 argc, argc strings,
- *               [cwd string], [u32 envc, envc strings "NAME=value"]
+ *     1 RUN     u32 flags (1: cwd follows, 2: env follows, 4: files follow,
+ *               8: new session), u32 argc, argc strings, [cwd string],
+ *               [u32 envc, envc strings "NAME=value"],
+ *               [u32 nfiles, nfiles times: u32 fd, u32 open flags, u32 mode, path string]
  *               argv[0] is looked up in PATH (posix_spawnp); without env the child
- *               inherits the broker's environment; stdin is /dev/null.
+ *               inherits the broker's environment; stdin is /dev/null. Each file is
+ *               opened in the child onto its fd (3 to MAX_FILE_FD, at most MAX_FILES,
+ *               each fd once), after stdout and stderr are set. Those opens run
+ *               while the broker waits for the child to exec (posix_spawn is a
+ *               vfork): the daemon must make sure none blocks (a FIFO needs its
+ *               other end open first). With flag 8 the child calls setsid.
  *     2 CANCEL  u32 signal: sends it to the running child of that id; an id that
  *               is not running (finished, unknown) is ignored, as cancels race exits.
  *   answers
@@ -74,7 +81,17 @@ extern char **environ;
 
 enum { REQ_RUN = 1, REQ_CANCEL = 2 };
 enum { ANS_STARTED = 0x81, ANS_EXIT = 0x82, ANS_ERROR = 0x83 };
-enum { FLAG_CWD = 1, FLAG_ENV = 2 };
+enum { FLAG_CWD = 1, FLAG_ENV = 2, FLAG_FILES = 4, FLAG_SETSID = 8 };
+#define KNOWN_FLAGS (FLAG_CWD | FLAG_ENV | FLAG_FILES | FLAG_SETSID)
+
+/* conmon needs three extra descriptors; a few more leave room without inviting misuse. */
+#define MAX_FILES 8
+#define MAX_FILE_FD 63
+
+struct file_action {
+  uint32_t fd, flags, mode;
+  char *path;
+};
 
 /* A request larger than this is skipped and refused: argv and env together cannot pass ARG_MAX anyway. */
 #define MAX_FRAME (64u << 20)
@@ -362,9 +379,50 @@ static void handle_run(uint32_t id, struct reader *r) {
   char **env = NULL;
   if (!r->bad && (flags & FLAG_CWD)) cwd = rd_str(r);
   if (!r->bad && (flags & FLAG_ENV)) env = rd_strv(r, rd_u32(r));
-  if (r->bad || (flags & ~(uint32_t)(FLAG_CWD | FLAG_ENV))) {
+  struct file_action files[MAX_FILES];
+  uint32_t nfiles = 0;
+  int too_many = 0;
+  if (!r->bad && (flags & FLAG_FILES)) {
+    uint32_t n = rd_u32(r);
+    if (n > MAX_FILES) too_many = 1;
+    for (; !r->bad && !too_many && nfiles < n; nfiles++) {
+      struct file_action *f = &files[nfiles];
+      f->fd = rd_u32(r);
+      f->flags = rd_u32(r);
+      f->mode = rd_u32(r);
+      f->path = rd_str(r);
+      if (!f->path) break;
+    }
+  }
+  if (r->bad || (flags & ~(uint32_t)KNOWN_FLAGS)) {
     send_error(id, EINVAL, "malformed run request");
     goto out;
+  }
+  if (too_many) {
+    send_error(id, E2BIG, "more than %d files to open in the child", MAX_FILES);
+    goto out;
+  }
+  for (uint32_t i = 0; i < nfiles; i++) {
+    struct file_action *f = &files[i];
+    if (f->fd < 3 || f->fd > MAX_FILE_FD) {
+      send_error(id, EBADF, "cannot open %s onto fd %u: only fds 3 to %d can be given", f->path,
+                 f->fd, MAX_FILE_FD);
+      goto out;
+    }
+    for (uint32_t j = 0; j < i; j++) {
+      if (files[j].fd == f->fd) {
+        send_error(id, EINVAL, "fd %u is given twice", f->fd);
+        goto out;
+      }
+    }
+    /* A failed open in the child comes back as posix_spawn's errno, which reads like a
+       missing program; a file that is not there is named here instead. */
+    struct stat st;
+    if (!(f->flags & O_CREAT) && stat(f->path, &st) != 0) {
+      int e = errno;
+      send_error(id, e, "cannot open %s onto fd %u: %s", f->path, f->fd, strerror(e));
+      goto out;
+    }
   }
   if (argc == 0 || argv[0][0] == 0) {
     send_error(id, EINVAL, "run request without a program");
@@ -406,6 +464,9 @@ static void handle_run(uint32_t id, struct reader *r) {
   posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&fa, outp[1], STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(&fa, errp[1], STDERR_FILENO);
+  for (uint32_t i = 0; i < nfiles; i++)
+    posix_spawn_file_actions_addopen(&fa, (int)files[i].fd, files[i].path, (int)files[i].flags,
+                                     (mode_t)files[i].mode);
   if (cwd) posix_spawn_file_actions_addchdir_np(&fa, cwd);
   /* The broker blocks SIGCHLD (signalfd) and ignores SIGPIPE, SIGINT and SIGHUP;
      a child starts as node would start it: nothing blocked, every signal at its
@@ -416,7 +477,8 @@ static void handle_run(uint32_t id, struct reader *r) {
   sigfillset(&all);
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+                                     ((flags & FLAG_SETSID) ? POSIX_SPAWN_SETSID : 0));
 
   pid_t pid;
   int rc = posix_spawnp(&pid, argv[0], &fa, &attr, argv, env ? env : environ);
@@ -445,6 +507,7 @@ out:
   free_strv(argv);
   free_strv(env);
   free(cwd);
+  for (uint32_t i = 0; i < nfiles; i++) free(files[i].path);
 }
 
 static void handle_cancel(uint32_t id, struct reader *r) {

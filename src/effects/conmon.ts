@@ -3,15 +3,25 @@
  * monitor that outlives berth, runs `runc create` and, once runc is done,
  * reports the container's PID (or runc's error) as one JSON line on the sync
  * pipe (fd 3). It waits for one byte on the start pipe (fd 4) before doing anything.
+ *
+ * conmon runs through the process runner (the spawn broker), not node's
+ * spawn: a fork of the daemon blocks its event loop for a time that grows
+ * with its RSS. The runner cannot hand over anonymous pipes, so the two pipes
+ * are FIFOs in the container's folder, opened onto fds 3 and 4 in the child.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { close as closeCallback, constants as fsc, open as openCallback } from "node:fs";
 import * as fs from "node:fs/promises";
+import { Socket } from "node:net";
+import * as path from "node:path";
 import type { Readable } from "node:stream";
+import { promisify } from "node:util";
 import { z } from "zod";
 import { type BerthError, InternalError, OciRuntimeError } from "../errors.js";
 import { abortReason, throwIfAborted, whenAborted } from "./abort.js";
+import { defaultRunner } from "./default-runner.js";
 import { errnoCode, parseJson } from "./fsutil.js";
 import type { ContainerPaths } from "./paths.js";
+import type { ProcessRunner, RunResult } from "./process-runner.js";
 import { createError, runcMessages } from "./runc-errors.js";
 import type { Created } from "./types.js";
 
@@ -21,6 +31,9 @@ const DEFAULT_TIMEOUT_MS = 60_000;
 const LAUNCHER_EXIT_GRACE_MS = 2_000;
 /** Cap on the conmon output kept for error messages. */
 const MAX_OUTPUT = 16 * 1024;
+/** The FIFOs standing in for conmon's sync and start pipes, in the container's folder. */
+const SYNC_FIFO = "conmon-sync.fifo";
+const START_FIFO = "conmon-start.fifo";
 
 /** Everything conmon needs for one container. */
 export interface ConmonOptions {
@@ -97,43 +110,69 @@ async function prepareFiles(o: ConmonOptions): Promise<void> {
   await fs.writeFile(p.runtimeLog, "");
 }
 
-function startConmon(o: ConmonOptions): ChildProcess {
-  const env: NodeJS.ProcessEnv = { ...process.env, _OCI_SYNCPIPE: "3", _OCI_STARTPIPE: "4" };
-  // Like Podman: a NOTIFY_SOCKET meant for berth must not reach the container's monitor.
-  delete env.NOTIFY_SOCKET;
-  return spawn(o.conmonPath, conmonArgs(o), {
-    cwd: o.paths.dir, // conmon drops an `oom` marker in its cwd; keep it in the container dir.
-    env,
-    // Own session, so a Ctrl-C aimed at berth cannot hit conmon before it daemonizes.
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"],
-  });
+/** A plain fd, not a FileHandle: the socket reading it closes it, and a FileHandle would close its number again when collected. */
+const openFd = promisify(openCallback);
+const closeFd = promisify(closeCallback);
+
+/** berth's ends of conmon's two FIFOs. */
+interface Fifos {
+  sync: number;
+  start: fs.FileHandle;
+  paths: { sync: string; start: string };
 }
 
-/** Most time a failed create waits for conmon's stderr to drain. */
-const STDERR_DRAIN_MS = 250;
+/**
+ * Makes the FIFOs and opens berth's ends first, so that conmon's own opens
+ * (in the broker's vfork child, which must not block) find the other end
+ * open: the sync FIFO for reading, without blocking; the start FIFO
+ * read-write, which on Linux never blocks. The start byte is written now:
+ * conmon reads it once it runs.
+ */
+async function openFifos(o: ConmonOptions, runner: ProcessRunner): Promise<Fifos> {
+  const paths = {
+    sync: path.join(o.paths.dir, SYNC_FIFO),
+    start: path.join(o.paths.dir, START_FIFO),
+  };
+  await removeFifos(paths);
+  // node cannot make a FIFO; mkfifo through the runner costs no fork of the daemon.
+  const made = await runner.run("mkfifo", ["-m", "600", paths.sync, paths.start]);
+  if (made.failed) throw new InternalError(`create container ${o.id}: ${made.message}`);
+  const sync = await openFd(paths.sync, fsc.O_RDONLY | fsc.O_NONBLOCK);
+  const start = await fs.open(paths.start, fsc.O_RDWR).catch(async (err: unknown) => {
+    await closeFd(sync);
+    throw err;
+  });
+  await start.write(Buffer.of(0));
+  return { sync, start, paths };
+}
+
+async function removeFifos(paths: { sync: string; start: string }): Promise<void> {
+  await Promise.all([paths.sync, paths.start].map((p) => fs.rm(p, { force: true })));
+}
 
 /**
- * Collects up to MAX_OUTPUT chars of a stream, for error messages. `text()`
- * waits (briefly) for the stream to end, as output can trail the exit event.
+ * Runs conmon's first process to its exit. Its monitor then holds the sync
+ * FIFO's write end until it reports; the runner answers without waiting for it.
  */
-function collect(stream: Readable | null): { text: () => Promise<string> } {
-  let text = "";
-  const ended = new Promise<void>((resolve) => {
-    if (!stream) return resolve();
-    stream.setEncoding("utf8");
-    stream.on("data", (chunk: string) => {
-      if (text.length < MAX_OUTPUT) text += chunk;
-    });
-    stream.on("close", resolve);
-    stream.on("error", () => resolve());
+function runLauncher(
+  o: ConmonOptions,
+  runner: ProcessRunner,
+  fifos: Fifos,
+  kill: AbortSignal,
+): Promise<RunResult> {
+  return runner.run(o.conmonPath, conmonArgs(o), {
+    cwd: o.paths.dir, // conmon drops an `oom` marker in its cwd; keep it in the container dir.
+    // Like Podman: a NOTIFY_SOCKET meant for berth must not reach the container's monitor.
+    env: { _OCI_SYNCPIPE: "3", _OCI_STARTPIPE: "4", NOTIFY_SOCKET: undefined },
+    // Own session, so a Ctrl-C aimed at berth cannot hit conmon before it daemonizes.
+    newSession: true,
+    files: [
+      { fd: 3, path: fifos.paths.sync, flags: fsc.O_WRONLY },
+      { fd: 4, path: fifos.paths.start, flags: fsc.O_RDONLY },
+    ],
+    signal: kill,
+    forceKillAfterMs: 0,
   });
-  return {
-    text: async () => {
-      await Promise.race([ended, new Promise((r) => setTimeout(r, STDERR_DRAIN_MS).unref())]);
-      return text.slice(0, MAX_OUTPUT).trim();
-    },
-  };
 }
 
 /** The first line conmon writes to the sync pipe, or undefined if it closes without one. */
@@ -157,38 +196,6 @@ function parseSync(line: string | undefined): SyncMessage | undefined {
   return parsed.success ? parsed.data : undefined;
 }
 
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  error?: Error;
-}
-
-function waitExit(child: ChildProcess): Promise<Exit> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      resolve({ code: child.exitCode, signal: child.signalCode });
-      return;
-    }
-    child.once("exit", (code, signal) => resolve({ code, signal }));
-    // Spawn failures (ENOENT, EACCES) emit "error" and never "exit".
-    child.once("error", (error) => resolve({ code: null, signal: null, error }));
-  });
-}
-
-function sendStartByte(child: ChildProcess): void {
-  const start = child.stdio[4] as NodeJS.WritableStream | null;
-  if (!start) return;
-  // EPIPE here means conmon already died; the sync pipe tells the story.
-  (start as unknown as Readable).on("error", () => undefined);
-  start.end(Buffer.of(0));
-}
-
-/** Closes berth's ends of conmon's pipes; the monitor keeps its own. */
-function releasePipes(child: ChildProcess): void {
-  for (const stream of child.stdio) stream?.destroy();
-  child.unref();
-}
-
 async function readPid(file: string): Promise<number | undefined> {
   try {
     const pid = Number((await fs.readFile(file, "utf8")).trim());
@@ -209,18 +216,27 @@ function killPid(pid: number): void {
 
 /**
  * Stops a create that is being abandoned. The launcher is given a moment to
- * exit so the monitor's PID is in its pidfile; then the monitor is killed,
- * which kills `runc create` (conmon sets PDEATHSIG on it). A half-created
- * container may remain in runc; `runc delete --force` clears it.
+ * exit so the monitor's PID is in its pidfile (it is killed if it does not);
+ * then the monitor is killed, which kills `runc create` (conmon sets
+ * PDEATHSIG on it). A half-created container may remain in runc; `runc
+ * delete --force` clears it.
  */
-async function killConmon(child: ChildProcess, launcherExit: Promise<Exit>, o: ConmonOptions) {
+async function killConmon(
+  launcher: Promise<RunResult>,
+  killLauncher: AbortController,
+  o: ConmonOptions,
+): Promise<void> {
+  const settled = launcher.then(
+    () => true,
+    () => true,
+  );
   const exited = await Promise.race([
-    launcherExit.then(() => true),
+    settled,
     new Promise<false>((r) => setTimeout(r, LAUNCHER_EXIT_GRACE_MS, false)),
   ]);
-  if (!exited && child.pid !== undefined) {
-    // Still in the launcher's process group: the monitor has not called setsid yet.
-    killPid(-child.pid);
+  if (!exited) {
+    killLauncher.abort();
+    await settled;
   }
   const monitor = await readPid(o.paths.conmonPidfile);
   if (monitor !== undefined) killPid(monitor);
@@ -235,15 +251,15 @@ async function runtimeLogErrors(file: string): Promise<string> {
 async function createFailure(
   o: ConmonOptions,
   sync: SyncMessage | undefined,
-  launcher: Exit,
-  stderr: () => Promise<string>,
+  launcher: RunResult,
 ): Promise<BerthError> {
+  const exit = launcher.signal ?? `code ${launcher.exitCode}`;
   const detail =
     sync?.message?.trim() ||
     (await runtimeLogErrors(o.paths.runtimeLog)) ||
-    (await stderr()) ||
-    launcher.error?.message ||
-    `conmon exited with ${launcher.signal ?? `code ${launcher.code}`} without reporting a PID`;
+    launcher.stderr.slice(0, MAX_OUTPUT).trim() ||
+    (launcher.code !== undefined ? launcher.message : "") ||
+    `conmon exited with ${exit} without reporting a PID`;
   return createError(`create container ${o.id}: ${detail}`);
 }
 
@@ -254,27 +270,34 @@ async function createFailure(
  * or the timeout passes first, conmon is killed before rejecting; the caller
  * should then `runc delete --force` the id.
  */
-export async function spawnConmon(o: ConmonOptions, signal?: AbortSignal): Promise<Created> {
+export async function spawnConmon(
+  o: ConmonOptions,
+  signal?: AbortSignal,
+  runner: ProcessRunner = defaultRunner(),
+): Promise<Created> {
   throwIfAborted(signal);
   await prepareFiles(o);
   const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const deadline = AbortSignal.timeout(timeoutMs);
   const stop = signal ? AbortSignal.any([signal, deadline]) : deadline;
 
-  const child = startConmon(o);
-  const launcherExit = waitExit(child);
-  const stderr = collect(child.stderr);
-  // conmon prints nothing useful on stdout, but the pipe must be drained.
-  child.stdout?.resume();
-  const syncLine = readSyncLine(child.stdio[3] as Readable);
-  sendStartByte(child);
+  const fifos = await openFifos(o, runner);
+  const killLauncher = new AbortController();
+  const launched = runLauncher(o, runner, fifos, killLauncher.signal);
+  let syncStream: Socket | undefined;
   try {
-    const [line, launcher] = await Promise.race([
-      Promise.all([syncLine, launcherExit]),
-      whenAborted(stop),
-    ]);
+    const launcher = await Promise.race([launched, whenAborted(stop)]);
+    // The monitor holds its ends now, or never will: the names can go, and
+    // berth's start end too (conmon has read its byte before forking).
+    await Promise.all([removeFifos(fifos.paths), fifos.start.close()]);
+    let line: string | undefined;
+    // Read only now: before a writer ever opened it, the FIFO would read as ended.
+    if (launcher.code === undefined) {
+      syncStream = new Socket({ fd: fifos.sync, readable: true, writable: false });
+      line = await Promise.race([readSyncLine(syncStream), whenAborted(stop)]);
+    }
     const sync = parseSync(line);
-    if (!sync || sync.data <= 0) throw await createFailure(o, sync, launcher, stderr.text);
+    if (!sync || sync.data <= 0) throw await createFailure(o, sync, launcher);
     const conmonPid = await readPid(o.paths.conmonPidfile);
     if (conmonPid === undefined) {
       throw new OciRuntimeError(`create container ${o.id}: conmon wrote no pidfile`);
@@ -282,13 +305,17 @@ export async function spawnConmon(o: ConmonOptions, signal?: AbortSignal): Promi
     return { pid: sync.data, conmonPid };
   } catch (err) {
     if (!stop.aborted) throw err;
-    await killConmon(child, launcherExit, o);
+    await killConmon(launched, killLauncher, o);
     if (signal?.aborted) throw abortReason(signal);
     throw new OciRuntimeError(
       `create container ${o.id}: conmon did not report within ${timeoutMs} ms`,
     );
   } finally {
-    releasePipes(child);
+    await removeFifos(fifos.paths);
+    await fifos.start.close().catch(() => undefined);
+    // The socket owns the sync fd once made.
+    if (syncStream) syncStream.destroy();
+    else await closeFd(fifos.sync).catch(() => undefined);
   }
 }
 

@@ -5,8 +5,32 @@
  * off the daemon's event loop, and execa (execa-runner.ts).
  */
 
+/** Most files a command may be given on extra descriptors (MAX_FILES in spawn-broker.c). */
+export const MAX_FILES = 8;
+/** Highest descriptor a file may be given on (MAX_FILE_FD in spawn-broker.c). */
+export const MAX_FILE_FD = 63;
+
+/**
+ * A file opened onto one of the command's descriptors, as the shell's `3>path`.
+ * The open happens before the command runs and must not block: for a FIFO,
+ * the caller opens the other end first.
+ */
+export interface FileOnFd {
+  /** The descriptor in the command: 3 to MAX_FILE_FD. */
+  fd: number;
+  path: string;
+  /** open(2) flags, from fs.constants (`O_WRONLY | O_CREAT`). */
+  flags: number;
+  /** The mode of a file O_CREAT makes; 0o600 when absent. */
+  mode?: number;
+}
+
 /** How to run one command. */
 export interface RunOptions {
+  /** Files opened onto descriptors 3 and up, at most MAX_FILES, each descriptor once; one that cannot be opened fails the command as not started. */
+  files?: readonly FileOnFd[];
+  /** Runs the command in a session of its own (setsid), out of reach of signals sent to the daemon's process group. */
+  newSession?: boolean;
   /** Working folder of the command; the daemon's own when absent. */
   cwd?: string;
   /** Variables added to (or replacing some of) the daemon's environment, as execa's `extendEnv`. */
@@ -57,6 +81,42 @@ export function stripFinalNewline(text: string): string {
   if (text.endsWith("\r\n")) return text.slice(0, -2);
   if (text.endsWith("\n")) return text.slice(0, -1);
   return text;
+}
+
+/** Why `files` cannot be given to a command (the errno code and one line), or undefined when they can. */
+export function filesProblem(
+  files: readonly FileOnFd[],
+): { code: string; detail: string } | undefined {
+  if (files.length > MAX_FILES)
+    return { code: "E2BIG", detail: `more than ${MAX_FILES} files to open in the child` };
+  const seen = new Set<number>();
+  for (const f of files) {
+    if (!Number.isInteger(f.fd) || f.fd < 3 || f.fd > MAX_FILE_FD)
+      return {
+        code: "EBADF",
+        detail: `cannot open ${f.path} onto fd ${f.fd}: only fds 3 to ${MAX_FILE_FD} can be given`,
+      };
+    if (seen.has(f.fd)) return { code: "EINVAL", detail: `fd ${f.fd} is given twice` };
+    seen.add(f.fd);
+  }
+  return undefined;
+}
+
+/** The result of a command that could not start: errno `code` (`ENOENT`) and why. */
+export function notStarted(
+  file: string,
+  args: readonly string[],
+  code: string,
+  detail: string,
+): RunResult {
+  return {
+    stdout: "",
+    stderr: "",
+    failed: true,
+    timedOut: false,
+    code,
+    message: failureMessage(file, args, { code, detail, timedOut: false }),
+  };
 }
 
 /** The command line as a message shows it. */

@@ -29,6 +29,7 @@ import { ExecaRunner } from "./execa-runner.js";
 import {
   DEFAULT_FORCE_KILL_MS,
   failureMessage,
+  notStarted,
   stripFinalNewline,
   type ProcessRunner,
   type RunOptions,
@@ -42,6 +43,8 @@ const ANS_EXIT = 0x82;
 const ANS_ERROR = 0x83;
 const FLAG_CWD = 1;
 const FLAG_ENV = 2;
+const FLAG_FILES = 4;
+const FLAG_SETSID = 8;
 
 /** Each of stdout and stderr is kept up to this size by the helper (MAX_CAPTURE in spawn-broker.c). */
 export const MAX_CAPTURE_BYTES = 16 * 1024 * 1024;
@@ -167,7 +170,12 @@ export class SpawnBroker implements ProcessRunner {
       helper.calls.set(id, call);
       this.refWhileBusy(helper);
       const payload: Buffer[] = [];
-      const flags = (options.cwd !== undefined ? FLAG_CWD : 0) | (options.env ? FLAG_ENV : 0);
+      const files = options.files ?? [];
+      const flags =
+        (options.cwd !== undefined ? FLAG_CWD : 0) |
+        (options.env ? FLAG_ENV : 0) |
+        (files.length > 0 ? FLAG_FILES : 0) |
+        (options.newSession === true ? FLAG_SETSID : 0);
       payload.push(u32(flags), u32(args.length + 1));
       for (const a of [file, ...args]) payload.push(...encodeString(a));
       if (options.cwd !== undefined) payload.push(...encodeString(options.cwd));
@@ -175,6 +183,12 @@ export class SpawnBroker implements ProcessRunner {
         const env = environmentOf(options.env);
         payload.push(u32(env.length));
         for (const e of env) payload.push(...encodeString(e));
+      }
+      if (files.length > 0) {
+        payload.push(u32(files.length));
+        for (const f of files) {
+          payload.push(u32(f.fd), u32(f.flags), u32(f.mode ?? 0o600), ...encodeString(f.path));
+        }
       }
       helper.proc.stdin?.write(frame(REQ_RUN, id, payload));
       const { signal, timeoutMs } = options;
@@ -384,14 +398,6 @@ export class SpawnBroker implements ProcessRunner {
     const errno = body.readInt32LE(5);
     const msgLen = body.readUInt32LE(9);
     const detail = body.toString("utf8", 13, 13 + msgLen);
-    const code = errnoNames.get(errno) ?? `errno ${errno}`;
-    return {
-      stdout: "",
-      stderr: "",
-      failed: true,
-      timedOut: false,
-      code,
-      message: failureMessage(call.file, call.args, { code, detail, timedOut: false }),
-    };
+    return notStarted(call.file, call.args, errnoNames.get(errno) ?? `errno ${errno}`, detail);
   }
 }

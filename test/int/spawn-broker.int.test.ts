@@ -138,6 +138,43 @@ describe("berth-spawn wire protocol", () => {
     expect(await w.exited()).toBe(0);
   });
 
+  it("refuses files it cannot give the child with a clear error frame, runs nothing, and keeps serving", async () => {
+    const w = new Wire();
+    const marker = join(dir, "ran-with-bad-files");
+    const withFiles = (id: number, ...files: [number, string][]) =>
+      frame(
+        1,
+        id,
+        u32(4),
+        u32(2),
+        str("touch"),
+        str(marker),
+        u32(files.length),
+        ...files.flatMap(([fd, path]) => [u32(fd), u32(0), u32(0), str(path)]),
+      );
+    w.send(withFiles(41, [3, join(dir, "no-such-file")]));
+    w.send(withFiles(42, [2, "/dev/null"]));
+    w.send(withFiles(43, [64, "/dev/null"]));
+    w.send(
+      withFiles(44, ...Array.from({ length: 9 }, (_, i): [number, string] => [3 + i, "/dev/null"])),
+    );
+    w.send(withFiles(45, [3, "/dev/null"], [3, "/dev/null"]));
+    w.send(frame(1, 46, u32(4), u32(1), str("true"), u32(1), u32(3), u32(0))); // entry cut short
+    const missing = await w.next(ERROR, 41);
+    expect(errnoOf(missing)).toBe(2);
+    expect(messageOf(missing)).toContain("no-such-file");
+    expect(messageOf(await w.next(ERROR, 42))).toContain("onto fd 2");
+    expect(messageOf(await w.next(ERROR, 43))).toContain("onto fd 64");
+    expect(messageOf(await w.next(ERROR, 44))).toContain("more than 8 files");
+    expect(messageOf(await w.next(ERROR, 45))).toContain("given twice");
+    expect(messageOf(await w.next(ERROR, 46))).toContain("malformed");
+    expect(existsSync(marker)).toBe(false);
+    w.send(runFrame(47, ["echo", "still here"]));
+    expect(stdoutOf(await w.next(EXIT, 47))).toBe("still here\n");
+    w.proc.stdin.end();
+    expect(await w.exited()).toBe(0);
+  });
+
   it("skips a frame larger than its limit, refusing it under its id, and reads the next one", async () => {
     const w = new Wire();
     const huge = 65 * 1024 * 1024;

@@ -2,12 +2,13 @@
  * The process runner contract: one suite, run against every adapter
  * (test/int/process-runner.int.test.ts). Every test runs real processes.
  */
-import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { closeSync, constants as fsc, existsSync, openSync, readSync, writeSync } from "node:fs";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ProcessRunner } from "../../src/effects/process-runner.js";
+import { MAX_FILES, type ProcessRunner } from "../../src/effects/process-runner.js";
 
 export interface RunnerFixture {
   runner: ProcessRunner;
@@ -231,6 +232,84 @@ export function runnerContract(name: string, open: () => Promise<RunnerFixture>)
       const r = await fx.runner.run("true", ["y".repeat(300_000)]);
       expect(r.failed).toBe(true);
       expect(r.code).toBe("E2BIG");
+    });
+
+    it("opens FIFOs onto the descriptors it is given: the child reads fd 4 and writes fd 3", async () => {
+      const sync = join(dir, "sync.fifo");
+      const start = join(dir, "start.fifo");
+      execFileSync("mkfifo", [sync, start]);
+      // The other ends first, so the child's opens do not block.
+      const reader = openSync(sync, fsc.O_RDONLY | fsc.O_NONBLOCK);
+      const writer = openSync(start, fsc.O_RDWR);
+      try {
+        writeSync(writer, "ping\n");
+        const r = await fx.runner.run("sh", ["-c", 'read x <&4; echo "got $x" >&3; echo done'], {
+          files: [
+            { fd: 3, path: sync, flags: fsc.O_WRONLY },
+            { fd: 4, path: start, flags: fsc.O_RDONLY },
+          ],
+        });
+        expect(r).toMatchObject({ exitCode: 0, failed: false, stdout: "done" });
+        const buf = Buffer.alloc(64);
+        const n = readSync(reader, buf);
+        expect(buf.toString("utf8", 0, n)).toBe("got ping\n");
+        // The child's end is closed once it is gone: the reader sees the end.
+        expect(readSync(reader, buf)).toBe(0);
+      } finally {
+        closeSync(reader);
+        closeSync(writer);
+      }
+    });
+
+    it("creates a file onto a descriptor with O_CREAT and the mode given", async () => {
+      const file = join(dir, "fd5.txt");
+      const r = await fx.runner.run("sh", ["-c", "echo hi >&5"], {
+        files: [
+          { fd: 5, path: file, flags: fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC, mode: 0o640 },
+        ],
+      });
+      expect(r.failed).toBe(false);
+      expect(await readFile(file, "utf8")).toBe("hi\n");
+      expect((await stat(file)).mode & 0o777).toBe(0o640);
+    });
+
+    it("does not run a command whose files cannot be given, and says why", async () => {
+      const marker = join(dir, "ran-with-bad-files");
+      const touch = (files: Parameters<ProcessRunner["run"]>[2]) =>
+        fx.runner.run("touch", [marker], files);
+      const missing = await touch({
+        files: [{ fd: 3, path: join(dir, "no-such-file"), flags: fsc.O_RDONLY }],
+      });
+      expect(missing).toMatchObject({ failed: true, code: "ENOENT" });
+      expect(missing.message).toContain("no-such-file");
+      const low = await touch({ files: [{ fd: 2, path: "/dev/null", flags: fsc.O_RDONLY }] });
+      expect(low).toMatchObject({ failed: true, code: "EBADF" });
+      const high = await touch({ files: [{ fd: 64, path: "/dev/null", flags: fsc.O_RDONLY }] });
+      expect(high).toMatchObject({ failed: true, code: "EBADF" });
+      const twice = await touch({
+        files: [3, 3].map((fd) => ({ fd, path: "/dev/null", flags: fsc.O_RDONLY })),
+      });
+      expect(twice).toMatchObject({ failed: true, code: "EINVAL" });
+      const many = await touch({
+        files: Array.from({ length: MAX_FILES + 1 }, (_, i) => ({
+          fd: 3 + i,
+          path: "/dev/null",
+          flags: fsc.O_RDONLY,
+        })),
+      });
+      expect(many).toMatchObject({ failed: true, code: "E2BIG" });
+      expect(existsSync(marker)).toBe(false);
+      const fine = await touch({ files: [{ fd: 9, path: "/dev/null", flags: fsc.O_RDONLY }] });
+      expect(fine.failed).toBe(false);
+      expect(existsSync(marker)).toBe(true);
+    });
+
+    it("starts a command in a session of its own with newSession, and in the daemon's without", async () => {
+      const sid = "awk '{print $6}' /proc/$$/stat";
+      const own = await fx.runner.run("sh", ["-c", sid], { newSession: true });
+      expect(own.stdout).toBe(String(own.pid));
+      const shared = await fx.runner.run("sh", ["-c", sid]);
+      expect(shared.stdout).not.toBe(String(shared.pid));
     });
   });
 }
