@@ -38,8 +38,12 @@ export async function openAttach(
  * only streaming is an `attach` event. A logs-only request is no command, so
  * ATTACH's rule is asked directly.
  */
-function logsOnly(service: ContainerService, ref: string, o: AttachOptions): OpenedAttach {
-  const record = service.inspect(ref);
+async function logsOnly(
+  service: ContainerService,
+  ref: string,
+  o: AttachOptions,
+): Promise<OpenedAttach> {
+  const record = await service.inspect(ref);
   const refused = rejection(record, { type: "ATTACH" });
   if (refused) throw refused;
   if (!o.logs) throw new InvalidArgError("must specify at least one of stream or logs");

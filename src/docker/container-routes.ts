@@ -11,6 +11,7 @@ import { operationTable, resizeHandler, attachHandler, type ApiDeps } from "../a
 import { muxFrame } from "../client/index.js";
 import { InvalidArgError, NoSuchCtrError } from "../errors.js";
 import type { ContainerRecord, RequestMeta } from "../machines/index.js";
+import { isTombstone } from "../service/index.js";
 import { dockerInspect, dockerListFilters, dockerSummary } from "./container-json.js";
 import { createBodyFromDocker } from "./create-body.js";
 import { queryFlag, readDockerJson, sendDockerJson, sendNoContent } from "./docker-io.js";
@@ -25,8 +26,8 @@ const RUNNING: ContainerRecord["state"][] = ["running", "paused"];
  * container, a 404.
  */
 export function liveRecord(service: ApiDeps["service"], id: string): ContainerRecord {
-  const record = service.inspect(id);
-  if (record.state === "removed") throw new NoSuchCtrError(`No such container: ${id}`);
+  const record = service.lookup(id);
+  if (isTombstone(record)) throw new NoSuchCtrError(`No such container: ${id}`);
   return record;
 }
 
@@ -157,7 +158,7 @@ async function dockerWait({ service }: ApiDeps, { res, url, id }: DockerContext)
   const condition = url.searchParams.get("condition") ?? "not-running";
   if (!["not-running", "next-exit", "removed"].includes(condition))
     throw new InvalidArgError(`invalid condition: ${JSON.stringify(condition)}`);
-  const record = service.inspect(id);
+  const record = service.lookup(id);
   res.writeHead(200, { "content-type": "application/json" });
   res.flushHeaders();
   let answer: { StatusCode: number; Error?: { Message: string } };
@@ -182,7 +183,7 @@ async function dockerWait({ service }: ApiDeps, { res, url, id }: DockerContext)
  */
 async function removal(service: ApiDeps["service"], id: string, res: ServerResponse) {
   while (!res.destroyed) {
-    if (service.inspect(id).state === "removed") return;
+    if (service.lookup(id).state === "removed") return;
     await delay(REMOVAL_POLL_MS);
   }
 }

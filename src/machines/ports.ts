@@ -26,8 +26,11 @@ export interface Created {
  * service's registry, read-only. Asked while a command is being decided.
  */
 export interface Peers {
-  /** A container by id, live or removed; undefined when berth never knew it. */
-  find(id: string): ContainerRecord | undefined;
+  /**
+   * A container by id, live or removed; undefined when berth never knew it.
+   * Only what the rules read: a removed one is known by its tombstone.
+   */
+  find(id: string): Pick<ContainerRecord, "id" | "state"> | undefined;
   /** Every live container. */
   live(): ContainerRecord[];
 }

@@ -55,7 +55,7 @@ export class AttachOperations {
       // Its answer is a live stream, which a retry could not be given from the journal.
       throw new InvalidArgError("a start with attach does not take an idempotency key");
     }
-    const refused = rejection(this.queries.inspect(ref), { type: "START" });
+    const refused = rejection(this.queries.live(ref), { type: "START" });
     if (refused) throw refused;
     const entry = this.pool.entry(ref);
     return entry.queue.run(async () => {
@@ -89,7 +89,7 @@ export class AttachOperations {
    * those with a terminal, as there is nothing to resize otherwise.
    */
   async resize(ref: string, size: TerminalSize): Promise<void> {
-    const record = this.queries.inspect(ref);
+    const record = this.queries.live(ref);
     const refused = resizeRefusal(record);
     if (refused) throw refused;
     await this.runtime.resize(record.id, size);

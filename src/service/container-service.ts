@@ -39,6 +39,7 @@ import type { VolumeStore } from "../volumes/index.js";
 import type { LogWindow } from "./log-window.js";
 import { ContainerQueries, listContainers } from "./queries.js";
 import type { HostPorts } from "./runtime-effects.js";
+import type { Known } from "./registry.js";
 import { restoreAndReconcile } from "./startup.js";
 import { waitFor, type WaitOptions } from "./wait.js";
 import { ContainerLooks } from "./top-stats.js";
@@ -135,7 +136,7 @@ export class ContainerService {
       volumes: this.volumes,
     });
     this.queries = new ContainerQueries(this.pool, deps);
-    this.looks = new ContainerLooks((ref) => this.queries.inspect(ref), deps.probe);
+    this.looks = new ContainerLooks((ref) => this.queries.lookup(ref), deps.probe);
     this.attaching = new AttachOperations(this.pool, this.commands, this.queries, deps.runtime);
     this.execSessions = deps.execs
       ? new ExecSessions(this.pool, this.commands, deps.execs, (ref) => this.queries.history(ref))
@@ -334,8 +335,16 @@ export class ContainerService {
   }
 
   /** A container's record; removed ones stay answerable by id, name or prefix. */
-  inspect(ref: string): ContainerRecord {
+  inspect(ref: string): Promise<ContainerRecord> {
     return this.queries.inspect(ref);
+  }
+
+  /**
+   * Without a read: a live container's record, or what memory keeps of a
+   * removed one (id, name, creation, last exit code). Unknown refs throw.
+   */
+  lookup(ref: string): Known {
+    return this.queries.lookup(ref);
   }
 
   /** Where `mount` makes the container's root filesystem visible. */

@@ -5,8 +5,9 @@
  */
 import { DependencyNotRunningError, InvalidArgError } from "../errors.js";
 import type { ContainerRecord } from "../machines/index.js";
+import type { Known } from "./registry.js";
 
-type Lookup = (id: string) => ContainerRecord | undefined;
+type Lookup = (id: string) => Known | undefined;
 
 /** Every dependency of `record`, deepest first, each once; a cycle is an error. */
 export function startOrder(record: ContainerRecord, lookup: Lookup): ContainerRecord[] {

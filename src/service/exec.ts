@@ -41,6 +41,12 @@ const runtimeMeta = (actor = "runtime:conmon"): RequestMeta => ({
 
 /** How often a session berth did not start itself (found at start-up) is checked. */
 const POLL_MS = 250;
+/**
+ * conmon reaps the session's process before it writes the exit file, so a
+ * process seen gone may have its code on disk only a moment later; how long
+ * that moment is grows with the machine's load.
+ */
+const EXIT_FILE_GRACE_MS = 5_000;
 
 export class ExecSessions {
   /** Exit codes of sessions this daemon watches, by session id. */
@@ -161,11 +167,23 @@ export class ExecSessions {
             while (s.pid !== undefined && (await this.execs.alive(record.id, s.id, s.pid))) {
               await new Promise((r) => setTimeout(r, POLL_MS));
             }
-            return this.execs.readExit(record.id, s.id);
+            return this.exitOnceWritten(record.id, s.id);
           },
           true,
         );
       }
+    }
+  }
+
+  private async exitOnceWritten(
+    containerId: string,
+    sessionId: string,
+  ): Promise<number | undefined> {
+    const deadline = Date.now() + EXIT_FILE_GRACE_MS;
+    for (;;) {
+      const code = await this.execs.readExit(containerId, sessionId);
+      if (code !== undefined || Date.now() >= deadline) return code;
+      await new Promise((r) => setTimeout(r, POLL_MS / 5));
     }
   }
 

@@ -12,7 +12,7 @@ export {
 export { provideMachine, type MachineDeps, type ProvidedMachine } from "./actor-machine.js";
 export { startOrder } from "./dependencies.js";
 export { inTimeWindow, windowed, type LogWindow } from "./log-window.js";
-export { Registry } from "./registry.js";
+export { isTombstone, Registry, type Known, type Tombstone } from "./registry.js";
 export {
   runtimeEffects,
   specOf,

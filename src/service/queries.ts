@@ -4,11 +4,12 @@
  * waits in a container's queue.
  */
 import type { FollowItem, FollowOptions, LogLine } from "../effects/index.js";
-import { InvalidArgError } from "../errors.js";
+import { InvalidArgError, NoSuchCtrError } from "../errors.js";
 import type { CloudEvent } from "../events/index.js";
 import { replay, restartDue, type ContainerRecord } from "../machines/index.js";
 import type { Journal } from "../store/index.js";
 import type { ActorPool } from "./actor-pool.js";
+import { isTombstone, type Known } from "./registry.js";
 import { asItems, windowed, type LogWindow } from "./log-window.js";
 import type { RootfsStorage } from "./runtime-effects.js";
 
@@ -38,14 +39,34 @@ export class ContainerQueries {
     private readonly deps: QueryDeps,
   ) {}
 
-  /** A container's record; removed ones stay answerable by id, name or prefix. */
-  inspect(ref: string): ContainerRecord {
+  /**
+   * A container's record; removed ones stay answerable by id, name or prefix,
+   * read from their projection in the journal (memory keeps only a tombstone).
+   */
+  async inspect(ref: string): Promise<ContainerRecord> {
+    const found = this.lookup(ref);
+    if (!isTombstone(found)) return found;
+    const stored = (await this.deps.journal.projection(found.id)) as ContainerRecord | undefined;
+    if (stored) return stored;
+    // A journal without the projection (never after an append): the fold of the stream.
+    const folded = replay(await this.deps.journal.readStream(found.id));
+    if (folded) return folded;
+    throw new NoSuchCtrError(`container ${found.id} has no record in the journal`);
+  }
+
+  /** A live container's record; a removed or unknown ref throws the registry's error. */
+  live(ref: string): ContainerRecord {
+    return this.pool.registry.live(ref);
+  }
+
+  /** A live container's record or a removed one's tombstone; unknown refs throw. */
+  lookup(ref: string): Known {
     return this.pool.registry.find(ref) ?? this.pool.registry.live(ref);
   }
 
   /** Where `mount` makes the container's root filesystem visible. */
   rootfsPath(ref: string): string {
-    return this.deps.storage.rootfsPath(this.inspect(ref).id);
+    return this.deps.storage.rootfsPath(this.lookup(ref).id);
   }
 
   /** The lines a window selects, whole: for answers that must fit in one message (NATS). */
@@ -57,7 +78,7 @@ export class ContainerQueries {
 
   /** The log as a stream of lines; the reference is resolved (or refused) at once. */
   logLines(ref: string): AsyncIterable<LogLine> {
-    return this.deps.runtime.logLines(this.inspect(ref).id);
+    return this.deps.runtime.logLines(this.lookup(ref).id);
   }
 
   /**
@@ -71,7 +92,7 @@ export class ContainerQueries {
     window: LogWindow & { follow?: boolean },
     signal?: AbortSignal,
   ): AsyncIterable<LogLine> {
-    const { id } = this.inspect(ref);
+    const { id } = this.lookup(ref);
     const { until } = window;
     const source = window.follow
       ? this.deps.runtime.followLogs(id, {
@@ -99,7 +120,7 @@ export class ContainerQueries {
   }
 
   history(ref: string): Promise<CloudEvent[]> {
-    return this.deps.journal.readStream(this.inspect(ref).id);
+    return this.deps.journal.readStream(this.lookup(ref).id);
   }
 
   /**

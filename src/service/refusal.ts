@@ -4,7 +4,12 @@
  * stream. A live container's machine refuses on its own (rules.ts decides).
  */
 import type { BerthError } from "../errors.js";
-import { rejectedFact, type CommandBody, type RequestMeta } from "../machines/index.js";
+import {
+  rejectedFact,
+  type CommandBody,
+  type ContainerRecord,
+  type RequestMeta,
+} from "../machines/index.js";
 import type { ActorPool } from "./actor-pool.js";
 import { appendFacts, type AppendDeps } from "./fact-append.js";
 
@@ -24,7 +29,11 @@ export async function journalRefusalOfRemoved(
   const tomb = pool.registry.removed(ref);
   if (!tomb) return;
   const refused = rejectedFact(body, error.toJSON(), "removed");
-  await appendFacts(deps, { id: tomb.id, before: tomb, facts: [refused], meta })
+  await deps.journal
+    .projection(tomb.id)
+    .then((before) =>
+      appendFacts(deps, { id: tomb.id, before: before as ContainerRecord, facts: [refused], meta }),
+    )
     .then(({ record }) => pool.registry.bury(record))
     .catch(() => undefined);
 }

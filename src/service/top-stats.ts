@@ -14,6 +14,7 @@ import {
 } from "../effects/index.js";
 import { CtrStateInvalidError, UnsupportedError } from "../errors.js";
 import type { ContainerRecord } from "../machines/index.js";
+import { isTombstone, type Known } from "./registry.js";
 
 // What top and stats answer, for the CLI and clients, which read no effects.
 export type { ContainerStats, TopResult };
@@ -34,16 +35,20 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener("abort", done, { once: true });
   });
 
-/** top and stats over the records `inspect` resolves. */
+/** top and stats over the containers `lookup` resolves. */
 export class ContainerLooks {
   constructor(
-    private readonly inspect: (ref: string) => ContainerRecord,
+    private readonly lookup: (ref: string) => Known,
     private readonly probe: ContainerProbe | undefined,
   ) {}
 
   private running(ref: string, what: string): { record: ContainerRecord; pid: number } {
-    const record = this.inspect(ref);
-    if ((record.state !== "running" && record.state !== "paused") || record.pid === undefined) {
+    const record = this.lookup(ref);
+    if (
+      isTombstone(record) ||
+      (record.state !== "running" && record.state !== "paused") ||
+      record.pid === undefined
+    ) {
       throw new CtrStateInvalidError(
         `can only ${what} running containers: container ${record.id} is ${record.state}`,
       );

@@ -5,6 +5,7 @@
 import { asBerthError, CtrRemovedError, InvalidArgError } from "../errors.js";
 import type { ContainerRecord, ContainerState } from "../machines/index.js";
 import { recordOf, type ActorPool, type Entry } from "./actor-pool.js";
+import type { Tombstone } from "./registry.js";
 
 type Snapshot = ReturnType<Entry["actor"]["getSnapshot"]>;
 
@@ -85,11 +86,7 @@ function answerable(snap: Snapshot): boolean {
   return snap.hasTag("settled") || snap.hasTag("exitRecorded");
 }
 
-function exitOfRemoved(
-  record: ContainerRecord,
-  forExit: boolean,
-  conditions: ContainerState[],
-): number {
+function exitOfRemoved(record: Tombstone, forExit: boolean, conditions: ContainerState[]): number {
   if (forExit && record.exitCode !== undefined) return record.exitCode;
   if (forExit) throw new CtrRemovedError(`container ${record.id} was removed without ever exiting`);
   if (conditions.includes("removed")) return -1;

@@ -4,7 +4,7 @@
  * of the one removed (or the one live) container among several matches.
  */
 import { describe, expect, it } from "vitest";
-import { Registry } from "../../src/service/registry.js";
+import { isTombstone, Registry } from "../../src/service/registry.js";
 import { recordIn } from "../support/given.js";
 
 const idOf = (prefix: string) => prefix.padEnd(64, "0");
@@ -90,5 +90,39 @@ describe("every container that carried a name", () => {
 
   it("is an error for a name no container carried", () => {
     expect(codeOf(() => registry([], []).holders("nosuch"))).toBe("NO_SUCH_CTR");
+  });
+});
+
+describe("what memory keeps of a removed container", () => {
+  it("is its id, name, creation and last exit code, not its configuration", () => {
+    const gone = { ...removed("c1", "job"), exitCode: 3 };
+    const tomb = registry([], [gone]).removed("job");
+    expect(tomb).toEqual({
+      tombstone: true,
+      id: gone.id,
+      name: "job",
+      createdAt: gone.createdAt,
+      state: "removed",
+      exitCode: 3,
+    });
+    expect(tomb && isTombstone(tomb)).toBe(true);
+  });
+
+  it("is replaced when the container is buried again, so its name lists it once", () => {
+    const r = registry([], [removed("d1", "once")]);
+    r.bury({ ...removed("d1", "once"), exitCode: 9 });
+    expect(r.holders("once").map((h) => h.id)).toEqual([idOf("d1")]);
+    expect(r.removed("once")?.exitCode).toBe(9);
+  });
+
+  it("finds the newest of many removed holders of a name, and each by its id", () => {
+    const tombs = Array.from({ length: 500 }, (_, i) => ({
+      ...removed(`e${i.toString(16).padStart(3, "0")}`, "batch"),
+      createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
+    }));
+    const r = registry([], [...tombs].reverse());
+    expect(r.find("batch")?.id).toBe(tombs[499]?.id);
+    expect(r.holders("batch").map((h) => h.id)).toEqual(tombs.map((t) => t.id));
+    for (const t of tombs) expect(r.find(t.id)?.id).toBe(t.id);
   });
 });
