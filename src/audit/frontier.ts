@@ -7,6 +7,17 @@
 import { InvalidArgError } from "../errors.js";
 import { EMPTY_ROOT, HASH_BYTES, hashChildren, hashHex, type Hash } from "./merkle.js";
 
+/** A perfect subtree: leaves [index·2^level, (index+1)·2^level). */
+export interface NodePosition {
+  readonly level: number;
+  readonly index: number;
+}
+
+/** A perfect subtree and its hash: what a store writes. */
+export interface TreeNode extends NodePosition {
+  readonly hash: Hash;
+}
+
 /** A frontier's JSON form, so a daemon can resume without rereading the journal. */
 export interface FrontierJson {
   size: number;
@@ -26,15 +37,33 @@ export class MerkleFrontier {
 
   /** Appends one leaf hash; like a binary counter's carry, it merges the equal-sized subtrees at the end. */
   append(leafHash: Hash): void {
+    this.appendNodes(leafHash);
+  }
+
+  /** Appends one leaf hash and returns the perfect subtrees it completes, the leaf first. */
+  appendNodes(leafHash: Hash): TreeNode[] {
     if (leafHash.length !== HASH_BYTES) {
       throw new InvalidArgError(`a leaf hash is ${HASH_BYTES} bytes, not ${leafHash.length}`);
     }
     let node = leafHash;
+    let index = this.#size;
+    const nodes: TreeNode[] = [{ level: 0, index, hash: node }];
     for (let carry = this.#size; carry % 2 === 1; carry = Math.floor(carry / 2)) {
       node = hashChildren(this.#roots.pop()!, node);
+      index = Math.floor(index / 2);
+      nodes.push({ level: nodes.length, index, hash: node });
     }
     this.#roots.push(node);
     this.#size += 1;
+    return nodes;
+  }
+
+  /** An independent copy: appends to it leave this one as it is. */
+  clone(): MerkleFrontier {
+    const copy = new MerkleFrontier();
+    copy.#size = this.#size;
+    copy.#roots.push(...this.#roots);
+    return copy;
   }
 
   /** The root over every leaf appended. */
@@ -47,6 +76,11 @@ export class MerkleFrontier {
 
   toJSON(): FrontierJson {
     return { size: this.#size, hashes: this.#roots.map(hashHex) };
+  }
+
+  /** A frontier from the roots of its perfect subtrees, largest first (one per set bit of `size`). */
+  static fromHashes(size: number, hashes: readonly Hash[]): MerkleFrontier {
+    return MerkleFrontier.fromJSON({ size, hashes: hashes.map(hashHex) });
   }
 
   /** Rebuilds a frontier from its JSON form, checking that it has one hash per set bit of the size. */

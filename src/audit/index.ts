@@ -23,7 +23,15 @@ export {
   type SubtreeHashes,
 } from "./merkle.js";
 export { MemoryMerkleTree } from "./memory-tree.js";
-export { MerkleFrontier, type FrontierJson } from "./frontier.js";
+export { MerkleFrontier, type FrontierJson, type NodePosition, type TreeNode } from "./frontier.js";
+export {
+  extendTree,
+  perfectCover,
+  readFrontier,
+  readRoot,
+  readSubtrees,
+  type NodeReader,
+} from "./tree-nodes.js";
 export {
   CHECKPOINT_HEADER,
   checkpointBody,

@@ -4,6 +4,13 @@
  * throughput grows with concurrency while every append still resolves only
  * after its own events are on disk.
  */
+import {
+  hashHex,
+  readFrontier,
+  type Hash,
+  type MerkleFrontier,
+  type NodePosition,
+} from "../audit/index.js";
 import type { CloudEvent } from "../events/index.js";
 import { JournalWriteError } from "../errors.js";
 import type { AppendInput, JournalHead } from "./journal.js";
@@ -17,6 +24,8 @@ interface Waiter {
 
 export abstract class GroupCommitJournal {
   protected current: JournalHead;
+  /** The Merkle tree over every durable event, kept in step with `current`. */
+  protected frontier: MerkleFrontier;
   private readonly versions = new Map<string, number>();
   private queue: Waiter[] = [];
   private writing = false;
@@ -24,8 +33,9 @@ export abstract class GroupCommitJournal {
   private headUnknown = false;
   private readonly listeners = new Set<(events: CloudEvent[]) => void>();
 
-  protected constructor(head: JournalHead) {
+  protected constructor(head: JournalHead, frontier: MerkleFrontier) {
     this.current = head;
+    this.frontier = frontier;
   }
 
   /** Writes a planned group atomically and durably; throws if nothing was written. */
@@ -43,6 +53,18 @@ export abstract class GroupCommitJournal {
 
   head(): JournalHead {
     return { ...this.current };
+  }
+
+  tree(): { size: number; root: string } {
+    return { size: this.frontier.size, root: hashHex(this.frontier.root()) };
+  }
+
+  /** Stored perfect-subtree hashes, in the order asked; a missing one is an InternalError. */
+  abstract treeNodes(positions: NodePosition[]): Promise<Hash[]>;
+
+  /** The tree as the store has it at `size` events, after a failed write. */
+  private loadTree(size: number): Promise<MerkleFrontier> {
+    return readFrontier(size, (p) => this.treeNodes(p));
   }
 
   async version(stream: string): Promise<number> {
@@ -94,6 +116,7 @@ export abstract class GroupCommitJournal {
     if (this.headUnknown) {
       const durable = await this.recover();
       if (!durable) throw new Error("the journal's durable head cannot be read yet");
+      this.frontier = await this.loadTree(durable.seq);
       this.current = durable;
       this.versions.clear();
       this.headUnknown = false;
@@ -101,6 +124,7 @@ export abstract class GroupCommitJournal {
     for (const w of group) await this.version(w.input.stream);
     const p = plan(
       this.current,
+      this.frontier,
       group.map((w) => w.input),
       (s) => this.versions.get(s) ?? 0,
     );
@@ -115,8 +139,10 @@ export abstract class GroupCommitJournal {
       });
       // Recover first, so whoever hears of the failure finds the journal usable again.
       const durable = await this.recover().catch(() => undefined);
-      if (durable) {
+      const tree = durable && (await this.loadTree(durable.seq).catch(() => undefined));
+      if (durable && tree) {
         this.current = durable;
+        this.frontier = tree;
         this.versions.clear();
       } else {
         this.headUnknown = true;
@@ -125,6 +151,7 @@ export abstract class GroupCommitJournal {
       return;
     }
     this.current = p.head;
+    this.frontier = p.tree.frontier;
     for (const [stream, v] of p.versions) this.versions.set(stream, v);
     for (const placed of p.placed) {
       waiterOf.get(placed.input)?.resolve(placed.events);

@@ -1,9 +1,11 @@
 /**
  * The journal port. Every adapter keeps the same contract (see the contract
  * test suite): appends are atomic and durable when they resolve, the global
- * sequence and each stream's versions are gapless, and the projection is
- * written in the same batch as the events it reflects.
+ * sequence and each stream's versions are gapless, and the projection and
+ * the Merkle tree's new nodes are written in the same batch as the events
+ * they reflect.
  */
+import type { Hash, NodePosition } from "../audit/index.js";
 import type { CloudEvent, EventLog, LogReadOptions, UnplacedEvent } from "../events/index.js";
 
 /** One append: events for one stream, the version the caller built them on, and the new projection. */
@@ -40,6 +42,13 @@ export interface Journal extends EventLog {
   /** One stream's events in version order. */
   readStream(stream: string): Promise<CloudEvent[]>;
   head(): JournalHead;
+  /**
+   * The RFC 6962 Merkle tree over every event, leaf i being event seq i + 1
+   * (its leaf bytes the event's `hash`): its size, always the head's seq, and root.
+   */
+  tree(): { size: number; root: string };
+  /** Stored perfect-subtree hashes of that tree, in the order asked (see src/audit/tree-nodes.ts). */
+  treeNodes(positions: NodePosition[]): Promise<Hash[]>;
   /** The stream's current version: 0 if it has no events. */
   version(stream: string): Promise<number>;
   projection(stream: string): Promise<unknown>;

@@ -5,6 +5,7 @@
  *   p:<stream>              -> projection JSON
  *   m:head                  -> {seq, hash}
  *   k:<name>                -> meta value
+ *   t:<level>:<index>       -> Merkle tree node hash (hex): leaves [index·2^level, (index+1)·2^level)
  */
 export const hex = (n: number, width: number) => n.toString(16).padStart(width, "0");
 
@@ -17,4 +18,5 @@ export const keys = {
   projections: { gt: "p:", lt: "p;" },
   head: "m:head",
   meta: (name: string) => `k:${name}`,
+  node: (level: number, index: number) => `t:${hex(level, 2)}:${hex(index, 13)}`,
 } as const;

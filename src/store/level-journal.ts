@@ -1,8 +1,17 @@
 /**
  * The LevelDB adapter (classic-level). One synced batch per group commit holds
- * the events, the stream index, the projections and the head.
+ * the events, the stream index, the projections, the Merkle tree's new nodes
+ * and the head.
  */
 import { ClassicLevel } from "classic-level";
+import {
+  eventLeafHash,
+  MerkleFrontier,
+  readFrontier,
+  type Hash,
+  type NodePosition,
+  type TreeNode,
+} from "../audit/index.js";
 import type { CloudEvent } from "../events/index.js";
 import { GENESIS_HASH } from "../events/index.js";
 import { InternalError, RootLockedError } from "../errors.js";
@@ -19,8 +28,9 @@ export class LevelJournal extends GroupCommitJournal implements Journal {
     private db: Db,
     private readonly location: string,
     head: JournalHead,
+    frontier: MerkleFrontier,
   ) {
-    super(head);
+    super(head, frontier);
   }
 
   /** Test hook: return an error to make the next batch fail as a failing disk would. */
@@ -47,7 +57,11 @@ export class LevelJournal extends GroupCommitJournal implements Journal {
     }
     const raw = await db.get(keys.head);
     const head = raw ? (JSON.parse(raw) as JournalHead) : { seq: 0, hash: GENESIS_HASH };
-    return new LevelJournal(db, location, head);
+    const frontier = await readFrontier(head.seq, (p) => readNodes(db, p)).catch(() =>
+      // A journal written before the tree was kept (or whose nodes were lost): built once, here.
+      buildTree(db, head.seq),
+    );
+    return new LevelJournal(db, location, head, frontier);
   }
 
   protected async write(p: Plan): Promise<void> {
@@ -67,6 +81,7 @@ export class LevelJournal extends GroupCommitJournal implements Journal {
           value: JSON.stringify(input.projection),
         });
     }
+    for (const n of p.tree.nodes) ops.push(nodeOp(n));
     ops.push({ type: "put", key: keys.head, value: JSON.stringify(p.head) });
     const fault = this.writeFault?.();
     if (fault) throw fault;
@@ -159,6 +174,10 @@ export class LevelJournal extends GroupCommitJournal implements Journal {
     });
   }
 
+  async treeNodes(positions: NodePosition[]): Promise<Hash[]> {
+    return readNodes(await this.ready(), positions);
+  }
+
   async projection(stream: string): Promise<unknown> {
     const raw = await (await this.ready()).get(keys.projection(stream));
     return raw === undefined ? undefined : (JSON.parse(raw) as unknown);
@@ -180,4 +199,52 @@ export class LevelJournal extends GroupCommitJournal implements Journal {
   async close(): Promise<void> {
     await this.db.close();
   }
+}
+
+function nodeOp(n: TreeNode): BatchOp {
+  return {
+    type: "put",
+    key: keys.node(n.level, n.index),
+    value: Buffer.from(n.hash).toString("hex"),
+  };
+}
+
+async function readNodes(db: Db, positions: NodePosition[]): Promise<Hash[]> {
+  const values = await db.getMany(positions.map((p) => keys.node(p.level, p.index)));
+  return values.map((v, i) => {
+    if (v === undefined) {
+      const p = positions[i]!;
+      throw new InternalError(`the journal has no tree node ${p.level}:${p.index}`);
+    }
+    return Buffer.from(v, "hex");
+  });
+}
+
+/**
+ * Builds the Merkle tree over the first `size` stored events and writes its
+ * nodes: the one-time upgrade of a journal from before the tree. The last
+ * write is synced, so a crash midway only means building it again.
+ */
+async function buildTree(db: Db, size: number): Promise<MerkleFrontier> {
+  const frontier = new MerkleFrontier();
+  const it = db.values({ ...keys.eventsAfter(0), limit: size });
+  try {
+    for (;;) {
+      const batch = await it.nextv(10_000);
+      if (batch.length === 0) break;
+      const ops: BatchOp[] = [];
+      for (const raw of batch) {
+        const event = JSON.parse(raw) as CloudEvent;
+        for (const n of frontier.appendNodes(eventLeafHash(event.hash))) ops.push(nodeOp(n));
+      }
+      await db.batch(ops);
+    }
+  } finally {
+    await it.close();
+  }
+  if (frontier.size !== size) {
+    throw new InternalError(`the journal's head says ${size} events, ${frontier.size} are stored`);
+  }
+  await db.put(keys.meta("tree-built"), String(size), { sync: true });
+  return frontier;
 }

@@ -2,6 +2,8 @@
  * The in-memory adapter: same contract, no durability. For pure tests and
  * for measuring what the disk costs.
  */
+import { MerkleFrontier, type Hash, type NodePosition } from "../audit/index.js";
+import { InternalError } from "../errors.js";
 import type { CloudEvent } from "../events/index.js";
 import { GENESIS_HASH } from "../events/index.js";
 import { GroupCommitJournal } from "./group-commit.js";
@@ -13,11 +15,12 @@ export class MemoryJournal extends GroupCommitJournal implements Journal {
   private readonly streams = new Map<string, CloudEvent[]>();
   private readonly projectionsByStream = new Map<string, unknown>();
   private readonly meta = new Map<string, string>();
+  private readonly nodes = new Map<string, Hash>();
   /** Set to make the next writes fail, as a full disk would. */
   failWrites: Error | undefined;
 
   constructor() {
-    super({ seq: 0, hash: GENESIS_HASH });
+    super({ seq: 0, hash: GENESIS_HASH }, new MerkleFrontier());
   }
 
   protected write(p: Plan): Promise<void> {
@@ -29,7 +32,18 @@ export class MemoryJournal extends GroupCommitJournal implements Journal {
         this.projectionsByStream.set(input.stream, structuredClone(input.projection));
       for (const [name, value] of Object.entries(input.meta ?? {})) this.meta.set(name, value);
     }
+    for (const n of p.tree.nodes) this.nodes.set(`${n.level}:${n.index}`, n.hash);
     return Promise.resolve();
+  }
+
+  treeNodes(positions: NodePosition[]): Promise<Hash[]> {
+    const missing = positions.find((p) => !this.nodes.has(`${p.level}:${p.index}`));
+    if (missing) {
+      return Promise.reject(
+        new InternalError(`the journal has no tree node ${missing.level}:${missing.index}`),
+      );
+    }
+    return Promise.resolve(positions.map((p) => this.nodes.get(`${p.level}:${p.index}`)!));
   }
 
   protected loadVersion(stream: string): Promise<number> {

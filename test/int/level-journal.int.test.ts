@@ -52,6 +52,39 @@ describe("leveldb journal on disk", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it("keeps the Merkle tree across a reopen, and builds it once for a journal that has none", async () => {
+    const dir = await tempDir();
+    const a = streamId(8);
+    const first = await LevelJournal.open(dir);
+    for (let v = 0; v < 37; v++) {
+      await first.append({ stream: a, expectedVersion: v, events: [unplaced(a)] });
+    }
+    const tree = first.tree();
+    await first.close();
+
+    const reopened = await LevelJournal.open(dir);
+    expect(reopened.tree()).toEqual(tree);
+    await reopened.close();
+
+    // A journal from before the tree: the same events, no node keys.
+    const { ClassicLevel } = await import("classic-level");
+    const db = new ClassicLevel<string, string>(dir, {
+      keyEncoding: "utf8",
+      valueEncoding: "utf8",
+    });
+    const nodeKeys = await db.keys({ gt: "t:", lt: "t;" }).all();
+    expect(nodeKeys.length).toBeGreaterThan(37);
+    await db.batch(nodeKeys.map((key) => ({ type: "del" as const, key })));
+    await db.close();
+
+    const upgraded = await LevelJournal.open(dir);
+    expect(upgraded.tree()).toEqual(tree);
+    await upgraded.append({ stream: a, expectedVersion: 37, events: [unplaced(a)] });
+    expect(upgraded.tree().size).toBe(38);
+    await upgraded.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
   it("refuses a second opener of the same folder with a clear typed error", async () => {
     const dir = await tempDir();
     const first = await LevelJournal.open(dir);

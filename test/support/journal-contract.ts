@@ -7,6 +7,9 @@ import { VersionConflictError, JournalWriteError } from "../../src/errors.js";
 import type { UnplacedEvent } from "../../src/events/index.js";
 import { eventHash, GENESIS_HASH } from "../../src/events/index.js";
 import type { Journal } from "../../src/store/index.js";
+import { MemoryMerkleTree } from "../../src/audit/memory-tree.js";
+import { eventLeafHash, hashHex, inclusionRanges } from "../../src/audit/merkle.js";
+import { readRoot, readSubtrees } from "../../src/audit/tree-nodes.js";
 
 export const streamId = (n: number) => n.toString(16).padStart(64, "0");
 
@@ -173,6 +176,56 @@ export function journalContract(name: string, open: () => Promise<JournalFixture
       ).rejects.toBeInstanceOf(JournalWriteError);
       expect(journal.head().seq).toBe(1);
       expect(await journal.version(a)).toBe(1);
+      await cleanup();
+    });
+
+    it("keeps the Merkle tree over every event's hash, in step with the head, at every earlier size too", async () => {
+      const { journal, cleanup } = await open();
+      expect(journal.tree()).toEqual({ size: 0, root: hashHex(new MemoryMerkleTree().root()) });
+      await Promise.all(
+        [1, 2, 3].map(async (n) => {
+          const s = streamId(n);
+          for (let v = 0; v < n * 3; v++) {
+            await journal.append({ stream: s, expectedVersion: v, events: [unplaced(s)] });
+          }
+        }),
+      );
+      const events = [];
+      for await (const e of journal.read()) events.push(e);
+      const reference = new MemoryMerkleTree();
+      for (const e of events) reference.append(eventLeafHash(e.hash));
+      expect(journal.tree()).toEqual({ size: 18, root: hashHex(reference.root()) });
+      const read = (p: Parameters<Journal["treeNodes"]>[0]) => journal.treeNodes(p);
+      for (let size = 1; size <= 18; size++) {
+        expect(hashHex(await readRoot(size, read))).toBe(hashHex(reference.root(size)));
+      }
+      const source = await readSubtrees(inclusionRanges(4, 18), read);
+      for (const r of inclusionRanges(4, 18)) {
+        expect(hashHex(source.subtreeHash(r.start, r.end))).toBe(
+          hashHex(reference.subtreeHash(r.start, r.end)),
+        );
+      }
+      await cleanup();
+    });
+
+    it("leaves the tree as the durable events have it when a write fails", async () => {
+      const { journal, breakWrites, cleanup } = await open();
+      const a = streamId(1);
+      const [first] = await journal.append({
+        stream: a,
+        expectedVersion: 0,
+        events: [unplaced(a)],
+      });
+      breakWrites();
+      await expect(
+        journal.append({ stream: a, expectedVersion: 1, events: [unplaced(a)] }),
+      ).rejects.toBeInstanceOf(JournalWriteError);
+      const reference = new MemoryMerkleTree();
+      reference.append(eventLeafHash(first!.hash));
+      expect(journal.tree()).toEqual({ size: 1, root: hashHex(reference.root()) });
+      await expect(journal.treeNodes([{ level: 0, index: 1 }])).rejects.toMatchObject({
+        code: "INTERNAL",
+      });
       await cleanup();
     });
 
