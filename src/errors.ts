@@ -416,6 +416,18 @@ export class ProofMalformedError extends BerthError {
   readonly status = 400;
 }
 
+/** No signed checkpoint of the journal at the size asked for. */
+export class NoSuchCheckpointError extends BerthError {
+  readonly code = "NO_SUCH_CHECKPOINT";
+  readonly status = 404;
+}
+
+/** The daemon's checkpoint signing key cannot be read or is not an Ed25519 private key. */
+export class CheckpointKeyInvalidError extends BerthError {
+  readonly code = "CHECKPOINT_KEY_INVALID";
+  readonly status = 500;
+}
+
 const registry = {
   CTR_STATE_INVALID: CtrStateInvalidError,
   CTR_STOPPED: CtrStoppedError,
@@ -478,6 +490,8 @@ const registry = {
   CHECKPOINT_SIGNATURE: CheckpointSignatureError,
   CHECKPOINT_KEY_MISMATCH: CheckpointKeyMismatchError,
   PROOF_MALFORMED: ProofMalformedError,
+  NO_SUCH_CHECKPOINT: NoSuchCheckpointError,
+  CHECKPOINT_KEY_INVALID: CheckpointKeyInvalidError,
 } as const satisfies Record<string, new (message: string) => BerthError>;
 
 /** Every stable error code berth can answer with. */

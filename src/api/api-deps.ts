@@ -4,7 +4,7 @@
  * declared in either, it would tie the two into an import cycle.
  */
 import type { RelayStatus } from "../nats/index.js";
-import type { ContainerService } from "../service/index.js";
+import type { AuditCheckpoints, ContainerService } from "../service/index.js";
 import type { Journal } from "../store/index.js";
 import type { EventsRouteOptions } from "./events-route.js";
 
@@ -19,4 +19,6 @@ export interface ApiDeps {
   events?: EventsRouteOptions;
   /** The largest image archive a client may upload, in bytes. */
   maxImportBytes?: number;
+  /** Signed checkpoints and proofs (`/audit/key`, `/audit/checkpoint`, `/audit/prove`). */
+  checkpoints?: AuditCheckpoints;
 }

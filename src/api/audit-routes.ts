@@ -3,9 +3,9 @@
  * rebuild projections to compare, and read a container as it was.
  */
 import type { ServerResponse } from "node:http";
-import { InvalidArgError } from "../errors.js";
+import { InvalidArgError, UnsupportedError } from "../errors.js";
 import type { CloudEvent } from "../events/index.js";
-import type { ContainerService } from "../service/index.js";
+import type { AuditCheckpoints, ContainerService } from "../service/index.js";
 import { verifyProjections } from "../service/index.js";
 import { verifyChain, type Journal } from "../store/index.js";
 import { sendJson } from "./http-io.js";
@@ -36,13 +36,27 @@ async function writeLines(res: ServerResponse, lines: AsyncIterable<unknown>) {
   res.end();
 }
 
-export function auditRoutes(service: ContainerService, journal: Journal): Record<string, Handler> {
+export function auditRoutes(
+  service: ContainerService,
+  journal: Journal,
+  checkpoints?: AuditCheckpoints,
+): Record<string, Handler> {
   return {
     "GET /audit/verify": async ({ res }) => {
       sendJson(res, 200, await verifyChain(journal.readRaw(), journal.head()));
     },
-    "GET /audit/export": async ({ res, url }) => {
+    "GET /audit/export": async ({ res, url, meta }) => {
       const q = (name: string) => url.searchParams.get(name) ?? undefined;
+      const withProofs = flag(url, "proofs");
+      if (withProofs && !checkpoints)
+        throw new UnsupportedError("this daemon signs no checkpoints");
+      // One checkpoint for the whole export, covering the journal as it is now, so every line
+      // holds under the same signed root; events appended meanwhile are left to the next export.
+      const latest = withProofs ? await checkpoints!.latest() : undefined;
+      const under =
+        withProofs && (latest === undefined || latest.size < journal.head().seq)
+          ? await checkpoints!.sign(meta)
+          : latest;
       const since = q("since") === undefined ? undefined : pointInTime(q("since")!, "since");
       const until = q("until") === undefined ? undefined : pointInTime(q("until")!, "until");
       const ref = q("container");
@@ -53,7 +67,12 @@ export function auditRoutes(service: ContainerService, journal: Journal): Record
         for await (const e of source) {
           if (since && !after(e, since)) continue;
           if (until && !before(e, until)) continue;
-          yield e;
+          if (!under) {
+            yield e;
+            continue;
+          }
+          if (e.seq > under.size) continue;
+          yield { event: e, proof: await checkpoints!.proveInclusion(e.seq, meta, under.size) };
         }
       }
       await writeLines(res, selected());

@@ -12,6 +12,7 @@ import type { ApiDeps } from "./api-deps.js";
 import { attachHandler, installAttach, resizeHandler } from "./attach-route.js";
 import { execHandler, execInspectHandler, execResizeHandler } from "./exec-route.js";
 import { auditRoutes } from "./audit-routes.js";
+import { proofRoutes } from "./proof-routes.js";
 import { containerRoutes } from "./container-routes.js";
 import { imageRoutes } from "./image-routes.js";
 import { eventSubscribers, eventsRoute } from "./events-route.js";
@@ -46,7 +47,8 @@ function routes(deps: ApiDeps): Record<string, Handler> {
       service,
       deps.maxImportBytes !== undefined ? { maxImportBytes: deps.maxImportBytes } : {},
     ),
-    ...auditRoutes(service, journal),
+    ...auditRoutes(service, journal, deps.checkpoints),
+    ...proofRoutes(deps.checkpoints),
     "GET /events": eventsRoute(journal, deps.events, subscribers),
     "GET /health": healthRoute(deps),
   };

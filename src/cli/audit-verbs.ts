@@ -91,9 +91,10 @@ export async function auditVerify(socket: string, opts: { root?: string }) {
 
 export async function auditExport(
   socket: string,
-  opts: { since?: string; until?: string; container?: string },
+  opts: { since?: string; until?: string; container?: string; proofs?: boolean },
 ) {
   const q = new URLSearchParams();
+  if (opts.proofs) q.set("proofs", "1");
   if (opts.since) q.set("since", when(opts.since));
   if (opts.until) q.set("until", when(opts.until));
   if (opts.container) q.set("container", opts.container);

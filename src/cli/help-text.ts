@@ -96,6 +96,12 @@ export const VERB_HELP: Record<string, VerbHelp> = {
   inspect: { example: "berth inspect --at 10m web" },
   "audit verify": { example: "berth audit verify" },
   "audit export": { example: "berth audit export --since 24h > audit.jsonl" },
+  "audit key": { example: "berth audit key > berth-host.pub.pem" },
+  "audit checkpoint": { example: "berth audit checkpoint" },
+  "audit prove": { example: "berth audit prove 42 > seq42.proof.json" },
+  "audit check-proof": {
+    example: "berth audit check-proof --key berth-host.pub.pem seq42.proof.json",
+  },
   replay: { example: "berth replay --verify" },
   logs: { example: "berth logs web" },
   top: {

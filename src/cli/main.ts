@@ -72,6 +72,8 @@ const healthVerb = verbOf(() => import("./health-verbs.js"));
 const logsVerb = verbOf(() => import("./logs-verbs.js"));
 const fileVerb = verbOf(() => import("./file-verbs.js"));
 const viewVerb = verbOf(() => import("./view-verbs.js"));
+// Apart from `verb`: checking proofs loads zod and the Merkle code, which other verbs need not.
+const proofVerb = verbOf(() => import("./proof-verbs.js"));
 
 /**
  * Every verb, with its flags and help. Declares on whatever `program` it is
@@ -102,6 +104,11 @@ function declareVerbs(program: Command): void {
     .option(
       "--nats-api-max-inflight <n>",
       "NATS API: requests in flight before BUSY answers (default 64)",
+      (v) => Number(v),
+    )
+    .option(
+      "--checkpoint-interval <seconds>",
+      "sign a checkpoint of the journal this often while events arrive; 0: on demand only (default 600)",
       (v) => Number(v),
     )
     .option(
@@ -622,7 +629,39 @@ function declareVerbs(program: Command): void {
     .option("--since <when>", "RFC3339 time, sequence number, or duration ago (10m)")
     .option("--until <when>", "RFC3339 time, sequence number, or duration ago")
     .option("--container <container>", "only this container's events (removed ones too)")
+    .option(
+      "--proofs",
+      "each line {event, proof}: the event and its inclusion proof under one signed checkpoint",
+    )
     .action(verb("auditExport"));
+  audit
+    .command("key")
+    .description("print the public key checkpoints are signed with (PEM), for auditors to pin")
+    .option("--root <dir>", "read a stopped daemon's key directly")
+    .action(proofVerb("auditKey"));
+  audit
+    .command("checkpoint")
+    .description("sign a checkpoint of the journal now: size, Merkle root, head hash, time")
+    .action(proofVerb("auditCheckpoint"));
+  audit
+    .command("prove")
+    .description(
+      "print a proof: that event SEQ is in the journal, or (--from, --to) that a checkpoint extends another",
+    )
+    .argument("[seq]", "the event's global sequence number")
+    .option("--checkpoint <size>", "prove under the checkpoint of this size (default: the newest)")
+    .option("--from <size>", "the earlier checkpoint's size")
+    .option("--to <size>", "the later checkpoint's size")
+    .action(proofVerb("auditProve"));
+  audit
+    .command("check-proof")
+    .description(
+      "check a proof (or an export with --proofs) with the public key alone; no daemon needed",
+    )
+    .argument("<file>", "the proof, or JSON lines of {event, proof}; - for stdin")
+    .requiredOption("--key <pem>", "the host's public key, as `audit key` printed it")
+    .option("--event <file>", "the event the proof is for: checks it is the proof's leaf")
+    .action(proofVerb("auditCheckProof"));
   program
     .command("replay")
     .description(

@@ -52,6 +52,8 @@ export interface ServeFlags {
   networkState?: string;
   /** `--docker-socket PATH`: also serve the Docker Engine API there. */
   dockerSocket?: string;
+  /** `--checkpoint-interval S`: sign a checkpoint this often while events arrive; 0: on demand only. */
+  checkpointInterval?: number;
 }
 
 /** A whole number of at least 1 for `flag`, or undefined when the flag was not given. */
@@ -112,6 +114,14 @@ export function daemonOptions(
     ...(maxSubscribers !== undefined ? { maxSubscribers } : {}),
     ...(bufferBytes !== undefined ? { bufferBytes } : {}),
   };
+  const checkpointEvery = flags.checkpointInterval;
+  if (
+    checkpointEvery !== undefined &&
+    !(Number.isSafeInteger(checkpointEvery) && checkpointEvery >= 0 && checkpointEvery <= 86_400)
+  )
+    throw new InvalidArgError(
+      `invalid --checkpoint-interval ${checkpointEvery}: use whole seconds, 0 (on demand only) to 86400`,
+    );
   const logSizeMax = flags.logSizeMax;
   if (
     logSizeMax !== undefined &&
@@ -143,6 +153,7 @@ export function daemonOptions(
       ? { defaultNetwork: defaultNetwork(flags.defaultNetwork) }
       : {}),
     ...(flags.networkState !== undefined ? { networkState: flags.networkState } : {}),
+    ...(checkpointEvery !== undefined ? { checkpointIntervalMs: checkpointEvery * 1000 } : {}),
     ...(rest.log ? { log: rest.log } : {}),
   };
 }

@@ -29,7 +29,7 @@ import {
 import { ImageStore } from "../images/index.js";
 import { VolumeStore } from "../volumes/index.js";
 import { InvalidArgError } from "../errors.js";
-import { ContainerService, type ServiceDeps } from "../service/index.js";
+import { AuditCheckpoints, ContainerService, type ServiceDeps } from "../service/index.js";
 import {
   claimHostLease,
   loadApiKeys,
@@ -40,7 +40,11 @@ import {
   type NatsAuth,
 } from "../nats/index.js";
 import { LevelJournal } from "../store/index.js";
+import { checkpointKeyPath, loadCheckpointKey } from "./checkpoint-key.js";
 import { makeRootPrivate } from "./root-perms.js";
+
+/** Like CloudTrail's digests, an interval, not every event: each checkpoint is a journaled event. */
+const DEFAULT_CHECKPOINT_INTERVAL_MS = 600_000;
 
 export interface DaemonOptions {
   root: string;
@@ -74,6 +78,8 @@ export interface DaemonOptions {
   defaultNetwork?: ServiceDeps["defaultNetwork"];
   /** Host-wide address leases and port claims, shared by every daemon on the host (default /run/berth). */
   networkState?: string;
+  /** How often a checkpoint is signed while events arrive (default 10 minutes); 0: on demand only. */
+  checkpointIntervalMs?: number;
   version: string;
   log?: (line: string) => void;
 }
@@ -148,6 +154,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const tightened = await makeRootPrivate(options.root);
   if (tightened.length > 0) log(`made private (0700): ${tightened.join(", ")}`);
   const journal = await LevelJournal.open(join(options.root, "journal"));
+  // After the journal's lock: a second daemon on this root must not reach the key.
+  const signing = await loadCheckpointKey(options.root).catch(async (err: unknown) => {
+    await journal.close();
+    throw err;
+  });
+  if (signing.created) log(`made the checkpoint signing key ${checkpointKeyPath(options.root)}`);
+  if (signing.tightened) log(`made private (0600): ${checkpointKeyPath(options.root)}`);
   // Only now that the root is ours: a lease left by this root's own dead daemon can be taken over.
   const lease = servers
     ? await claimHostLease({
@@ -197,6 +210,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   });
   // Exits that happened while no daemon ran are dispatched by the first scan, now that actors listen.
   await exits.ready;
+  const checkpoints = new AuditCheckpoints({
+    journal,
+    host,
+    key: signing.key,
+    intervalMs: options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS,
+    log,
+  });
+  checkpoints.start();
   const relay = servers
     ? new NatsRelay({
         journal,
@@ -244,6 +265,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     version: options.version,
     relay,
     natsApi,
+    checkpoints,
     ...(options.events ? { events: options.events } : {}),
     ...(options.maxImportBytes !== undefined ? { maxImportBytes: options.maxImportBytes } : {}),
   };
@@ -270,6 +292,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       await natsApi?.close();
       await relay?.stop();
       await lease?.release();
+      await checkpoints.close();
       await service.close();
       await exits.close();
       await journal.close();

@@ -1,1 +1,2 @@
+export { checkpointKeyPath, loadCheckpointKey } from "./checkpoint-key.js";
 export { defaultHost, startDaemon, type Daemon, type DaemonOptions } from "./daemon.js";

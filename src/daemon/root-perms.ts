@@ -34,6 +34,7 @@ async function secretFolders(root: string): Promise<string[]> {
     l.staging,
     l.checkpoints,
     join(root, "journal"),
+    join(root, "audit"),
   ];
   const containers = await readdir(l.containers).catch(() => [] as string[]);
   return [...fixed, ...containers.map((id) => join(l.containers, id))];

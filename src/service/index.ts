@@ -10,6 +10,14 @@ export {
   type WaitOptions,
 } from "./container-service.js";
 export { provideMachine, type MachineDeps, type ProvidedMachine } from "./actor-machine.js";
+export {
+  AUDIT_STREAM,
+  AuditCheckpoints,
+  CHECKPOINT_EVENT_TYPE,
+  isCheckpointEvent,
+  type CheckpointDeps,
+  type CheckpointKeyInfo,
+} from "./checkpoints.js";
 export { startOrder } from "./dependencies.js";
 export { inTimeWindow, windowed, type LogWindow } from "./log-window.js";
 export { isTombstone, Registry, type Known, type Tombstone } from "./registry.js";

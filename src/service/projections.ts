@@ -7,6 +7,7 @@ import { evolve, toFact, type ContainerRecord } from "../machines/index.js";
 import type { CloudEvent } from "../events/index.js";
 import { isImageEventType } from "../images/index.js";
 import { isVolumeEventType } from "../volumes/index.js";
+import { isCheckpointEvent } from "./checkpoints.js";
 import type { Journal } from "../store/index.js";
 
 export interface ProjectionDiff {
@@ -32,8 +33,8 @@ export async function foldJournal(
   for await (const batch of journal.readRawBatches()) {
     for (const raw of batch) {
       const e = JSON.parse(raw) as CloudEvent;
-      // Image and volume events fold into their own catalogs, not into a container.
-      if (isImageEventType(e.type) || isVolumeEventType(e.type)) continue;
+      // Image and volume events fold into their own catalogs, checkpoints into none.
+      if (isImageEventType(e.type) || isVolumeEventType(e.type) || isCheckpointEvent(e)) continue;
       const at = { id: e.subject, time: e.time, version: e.version };
       records.set(e.subject, evolve(records.get(e.subject), toFact(e), at));
     }
