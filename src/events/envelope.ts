@@ -9,7 +9,7 @@ export const CloudEventSchema = z.object({
   specversion: z.literal("1.0"),
   id: z.uuid(),
   source: z.string().regex(/^berth:\/\/[^/]+$/),
-  type: z.string().regex(/^io\.berth\.(?:container|image|volume)\.[a-z]+(?:_[a-z]+)*$/),
+  type: z.string().regex(/^io\.berth\.(?:container|image|volume|audit)\.[a-z]+(?:_[a-z]+)*$/),
   subject: z.string().regex(/^[0-9a-f]{64}$/),
   time: z.iso.datetime({ offset: true }),
   datacontenttype: z.literal("application/json"),

@@ -3,10 +3,12 @@
  *
  * A checkpoint states the journal's size, its Merkle root, its head hash and
  * the time, under the host's Ed25519 key. It is journaled as an event of the
- * `audit` stream, so the relay publishes it off the host like every event
- * (on `<prefix>.<host>.audit.checkpoint`), and indexed by size in the same
- * atomic batch so that a proof can name any earlier one. Its own event is
- * the next one after the size it signs: a checkpoint never covers itself.
+ * `audit` stream whose subject is the root it signs, so the relay publishes
+ * it off the host like every event, on `<prefix>.<host>.<root>.signed_checkpoint`
+ * (not `.checkpoint`: that action is a container's CRIU checkpoint, and NATS
+ * subjects carry no kind). It is indexed by size in the same atomic batch,
+ * so that a proof can name any earlier one. Its own event is the next one
+ * after the size it signs: a checkpoint never covers itself.
  */
 import { randomUUID, type KeyObject } from "node:crypto";
 import {
@@ -31,8 +33,8 @@ import { SerialQueue } from "./serial-queue.js";
 
 /** The journal stream checkpoints are appended to. */
 export const AUDIT_STREAM = "audit";
-/** The event type of a checkpoint; its data is the signed checkpoint. */
-export const CHECKPOINT_EVENT_TYPE = "io.berth.audit.checkpoint";
+/** The event type of a checkpoint; its data is the signed checkpoint, its subject the root. */
+export const CHECKPOINT_EVENT_TYPE = "io.berth.audit.signed_checkpoint";
 
 /** Whether an event is a checkpoint (it folds into no container). */
 export const isCheckpointEvent = (e: Pick<CloudEvent, "type">) => e.type === CHECKPOINT_EVENT_TYPE;
@@ -107,7 +109,7 @@ export class AuditCheckpoints {
         events: [
           envelopeOf(CHECKPOINT_EVENT_TYPE, signed, {
             host,
-            subject: AUDIT_STREAM,
+            subject: root,
             time: signed.time,
             meta,
           }),

@@ -11,7 +11,7 @@ import {
   generateCheckpointKey,
   publicKeyPem,
 } from "../../src/audit/index.js";
-import { envelopeOf } from "../../src/events/index.js";
+import { CloudEventSchema, envelopeOf } from "../../src/events/index.js";
 import { AuditCheckpoints, isCheckpointEvent } from "../../src/service/checkpoints.js";
 import { MemoryJournal } from "../../src/store/index.js";
 
@@ -57,6 +57,8 @@ describe("checkpoints of the journal", () => {
     const [own] = await journal.readStream("audit");
     expect(own && isCheckpointEvent(own)).toBe(true);
     expect(own?.data).toEqual(signed);
+    // A valid event like any other: `audit verify` and subscribers parse it.
+    expect(CloudEventSchema.parse(own).subject).toBe(signed.root);
     expect(await checkpoints.bySize(5)).toEqual(signed);
     expect(await checkpoints.latest()).toEqual(signed);
     expect(await checkpoints.list()).toEqual([signed]);
