@@ -63,3 +63,13 @@ export {
   type ConsistencyProofJson,
   type InclusionProofJson,
 } from "./proof.js";
+export {
+  CHECKPOINT_EVENT_TYPE,
+  compareWithWitness,
+  type LocalEventDigest,
+  type WitnessDifference,
+  type WitnessDifferenceKind,
+  type WitnessEventDigest,
+  type WitnessInput,
+  type WitnessReport,
+} from "./witness.js";

@@ -78,7 +78,33 @@ function printReplay(r: ProjectionReport, rebuilt: boolean): number {
   return r.diffs.length === 0 || rebuilt ? 0 : 1;
 }
 
-export async function auditVerify(socket: string, opts: { root?: string }) {
+export async function auditVerify(
+  socket: string,
+  opts: {
+    root?: string;
+    witness?: string;
+    key?: string;
+    stream?: string;
+    prefix?: string;
+    host?: string;
+  },
+) {
+  if (opts.witness === undefined) {
+    const unused = (["key", "stream", "prefix", "host"] as const).filter(
+      (f) => opts[f] !== undefined,
+    );
+    if (unused.length > 0)
+      throw new InvalidArgError(`--${unused[0]} needs --witness nats://HOST:PORT`);
+  } else {
+    const { verifyAgainstWitness } = await import("./witness-verify.js");
+    const { root } = opts;
+    return verifyAgainstWitness(
+      socket,
+      { ...opts, witness: opts.witness },
+      printChain,
+      root === undefined ? undefined : () => openJournal(root),
+    );
+  }
   if (!opts.root) return printChain(await client(socket).call<ChainReport>("GET", "/audit/verify"));
   const journal = await openJournal(opts.root);
   try {

@@ -94,7 +94,15 @@ export const VERB_HELP: Record<string, VerbHelp> = {
   refresh: { example: "berth refresh" },
   ps: { example: "berth ps -a --format json" },
   inspect: { example: "berth inspect --at 10m web" },
-  "audit verify": { example: "berth audit verify" },
+  "audit verify": {
+    defaults: [
+      "--key: the daemon's (GET /audit/key); a key kept apart from the host also catches a replaced one",
+      "--stream: the daemon's relay stream, else BERTH",
+      "--prefix: berth",
+      "--host: the host in the journal's events' source",
+    ],
+    example: "berth audit verify --witness nats://10.0.0.2:4222 --key host.pub.pem",
+  },
   "audit export": { example: "berth audit export --since 24h > audit.jsonl" },
   "audit key": { example: "berth audit key > berth-host.pub.pem" },
   "audit checkpoint": { example: "berth audit checkpoint" },

@@ -620,8 +620,21 @@ function declareVerbs(program: Command): void {
     .description("prove who did what: verify and export the journal");
   audit
     .command("verify")
-    .description("recompute the hash chain; report the first bad position (exit 1)")
+    .description(
+      "recompute the hash chain, and with --witness compare the journal with its copy in JetStream; report the first bad position (exit 1)",
+    )
     .option("--root <dir>", "check a stopped daemon's root directly")
+    .option(
+      "--witness <url>",
+      "NATS server whose stream holds this host's events and checkpoints: name the first difference",
+    )
+    .option(
+      "--key <file>",
+      "with --witness: the host's checkpoint public key (SPKI PEM); pinning it is stronger than asking the daemon",
+    )
+    .option("--stream <name>", "with --witness: the JetStream stream")
+    .option("--prefix <prefix>", "with --witness: the NATS subject prefix")
+    .option("--host <id>", "with --witness: the host id in the subjects")
     .action(verb("auditVerify"));
   audit
     .command("export")

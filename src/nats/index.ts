@@ -43,3 +43,4 @@ export {
   type LeaseHolder,
   type LeaseState,
 } from "./host-lease.js";
+export { readWitness, type WitnessMessage, type WitnessReadOptions } from "./witness-reader.js";
