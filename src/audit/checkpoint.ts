@@ -35,6 +35,13 @@ import {
   ProofMalformedError,
 } from "../errors.js";
 
+/**
+ * The journal event type of a checkpoint: its data is the signed checkpoint,
+ * its subject the root it signs. Not `…checkpoint`: on NATS the subject's last
+ * token is the action alone, and `checkpoint` is a container's CRIU checkpoint.
+ */
+export const CHECKPOINT_EVENT_TYPE = "io.berth.audit.signed_checkpoint";
+
 /** The first line of a checkpoint's signed form; a new form gets a new version. */
 export const CHECKPOINT_HEADER = "berth-checkpoint/v1";
 

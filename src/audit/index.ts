@@ -33,6 +33,7 @@ export {
   type NodeReader,
 } from "./tree-nodes.js";
 export {
+  CHECKPOINT_EVENT_TYPE,
   CHECKPOINT_HEADER,
   checkpointBody,
   CheckpointSchema,
@@ -64,7 +65,6 @@ export {
   type InclusionProofJson,
 } from "./proof.js";
 export {
-  CHECKPOINT_EVENT_TYPE,
   compareWithWitness,
   type LocalEventDigest,
   type WitnessDifference,

@@ -37,12 +37,15 @@ import {
   InvalidArgError,
   ProofMalformedError,
 } from "../errors.js";
-import { publicKeyOf, verifyCheckpoint, type Checkpoint, type KeyInput } from "./checkpoint.js";
+import {
+  CHECKPOINT_EVENT_TYPE,
+  publicKeyOf,
+  verifyCheckpoint,
+  type Checkpoint,
+  type KeyInput,
+} from "./checkpoint.js";
 import { MemoryMerkleTree } from "./memory-tree.js";
 import { eventLeafHash, hashHex } from "./merkle.js";
-
-/** The type of the journal event that carries a signed checkpoint as its `data`. */
-export const CHECKPOINT_EVENT_TYPE = "io.berth.audit.checkpoint";
 
 /** One event of the local journal, in stored order: position p holds seq p. */
 export interface LocalEventDigest {

@@ -5,8 +5,7 @@
  * the time, under the host's Ed25519 key. It is journaled as an event of the
  * `audit` stream whose subject is the root it signs, so the relay publishes
  * it off the host like every event, on `<prefix>.<host>.<root>.signed_checkpoint`
- * (not `.checkpoint`: that action is a container's CRIU checkpoint, and NATS
- * subjects carry no kind). It is indexed by size in the same atomic batch,
+ * (see CHECKPOINT_EVENT_TYPE). It is indexed by size in the same atomic batch,
  * so that a proof can name any earlier one. Its own event is the next one
  * after the size it signs: a checkpoint never covers itself.
  */
@@ -14,6 +13,7 @@ import { randomUUID, type KeyObject } from "node:crypto";
 import {
   buildConsistencyProof,
   buildInclusionProof,
+  CHECKPOINT_EVENT_TYPE,
   consistencyRanges,
   inclusionRanges,
   keyId,
@@ -33,8 +33,6 @@ import { SerialQueue } from "./serial-queue.js";
 
 /** The journal stream checkpoints are appended to. */
 export const AUDIT_STREAM = "audit";
-/** The event type of a checkpoint; its data is the signed checkpoint, its subject the root. */
-export const CHECKPOINT_EVENT_TYPE = "io.berth.audit.signed_checkpoint";
 
 /** Whether an event is a checkpoint (it folds into no container). */
 export const isCheckpointEvent = (e: Pick<CloudEvent, "type">) => e.type === CHECKPOINT_EVENT_TYPE;

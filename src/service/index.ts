@@ -13,7 +13,6 @@ export { provideMachine, type MachineDeps, type ProvidedMachine } from "./actor-
 export {
   AUDIT_STREAM,
   AuditCheckpoints,
-  CHECKPOINT_EVENT_TYPE,
   isCheckpointEvent,
   type CheckpointDeps,
   type CheckpointKeyInfo,

@@ -148,7 +148,8 @@ describe("signed checkpoints and proofs", () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^FAILS: CHECKPOINT_KEY_MISMATCH/);
     expect(cp.keyId).not.toBe(
-      JSON.parse(await readFile(file("seq2.json"), "utf8")).checkpoint.keyId,
+      (JSON.parse(await readFile(file("seq2.json"), "utf8")) as { checkpoint: { keyId: string } })
+        .checkpoint.keyId,
     );
   });
 });

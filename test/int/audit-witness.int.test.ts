@@ -7,7 +7,7 @@
  * the chain is consistent. The stream's copy is not rewritten, and the
  * witness check names the changed position.
  */
-import { cp, mkdtemp, rm } from "node:fs/promises";
+import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ClassicLevel } from "classic-level";
@@ -32,6 +32,7 @@ let events = 0;
 let scratch: string;
 /** A copy of the stopped daemon's root taken before the rewrite. */
 let pristine: string;
+let pinnedKey: string;
 
 /** The CLI with no daemon to ask: `--root` works on the stopped daemon's journal. */
 async function offline(...args: string[]) {
@@ -85,6 +86,10 @@ beforeAll(async () => {
     await berth.ok("wait", id);
     await berth.ok("rm", id);
   }
+  // A signed checkpoint of the journal as it is, published with the events.
+  await berth.ok("audit", "checkpoint");
+  pinnedKey = join(scratch, "host.pub.pem");
+  await writeFile(pinnedKey, await berth.ok("audit", "key"));
   await until(
     async () => {
       const s = JSON.parse(await berth.ok("status")) as Status;
@@ -104,11 +109,11 @@ afterAll(async () => {
 
 describe("audit verify --witness", () => {
   it("finds every event of an untouched journal in the stream, through the daemon", async () => {
-    const r = await berth.cli("audit", "verify", "--witness", nats.url);
+    const r = await berth.cli("audit", "verify", "--witness", nats.url, "--key", pinnedKey);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(
-      `ok: ${events} events, hash chain intact\nok: ${events} events match the witness; 0 checkpoints verified`,
+      `ok: ${events} events, hash chain intact\nok: ${events} events match the witness; 1 checkpoints verified`,
     );
   });
 
@@ -120,7 +125,16 @@ describe("audit verify --witness", () => {
 
   it("names the rewritten position of a journal whose chain root recomputed offline, which the local check passes", async () => {
     await berth.kill("SIGTERM");
-    const before = await offline("audit", "verify", "--root", berth.root, "--witness", nats.url);
+    const before = await offline(
+      "audit",
+      "verify",
+      "--root",
+      berth.root,
+      "--witness",
+      nats.url,
+      "--key",
+      pinnedKey,
+    );
     expect(before.stdout).toMatch(/ok: \d+ events match the witness/);
     expect(before.code).toBe(0);
     await cp(berth.root, pristine, {
@@ -134,12 +148,23 @@ describe("audit verify --witness", () => {
     expect(local.stdout).toBe(`ok: ${events} events, hash chain intact`);
     expect(local.code).toBe(0);
 
-    const witnessed = await offline("audit", "verify", "--root", berth.root, "--witness", nats.url);
+    const witnessed = await offline(
+      "audit",
+      "verify",
+      "--root",
+      berth.root,
+      "--witness",
+      nats.url,
+      "--key",
+      pinnedKey,
+    );
     expect(witnessed.stdout).toMatch(
       new RegExp(
         `^ok: ${events} events, hash chain intact\nDIFFERS at position ${REWRITTEN} \\(seq ${REWRITTEN}\\): the local event \\(io\\.berth\\.[a-z.]+\\) has hash [0-9a-f]{12}, the witness's copy`,
       ),
     );
+    // The checkpoint signed before the rewrite holds a root this journal no longer has.
+    expect(witnessed.stdout).toMatch(/\n {2}also at position \d+: checkpoint/);
     expect(witnessed.code).toBe(1);
   });
 
@@ -160,7 +185,16 @@ describe("audit verify --witness", () => {
     await db.close();
     const local = await offline("audit", "verify", "--root", pristine);
     expect(local.stdout).toBe(`ok: ${kept} events, hash chain intact`);
-    const r = await offline("audit", "verify", "--root", pristine, "--witness", nats.url);
+    const r = await offline(
+      "audit",
+      "verify",
+      "--root",
+      pristine,
+      "--witness",
+      nats.url,
+      "--key",
+      pinnedKey,
+    );
     expect(r.stdout).toContain(
       `DIFFERS at position ${kept + 1} (seq ${kept + 1}): the witness holds events up to seq ${events}, the local journal ends at seq ${kept}`,
     );
@@ -184,7 +218,16 @@ describe("audit verify --witness", () => {
 
   it("fails with a clear error and no verdict when NATS is down", async () => {
     await nats.kill();
-    const r = await offline("audit", "verify", "--root", berth.root, "--witness", nats.url);
+    const r = await offline(
+      "audit",
+      "verify",
+      "--root",
+      berth.root,
+      "--witness",
+      nats.url,
+      "--key",
+      pinnedKey,
+    );
     expect(r.code).toBe(125);
     expect(r.stdout).toBe("");
     expect(r.stderr).toMatch(/^Error: cannot reach the witness at nats:\/\/127\.0\.0\.1:\d+: /);

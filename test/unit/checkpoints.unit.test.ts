@@ -18,7 +18,7 @@ import { MemoryJournal } from "../../src/store/index.js";
 const meta = () => ({ actor: "uid:0", requestId: randomUUID() });
 const stream = "0".repeat(63) + "1";
 
-async function setup() {
+function setup() {
   const journal = new MemoryJournal();
   const { privateKey } = generateCheckpointKey();
   const checkpoints = new AuditCheckpoints({ journal, host: "h1", key: privateKey });
@@ -48,7 +48,7 @@ async function setup() {
 
 describe("checkpoints of the journal", () => {
   it("sign the tree as it is and are journaled as the next event, found by size", async () => {
-    const { journal, checkpoints, append, publicKey } = await setup();
+    const { journal, checkpoints, append, publicKey } = setup();
     await append(5);
     const before = journal.tree();
     const signed = await checkpoints.sign(meta());
@@ -67,7 +67,7 @@ describe("checkpoints of the journal", () => {
   });
 
   it("prove every event of journals of 1 to 1,000 events, each proof checking with the key alone", async () => {
-    const { checkpoints, append, publicKey } = await setup();
+    const { checkpoints, append, publicKey } = setup();
     let checked = 0;
     for (let size = 1; size <= 1_000;) {
       await append(1);
@@ -89,7 +89,7 @@ describe("checkpoints of the journal", () => {
   });
 
   it("prove that each checkpoint extends every earlier one", async () => {
-    const { checkpoints, append, publicKey } = await setup();
+    const { checkpoints, append, publicKey } = setup();
     const sizes: number[] = [];
     for (let i = 0; i < 12; i++) {
       await append(1 + (i % 4));
@@ -107,7 +107,7 @@ describe("checkpoints of the journal", () => {
   });
 
   it("sign a new checkpoint when none covers the event to prove yet", async () => {
-    const { journal, checkpoints, append, publicKey } = await setup();
+    const { journal, checkpoints, append, publicKey } = setup();
     await append(3);
     const proof = await checkpoints.proveInclusion(3, meta());
     expect(proof.checkpoint.size).toBe(3);
@@ -119,7 +119,7 @@ describe("checkpoints of the journal", () => {
   });
 
   it("refuse a seq the journal does not hold, and a checkpoint too small for it", async () => {
-    const { checkpoints, append } = await setup();
+    const { checkpoints, append } = setup();
     await append(2);
     await checkpoints.sign(meta());
     await append(2);
@@ -134,7 +134,7 @@ describe("checkpoints of the journal", () => {
   });
 
   it("fail when the proof is changed in any byte, or checked against another key", async () => {
-    const { checkpoints, append, publicKey } = await setup();
+    const { checkpoints, append, publicKey } = setup();
     await append(9);
     const proof = await checkpoints.proveInclusion(4, meta());
     const text = JSON.stringify(proof);

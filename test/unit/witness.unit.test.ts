@@ -1,10 +1,13 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { generateCheckpointKey, signCheckpoint } from "../../src/audit/checkpoint.js";
+import {
+  CHECKPOINT_EVENT_TYPE,
+  generateCheckpointKey,
+  signCheckpoint,
+} from "../../src/audit/checkpoint.js";
 import { MemoryMerkleTree } from "../../src/audit/memory-tree.js";
 import { eventLeafHash, hashHex } from "../../src/audit/merkle.js";
 import {
-  CHECKPOINT_EVENT_TYPE,
   compareWithWitness,
   type WitnessEventDigest,
   type WitnessReport,
