@@ -3,7 +3,7 @@
  * key, checkpoints on demand, proofs from the daemon, and the check an
  * auditor runs anywhere, with the proof and the public key alone.
  */
-import { createPrivateKey } from "node:crypto";
+import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import {
   checkProof,
@@ -17,7 +17,7 @@ import {
 } from "../audit/index.js";
 import { BerthClient } from "../client/index.js";
 import { asBerthError, InvalidArgError, ProofMalformedError } from "../errors.js";
-import { eventHash, type CloudEvent } from "../events/index.js";
+import { CloudEventSchema, eventHash, type CloudEvent } from "../events/index.js";
 
 const client = (socket: string) => new BerthClient({ socketPath: socket });
 const out = (s: string) => process.stdout.write(s);
@@ -92,7 +92,10 @@ function itemsOf(text: string, event: CloudEvent | undefined): Item[] {
     }
     if (!isExportLine(value))
       throw new ProofMalformedError(`line ${i + 1} is not an {event, proof} line`);
-    return { proof: parseProof(value.proof), event: value.event as CloudEvent };
+    const event = CloudEventSchema.safeParse(value.event);
+    if (!event.success)
+      throw new ProofMalformedError(`line ${i + 1}: its event is not a berth event`);
+    return { proof: parseProof(value.proof), event: event.data };
   });
 }
 
@@ -125,8 +128,8 @@ export async function auditCheckProof(
   opts: { key: string; event?: string },
 ) {
   const read = (f: string) => (f === "-" ? readStdin() : readFile(f, "utf8"));
-  const publicKey = await readFile(opts.key, "utf8");
-  const event = opts.event ? (JSON.parse(await read(opts.event)) as CloudEvent) : undefined;
+  const publicKey = await pinnedKey(opts.key);
+  const event = opts.event ? eventOf(await read(opts.event), opts.event) : undefined;
   const items = itemsOf(await read(file), event);
   for (const [i, item] of items.entries()) {
     try {
@@ -148,6 +151,29 @@ export async function auditCheckProof(
   }
   if (items.length > 1) out(`ok: ${items.length} events, each proven in its checkpoint\n`);
   return 0;
+}
+
+/** The pinned public key, refused up front when it is not one: a key problem is no verdict. */
+async function pinnedKey(file: string): Promise<KeyObject> {
+  try {
+    const key = createPublicKey(await readFile(file, "utf8"));
+    if (key.asymmetricKeyType !== "ed25519") throw new Error("not an Ed25519 key");
+    return key;
+  } catch (err) {
+    throw new InvalidArgError(
+      `--key ${file} is not a public key \`audit key\` printed: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+}
+
+/** The event an auditor holds: a berth event, or a clear error. */
+function eventOf(text: string, file: string): CloudEvent {
+  try {
+    return CloudEventSchema.parse(JSON.parse(text));
+  } catch (err) {
+    throw new InvalidArgError(`--event ${file} is not one berth event as JSON`, { cause: err });
+  }
 }
 
 async function readStdin(): Promise<string> {

@@ -129,6 +129,10 @@ describe("signed checkpoints and proofs", () => {
     }
     const garbage = await check(pinned);
     expect(garbage.code).not.toBe(0);
+    // A key that is not one is no verdict on the proof: an error, not FAILS.
+    const notAKey = await berth.cli("audit", "check-proof", "--key", file("seq2.json"), pinned);
+    expect(notAKey.code).toBe(125);
+    expect(notAKey.stderr).toMatch(/--key .* is not a public key/);
     const verified = await berth.cli("audit", "verify");
     expect(verified.stdout).toMatch(/^ok: /);
   });
