@@ -17,7 +17,7 @@ import type { Readable } from "node:stream";
 import { promisify } from "node:util";
 import { z } from "zod";
 import { type BerthError, InternalError, OciRuntimeError } from "../errors.js";
-import { abortReason, throwIfAborted, whenAborted } from "./abort.js";
+import { abortReason, raceAbort, throwIfAborted } from "./abort.js";
 import { defaultRunner } from "./default-runner.js";
 import { errnoCode, parseJson } from "./fsutil.js";
 import type { ContainerPaths } from "./paths.js";
@@ -278,15 +278,22 @@ export async function spawnConmon(
   throwIfAborted(signal);
   await prepareFiles(o);
   const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const deadline = AbortSignal.timeout(timeoutMs);
-  const stop = signal ? AbortSignal.any([signal, deadline]) : deadline;
+  // A timer of our own, cleared when the call ends, and no AbortSignal.any: see raceAbort.
+  const deadline = new AbortController();
+  const timer = setTimeout(
+    () => deadline.abort(new DOMException("conmon did not report in time", "TimeoutError")),
+    timeoutMs,
+  );
+  timer.unref();
+  const stops = [signal, deadline.signal];
+  const stopped = () => signal?.aborted === true || deadline.signal.aborted;
 
   const fifos = await openFifos(o, runner);
   const killLauncher = new AbortController();
   const launched = runLauncher(o, runner, fifos, killLauncher.signal);
   let syncStream: Socket | undefined;
   try {
-    const launcher = await Promise.race([launched, whenAborted(stop)]);
+    const launcher = await raceAbort(launched, stops);
     // The monitor holds its ends now, or never will: the names can go, and
     // berth's start end too (conmon has read its byte before forking).
     await Promise.all([removeFifos(fifos.paths), fifos.start.close()]);
@@ -294,7 +301,7 @@ export async function spawnConmon(
     // Read only now: before a writer ever opened it, the FIFO would read as ended.
     if (launcher.code === undefined) {
       syncStream = new Socket({ fd: fifos.sync, readable: true, writable: false });
-      line = await Promise.race([readSyncLine(syncStream), whenAborted(stop)]);
+      line = await raceAbort(readSyncLine(syncStream), stops);
     }
     const sync = parseSync(line);
     if (!sync || sync.data <= 0) throw await createFailure(o, sync, launcher);
@@ -304,13 +311,14 @@ export async function spawnConmon(
     }
     return { pid: sync.data, conmonPid };
   } catch (err) {
-    if (!stop.aborted) throw err;
+    if (!stopped()) throw err;
     await killConmon(launched, killLauncher, o);
     if (signal?.aborted) throw abortReason(signal);
     throw new OciRuntimeError(
       `create container ${o.id}: conmon did not report within ${timeoutMs} ms`,
     );
   } finally {
+    clearTimeout(timer);
     await removeFifos(fifos.paths);
     await fifos.start.close().catch(() => undefined);
     // The socket owns the sync fd once made.
