@@ -22,10 +22,18 @@ interface Waiter {
   reject: (err: unknown) => void;
 }
 
+/** Streams whose version stays cached: far more than the containers a host runs at once. */
+const VERSION_CACHE_LIMIT = 4_096;
+
 export abstract class GroupCommitJournal {
   protected current: JournalHead;
   /** The Merkle tree over every durable event, kept in step with `current`. */
   protected frontier: MerkleFrontier;
+  /**
+   * Each stream's durable version, the most recently written last. Bounded:
+   * a daemon that has run a million containers must not keep a million
+   * entries; a stream trimmed away is read back from the store when next used.
+   */
   private readonly versions = new Map<string, number>();
   private queue: Waiter[] = [];
   private writing = false;
@@ -152,7 +160,15 @@ export abstract class GroupCommitJournal {
     }
     this.current = p.head;
     this.frontier = p.tree.frontier;
-    for (const [stream, v] of p.versions) this.versions.set(stream, v);
+    for (const [stream, v] of p.versions) {
+      this.versions.delete(stream);
+      this.versions.set(stream, v);
+    }
+    // Only here, between groups: a group's streams must all stay cached until it is planned.
+    for (const stream of this.versions.keys()) {
+      if (this.versions.size <= VERSION_CACHE_LIMIT) break;
+      this.versions.delete(stream);
+    }
     for (const placed of p.placed) {
       waiterOf.get(placed.input)?.resolve(placed.events);
       for (const l of this.listeners) l(placed.events);

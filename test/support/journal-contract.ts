@@ -229,6 +229,25 @@ export function journalContract(name: string, open: () => Promise<JournalFixture
       await cleanup();
     });
 
+    it("keeps every stream's version right after more streams than its cache holds", async () => {
+      const { journal, cleanup } = await open();
+      const streams = Array.from({ length: 5_000 }, (_, i) => streamId(i + 1));
+      await Promise.all(
+        streams.map((s) =>
+          journal.append({ stream: s, expectedVersion: 0, events: [unplaced(s)] }),
+        ),
+      );
+      const first = streams[0]!;
+      expect(await journal.version(first)).toBe(1);
+      await expect(
+        journal.append({ stream: first, expectedVersion: 0, events: [unplaced(first)] }),
+      ).rejects.toBeInstanceOf(VersionConflictError);
+      await journal.append({ stream: first, expectedVersion: 1, events: [unplaced(first)] });
+      expect(await journal.version(first)).toBe(2);
+      expect(journal.head().seq).toBe(5_001);
+      await cleanup();
+    });
+
     it("stores meta values such as the relay cursor", async () => {
       const { journal, cleanup } = await open();
       expect(await journal.getMeta("cursor")).toBeUndefined();
