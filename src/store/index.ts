@@ -8,3 +8,4 @@ export type { AppendInput, Journal, JournalHead, ReadOptions } from "./journal.j
 export { LevelJournal } from "./level-journal.js";
 export { MemoryJournal } from "./memory-journal.js";
 export { verifyChain, type ChainReport } from "./chain-verify.js";
+export { STORED_TREE_LEVEL } from "./keys.js";

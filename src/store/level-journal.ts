@@ -17,7 +17,7 @@ import { GENESIS_HASH } from "../events/index.js";
 import { InternalError, RootLockedError } from "../errors.js";
 import { GroupCommitJournal } from "./group-commit.js";
 import type { Journal, JournalHead, ReadOptions } from "./journal.js";
-import { keys } from "./keys.js";
+import { keys, STORED_TREE_LEVEL } from "./keys.js";
 import type { Plan } from "./sequencer.js";
 
 type Db = ClassicLevel<string, string>;
@@ -81,7 +81,7 @@ export class LevelJournal extends GroupCommitJournal implements Journal {
           value: JSON.stringify(input.projection),
         });
     }
-    for (const n of p.tree.nodes) ops.push(nodeOp(n));
+    for (const n of p.tree.nodes) if (n.level >= STORED_TREE_LEVEL) ops.push(nodeOp(n));
     ops.push({ type: "put", key: keys.head, value: JSON.stringify(p.head) });
     const fault = this.writeFault?.();
     if (fault) throw fault;
@@ -209,15 +209,48 @@ function nodeOp(n: TreeNode): BatchOp {
   };
 }
 
+/**
+ * Tree nodes in the order asked: those from STORED_TREE_LEVEL up read as
+ * stored, the ones below recomputed from the hashes of the events they cover.
+ */
 async function readNodes(db: Db, positions: NodePosition[]): Promise<Hash[]> {
-  const values = await db.getMany(positions.map((p) => keys.node(p.level, p.index)));
-  return values.map((v, i) => {
-    if (v === undefined) {
-      const p = positions[i]!;
+  const stored = positions.filter((p) => p.level >= STORED_TREE_LEVEL);
+  const low = positions.filter((p) => p.level < STORED_TREE_LEVEL);
+  const [values, leaves] = await Promise.all([
+    db.getMany(stored.map((p) => keys.node(p.level, p.index))),
+    readLeaves(db, low),
+  ]);
+  const found = new Map<NodePosition, Hash>();
+  stored.forEach((p, i) => {
+    const v = values[i];
+    if (v === undefined)
       throw new InternalError(`the journal has no tree node ${p.level}:${p.index}`);
-    }
-    return Buffer.from(v, "hex");
+    found.set(p, Buffer.from(v, "hex"));
   });
+  for (const p of low) {
+    const subtree = new MerkleFrontier();
+    const first = p.index * 2 ** p.level;
+    for (let leaf = first; leaf < first + 2 ** p.level; leaf++) subtree.append(leaves.get(leaf)!);
+    found.set(p, subtree.root());
+  }
+  return positions.map((p) => found.get(p)!);
+}
+
+/** The leaf hashes under the given low nodes, from their events (leaf n is event n + 1). */
+async function readLeaves(db: Db, low: NodePosition[]): Promise<Map<number, Hash>> {
+  const wanted = new Set<number>();
+  for (const p of low) {
+    const first = p.index * 2 ** p.level;
+    for (let leaf = first; leaf < first + 2 ** p.level; leaf++) wanted.add(leaf);
+  }
+  const order = [...wanted];
+  const raws = await db.getMany(order.map((leaf) => keys.event(leaf + 1)));
+  const leaves = new Map<number, Hash>();
+  raws.forEach((raw, i) => {
+    if (raw === undefined) throw new InternalError(`the journal has no event ${order[i]! + 1}`);
+    leaves.set(order[i]!, eventLeafHash((JSON.parse(raw) as CloudEvent).hash));
+  });
+  return leaves;
 }
 
 /**
@@ -235,7 +268,8 @@ async function buildTree(db: Db, size: number): Promise<MerkleFrontier> {
       const ops: BatchOp[] = [];
       for (const raw of batch) {
         const event = JSON.parse(raw) as CloudEvent;
-        for (const n of frontier.appendNodes(eventLeafHash(event.hash))) ops.push(nodeOp(n));
+        for (const n of frontier.appendNodes(eventLeafHash(event.hash)))
+          if (n.level >= STORED_TREE_LEVEL) ops.push(nodeOp(n));
       }
       await db.batch(ops);
     }
