@@ -428,6 +428,16 @@ export class CheckpointKeyInvalidError extends BerthError {
   readonly status = 500;
 }
 
+/**
+ * The journal's Merkle tree cannot be rebuilt from its events, which no
+ * longer chain (run `audit verify`): no checkpoint is signed and no proof
+ * made over a journal that was altered. The events still read.
+ */
+export class TreeUnavailableError extends BerthError {
+  readonly code = "TREE_UNAVAILABLE";
+  readonly status = 503;
+}
+
 const registry = {
   CTR_STATE_INVALID: CtrStateInvalidError,
   CTR_STOPPED: CtrStoppedError,
@@ -492,6 +502,7 @@ const registry = {
   PROOF_MALFORMED: ProofMalformedError,
   NO_SUCH_CHECKPOINT: NoSuchCheckpointError,
   CHECKPOINT_KEY_INVALID: CheckpointKeyInvalidError,
+  TREE_UNAVAILABLE: TreeUnavailableError,
 } as const satisfies Record<string, new (message: string) => BerthError>;
 
 /** Every stable error code berth can answer with. */

@@ -1,9 +1,10 @@
 /**
  * The Merkle tree as a store keeps it: the hash of every perfect subtree
- * (2^level leaves, aligned), each written once, in the same batch as the
- * events it covers. Appending leaf n writes the leaf and one node per level
- * it completes (two puts a leaf on average); any root or proof hash at any
- * earlier size is then O(log n) stored nodes, read in one go.
+ * (2^level leaves, aligned), each written once. Appending leaf n completes
+ * the leaf and one node per level it closes (two a leaf on average); a
+ * store may keep only the higher levels and recompute the rest from the
+ * leaves. Any root or proof hash at any earlier size is then O(log n)
+ * nodes, read in one go.
  */
 import { InternalError, InvalidArgError } from "../errors.js";
 import { MerkleFrontier, type NodePosition, type TreeNode } from "./frontier.js";

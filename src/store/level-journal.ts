@@ -7,7 +7,6 @@ import { ClassicLevel } from "classic-level";
 import {
   eventLeafHash,
   MerkleFrontier,
-  readFrontier,
   type Hash,
   type NodePosition,
   type TreeNode,
@@ -15,7 +14,7 @@ import {
 import type { CloudEvent } from "../events/index.js";
 import { GENESIS_HASH } from "../events/index.js";
 import { InternalError, RootLockedError } from "../errors.js";
-import { GroupCommitJournal } from "./group-commit.js";
+import { GroupCommitJournal, TREE_SIZE_META, type TreeWrite } from "./group-commit.js";
 import type { Journal, JournalHead, ReadOptions } from "./journal.js";
 import { keys, STORED_TREE_LEVEL } from "./keys.js";
 import type { Plan } from "./sequencer.js";
@@ -28,9 +27,8 @@ export class LevelJournal extends GroupCommitJournal implements Journal {
     private db: Db,
     private readonly location: string,
     head: JournalHead,
-    frontier: MerkleFrontier,
   ) {
-    super(head, frontier);
+    super(head);
   }
 
   /** Test hook: return an error to make the next batch fail as a failing disk would. */
@@ -57,14 +55,19 @@ export class LevelJournal extends GroupCommitJournal implements Journal {
     }
     const raw = await db.get(keys.head);
     const head = raw ? (JSON.parse(raw) as JournalHead) : { seq: 0, hash: GENESIS_HASH };
-    const frontier = await readFrontier(head.seq, (p) => readNodes(db, p)).catch(() =>
-      // A journal written before the tree was kept (or whose nodes were lost): built once, here.
-      buildTree(db, head.seq),
-    );
-    return new LevelJournal(db, location, head, frontier);
+    const journal = new LevelJournal(db, location, head);
+    await journal
+      .restoreTree(head.seq)
+      .catch(async () => {
+        // A journal written before the tree was kept (or whose nodes were lost): built once, here.
+        await buildTree(db, head.seq);
+        await journal.restoreTree(head.seq);
+      })
+      .catch((err: unknown) => journal.abandonTree(err));
+    return journal;
   }
 
-  protected async write(p: Plan): Promise<void> {
+  protected async write(p: Plan, tree: TreeWrite | undefined): Promise<void> {
     const ops: BatchOp[] = [];
     for (const { input, events } of p.placed) {
       for (const e of events) {
@@ -81,7 +84,10 @@ export class LevelJournal extends GroupCommitJournal implements Journal {
           value: JSON.stringify(input.projection),
         });
     }
-    for (const n of p.tree.nodes) if (n.level >= STORED_TREE_LEVEL) ops.push(nodeOp(n));
+    if (tree) {
+      for (const n of tree.nodes) if (n.level >= STORED_TREE_LEVEL) ops.push(nodeOp(n));
+      ops.push({ type: "put", key: keys.meta(TREE_SIZE_META), value: String(tree.size) });
+    }
     ops.push({ type: "put", key: keys.head, value: JSON.stringify(p.head) });
     const fault = this.writeFault?.();
     if (fault) throw fault;
@@ -174,7 +180,7 @@ export class LevelJournal extends GroupCommitJournal implements Journal {
     });
   }
 
-  async treeNodes(positions: NodePosition[]): Promise<Hash[]> {
+  protected async readTreeNodes(positions: NodePosition[]): Promise<Hash[]> {
     return readNodes(await this.ready(), positions);
   }
 
@@ -258,7 +264,7 @@ async function readLeaves(db: Db, low: NodePosition[]): Promise<Map<number, Hash
  * nodes: the one-time upgrade of a journal from before the tree. The last
  * write is synced, so a crash midway only means building it again.
  */
-async function buildTree(db: Db, size: number): Promise<MerkleFrontier> {
+async function buildTree(db: Db, size: number): Promise<void> {
   const frontier = new MerkleFrontier();
   const it = db.values({ ...keys.eventsAfter(0), limit: size });
   try {
@@ -279,6 +285,5 @@ async function buildTree(db: Db, size: number): Promise<MerkleFrontier> {
   if (frontier.size !== size) {
     throw new InternalError(`the journal's head says ${size} events, ${frontier.size} are stored`);
   }
-  await db.put(keys.meta("tree-built"), String(size), { sync: true });
-  return frontier;
+  await db.put(keys.meta(TREE_SIZE_META), String(size), { sync: true });
 }

@@ -2,11 +2,11 @@
  * The in-memory adapter: same contract, no durability. For pure tests and
  * for measuring what the disk costs.
  */
-import { MerkleFrontier, type Hash, type NodePosition } from "../audit/index.js";
+import type { Hash, NodePosition } from "../audit/index.js";
 import { InternalError } from "../errors.js";
 import type { CloudEvent } from "../events/index.js";
 import { GENESIS_HASH } from "../events/index.js";
-import { GroupCommitJournal } from "./group-commit.js";
+import { GroupCommitJournal, TREE_SIZE_META, type TreeWrite } from "./group-commit.js";
 import type { Journal, ReadOptions } from "./journal.js";
 import type { Plan } from "./sequencer.js";
 
@@ -20,10 +20,10 @@ export class MemoryJournal extends GroupCommitJournal implements Journal {
   failWrites: Error | undefined;
 
   constructor() {
-    super({ seq: 0, hash: GENESIS_HASH }, new MerkleFrontier());
+    super({ seq: 0, hash: GENESIS_HASH });
   }
 
-  protected write(p: Plan): Promise<void> {
+  protected write(p: Plan, tree: TreeWrite | undefined): Promise<void> {
     if (this.failWrites) return Promise.reject(this.failWrites);
     for (const { input, events } of p.placed) {
       this.events.push(...events);
@@ -32,11 +32,12 @@ export class MemoryJournal extends GroupCommitJournal implements Journal {
         this.projectionsByStream.set(input.stream, structuredClone(input.projection));
       for (const [name, value] of Object.entries(input.meta ?? {})) this.meta.set(name, value);
     }
-    for (const n of p.tree.nodes) this.nodes.set(`${n.level}:${n.index}`, n.hash);
+    for (const n of tree?.nodes ?? []) this.nodes.set(`${n.level}:${n.index}`, n.hash);
+    if (tree) this.meta.set(TREE_SIZE_META, String(tree.size));
     return Promise.resolve();
   }
 
-  treeNodes(positions: NodePosition[]): Promise<Hash[]> {
+  protected readTreeNodes(positions: NodePosition[]): Promise<Hash[]> {
     const missing = positions.find((p) => !this.nodes.has(`${p.level}:${p.index}`));
     if (missing) {
       return Promise.reject(

@@ -1,10 +1,8 @@
 /**
  * Placement shared by every adapter: checks expected versions, assigns the
- * global sequence and stream versions, chains hashes, and grows the Merkle
- * tree over them. Pure, so a failed write leaves the in-memory head and tree
- * untouched.
+ * global sequence and stream versions, and chains hashes. Pure, so a failed
+ * write leaves the in-memory head untouched.
  */
-import { eventLeafHash, extendTree, type MerkleFrontier, type TreeNode } from "../audit/index.js";
 import type { CloudEvent } from "../events/index.js";
 import { eventHash } from "../events/index.js";
 import { VersionConflictError } from "../errors.js";
@@ -21,17 +19,11 @@ export interface Plan {
   placed: Placed[];
   /** Appends whose expected version did not hold, with their error. */
   conflicts: { input: AppendInput; error: VersionConflictError }[];
-  /** The tree after the placed events, and the nodes to write with them (leaf i is seq i + 1). */
-  tree: { frontier: MerkleFrontier; nodes: TreeNode[] };
 }
 
-/**
- * Places a group of appends after `head` and `tree` (the tree over the events
- * up to `head`); `versionOf` gives each stream's durable version.
- */
+/** Places a group of appends after `head`; `versionOf` gives each stream's durable version. */
 export function plan(
   head: JournalHead,
-  tree: MerkleFrontier,
   inputs: AppendInput[],
   versionOf: (stream: string) => number,
 ): Plan {
@@ -57,6 +49,5 @@ export function plan(
     versions.set(input.stream, current + events.length);
     placed.push({ input, events });
   }
-  const leaves = placed.flatMap((p) => p.events.map((e) => eventLeafHash(e.hash)));
-  return { head: { seq, hash }, versions, placed, conflicts, tree: extendTree(tree, leaves) };
+  return { head: { seq, hash }, versions, placed, conflicts };
 }
