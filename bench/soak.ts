@@ -5,8 +5,8 @@
  * baseline is the daemon after the first 100 lifecycles, measured in the same
  * run; it is sampled again, under load, every tenth of the run, and at the end.
  * The baseline and the end are both taken after the lifecycles under way have
- * ended and the daemon has idled a few seconds, so the two compare like with
- * like: under load the fd count moves with the containers in flight. No
+ * ended and the daemon has idled 30 s, so the two compare like with like:
+ * under load the fd count moves with the containers in flight. No
  * garbage collection is forced; the figure is what the daemon holds on its
  * own. Then the journal's hash chain is verified and the JetStream stream must
  * hold every journaled event.
@@ -26,8 +26,14 @@ const N = Number(process.env.BENCH_SOAK_N ?? 10_000);
 const C = Number(process.env.BENCH_SOAK_C ?? 8);
 /** Lifecycles before the baseline: the daemon's caches, JIT and pools have filled by then. */
 const BASELINE = 100;
-/** How long the daemon idles before the baseline and the last sample. */
-const SETTLE_MS = 5_000;
+/**
+ * Seconds of idle at which RSS is read before the baseline and the last
+ * sample; the last one is compared. V8 shrinks its heap only after some
+ * seconds of low allocation (its memory reducer), so a reading taken soon
+ * after a burst holds garbage a later one does not: both ends wait alike.
+ */
+const SETTLE_AT_S = [5, 10, 20, 30] as const;
+const SETTLED_S = SETTLE_AT_S.at(-1)!;
 /** How far above the baseline RSS and fds may end for steady state; below is fine. */
 const TOLERANCE = 0.1;
 
@@ -105,7 +111,20 @@ function sampler(pid: number, t0: number) {
       `soak: ${done}/${N} lifecycles, ${s.elapsedS.toFixed(0)} s, RSS ${(rss / 1024).toFixed(1)} MB, ${fds} fds\n`,
     );
   };
-  return { samples, take };
+  /** Idles through SETTLE_AT_S, says what RSS was at each, then takes the settled sample. */
+  const settle = async (done: number) => {
+    const series: string[] = [];
+    let idled = 0;
+    for (const at of SETTLE_AT_S) {
+      await sleep((at - idled) * 1000);
+      idled = at;
+      series.push(`${at} s ${(rssKb(pid) / 1024).toFixed(1)} MB`);
+    }
+    process.stderr.write(`soak: idle after ${done} lifecycles: ${series.join(", ")}\n`);
+    take(`${done} +${SETTLED_S}s idle`, done, SETTLED_S);
+    return series;
+  };
+  return { samples, take, settle };
 }
 
 function report(samples: Sample[]): { rss: number; fds: number } {
@@ -190,20 +209,19 @@ async function main() {
 
     say(`\nberth soak: ${N} lifecycles, ${C} at once, NATS attached; daemon pid ${pid}`);
     say("create, start, pause, unpause, kill SIGKILL, wait, rm; lifecycles/s over each window,");
-    say(`idle seconds left out; baseline and end sampled after ${SETTLE_MS / 1000} s idle\n`);
+    say(`idle seconds left out; baseline and end sampled after ${SETTLED_S} s idle\n`);
     const t0 = performance.now();
-    const { samples, take } = sampler(pid, t0);
-    const settled = `+${SETTLE_MS / 1000}s idle`;
+    const { samples, take, settle } = sampler(pid, t0);
     await lifecycles(client, 0, BASELINE, () => undefined);
-    await sleep(SETTLE_MS);
-    take(`${BASELINE} ${settled}`, BASELINE, SETTLE_MS / 1000);
+    const idleBase = await settle(BASELINE);
     const at = checkpoints();
     await lifecycles(client, BASELINE, N, (done) =>
       at.has(done) ? take(String(done), done) : undefined,
     );
-    await sleep(SETTLE_MS);
-    take(`${N} ${settled}`, N, SETTLE_MS / 1000);
+    const idleEnd = await settle(N);
     const ratio = report(samples);
+    say(`\nidle RSS after ${BASELINE}: ${idleBase.join(", ")}`);
+    say(`idle RSS after ${N}: ${idleEnd.join(", ")}`);
 
     const events = await verifiedEvents(berth);
     const { relay, messages } = await streamed(client, nats.url);
