@@ -212,18 +212,17 @@ export abstract class GroupCommitJournal {
     if (p.placed.length === 0) return;
     let grown: ReturnType<typeof extendTree> | undefined;
     try {
+      const keepTree = !this.treeFailure;
       // The batch is on its way to the disk by the next turn; hash the tree while it syncs.
       const hashed = new Promise((resolve) => setImmediate(resolve)).then(() =>
-        this.treeFailure
-          ? undefined
-          : extendTree(
+        keepTree
+          ? extendTree(
               this.frontier,
               p.placed.flatMap((placed) => placed.events.map((e) => eventLeafHash(e.hash))),
-            ),
+            )
+          : undefined,
       );
-      const tree = this.treeFailure
-        ? undefined
-        : { nodes: this.unwritten, size: this.frontier.size };
+      const tree = keepTree ? { nodes: this.unwritten, size: this.frontier.size } : undefined;
       [, grown] = await Promise.all([this.write(p, tree), hashed]);
     } catch (err) {
       const error = new JournalWriteError(`journal write failed: ${(err as Error).message}`, {

@@ -235,21 +235,21 @@ async function readNodes(db: Db, positions: NodePosition[]): Promise<Hash[]> {
   });
   for (const p of low) {
     const subtree = new MerkleFrontier();
-    const first = p.index * 2 ** p.level;
-    for (let leaf = first; leaf < first + 2 ** p.level; leaf++) subtree.append(leaves.get(leaf)!);
+    for (const leaf of leavesUnder(p)) subtree.append(leaves.get(leaf)!);
     found.set(p, subtree.root());
   }
   return positions.map((p) => found.get(p)!);
 }
 
+/** The leaf indexes a perfect subtree covers. */
+function leavesUnder(p: NodePosition): number[] {
+  const width = 2 ** p.level;
+  return Array.from({ length: width }, (_, i) => p.index * width + i);
+}
+
 /** The leaf hashes under the given low nodes, from their events (leaf n is event n + 1). */
 async function readLeaves(db: Db, low: NodePosition[]): Promise<Map<number, Hash>> {
-  const wanted = new Set<number>();
-  for (const p of low) {
-    const first = p.index * 2 ** p.level;
-    for (let leaf = first; leaf < first + 2 ** p.level; leaf++) wanted.add(leaf);
-  }
-  const order = [...wanted];
+  const order = [...new Set(low.flatMap(leavesUnder))];
   const raws = await db.getMany(order.map((leaf) => keys.event(leaf + 1)));
   const leaves = new Map<number, Hash>();
   raws.forEach((raw, i) => {
